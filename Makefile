@@ -1,0 +1,113 @@
+# kan: build the hypervisor, its test guests and bootable ISOs; run the demo and the tests.
+#   make            build/kan.elf and build/guests/*.elf
+#   make iso        build/kan.iso (the demo, hybrid BIOS+UEFI)
+#   make run        boot the demo headless: EMU=bochs (default), EMU=qemu, EMU=kvm
+#   make test       unit tests + emulator scenarios, one summary line
+#   make deps       install what is missing (Debian, apt-get)
+
+BUILD      := build
+CC         := gcc
+LD         := ld
+NASM       := nasm
+PYTHON     := /usr/bin/python3
+EMU        ?= bochs
+JOBS       ?= 2
+
+WARNINGS   := -Wall -Wextra -Werror
+FREESTANDING := -std=gnu11 -ffreestanding -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \
+	-fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
+	-fno-tree-loop-distribute-patterns -fcf-protection=none -O2 -g
+KERNEL_CFLAGS := $(FREESTANDING) $(WARNINGS) -I.
+GUEST_CFLAGS  := $(FREESTANDING) $(WARNINGS) -Iguests/include -Iguests/lib
+LDFLAGS    := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
+
+KERNEL_C   := $(wildcard arch/x86_64/*.c kernel/*.c drivers/*.c vmx/*.c)
+KERNEL_ASM := $(wildcard boot/*.asm arch/x86_64/*.asm vmx/*.asm)
+KERNEL_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(KERNEL_C)) \
+	$(patsubst %.asm,$(BUILD)/obj/%.asm.o,$(KERNEL_ASM))
+
+# 64-bit C guests: one folder each under guests/, linked with the guest library.
+C_GUESTS   := hello triplefault overread
+GUEST_LIB  := $(BUILD)/obj/guests/lib/guest.o $(BUILD)/obj/guests/lib/start64.asm.o
+GUEST_ELFS := $(foreach g,$(C_GUESTS),$(BUILD)/guests/$(g).elf) $(BUILD)/guests/real16.elf
+
+SCENARIOS  := $(basename $(notdir $(wildcard iso/scenarios/*.cfg)))
+SCENARIO_ISOS := $(foreach s,$(SCENARIOS),$(BUILD)/iso/$(s).iso)
+
+.PHONY: all iso scenario-isos run test unit-tests scenarios deps clean format
+all: $(BUILD)/kan.elf $(GUEST_ELFS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "CC    $<"
+	@$(CC) $(KERNEL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.asm.o: %.asm
+	@mkdir -p $(dir $@)
+	@echo "NASM  $<"
+	@$(NASM) -f elf64 -g -F dwarf $< -o $@
+
+$(BUILD)/kan.elf: $(KERNEL_OBJ) linker.ld
+	@echo "LD    $@"
+	@$(LD) $(LDFLAGS) -T linker.ld -o $@ $(KERNEL_OBJ)
+
+$(BUILD)/obj/guests/%.o: guests/%.c
+	@mkdir -p $(dir $@)
+	@echo "CC    $< (guest)"
+	@$(CC) $(GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+# Make cannot match two % in one path, so spell the per-guest object rule out.
+define C_GUEST_RULE
+$(BUILD)/guests/$(1).elf: $(BUILD)/obj/guests/$(1)/$(1).o $(GUEST_LIB) guests/lib/guest.ld
+	@mkdir -p $$(dir $$@)
+	@echo "LD    $$@"
+	@$(LD) $(LDFLAGS) -T guests/lib/guest.ld -o $$@ $(GUEST_LIB) $$<
+endef
+$(foreach g,$(C_GUESTS),$(eval $(call C_GUEST_RULE,$(g))))
+
+$(BUILD)/guests/real16.elf: guests/real16/real16.asm
+	@mkdir -p $(BUILD)/obj/guests/real16 $(dir $@)
+	@echo "NASM  $< (guest)"
+	@$(NASM) -f elf32 $< -o $(BUILD)/obj/guests/real16/real16.o
+	@$(LD) -m elf_i386 -nostdlib -Ttext=0x8000 -e _start -o $@ $(BUILD)/obj/guests/real16/real16.o
+
+# An ISO is kan, every guest, and one grub.cfg.
+define MAKE_ISO
+	@rm -rf $(2).d && mkdir -p $(2).d/boot/grub $(2).d/boot/guests
+	@cp $(BUILD)/kan.elf $(2).d/boot/kan.elf
+	@cp $(GUEST_ELFS) $(2).d/boot/guests/
+	@cp $(1) $(2).d/boot/grub/grub.cfg
+	@grub-mkrescue -o $(2) $(2).d >$(2).log 2>&1 || (cat $(2).log; exit 1)
+	@rm -rf $(2).d
+	@echo "ISO   $(2)"
+endef
+
+iso: $(BUILD)/kan.iso
+$(BUILD)/kan.iso: $(BUILD)/kan.elf $(GUEST_ELFS) iso/grub.cfg
+	$(call MAKE_ISO,iso/grub.cfg,$@)
+
+scenario-isos: $(SCENARIO_ISOS)
+$(BUILD)/iso/%.iso: iso/scenarios/%.cfg $(BUILD)/kan.elf $(GUEST_ELFS)
+	@mkdir -p $(dir $@)
+	$(call MAKE_ISO,$<,$@)
+
+run: deps $(BUILD)/kan.iso
+	$(PYTHON) tests/scenarios/kanemu.py $(EMU) $(BUILD)/kan.iso
+
+test: deps
+	@$(MAKE) --no-print-directory all scenario-isos unit-tests-build
+	@tests/run-all.sh
+
+unit-tests-build:
+	@$(MAKE) --no-print-directory -C tests/unit
+
+deps:
+	@tests/install-deps.sh
+
+format:
+	clang-format -i $(KERNEL_C) $(wildcard */*.h */*/*.h guests/*/*.c)
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

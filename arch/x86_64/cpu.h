@@ -1,0 +1,129 @@
+/* Thin wrappers around x86 instructions that C cannot express: CPUID, MSRs, control registers, ports. */
+#ifndef KAN_ARCH_CPU_H
+#define KAN_ARCH_CPU_H
+
+#include <stdint.h>
+
+#define MSR_IA32_FEATURE_CONTROL 0x03a
+#define MSR_IA32_SYSENTER_CS     0x174
+#define MSR_IA32_SYSENTER_ESP    0x175
+#define MSR_IA32_SYSENTER_EIP    0x176
+#define MSR_IA32_PAT             0x277
+#define MSR_IA32_EFER            0xc0000080
+#define MSR_IA32_FS_BASE         0xc0000100
+#define MSR_IA32_GS_BASE         0xc0000101
+
+#define EFER_SCE (1u << 0)
+#define EFER_LME (1u << 8)
+#define EFER_LMA (1u << 10)
+#define EFER_NXE (1u << 11)
+
+#define CR0_PE (1ul << 0)
+#define CR0_ET (1ul << 4)
+#define CR0_NE (1ul << 5)
+#define CR0_WP (1ul << 16)
+#define CR0_PG (1ul << 31)
+
+#define CR4_PAE  (1ul << 5)
+#define CR4_PGE  (1ul << 7)
+#define CR4_VMXE (1ul << 13)
+#define CR4_SMEP (1ul << 20)
+#define CR4_SMAP (1ul << 21)
+
+#define RFLAGS_CF (1ul << 0)
+#define RFLAGS_ZF (1ul << 6)
+#define RFLAGS_IF (1ul << 9)
+
+struct cpuid_regs {
+	uint32_t eax, ebx, ecx, edx;
+};
+
+static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
+{
+	struct cpuid_regs r;
+	__asm__ volatile("cpuid"
+			 : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+			 : "a"(leaf), "c"(subleaf));
+	return r;
+}
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t value)
+{
+	__asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)));
+}
+
+#define DEFINE_CR_ACCESS(n)                                                                        \
+	static inline uint64_t read_cr##n(void)                                                    \
+	{                                                                                          \
+		uint64_t v;                                                                        \
+		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                                  \
+		return v;                                                                          \
+	}                                                                                          \
+	static inline void write_cr##n(uint64_t v)                                                 \
+	{                                                                                          \
+		__asm__ volatile("mov %0, %%cr" #n ::"r"(v) : "memory");                           \
+	}
+DEFINE_CR_ACCESS(0)
+DEFINE_CR_ACCESS(2)
+DEFINE_CR_ACCESS(3)
+DEFINE_CR_ACCESS(4)
+#undef DEFINE_CR_ACCESS
+
+static inline uint64_t read_rflags(void)
+{
+	uint64_t v;
+	__asm__ volatile("pushfq; popq %0" : "=r"(v));
+	return v;
+}
+
+static inline uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
+}
+static inline void outw(uint16_t port, uint16_t v)
+{
+	__asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port));
+}
+static inline void outl(uint16_t port, uint32_t v)
+{
+	__asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port));
+}
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline void cpu_relax(void)
+{
+	__asm__ volatile("pause" ::: "memory");
+}
+
+static inline void interrupts_disable(void)
+{
+	__asm__ volatile("cli" ::: "memory");
+}
+
+/* Stops this CPU for good: interrupts off, halt forever. */
+static inline __attribute__((noreturn)) void cpu_halt_forever(void)
+{
+	for (;;)
+		__asm__ volatile("cli; hlt");
+}
+
+#endif

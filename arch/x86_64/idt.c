@@ -1,0 +1,46 @@
+#include "arch/x86_64/descriptors.h"
+
+struct idt_gate {
+	uint16_t offset_low;
+	uint16_t selector;
+	uint8_t ist;
+	uint8_t type_attr;
+	uint16_t offset_mid;
+	uint32_t offset_high;
+	uint32_t reserved;
+} __attribute__((packed));
+
+#define IDT_INTERRUPT_GATE 0x8e /* present, DPL 0, 64-bit interrupt gate */
+#define VECTOR_NMI          2
+#define VECTOR_DOUBLE_FAULT 8
+#define VECTOR_MACHINE_CHECK 18
+
+extern const uint64_t exception_stubs[32]; /* isr.asm */
+
+static struct idt_gate idt[256] __attribute__((aligned(16)));
+
+static void idt_set(unsigned vector, uint64_t handler, uint8_t ist)
+{
+	idt[vector] = (struct idt_gate){
+		.offset_low = handler & 0xffff,
+		.selector = SEL_KERNEL_CODE,
+		.ist = ist,
+		.type_attr = IDT_INTERRUPT_GATE,
+		.offset_mid = (handler >> 16) & 0xffff,
+		.offset_high = handler >> 32,
+	};
+}
+
+void idt_init(void)
+{
+	for (unsigned v = 0; v < 32; v++) {
+		/* These can arrive on a broken stack: give them the known-good IST stack. */
+		int on_ist = v == VECTOR_NMI || v == VECTOR_DOUBLE_FAULT || v == VECTOR_MACHINE_CHECK;
+		idt_set(v, exception_stubs[v], on_ist ? 1 : 0);
+	}
+}
+
+uint64_t idt_base(void)
+{
+	return (uint64_t)idt;
+}

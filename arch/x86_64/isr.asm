@@ -1,0 +1,69 @@
+; Exception entry stubs: give every vector the same frame (vector, error code, all GPRs)
+; and hand it to exception_dispatch in exceptions.c.
+
+extern exception_dispatch
+global exception_stubs
+
+section .text
+bits 64
+
+%macro STUB 1
+stub_%1:
+%if !(%1 == 8 || (%1 >= 10 && %1 <= 14) || %1 == 17 || %1 == 21 || %1 == 29 || %1 == 30)
+	push 0                          ; vectors without a CPU error code get a zero
+%endif
+	push %1
+	jmp exception_common
+%endmacro
+
+%assign v 0
+%rep 32
+	STUB v
+%assign v v+1
+%endrep
+
+exception_common:
+	push rax
+	push rbx
+	push rcx
+	push rdx
+	push rsi
+	push rdi
+	push rbp
+	push r8
+	push r9
+	push r10
+	push r11
+	push r12
+	push r13
+	push r14
+	push r15
+	mov rdi, rsp
+	cld
+	call exception_dispatch
+	pop r15
+	pop r14
+	pop r13
+	pop r12
+	pop r11
+	pop r10
+	pop r9
+	pop r8
+	pop rbp
+	pop rdi
+	pop rsi
+	pop rdx
+	pop rcx
+	pop rbx
+	pop rax
+	add rsp, 16                     ; vector and error code
+	iretq
+
+section .rodata
+align 8
+exception_stubs:
+%assign v 0
+%rep 32
+	dq stub_%+v
+%assign v v+1
+%endrep

@@ -1,0 +1,128 @@
+; kan's first instructions: GRUB leaves us in 32-bit protected mode, paging off, with the
+; multiboot2 magic in EAX and the info pointer in EBX. We build an identity map of the low
+; 4 GiB with 2 MiB pages, enter long mode and call kernel_main(magic, info).
+
+MB2_BOOTLOADER_MAGIC equ 0x36d76289
+COM1                 equ 0x3f8
+BOOT_STACK_SIZE      equ 16384
+
+extern kernel_main
+global boot_entry32
+global boot_pml4
+
+section .boot32 progbits alloc exec nowrite align=16
+bits 32
+boot_entry32:
+	cli
+	mov esp, boot_stack_top
+	mov edi, eax                    ; keep magic and info pointer for kernel_main
+	mov esi, ebx
+
+	; Long mode is required; without it we can only say so on the serial port.
+	mov eax, 0x80000000
+	cpuid
+	cmp eax, 0x80000001
+	jb .no_long_mode
+	mov eax, 0x80000001
+	cpuid
+	test edx, 1 << 29
+	jz .no_long_mode
+
+	; PML4[0] -> PDPT; PDPT[0..3] -> four page directories of 2 MiB pages.
+	mov eax, boot_pdpt
+	or eax, 0x3                     ; present, writable
+	mov [boot_pml4], eax
+	mov ecx, 0
+.fill_pdpt:
+	mov eax, ecx
+	shl eax, 12
+	add eax, boot_pd
+	or eax, 0x3
+	mov [boot_pdpt + ecx * 8], eax
+	inc ecx
+	cmp ecx, 4
+	jb .fill_pdpt
+	mov ecx, 0
+.fill_pd:
+	mov eax, ecx
+	shl eax, 21                     ; low 32 bits of the 2 MiB frame address
+	or eax, 0x83                    ; present, writable, page size
+	mov [boot_pd + ecx * 8], eax
+	mov eax, ecx
+	shr eax, 11                     ; high bits of (ecx << 21)
+	mov [boot_pd + ecx * 8 + 4], eax
+	inc ecx
+	cmp ecx, 2048
+	jb .fill_pd
+
+	mov eax, boot_pml4
+	mov cr3, eax
+	mov eax, cr4
+	or eax, 1 << 5                  ; CR4.PAE
+	mov cr4, eax
+	mov ecx, 0xc0000080             ; IA32_EFER
+	rdmsr
+	or eax, 1 << 8                  ; LME
+	wrmsr
+	mov eax, cr0
+	or eax, (1 << 31) | (1 << 16) | 1 ; PG, WP, PE
+	mov cr0, eax
+
+	lgdt [boot_gdt_pointer]
+	jmp 0x08:boot_entry64
+
+.no_long_mode:
+	mov esi, no_long_mode_message
+.print:
+	lodsb
+	test al, al
+	jz .halt
+	mov dx, COM1
+	out dx, al
+	jmp .print
+.halt:
+	hlt
+	jmp .halt
+
+no_long_mode_message:
+	db "kan: this CPU has no long mode (64-bit); kan cannot run here. Halted.", 13, 10, 0
+
+bits 64
+boot_entry64:
+	mov ax, 0x10
+	mov ds, ax
+	mov es, ax
+	mov ss, ax
+	xor ax, ax
+	mov fs, ax
+	mov gs, ax
+	mov rsp, boot_stack_top
+	xor rbp, rbp                    ; ends the backtrace chain
+	; edi = magic, esi = info pointer (zero-extended by the 32-bit moves above)
+	mov edi, edi
+	mov esi, esi
+	call kernel_main
+.hang:
+	cli
+	hlt
+	jmp .hang
+
+section .rodata
+align 8
+boot_gdt:
+	dq 0
+	dq 0x00af9a000000ffff           ; 0x08: 64-bit code
+	dq 0x00cf92000000ffff           ; 0x10: data
+boot_gdt_pointer:
+	dw boot_gdt_pointer - boot_gdt - 1
+	dq boot_gdt
+
+section .bss
+align 4096
+boot_pml4:  resb 4096
+boot_pdpt:  resb 4096
+boot_pd:    resb 4096 * 4
+global boot_stack_bottom
+boot_stack_bottom:
+	resb BOOT_STACK_SIZE
+boot_stack_top:

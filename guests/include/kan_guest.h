@@ -1,0 +1,110 @@
+/*
+ * kan's guest ABI, version 1: everything a guest may rely on, and nothing else.
+ * This header is the public contract between kan and the guests it runs; a guest written by
+ * someone else is loaded and run by following this file alone. It is shared, unchanged, by
+ * kan (kernel/hypercall.c, kernel/guest_boot.c) and by kan's own test guests.
+ *
+ * IMAGE FORMAT
+ *   A guest is an ELF executable given to GRUB as a multiboot2 module:
+ *     module2 /boot/hello.elf name=hello mem=16M
+ *   Its PT_LOAD segments are copied to their physical addresses (p_paddr) in the guest's
+ *   RAM; the bytes between p_filesz and p_memsz are zero, as is all other RAM.
+ *   - ELFCLASS64, EM_X86_64: a 64-bit guest. Segments must lie in [1 MiB, RAM size).
+ *   - ELFCLASS32, EM_386: a 16-bit real-mode guest. Segments must lie in
+ *     [KAN_REAL_MODE_LOAD_MIN, KAN_REAL_MODE_LOAD_END) and the entry point below 64 KiB.
+ *
+ * MEMORY (guest-physical addresses; the VM sees nothing else)
+ *   [0, mem)            RAM, mem from the config line (default 16 MiB). Every other
+ *                       address is absent: touching it stops the VM ("EPT violation").
+ *   0x1000              struct kan_start_info (read-only by convention; guest may reuse)
+ *   0x2000              64-bit guests: GDT (null, code 0x08, data 0x10, TSS 0x18)
+ *   0x3000              64-bit guests: PML4; 0x4000 PDPT; 0x5000-0x8fff four page
+ *                       directories identity-mapping 0-4 GiB with 2 MiB pages (RWX, WB)
+ *   0x9000 - 1 MiB      free for the guest
+ *
+ * ENTRY STATE, 64-bit guest
+ *   Long mode, paging on (CR3 = 0x3000), CR0 = PE|MP|ET|NE|WP|PG, CR4 = PAE,
+ *   EFER = LME|LMA|NXE. CS = 0x08 (64-bit code), DS = ES = SS = FS = GS = 0x10,
+ *   TR = 0x18, IDTR limit 0 (the guest installs its own IDT before enabling
+ *   interrupts or taking exceptions; an exception without an IDT is a triple fault),
+ *   RFLAGS = 0x2 (interrupts off), RIP = ELF entry, RSP = mem (top of RAM),
+ *   RDI = KAN_START_INFO_ADDR, all other general registers 0.
+ *
+ * ENTRY STATE, real-mode guest
+ *   CR0.PE = 0, CS = DS = ES = FS = GS = SS = 0 (bases 0, limits 0xffff), IP = ELF entry,
+ *   SP = KAN_REAL_MODE_STACK, FLAGS = 0x2. There is no BIOS: the IVT at 0 is zeros.
+ *   EDI = KAN_START_INFO_ADDR.
+ *
+ * CONSOLE
+ *   A 16550-compatible UART at I/O port 0x3f8 (COM1). Bytes written to THR (0x3f8) go to
+ *   kan's console, one line at a time, prefixed with "[name] "; LSR (0x3fd) always reports
+ *   the transmitter empty (0x60); the other registers read back what was written. Or use
+ *   KAN_HC_CONSOLE_WRITE. Lines longer than 200 bytes are split.
+ *
+ * HYPERCALLS
+ *   VMCALL with the number in RAX and arguments in RDI, RSI, RDX, R10 (real mode: the
+ *   same registers' low halves). The result is in RAX; a negative value is a KAN_E* error.
+ *   Other registers are preserved. Pointers are guest-physical addresses.
+ *
+ * ENDING
+ *   KAN_HC_EXIT(status) ends the VM; kan prints "vm NAME ended: exit status N". A triple
+ *   fault, an access outside RAM or an instruction kan does not virtualize stops the VM
+ *   with a reason on kan's console; other VMs keep running.
+ */
+#ifndef KAN_GUEST_H
+#define KAN_GUEST_H
+
+#define KAN_ABI_VERSION 1
+
+#define KAN_START_INFO_ADDR    0x1000
+#define KAN_GUEST_GDT_ADDR     0x2000
+#define KAN_GUEST_PML4_ADDR    0x3000
+#define KAN_GUEST_PDPT_ADDR    0x4000
+#define KAN_GUEST_PD_ADDR      0x5000 /* four pages */
+#define KAN_GUEST_FREE_ADDR    0x9000
+#define KAN_GUEST_IMAGE_MIN    0x100000 /* lowest p_paddr of a 64-bit guest */
+#define KAN_REAL_MODE_LOAD_MIN 0x2000
+#define KAN_REAL_MODE_LOAD_END 0xf000
+#define KAN_REAL_MODE_STACK    0xfff0
+
+#define KAN_UART_PORT 0x3f8
+
+/* Hypercall numbers (RAX). */
+#define KAN_HC_VERSION       0 /* () -> KAN_ABI_VERSION */
+#define KAN_HC_EXIT          1 /* (status) -> does not return */
+#define KAN_HC_CONSOLE_WRITE 2 /* (gpa, length) -> bytes written */
+#define KAN_HC_YIELD         3 /* () -> 0; gives the rest of the time slice away */
+#define KAN_HC_TIME_NS       4 /* () -> nanoseconds since kan started */
+#define KAN_HC_VM_INFO       5 /* (gpa of struct kan_vm_info) -> 0 */
+
+/* Errors (negative RAX). */
+#define KAN_ENOSYS -1 /* no such hypercall */
+#define KAN_EFAULT -2 /* a pointer or length outside the VM's RAM */
+#define KAN_EINVAL -3 /* an argument out of range */
+
+#define KAN_START_MAGIC 0x314e414bu /* "KAN1" */
+
+#ifndef __ASSEMBLER__
+#include <stdint.h>
+
+/* At KAN_START_INFO_ADDR when the guest starts. */
+struct kan_start_info {
+	uint32_t magic;       /* KAN_START_MAGIC */
+	uint32_t abi_version; /* KAN_ABI_VERSION */
+	uint32_t vm_id;       /* kan's number for this VM, from 1 */
+	uint32_t reserved;
+	uint64_t ram_size;    /* bytes of RAM at guest-physical 0 */
+	char name[24];        /* the VM's name, zero-terminated */
+	char cmdline[256];    /* the module's command line from grub.cfg, zero-terminated */
+};
+
+/* Filled in by KAN_HC_VM_INFO. */
+struct kan_vm_info {
+	uint32_t vm_id;
+	uint32_t cpu;         /* the physical CPU the caller is running on */
+	uint64_t ram_size;
+	char name[24];
+};
+#endif
+
+#endif

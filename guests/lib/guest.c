@@ -1,0 +1,81 @@
+#include "guest.h"
+
+#define UART_LSR     (KAN_UART_PORT + 5)
+#define LSR_THR_EMPTY 0x20
+
+static inline void port_out(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
+}
+
+static inline uint8_t port_in(uint16_t port)
+{
+	uint8_t v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+void guest_putc(char c)
+{
+	while (!(port_in(UART_LSR) & LSR_THR_EMPTY))
+		;
+	port_out(KAN_UART_PORT, (uint8_t)c);
+}
+
+void guest_puts(const char *s)
+{
+	while (*s)
+		guest_putc(*s++);
+}
+
+static void put_unsigned(uint64_t v, unsigned base)
+{
+	char digits[20];
+	int n = 0;
+	do {
+		digits[n++] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	while (n)
+		guest_putc(digits[--n]);
+}
+
+void guest_printf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	for (; *fmt; fmt++) {
+		if (*fmt != '%') {
+			guest_putc(*fmt);
+			continue;
+		}
+		int is_long = 0;
+		while (*++fmt == 'l')
+			is_long = 1;
+		switch (*fmt) {
+		case 's':
+			guest_puts(va_arg(ap, const char *));
+			break;
+		case 'c':
+			guest_putc((char)va_arg(ap, int));
+			break;
+		case 'd': {
+			int64_t v = is_long ? va_arg(ap, int64_t) : va_arg(ap, int);
+			if (v < 0) {
+				guest_putc('-');
+				v = -v;
+			}
+			put_unsigned((uint64_t)v, 10);
+			break;
+		}
+		case 'u':
+		case 'x':
+			put_unsigned(is_long ? va_arg(ap, uint64_t) : va_arg(ap, unsigned),
+				     *fmt == 'u' ? 10 : 16);
+			break;
+		default:
+			guest_putc(*fmt);
+		}
+	}
+	va_end(ap);
+}

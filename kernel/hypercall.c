@@ -1,0 +1,61 @@
+#include "kernel/hypercall.h"
+#include "guests/include/kan_guest.h"
+#include "kernel/string.h"
+#include "kernel/time.h"
+
+#define CONSOLE_WRITE_MAX 4096 /* per call: the guest loops for more */
+
+static int64_t hc_console_write(struct vm *vm, uint64_t gpa, uint64_t len)
+{
+	if (len > CONSOLE_WRITE_MAX)
+		len = CONSOLE_WRITE_MAX;
+	const char *text = vm_guest_ptr(vm, gpa, len);
+	if (!text)
+		return KAN_EFAULT;
+	vuart_write(&vm->uart, text, len);
+	return (int64_t)len;
+}
+
+static int64_t hc_vm_info(struct vcpu *vcpu, uint64_t gpa)
+{
+	struct kan_vm_info *info = vm_guest_ptr(vcpu->vm, gpa, sizeof(*info));
+	if (!info)
+		return KAN_EFAULT;
+	memset(info, 0, sizeof(*info));
+	info->vm_id = vcpu->vm->id;
+	info->cpu = vcpu->cpu;
+	info->ram_size = vcpu->vm->config.mem;
+	strlcpy(info->name, vcpu->vm->config.name, sizeof(info->name));
+	return 0;
+}
+
+enum hypercall_next hypercall_dispatch(struct vcpu *vcpu)
+{
+	struct guest_regs *r = &vcpu->regs;
+	int64_t result;
+	switch (r->rax) {
+	case KAN_HC_VERSION:
+		result = KAN_ABI_VERSION;
+		break;
+	case KAN_HC_EXIT:
+		vm_exit(vcpu->vm, (int64_t)r->rdi);
+		return HYPERCALL_ENDED;
+	case KAN_HC_CONSOLE_WRITE:
+		result = hc_console_write(vcpu->vm, r->rdi, r->rsi);
+		break;
+	case KAN_HC_YIELD:
+		r->rax = 0;
+		return HYPERCALL_YIELD;
+	case KAN_HC_TIME_NS:
+		result = (int64_t)time_now_ns();
+		break;
+	case KAN_HC_VM_INFO:
+		result = hc_vm_info(vcpu, r->rdi);
+		break;
+	default:
+		result = KAN_ENOSYS;
+		break;
+	}
+	r->rax = (uint64_t)result;
+	return HYPERCALL_RESUME;
+}

@@ -1,0 +1,24 @@
+#include "kernel/iobus.h"
+
+bool iobus_register(struct iobus *bus, uint16_t first, uint16_t last, io_handler_fn handler,
+		    void *device)
+{
+	if (bus->count == IOBUS_MAX_DEVICES)
+		return false;
+	bus->ranges[bus->count++] = (struct io_range){first, last, handler, device};
+	return true;
+}
+
+void iobus_access(struct iobus *bus, uint16_t port, unsigned size, bool write, uint32_t *value)
+{
+	for (unsigned i = 0; i < bus->count; i++) {
+		struct io_range *r = &bus->ranges[i];
+		if (port >= r->first && port <= r->last) {
+			r->handler(r->device, port, size, write, value);
+			return;
+		}
+	}
+	bus->unowned_accesses++;
+	if (!write)
+		*value = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
+}

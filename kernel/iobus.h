@@ -1,0 +1,31 @@
+/* A VM's I/O port space: port ranges mapped to the device models the VM owns. */
+#ifndef KAN_KERNEL_IOBUS_H
+#define KAN_KERNEL_IOBUS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define IOBUS_MAX_DEVICES 8
+
+/* A device's port handler; on a read it fills *value (size is 1, 2 or 4 bytes). */
+typedef void (*io_handler_fn)(void *device, uint16_t port, unsigned size, bool write,
+			      uint32_t *value);
+
+struct io_range {
+	uint16_t first, last;
+	io_handler_fn handler;
+	void *device;
+};
+
+struct iobus {
+	struct io_range ranges[IOBUS_MAX_DEVICES];
+	unsigned count;
+	uint64_t unowned_accesses;
+};
+
+bool iobus_register(struct iobus *bus, uint16_t first, uint16_t last, io_handler_fn handler,
+		    void *device);
+/* Dispatches one port access; a port no device owns reads all-ones and ignores writes. */
+void iobus_access(struct iobus *bus, uint16_t port, unsigned size, bool write, uint32_t *value);
+
+#endif

@@ -1,0 +1,73 @@
+/* kan's boot sequence on the boot CPU, from GRUB's hand-off to the scheduler. */
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/descriptors.h"
+#include "kernel/console.h"
+#include "kernel/memory.h"
+#include "kernel/multiboot2.h"
+#include "kernel/panic.h"
+#include "kernel/percpu.h"
+#include "kernel/sched.h"
+#include "kernel/string.h"
+#include "kernel/time.h"
+#include "kernel/vcpu_backend.h"
+#include "kernel/vm.h"
+#include "kernel/vm_config.h"
+
+#define KAN_VERSION "0.1"
+#define MBI_COPY_MAX (64 * 1024)
+
+/* GRUB's information may sit in low memory kan reuses (UEFI puts it at 0x4000): copy it. */
+static uint8_t mbi_copy[MBI_COPY_MAX] __attribute__((aligned(8)));
+static struct boot_info boot;
+
+void kernel_main(uint32_t magic, uint64_t mbi_addr);
+
+static void print_boot_info(void)
+{
+	printk("kan: booted by %s (%s firmware), command line '%s'\n",
+	       boot.loader_name[0] ? boot.loader_name : "an unnamed loader",
+	       boot.efi ? "UEFI" : "BIOS", boot.cmdline);
+	printk("kan: %d guest module(s)", boot.module_count);
+	if (boot.rsdp_revision >= 0)
+		printk(", ACPI RSDP revision %d", boot.rsdp_revision);
+	printk("\n");
+}
+
+void kernel_main(uint32_t magic, uint64_t mbi_addr)
+{
+	console_init();
+	idt_init();
+	cpu_tables_load(0);
+	percpu_set_present(0, 0);
+	printk("\nkan %s: a partitioning hypervisor (VT-x)\n", KAN_VERSION);
+	if (magic != MB2_BOOTLOADER_MAGIC)
+		kan_shutdown(1, "not started by a multiboot2 loader (bad magic)");
+
+	uint32_t mbi_size = *(uint32_t *)mbi_addr;
+	if (mbi_size > MBI_COPY_MAX)
+		panic("multiboot2 information is %u bytes; kan keeps at most %u", mbi_size,
+		      MBI_COPY_MAX);
+	memcpy(mbi_copy, (void *)mbi_addr, mbi_size);
+	char error[128];
+	if (mb2_parse(mbi_copy, &boot, error, sizeof(error)))
+		panic("multiboot2 information is malformed: %s", error);
+	print_boot_info();
+	memory_init(&boot, mbi_addr, mbi_addr + mbi_size);
+	time_init();
+
+	struct kan_config kan;
+	if (kan_config_parse(boot.cmdline, &kan, error, sizeof(error))) {
+		printk("kan: ignoring kan's command line: %s\n", error);
+		kan.default_slice_us = VM_SLICE_DEFAULT_US;
+	}
+
+	if (!backend_probe())
+		kan_shutdown(1, "this CPU cannot run kan's guests");
+	if (!backend_cpu_enable(0))
+		kan_shutdown(1, "could not enable virtualization on CPU 0");
+
+	vms_create_from_boot(&boot, &kan);
+	if (vm_count() == 0)
+		kan_shutdown(0, "no guest to run");
+	sched_run();
+}

@@ -1,0 +1,116 @@
+#include "kernel/multiboot2.h"
+#include "kernel/format.h"
+#include "kernel/string.h"
+
+struct mb2_tag {
+	uint32_t type;
+	uint32_t size;
+};
+
+struct mb2_mmap_entry {
+	uint64_t base;
+	uint64_t length;
+	uint32_t type;
+	uint32_t reserved;
+};
+
+static void copy_string(char *dst, size_t dst_size, const char *src, size_t src_max)
+{
+	size_t n = strnlen(src, src_max);
+	if (n >= dst_size)
+		n = dst_size - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static int parse_mmap(const struct mb2_tag *tag, struct boot_info *out, char *error,
+		      size_t error_size)
+{
+	const uint8_t *p = (const uint8_t *)tag;
+	uint32_t entry_size = *(const uint32_t *)(p + 8);
+	if (entry_size < sizeof(struct mb2_mmap_entry)) {
+		ksnprintf(error, error_size, "memory map entry size %u is too small", entry_size);
+		return -1;
+	}
+	for (uint32_t off = 16; off + entry_size <= tag->size; off += entry_size) {
+		const struct mb2_mmap_entry *e = (const void *)(p + off);
+		if (e->type != MB2_MEMORY_AVAILABLE || e->length == 0)
+			continue;
+		if (out->ram_count == BOOT_MAX_RAM_RANGES)
+			break; /* the rest of RAM goes unused; enough for any real map */
+		out->ram[out->ram_count++] = (struct mem_range){e->base, e->base + e->length};
+	}
+	return 0;
+}
+
+int mb2_parse(const void *mbi, struct boot_info *out, char *error, size_t error_size)
+{
+	memset(out, 0, sizeof(*out));
+	out->rsdp_revision = -1;
+	const uint8_t *base = mbi;
+	uint32_t total = *(const uint32_t *)base;
+	if (total < 16 || total > (1u << 20)) {
+		ksnprintf(error, error_size, "information size %u is implausible", total);
+		return -1;
+	}
+	out->total_size = total;
+	uint32_t off = 8;
+	for (;;) {
+		if (off + sizeof(struct mb2_tag) > total) {
+			ksnprintf(error, error_size, "no end tag within %u bytes", total);
+			return -1;
+		}
+		const struct mb2_tag *tag = (const void *)(base + off);
+		if (tag->type == MB2_TAG_END)
+			return 0;
+		if (tag->size < sizeof(*tag) || off + tag->size > total) {
+			ksnprintf(error, error_size, "tag %u at offset %u has bad size %u", tag->type,
+				  off, tag->size);
+			return -1;
+		}
+		const char *payload = (const char *)tag + 8;
+		size_t payload_size = tag->size - 8;
+		switch (tag->type) {
+		case MB2_TAG_CMDLINE:
+			copy_string(out->cmdline, sizeof(out->cmdline), payload, payload_size);
+			break;
+		case MB2_TAG_LOADER_NAME:
+			copy_string(out->loader_name, sizeof(out->loader_name), payload,
+				    payload_size);
+			break;
+		case MB2_TAG_MODULE: {
+			if (out->module_count == KAN_MAX_MODULES) {
+				ksnprintf(error, error_size, "more than %d modules", KAN_MAX_MODULES);
+				return -1;
+			}
+			const uint32_t *range = (const uint32_t *)payload;
+			struct boot_module *m = &out->modules[out->module_count++];
+			m->start = range[0];
+			m->end = range[1];
+			copy_string(m->cmdline, sizeof(m->cmdline), payload + 8, payload_size - 8);
+			break;
+		}
+		case MB2_TAG_MMAP:
+			if (parse_mmap(tag, out, error, error_size))
+				return -1;
+			break;
+		case MB2_TAG_ACPI_OLD:
+		case MB2_TAG_ACPI_NEW: {
+			size_t n = payload_size < sizeof(out->rsdp) ? payload_size : sizeof(out->rsdp);
+			/* Prefer the v2 RSDP when GRUB gives both. */
+			if (tag->type == MB2_TAG_ACPI_NEW || out->rsdp_revision < 0) {
+				memcpy(out->rsdp, payload, n);
+				out->rsdp_revision = tag->type == MB2_TAG_ACPI_NEW ? 2 : 0;
+			}
+			break;
+		}
+		case MB2_TAG_EFI64:
+		case MB2_TAG_EFI_MMAP:
+			out->efi = true;
+			break;
+		default:
+			break;
+		}
+		off += (tag->size + 7) & ~7u;
+	}
+}

@@ -1,0 +1,60 @@
+/* What GRUB tells kan at boot (multiboot2 information), parsed into plain C structures. */
+#ifndef KAN_KERNEL_MULTIBOOT2_H
+#define KAN_KERNEL_MULTIBOOT2_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel/limits.h"
+
+#define MB2_BOOTLOADER_MAGIC 0x36d76289
+
+/* Tag types from the multiboot2 specification, section 3.6. */
+#define MB2_TAG_END          0
+#define MB2_TAG_CMDLINE      1
+#define MB2_TAG_LOADER_NAME  2
+#define MB2_TAG_MODULE       3
+#define MB2_TAG_BASIC_MEMINFO 4
+#define MB2_TAG_MMAP         6
+#define MB2_TAG_EFI64        12
+#define MB2_TAG_ACPI_OLD     14
+#define MB2_TAG_ACPI_NEW     15
+#define MB2_TAG_EFI_MMAP     17
+
+#define MB2_MEMORY_AVAILABLE 1
+
+#define BOOT_CMDLINE_MAX   256
+#define BOOT_MAX_RAM_RANGES 64
+
+struct mem_range {
+	uint64_t start;
+	uint64_t end; /* exclusive */
+};
+
+struct boot_module {
+	uint64_t start;
+	uint64_t end; /* exclusive */
+	char cmdline[BOOT_CMDLINE_MAX];
+};
+
+struct boot_info {
+	char cmdline[BOOT_CMDLINE_MAX];
+	char loader_name[64];
+	struct mem_range ram[BOOT_MAX_RAM_RANGES]; /* available RAM, as the memory map says */
+	int ram_count;
+	struct boot_module modules[KAN_MAX_MODULES];
+	int module_count;
+	uint8_t rsdp[36]; /* a copy of the ACPI RSDP (v1 uses the first 20 bytes) */
+	int rsdp_revision; /* -1 if GRUB passed none */
+	bool efi;
+	uint32_t total_size;
+};
+
+/*
+ * Parses the multiboot2 information at `mbi` (total size first, then 8-byte aligned tags).
+ * Returns 0, or -1 with a reason in `error` when the structure is malformed.
+ */
+int mb2_parse(const void *mbi, struct boot_info *out, char *error, size_t error_size);
+
+#endif

@@ -1,0 +1,58 @@
+#include "kernel/report.h"
+#include "kernel/console.h"
+#include "kernel/format.h"
+#include "kernel/time.h"
+#include "kernel/vcpu_backend.h"
+#include "kernel/vm.h"
+
+static void describe_end(const struct vm *vm, char *buf, size_t size)
+{
+	if (vm->state == VM_EXITED)
+		ksnprintf(buf, size, "status %ld", vm->exit_status);
+	else if (vm->state == VM_STOPPED)
+		ksnprintf(buf, size, "%s", vm->stop_reason);
+	else
+		ksnprintf(buf, size, "-");
+}
+
+static void print_exit_counts(const struct vcpu *v)
+{
+	char line[400];
+	int n = ksnprintf(line, sizeof(line), "kan:     exits:");
+	for (unsigned i = 0; i < VCPU_EXIT_REASONS; i++) {
+		if (!v->exits[i] || n >= (int)sizeof(line))
+			continue;
+		const char *name = backend_exit_name(i);
+		n += ksnprintf(line + n, sizeof(line) - (size_t)n, " %s=%lu", name ? name : "?",
+			       v->exits[i]);
+	}
+	printk("%s\n", line);
+}
+
+void report_vm_table(void)
+{
+	printk("kan: %-3s %-16s %-8s %4s %12s %10s  %s\n", "id", "vm", "state", "cpu", "cpu-time-us",
+	       "exits", "end");
+	char end[160];
+	for (unsigned i = 0; i < vm_count(); i++) {
+		const struct vm *vm = vm_by_index(i);
+		describe_end(vm, end, sizeof(end));
+		printk("kan: %-3u %-16s %-8s %4u %12lu %10lu  %s\n", vm->id, vm->config.name,
+		       vm_state_name(vm->state), vm->vcpu.cpu, time_tsc_to_us(vm->vcpu.cpu_time),
+		       vm->vcpu.exits_total, end);
+		print_exit_counts(&vm->vcpu);
+	}
+	/* One line a script can check: every VM and how it ended. */
+	char summary[400];
+	int n = ksnprintf(summary, sizeof(summary), "kan: summary:");
+	for (unsigned i = 0; i < vm_count() && n < (int)sizeof(summary); i++) {
+		const struct vm *vm = vm_by_index(i);
+		if (vm->state == VM_EXITED)
+			n += ksnprintf(summary + n, sizeof(summary) - (size_t)n, " %s=exited(%ld)",
+				       vm->config.name, vm->exit_status);
+		else
+			n += ksnprintf(summary + n, sizeof(summary) - (size_t)n, " %s=%s",
+				       vm->config.name, vm_state_name(vm->state));
+	}
+	printk("%s\n", summary);
+}

@@ -1,0 +1,45 @@
+/*
+ * The small interface through which kernel/ runs virtual CPUs without knowing how.
+ * vmx/ implements it with Intel VT-x; nothing in kernel/ names a VMCS field.
+ */
+#ifndef KAN_KERNEL_VCPU_BACKEND_H
+#define KAN_KERNEL_VCPU_BACKEND_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernel/vm.h"
+
+/* How the guest starts: filled in by kernel/guest_boot.c, applied by the backend. */
+enum guest_mode { GUEST_MODE_REAL, GUEST_MODE_LONG };
+
+struct vcpu_boot_state {
+	enum guest_mode mode;
+	uint64_t rip, rsp, rdi;
+	uint64_t cr3;      /* long mode only */
+	uint64_t gdt_base; /* long mode only */
+	uint16_t gdt_limit;
+};
+
+/* Why backend_vcpu_run returned to the scheduler. */
+enum vcpu_event {
+	VCPU_EVENT_PREEMPTED, /* its time slice is used up */
+	VCPU_EVENT_YIELDED,   /* it gave the CPU away (hypercall, PAUSE loop) */
+	VCPU_EVENT_HALTED,    /* HLT: nothing to do until an interrupt */
+	VCPU_EVENT_ENDED,     /* the VM exited or was stopped: see vm->state */
+};
+
+/* Once, on the boot CPU: check the hardware, print what it offers; false if kan can't run. */
+bool backend_probe(void);
+/* On every CPU: turn virtualization on. False (with the reason printed) on failure. */
+bool backend_cpu_enable(unsigned cpu);
+/* Per VM: its address space (guest-physical -> host-physical for its RAM only). */
+bool backend_vm_create(struct vm *vm);
+/* Per vCPU: its state, starting as `boot` describes. */
+bool backend_vcpu_create(struct vcpu *vcpu, const struct vcpu_boot_state *boot);
+/* Runs the vCPU on this CPU until something the scheduler must decide happens. */
+enum vcpu_event backend_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc);
+/* The backend's name for exit counter i, or NULL if it has none. */
+const char *backend_exit_name(unsigned i);
+
+#endif

@@ -1,0 +1,207 @@
+#include "kernel/vm_config.h"
+#include "kernel/format.h"
+#include "kernel/string.h"
+
+#include <stdbool.h>
+
+#define TOKEN_MAX 128
+
+static int parse_u64(const char **p, uint64_t *out)
+{
+	const char *s = *p;
+	uint64_t v = 0;
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	*p = s;
+	*out = v;
+	return 0;
+}
+
+int parse_size(const char *s, uint64_t *out)
+{
+	uint64_t v;
+	if (parse_u64(&s, &v))
+		return -1;
+	unsigned shift = 0;
+	switch (*s) {
+	case 'K': case 'k': shift = 10; s++; break;
+	case 'M': case 'm': shift = 20; s++; break;
+	case 'G': case 'g': shift = 30; s++; break;
+	default: break;
+	}
+	if (*s || (v << shift) >> shift != v)
+		return -1;
+	*out = v << shift;
+	return 0;
+}
+
+int parse_duration_us(const char *s, uint32_t *out)
+{
+	uint64_t v;
+	if (parse_u64(&s, &v))
+		return -1;
+	if (v > 10000000)
+		return -1;
+	uint64_t us;
+	if (!strcmp(s, "us"))
+		us = v;
+	else if (!strcmp(s, "ms"))
+		us = v * 1000;
+	else if (!strcmp(s, "s"))
+		us = v * 1000000;
+	else
+		return -1;
+	if (us == 0 || us > 10000000)
+		return -1; /* a slice is 1 us .. 10 s */
+	*out = (uint32_t)us;
+	return 0;
+}
+
+int parse_cpu_list(const char *s, uint64_t *mask)
+{
+	uint64_t m = 0;
+	for (;;) {
+		uint64_t first, last;
+		if (parse_u64(&s, &first))
+			return -1;
+		last = first;
+		if (*s == '-') {
+			s++;
+			if (parse_u64(&s, &last) || last < first)
+				return -1;
+		}
+		if (last >= 64)
+			return -1;
+		for (uint64_t c = first; c <= last; c++)
+			m |= 1ull << c;
+		if (*s == '\0')
+			break;
+		if (*s++ != ',')
+			return -1;
+	}
+	*mask = m;
+	return 0;
+}
+
+static bool valid_name(const char *v)
+{
+	size_t n = strlen(v);
+	if (n == 0 || n >= KAN_VM_NAME_MAX)
+		return false;
+	for (; *v; v++) {
+		char c = *v;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+/* Splits the next whitespace-separated token into key and value; returns false at the end. */
+static bool next_token(const char **line, char *token, char **value)
+{
+	const char *s = *line;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!*s)
+		return false;
+	size_t n = 0;
+	while (*s && *s != ' ' && *s != '\t') {
+		if (n < TOKEN_MAX - 1)
+			token[n++] = *s;
+		s++;
+	}
+	token[n] = '\0';
+	*line = s;
+	char *eq = strchr(token, '=');
+	*value = NULL;
+	if (eq) {
+		*eq = '\0';
+		*value = eq + 1;
+	}
+	return true;
+}
+
+#define REFUSE(...)                                                                                \
+	do {                                                                                       \
+		ksnprintf(error, error_size, __VA_ARGS__);                                         \
+		return -1;                                                                         \
+	} while (0)
+
+int vm_config_parse(const char *line, const struct vm_config_limits *limits,
+		    struct vm_config *out, char *error, size_t error_size)
+{
+	memset(out, 0, sizeof(*out));
+	out->mem = VM_MEM_DEFAULT;
+	out->cpu_mask = limits->cpus_present & -limits->cpus_present; /* the first CPU */
+	out->slice_us = limits->default_slice_us;
+	strlcpy(out->name, limits->default_name ? limits->default_name : "vm", sizeof(out->name));
+
+	char token[TOKEN_MAX];
+	char *value;
+	for (bool first = true; next_token(&line, token, &value); first = false) {
+		if (!value) {
+			if (first)
+				continue; /* the image path GRUB passes before the options */
+			REFUSE("option '%s' has no value (write key=value)", token);
+		}
+		if (!strcmp(token, "name")) {
+			if (!valid_name(value))
+				REFUSE("key 'name' has bad value '%s' (1-%d characters of a-z A-Z "
+				       "0-9 - _ .)",
+				       value, KAN_VM_NAME_MAX - 1);
+			strlcpy(out->name, value, sizeof(out->name));
+		} else if (!strcmp(token, "mem")) {
+			if (parse_size(value, &out->mem) || out->mem < VM_MEM_MIN ||
+			    (out->mem & 0xfff))
+				REFUSE("key 'mem' has bad value '%s' (a size of at least 1M, like "
+				       "16M or 1G)",
+				       value);
+		} else if (!strcmp(token, "cpus")) {
+			uint64_t mask;
+			if (parse_cpu_list(value, &mask))
+				REFUSE("key 'cpus' has bad value '%s' (a list like 0,2 or a range "
+				       "like 0-3)",
+				       value);
+			if (mask & ~limits->cpus_present)
+				REFUSE("key 'cpus' has bad value '%s' (no such CPU: kan runs on "
+				       "CPUs 0-%d)",
+				       value, 63 - __builtin_clzll(limits->cpus_present));
+			out->cpu_mask = mask;
+		} else if (!strcmp(token, "slice")) {
+			if (parse_duration_us(value, &out->slice_us))
+				REFUSE("key 'slice' has bad value '%s' (a duration like 10ms or "
+				       "500us, at most 10s)",
+				       value);
+		} else {
+			REFUSE("unknown key '%s' (value '%s')", token, value);
+		}
+	}
+	return 0;
+}
+
+int kan_config_parse(const char *line, struct kan_config *out, char *error, size_t error_size)
+{
+	out->default_slice_us = VM_SLICE_DEFAULT_US;
+	char token[TOKEN_MAX];
+	char *value;
+	for (bool first = true; next_token(&line, token, &value); first = false) {
+		if (!value) {
+			if (first)
+				continue; /* the kernel path */
+			REFUSE("option '%s' has no value (write key=value)", token);
+		}
+		if (!strcmp(token, "slice")) {
+			if (parse_duration_us(value, &out->default_slice_us))
+				REFUSE("key 'slice' has bad value '%s' (a duration like 10ms)", value);
+		} else {
+			REFUSE("unknown key '%s' (value '%s')", token, value);
+		}
+	}
+	return 0;
+}

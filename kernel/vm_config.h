@@ -1,0 +1,47 @@
+/* A VM's policy, read from its module's command line in grub.cfg (keys documented in README). */
+#ifndef KAN_KERNEL_VM_CONFIG_H
+#define KAN_KERNEL_VM_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kernel/limits.h"
+
+#define VM_MEM_MIN     (1ull << 20)
+#define VM_MEM_DEFAULT (16ull << 20)
+#define VM_SLICE_DEFAULT_US 10000u
+
+struct vm_config {
+	char name[KAN_VM_NAME_MAX];
+	uint64_t mem;      /* bytes of guest RAM, from guest-physical 0 */
+	uint64_t cpu_mask; /* physical CPUs the vCPU may run on */
+	uint32_t slice_us; /* time slice before the vCPU is preempted */
+};
+
+/* What the parser checks values against. */
+struct vm_config_limits {
+	uint64_t cpus_present; /* bitmask of physical CPUs kan runs on */
+	uint32_t default_slice_us;
+	const char *default_name; /* used when the line has no name= */
+};
+
+/*
+ * Parses "name=hello mem=16M cpus=0-1 slice=10ms". A leading token without '=' is the
+ * image path GRUB may pass and is ignored. Returns 0, or -1 with a message in `error` that
+ * names the key and the value.
+ */
+int vm_config_parse(const char *line, const struct vm_config_limits *limits,
+		    struct vm_config *out, char *error, size_t error_size);
+
+/* kan's own command line: "slice=5ms". Same error rules. */
+struct kan_config {
+	uint32_t default_slice_us;
+};
+int kan_config_parse(const char *line, struct kan_config *out, char *error, size_t error_size);
+
+/* Value parsers, exposed for the unit tests. Return 0 on success. */
+int parse_size(const char *s, uint64_t *out);
+int parse_duration_us(const char *s, uint32_t *out);
+int parse_cpu_list(const char *s, uint64_t *mask);
+
+#endif

@@ -1,0 +1,126 @@
+#include "kernel/vuart.h"
+#include "kernel/console.h"
+#include "kernel/string.h"
+
+/* 16550 registers (offset from the base port) and the bits a guest driver looks at. */
+#define REG_DATA 0 /* THR/RBR, or DLL with LCR.DLAB */
+#define REG_IER  1 /* or DLM with LCR.DLAB */
+#define REG_IIR  2 /* FCR on write */
+#define REG_LCR  3
+#define REG_MCR  4
+#define REG_LSR  5
+#define REG_MSR  6
+#define REG_SCR  7
+
+#define LCR_DLAB        0x80
+#define IIR_NO_INTERRUPT 0x01
+#define LSR_THRE_TEMT   0x60 /* transmitter holding register and shift register empty */
+#define MSR_DCD_DSR_CTS 0xb0
+
+void vuart_init(struct vuart *uart, const char *prefix)
+{
+	memset(uart, 0, sizeof(*uart));
+	uart->prefix = prefix;
+	uart->dll = 1; /* 115200 baud, as if firmware had set it */
+}
+
+void vuart_flush(struct vuart *uart)
+{
+	if (uart->len) {
+		console_write_prefixed(uart->prefix, uart->line, uart->len);
+		uart->len = 0;
+	}
+}
+
+void vuart_write(struct vuart *uart, const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (c == '\n') {
+			/* An empty line is still a line: the guest meant it. */
+			console_write_prefixed(uart->prefix, uart->line, uart->len);
+			uart->len = 0;
+			continue;
+		}
+		if (c == '\r')
+			continue;
+		if ((unsigned char)c < 0x20 && c != '\t')
+			c = '?'; /* no guest writes escape sequences into kan's console */
+		uart->line[uart->len++] = c;
+		if (uart->len == VUART_LINE_MAX)
+			vuart_flush(uart);
+	}
+}
+
+static void vuart_write_register(struct vuart *uart, unsigned reg, uint8_t v)
+{
+	bool dlab = uart->lcr & LCR_DLAB;
+	switch (reg) {
+	case REG_DATA:
+		if (dlab) {
+			uart->dll = v;
+		} else {
+			char c = (char)v;
+			vuart_write(uart, &c, 1);
+		}
+		break;
+	case REG_IER:
+		if (dlab)
+			uart->dlm = v;
+		else
+			uart->ier = v & 0x0f;
+		break;
+	case REG_LCR:
+		uart->lcr = v;
+		break;
+	case REG_MCR:
+		uart->mcr = v & 0x1f;
+		break;
+	case REG_SCR:
+		uart->scr = v;
+		break;
+	default: /* FCR, and the read-only LSR/MSR */
+		break;
+	}
+}
+
+static uint8_t vuart_read_register(struct vuart *uart, unsigned reg)
+{
+	bool dlab = uart->lcr & LCR_DLAB;
+	switch (reg) {
+	case REG_DATA:
+		return dlab ? uart->dll : 0; /* nothing is ever received */
+	case REG_IER:
+		return dlab ? uart->dlm : uart->ier;
+	case REG_IIR:
+		return IIR_NO_INTERRUPT;
+	case REG_LCR:
+		return uart->lcr;
+	case REG_MCR:
+		return uart->mcr;
+	case REG_LSR:
+		return LSR_THRE_TEMT;
+	case REG_MSR:
+		return MSR_DCD_DSR_CTS;
+	default:
+		return uart->scr;
+	}
+}
+
+void vuart_io(void *device, uint16_t port, unsigned size, bool write, uint32_t *value)
+{
+	struct vuart *uart = device;
+	unsigned reg = port & 7;
+	/* A wider access touches consecutive registers, as on a real ISA bus. */
+	if (write) {
+		for (unsigned i = 0; i < size && reg + i < 8; i++)
+			vuart_write_register(uart, reg + i, (uint8_t)(*value >> (8 * i)));
+	} else {
+		uint32_t v = 0xffffffffu;
+		for (unsigned i = 0; i < size; i++) {
+			uint32_t b = reg + i < 8 ? vuart_read_register(uart, reg + i) : 0xff;
+			v = (v & ~(0xffu << (8 * i))) | (b << (8 * i));
+		}
+		*value = size == 4 ? v : v & ((1u << (8 * size)) - 1);
+	}
+}

@@ -1,0 +1,230 @@
+"""Run kan's scenario ISOs under Bochs or QEMU and check what kan printed on COM1.
+
+A run returns a Result; by default it must be clean (see assert_clean), so a test that
+expects a panic, a triple fault or a hang passes check=False and asserts what it expects.
+Every run keeps its files in build/scenario-runs/<scenario>-<emulator>-<n>/.
+"""
+import functools
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ISO_DIR = REPO / "build" / "iso"
+RUNS_DIR = REPO / "build" / "scenario-runs"
+
+FAILURE_MARKERS = ("kan: PANIC", "kan: CPU EXCEPTION", "VM-entry failed")
+SHUTDOWN = "kan: shutdown"
+
+OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
+OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
+
+# Headless: Debian's bochs-bin has no nogui; rfb with timeout=0 does not wait for a
+# viewer, and parallel instances each take the next free port from 5900 up.
+# sound: dummy keeps ALSA quiet; panic: fatal ends Bochs instead of asking.
+BOCHSRC = """\
+megs: {megs}
+cpu: model={cpu_model}, count={cpus}, ips=4000000, reset_on_triple_fault=0
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/vgabios/vgabios.bin
+ata0-master: type=cdrom, path={iso}, status=inserted
+boot: cdrom
+clock: sync=none
+com1: enabled=1, mode=file, dev=serial.log
+display_library: rfb, options="timeout=0"
+sound: waveoutdrv=dummy
+log: bochs.log
+panic: action=fatal
+error: action=report
+info: action=report
+debug: action=ignore
+"""
+
+
+@dataclass
+class Result:
+    name: str  # what ran, e.g. "hello on bochs corei7_skylake_x x1"
+    run_dir: Path
+    serial: str  # COM1 output, line endings normalised to \n
+    log: Path  # the emulator's log: bochs.log, or QEMU's stdout+stderr
+    seconds: float
+    timed_out: bool
+    exit_code: int | None  # None after a timeout; Bochs always exits with 1
+
+    @property
+    def lines(self):
+        return self.serial.splitlines()
+
+    def report(self):
+        """Everything a failure message should show."""
+        log_tail = self.log.read_text(errors="replace").splitlines()[-12:] if self.log.exists() else []
+        return "\n".join([
+            f"run: {self.name}, {self.seconds:.1f} s, "
+            + ("TIMED OUT" if self.timed_out else f"exit code {self.exit_code}"),
+            f"files: {self.run_dir}",
+            *([f"----- last lines of {self.log.name} -----", *log_tail] if log_tail else []),
+            "----- serial log -----", self.serial.rstrip("\n"),
+            "----- end of serial log -----",
+        ])
+
+
+def iso(scenario):
+    path = ISO_DIR / f"{scenario}.iso"
+    if not path.exists():
+        pytest.fail(f"build/iso/{scenario}.iso missing: run make scenario-isos", pytrace=False)
+    return path
+
+
+def new_run_dir(tag):
+    RUNS_DIR.mkdir(parents=True, exist_ok=True)
+    n = 1
+    while True:
+        path = RUNS_DIR / f"{tag}-{n}"
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            n += 1
+
+
+def run_bochs(scenario, cpu_model="corei7_skylake_x", cpus=1, timeout=120, megs=256, *, check=True):
+    __tracebackhide__ = True
+    image = iso(scenario)
+    run_dir = new_run_dir(f"{scenario}-{cpu_model}")
+    (run_dir / "bochsrc").write_text(BOCHSRC.format(megs=megs, cpu_model=cpu_model, cpus=cpus, iso=image))
+    (run_dir / "cmds").write_text("c\n")
+    cmd = ["bochs-bin", "-q", "-f", "bochsrc", "-rc", "cmds"]
+    result = _run(f"{scenario} on bochs {cpu_model} x{cpus}", cmd, run_dir, run_dir / "bochs.log", timeout)
+    if check:
+        assert_clean(result)
+    return result
+
+
+def run_qemu(scenario, firmware="bios", smp=1, timeout=60, kvm=False, *, check=True):
+    __tracebackhide__ = True
+    if kvm:
+        usable, reason = kvm_nested_vmx_available()
+        if not usable:
+            pytest.skip(f"KVM unavailable: {reason}")
+    image = iso(scenario)
+    run_dir = new_run_dir(f"{scenario}-qemu-{firmware}" + ("-kvm" if kvm else ""))
+    cmd = ["qemu-system-x86_64", "-display", "none", "-serial", "file:serial.log",
+           "-cdrom", str(image), "-m", "256", "-smp", str(smp), "-no-reboot",
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+    if firmware == "uefi":
+        shutil.copy(OVMF_VARS, run_dir / "OVMF_VARS.fd")
+        cmd += ["-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}",
+                "-drive", "if=pflash,format=raw,unit=1,file=OVMF_VARS.fd"]
+    elif firmware != "bios":
+        raise ValueError(f"firmware must be 'bios' or 'uefi', not {firmware!r}")
+    if kvm:
+        cmd += ["-enable-kvm", "-cpu", "host"]
+    name = f"{scenario} on qemu {firmware} x{smp}" + (" kvm" if kvm else "")
+    result = _run(name, cmd, run_dir, run_dir / "emulator.out", timeout)
+    if check:
+        assert_clean(result)
+    return result
+
+
+def _run(name, cmd, run_dir, log, timeout):
+    """Run an emulator in run_dir; its stdout and stderr go to emulator.out."""
+    _progress(f"{name}: started")
+    start = time.monotonic()
+    with open(run_dir / "emulator.out", "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=run_dir, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            exit_code, timed_out = proc.wait(timeout), False
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            exit_code, timed_out = None, True
+    seconds = time.monotonic() - start
+    _progress(f"{name}: {'TIMED OUT after' if timed_out else 'ended in'} {seconds:.1f} s")
+    serial_path = run_dir / "serial.log"
+    raw = serial_path.read_bytes() if serial_path.exists() else b""
+    serial = raw.decode(errors="replace").replace("\r\n", "\n").replace("\r", "\n")
+    return Result(name, run_dir, serial, log, seconds, timed_out, exit_code)
+
+
+def _kill_group(proc):
+    """SIGTERM first so the emulator's log is complete, SIGKILL if it lingers."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+            proc.wait(5)
+            return
+        except ProcessLookupError:
+            return
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def _progress(message):
+    sys.stderr.write(f"[kanemu {time.strftime('%H:%M:%S')}] {message}\n")  # one write: workers interleave
+    sys.stderr.flush()
+
+
+@functools.cache
+def kvm_nested_vmx_available():
+    """(usable, reason): can a KVM guest use VT-x, as kan needs?"""
+    try:
+        os.close(os.open("/dev/kvm", os.O_RDWR))
+    except OSError as e:
+        return False, f"/dev/kvm: {e.strerror}"
+    flags = next((line for line in Path("/proc/cpuinfo").read_text().splitlines()
+                  if line.startswith("flags")), "").split()
+    if "vmx" not in flags:
+        return False, "/dev/kvm opens, but the host CPU has no vmx flag, so no nested VT-x"
+    nested = Path("/sys/module/kvm_intel/parameters/nested")
+    if nested.exists() and nested.read_text().strip() not in ("Y", "1"):
+        return False, "kvm_intel is loaded with nested=N"
+    return True, "/dev/kvm opens and the host CPU has vmx"
+
+
+def _fail(result, why):
+    __tracebackhide__ = True
+    pytest.fail(f"{why}\n{result.report()}")
+
+
+def expect(result, *substrings):
+    """Each substring appears in the serial log, in the order given."""
+    __tracebackhide__ = True
+    pos = 0
+    for i, text in enumerate(substrings):
+        found = result.serial.find(text, pos)
+        if found < 0:
+            where = "missing" if text not in result.serial else f"appears, but not after {substrings[i - 1]!r}"
+            _fail(result, f"expected {text!r} in the serial log: {where}")
+        pos = found + len(text)
+
+
+def expect_not(result, *substrings):
+    __tracebackhide__ = True
+    present = [text for text in substrings if text in result.serial]
+    if present:
+        _fail(result, f"unexpected in the serial log: {', '.join(map(repr, present))}")
+
+
+def assert_clean(result):
+    """No timeout, no failure marker, and kan said it was shutting down."""
+    __tracebackhide__ = True
+    problems = []
+    if result.timed_out:
+        problems.append(f"timed out after {result.seconds:.0f} s")
+    problems += [f"failure line: {line!r}" for line in result.lines
+                 if any(marker in line for marker in FAILURE_MARKERS)]
+    if not lines_with(result, SHUTDOWN):
+        problems.append(f"no line starting with {SHUTDOWN!r}")
+    if problems:
+        _fail(result, "run not clean: " + "; ".join(problems))
+
+
+def lines_with(result, prefix):
+    return [line for line in result.lines if line.startswith(prefix)]

@@ -1,0 +1,47 @@
+/* VM-exit handling: the table indexed by exit reason, and what a handler decides. */
+#ifndef KAN_VMX_EXIT_H
+#define KAN_VMX_EXIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernel/vm.h"
+
+enum exit_action {
+	EXIT_RESUME,  /* handled: re-enter the guest at once */
+	EXIT_PREEMPT, /* its time slice ended */
+	EXIT_YIELD,   /* it gave the CPU away */
+	EXIT_HALT,    /* it waits for an interrupt */
+	EXIT_STOP,    /* the VM has ended or was stopped (vm_exit/vm_stop already said why) */
+};
+
+typedef enum exit_action (*vmx_exit_handler)(struct vcpu *vcpu);
+
+/* Finds the handler for `basic_reason` and runs it; no handler stops the VM with a report. */
+enum exit_action vmx_handle_exit(struct vcpu *vcpu, uint32_t basic_reason);
+
+/* Helpers for handlers. */
+void vmx_skip_instruction(void);
+void vmx_inject_exception(unsigned vector, bool has_error_code, uint32_t error_code);
+/* Stops the VM, naming the exit, its qualification and the guest's RIP. */
+enum exit_action vmx_stop_with_report(struct vcpu *vcpu, uint32_t reason, const char *why);
+
+/* One handler per exit reason (exit_*.c). */
+enum exit_action vmx_exit_cpuid(struct vcpu *vcpu);
+enum exit_action vmx_exit_vmcall(struct vcpu *vcpu);
+enum exit_action vmx_exit_io(struct vcpu *vcpu);
+enum exit_action vmx_exit_ept_violation(struct vcpu *vcpu);
+enum exit_action vmx_exit_ept_misconfig(struct vcpu *vcpu);
+enum exit_action vmx_exit_triple_fault(struct vcpu *vcpu);
+enum exit_action vmx_exit_hlt(struct vcpu *vcpu);
+enum exit_action vmx_exit_preemption_timer(struct vcpu *vcpu);
+enum exit_action vmx_exit_external_interrupt(struct vcpu *vcpu);
+enum exit_action vmx_exit_exception_nmi(struct vcpu *vcpu);
+enum exit_action vmx_exit_cr_access(struct vcpu *vcpu);
+enum exit_action vmx_exit_msr_read(struct vcpu *vcpu);
+enum exit_action vmx_exit_msr_write(struct vcpu *vcpu);
+enum exit_action vmx_exit_undefined_opcode(struct vcpu *vcpu);
+enum exit_action vmx_exit_general_protection(struct vcpu *vcpu);
+enum exit_action vmx_exit_invd(struct vcpu *vcpu);
+
+#endif

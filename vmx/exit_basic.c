@@ -1,0 +1,66 @@
+/* The small handlers: events that end, pause or fault the guest without emulating anything. */
+#include "arch/x86_64/cpu.h"
+#include "vmx/exit.h"
+#include "vmx/vmcs.h"
+
+enum exit_action vmx_exit_triple_fault(struct vcpu *vcpu)
+{
+	vm_stop(vcpu->vm, "triple fault (guest RIP 0x%lx, CR0 0x%lx)", vmcs_read(GUEST_RIP),
+		vmcs_read(CR0_READ_SHADOW));
+	return EXIT_STOP;
+}
+
+enum exit_action vmx_exit_hlt(struct vcpu *vcpu)
+{
+	if (!(vmcs_read(GUEST_RFLAGS) & RFLAGS_IF)) {
+		vm_stop(vcpu->vm, "HLT with interrupts disabled at guest RIP 0x%lx: it can never "
+				  "wake up",
+			vmcs_read(GUEST_RIP));
+		return EXIT_STOP;
+	}
+	vmx_skip_instruction();
+	return EXIT_HALT;
+}
+
+enum exit_action vmx_exit_preemption_timer(struct vcpu *vcpu)
+{
+	(void)vcpu;
+	return EXIT_PREEMPT;
+}
+
+enum exit_action vmx_exit_external_interrupt(struct vcpu *vcpu)
+{
+	/* Acknowledged on exit; kan routes no device interrupts yet, so there is nothing to do
+	 * but give the scheduler a look. */
+	(void)vcpu;
+	return EXIT_PREEMPT;
+}
+
+enum exit_action vmx_exit_exception_nmi(struct vcpu *vcpu)
+{
+	/* The exception bitmap is empty: only NMIs arrive here, and they are the host's. */
+	(void)vcpu;
+	return EXIT_RESUME;
+}
+
+enum exit_action vmx_exit_undefined_opcode(struct vcpu *vcpu)
+{
+	(void)vcpu;
+	vmx_inject_exception(VECTOR_UD, false, 0);
+	return EXIT_RESUME;
+}
+
+enum exit_action vmx_exit_general_protection(struct vcpu *vcpu)
+{
+	(void)vcpu;
+	vmx_inject_exception(VECTOR_GP, true, 0);
+	return EXIT_RESUME;
+}
+
+enum exit_action vmx_exit_invd(struct vcpu *vcpu)
+{
+	/* Dropping caches unwritten could corrupt memory the guest does not own: do nothing. */
+	(void)vcpu;
+	vmx_skip_instruction();
+	return EXIT_RESUME;
+}

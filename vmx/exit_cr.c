@@ -1,0 +1,112 @@
+/*
+ * Control-register writes that touch bits kan owns (the CR0/CR4 guest/host masks). The
+ * guest keeps its own view in the read shadows; the real value adds what VT-x requires.
+ */
+#include "arch/x86_64/cpu.h"
+#include "vmx/exit.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_cpu.h"
+
+/* Exit qualification for control-register accesses (SDM Vol. 3C, Table 28-3). */
+#define CR_NUMBER(q)    ((q) & 0xf)
+#define CR_ACCESS(q)    (((q) >> 4) & 0x3)
+#define CR_GPR(q)       (((q) >> 8) & 0xf)
+#define CR_LMSW_DATA(q) (((q) >> 16) & 0xffff)
+enum { CR_MOV_TO, CR_MOV_FROM, CR_CLTS, CR_LMSW };
+
+#define CR0_TS (1ul << 3)
+#define CR0_NW (1ul << 29)
+#define CR0_CD (1ul << 30)
+
+static uint64_t read_gpr(struct vcpu *vcpu, unsigned n)
+{
+	return n == GPR_RSP ? vmcs_read(GUEST_RSP) : vcpu->regs.gpr[n];
+}
+
+static void write_gpr(struct vcpu *vcpu, unsigned n, uint64_t value)
+{
+	if (n == GPR_RSP)
+		vmcs_write(GUEST_RSP, value);
+	else
+		vcpu->regs.gpr[n] = value;
+}
+
+static enum exit_action fault(void)
+{
+	vmx_inject_exception(VECTOR_GP, true, 0);
+	return EXIT_RESUME;
+}
+
+static enum exit_action set_cr0(struct vcpu *vcpu, uint64_t value)
+{
+	struct vmx_vcpu *vx = vcpu->backend;
+	uint64_t old = vmcs_read(CR0_READ_SHADOW);
+	if ((value >> 32) || ((value & CR0_PG) && !(value & CR0_PE)) ||
+	    ((value & CR0_NW) && !(value & CR0_CD)))
+		return fault(); /* what the CPU itself does with these (SDM Vol. 2, MOV CR) */
+	uint64_t efer = vmcs_read(GUEST_IA32_EFER);
+	if ((value & CR0_PG) && !(old & CR0_PG) && (efer & EFER_LME)) {
+		if (!(vmcs_read(CR4_READ_SHADOW) & CR4_PAE))
+			return fault();
+		efer |= EFER_LMA; /* entering IA-32e mode */
+		vx->entry_controls |= ENTRY_IA32E_MODE_GUEST;
+	} else if (!(value & CR0_PG) && (old & CR0_PG) && (efer & EFER_LMA)) {
+		efer &= ~EFER_LMA;
+		vx->entry_controls &= ~ENTRY_IA32E_MODE_GUEST;
+	}
+	vmcs_write(GUEST_IA32_EFER, efer);
+	vmcs_write(VM_ENTRY_CONTROLS, vx->entry_controls);
+	vmcs_write(CR0_READ_SHADOW, value);
+	vmcs_write(GUEST_CR0, vmx_fixed_cr0(value, true));
+	vmx_skip_instruction();
+	return EXIT_RESUME;
+}
+
+static enum exit_action set_cr4(struct vcpu *vcpu, uint64_t value)
+{
+	(void)vcpu;
+	/* VMXE is not offered to guests; other bits must be ones this CPU supports. */
+	if ((value & CR4_VMXE) || (value & ~vmx_caps.cr4_fixed1))
+		return fault();
+	if (!(value & CR4_PAE) && (vmcs_read(GUEST_IA32_EFER) & EFER_LMA))
+		return fault();
+	vmcs_write(CR4_READ_SHADOW, value);
+	vmcs_write(GUEST_CR4, vmx_fixed_cr4(value));
+	vmx_skip_instruction();
+	return EXIT_RESUME;
+}
+
+enum exit_action vmx_exit_cr_access(struct vcpu *vcpu)
+{
+	uint64_t q = vmcs_read(EXIT_QUALIFICATION);
+	unsigned cr = CR_NUMBER(q), gpr = CR_GPR(q);
+	switch (CR_ACCESS(q)) {
+	case CR_MOV_TO:
+		if (cr == 0)
+			return set_cr0(vcpu, read_gpr(vcpu, gpr));
+		if (cr == 4)
+			return set_cr4(vcpu, read_gpr(vcpu, gpr));
+		if (cr == 3) {
+			vmcs_write(GUEST_CR3, read_gpr(vcpu, gpr));
+			vmx_skip_instruction();
+			return EXIT_RESUME;
+		}
+		break;
+	case CR_MOV_FROM:
+		if (cr == 3) {
+			write_gpr(vcpu, gpr, vmcs_read(GUEST_CR3));
+			vmx_skip_instruction();
+			return EXIT_RESUME;
+		}
+		break;
+	case CR_CLTS:
+		return set_cr0(vcpu, vmcs_read(CR0_READ_SHADOW) & ~CR0_TS);
+	case CR_LMSW: {
+		/* LMSW loads PE, MP, EM, TS but can never clear PE. */
+		uint64_t old = vmcs_read(CR0_READ_SHADOW), src = CR_LMSW_DATA(q) & 0xf;
+		return set_cr0(vcpu, (old & ~0xeul) | src | (old & CR0_PE));
+	}
+	}
+	return vmx_stop_with_report(vcpu, VMX_EXIT_REASON_CR_ACCESS,
+				    "a control-register access kan does not emulate");
+}

@@ -1,0 +1,77 @@
+/* The exit table: one entry per basic exit reason, each pointing at its own small handler. */
+#include "kernel/console.h"
+#include "kernel/vm.h"
+#include "vmx/exit.h"
+#include "vmx/vmcs.h"
+
+static const vmx_exit_handler exit_handlers[VMX_EXIT_REASON_COUNT] = {
+	[VMX_EXIT_REASON_EXCEPTION_NMI] = vmx_exit_exception_nmi,
+	[VMX_EXIT_REASON_EXTERNAL_INTERRUPT] = vmx_exit_external_interrupt,
+	[VMX_EXIT_REASON_TRIPLE_FAULT] = vmx_exit_triple_fault,
+	[VMX_EXIT_REASON_CPUID] = vmx_exit_cpuid,
+	[VMX_EXIT_REASON_GETSEC] = vmx_exit_undefined_opcode,
+	[VMX_EXIT_REASON_HLT] = vmx_exit_hlt,
+	[VMX_EXIT_REASON_INVD] = vmx_exit_invd,
+	[VMX_EXIT_REASON_RDPMC] = vmx_exit_general_protection,
+	[VMX_EXIT_REASON_VMCALL] = vmx_exit_vmcall,
+	/* The guest's CPUID says there is no VMX: its VMX instructions fault as they would. */
+	[VMX_EXIT_REASON_VMCLEAR] = vmx_exit_undefined_opcode,
+	[VMX_EXIT_REASON_VMLAUNCH] = vmx_exit_undefined_opcode,
+	[VMX_EXIT_REASON_VMPTRLD] = vmx_exit_undefined_opcode,
+	[VMX_EXIT_REASON_VMPTRST] = vmx_exit_undefined_opcode,
+	[VMX_EXIT_REASON_VMREAD] = vmx_exit_undefined_opcode,
+	[VMX_EXIT_REASON_VMRESUME] = vmx_exit_undefined_opcode,
+	[VMX_EXIT_REASON_VMWRITE] = vmx_exit_undefined_opcode,
+	[VMX_EXIT_REASON_VMXOFF] = vmx_exit_undefined_opcode,
+	[VMX_EXIT_REASON_VMXON] = vmx_exit_undefined_opcode,
+	[VMX_EXIT_REASON_INVEPT] = vmx_exit_undefined_opcode,
+	[VMX_EXIT_REASON_INVVPID] = vmx_exit_undefined_opcode,
+	[VMX_EXIT_REASON_VMFUNC] = vmx_exit_undefined_opcode,
+	[VMX_EXIT_REASON_CR_ACCESS] = vmx_exit_cr_access,
+	[VMX_EXIT_REASON_IO_INSTRUCTION] = vmx_exit_io,
+	[VMX_EXIT_REASON_MSR_READ] = vmx_exit_msr_read,
+	[VMX_EXIT_REASON_MSR_WRITE] = vmx_exit_msr_write,
+	[VMX_EXIT_REASON_MWAIT] = vmx_exit_undefined_opcode,
+	[VMX_EXIT_REASON_MONITOR] = vmx_exit_undefined_opcode,
+	[VMX_EXIT_REASON_EPT_VIOLATION] = vmx_exit_ept_violation,
+	[VMX_EXIT_REASON_EPT_MISCONFIG] = vmx_exit_ept_misconfig,
+	[VMX_EXIT_REASON_PREEMPTION_TIMER] = vmx_exit_preemption_timer,
+	[VMX_EXIT_REASON_XSETBV] = vmx_exit_undefined_opcode,
+};
+
+_Static_assert(VMX_EXIT_REASON_COUNT <= VCPU_EXIT_REASONS, "exit counters too few");
+
+enum exit_action vmx_handle_exit(struct vcpu *vcpu, uint32_t basic_reason)
+{
+	if (basic_reason < VMX_EXIT_REASON_COUNT && exit_handlers[basic_reason])
+		return exit_handlers[basic_reason](vcpu);
+	return vmx_stop_with_report(vcpu, basic_reason, "kan has no handler for this VM exit");
+}
+
+const char *backend_exit_name(unsigned i)
+{
+	return vmx_exit_reason_name(i);
+}
+
+void vmx_skip_instruction(void)
+{
+	vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN));
+}
+
+void vmx_inject_exception(unsigned vector, bool has_error_code, uint32_t error_code)
+{
+	uint32_t info = INTR_INFO_VALID | INTR_TYPE_HARDWARE_EXCEPTION | vector;
+	if (has_error_code) {
+		info |= INTR_INFO_DELIVER_CODE;
+		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, error_code);
+	}
+	vmcs_write(VM_ENTRY_INTR_INFO, info);
+}
+
+enum exit_action vmx_stop_with_report(struct vcpu *vcpu, uint32_t reason, const char *why)
+{
+	vm_stop(vcpu->vm, "%s: exit reason %u (%s), qualification 0x%lx, guest RIP 0x%lx", why,
+		reason, vmx_exit_reason_name(reason), vmcs_read(EXIT_QUALIFICATION),
+		vmcs_read(GUEST_RIP));
+	return EXIT_STOP;
+}

@@ -1,0 +1,179 @@
+/*
+ * A vCPU's VMCS, written top to bottom in the order of the SDM's checklist
+ * (Vol. 3C, 26.2 controls, 26.3 guest state; host state per CPU below).
+ */
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/descriptors.h"
+#include "kernel/console.h"
+#include "kernel/memory.h"
+#include "kernel/percpu.h"
+#include "kernel/vcpu_backend.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_cpu.h"
+
+extern char vmx_exit_entry[]; /* vmx_entry.asm */
+
+#define PAT_POWER_ON_DEFAULT 0x0007040600070406ull
+#define AR_CODE64   0xa09b /* present, code exec/read accessed, L=1, G=1 */
+#define AR_DATA     0xc093 /* present, data read/write accessed, D/B=1, G=1 */
+#define AR_CODE16   0x009b
+#define AR_DATA16   0x0093
+#define AR_TSS_BUSY 0x008b
+#define AR_LDT_UNUSABLE (AR_UNUSABLE | 0x82)
+
+bool vmcs_write_host_state(unsigned cpu)
+{
+	bool ok = true;
+	ok &= vmcs_write(HOST_CR0, read_cr0());
+	ok &= vmcs_write(HOST_CR3, read_cr3());
+	ok &= vmcs_write(HOST_CR4, read_cr4());
+	ok &= vmcs_write(HOST_CS_SELECTOR, SEL_KERNEL_CODE);
+	ok &= vmcs_write(HOST_SS_SELECTOR, SEL_KERNEL_DATA);
+	ok &= vmcs_write(HOST_DS_SELECTOR, SEL_KERNEL_DATA);
+	ok &= vmcs_write(HOST_ES_SELECTOR, SEL_KERNEL_DATA);
+	ok &= vmcs_write(HOST_FS_SELECTOR, 0);
+	ok &= vmcs_write(HOST_GS_SELECTOR, 0);
+	ok &= vmcs_write(HOST_TR_SELECTOR, SEL_TSS);
+	ok &= vmcs_write(HOST_FS_BASE, 0);
+	ok &= vmcs_write(HOST_GS_BASE, rdmsr(MSR_IA32_GS_BASE));
+	ok &= vmcs_write(HOST_TR_BASE, cpu_tss_base(cpu));
+	ok &= vmcs_write(HOST_GDTR_BASE, cpu_gdt_base(cpu));
+	ok &= vmcs_write(HOST_IDTR_BASE, idt_base());
+	ok &= vmcs_write(HOST_IA32_SYSENTER_CS, 0);
+	ok &= vmcs_write(HOST_IA32_SYSENTER_ESP, 0);
+	ok &= vmcs_write(HOST_IA32_SYSENTER_EIP, 0);
+	ok &= vmcs_write(HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
+	if (vmx_controls.exit & EXIT_LOAD_IA32_PAT)
+		ok &= vmcs_write(HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
+	ok &= vmcs_write(HOST_RIP, (uint64_t)vmx_exit_entry);
+	return ok;
+}
+
+static bool write_controls(struct vcpu *vcpu, struct vmx_vcpu *vx)
+{
+	struct vmx_vm *vm = vcpu->vm->backend;
+	bool ok = true;
+	ok &= vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmx_controls.pin);
+	ok &= vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx_controls.proc);
+	ok &= vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_controls.proc2);
+	ok &= vmcs_write(VM_EXIT_CONTROLS, vmx_controls.exit);
+	ok &= vmcs_write(VM_ENTRY_CONTROLS, vx->entry_controls);
+	ok &= vmcs_write(EXCEPTION_BITMAP, 0);
+	ok &= vmcs_write(CR3_TARGET_COUNT, 0);
+	ok &= vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
+	ok &= vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
+	ok &= vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
+	ok &= vmcs_write(VM_ENTRY_INTR_INFO, 0);
+	ok &= vmcs_write(EPT_POINTER, vm->eptp);
+	if (vmx_controls.proc2 & PROC2_ENABLE_VPID)
+		ok &= vmcs_write(VIRTUAL_PROCESSOR_ID, vcpu->vm->id); /* 0 is the host's */
+	/* The guest sees its own CR0/CR4 values; bits VT-x forces on stay hidden behind the
+	 * shadows, and writing them exits (handled in exit_cr.c). */
+	ok &= vmcs_write(CR0_GUEST_HOST_MASK, vmx_caps.cr0_fixed0 | ~vmx_caps.cr0_fixed1 | CR0_NE);
+	ok &= vmcs_write(CR4_GUEST_HOST_MASK, vmx_caps.cr4_fixed0 | ~vmx_caps.cr4_fixed1);
+	ok &= vmcs_write(VMCS_LINK_POINTER, ~0ull);
+	return ok;
+}
+
+static bool write_segment(enum vmcs_field selector, uint16_t sel, uint64_t base, uint32_t limit,
+			  uint32_t ar)
+{
+	/* Selector, limit, AR and base fields of one segment are at fixed strides. */
+	unsigned i = (selector - GUEST_ES_SELECTOR) / 2;
+	bool ok = true;
+	ok &= vmcs_write(selector, sel);
+	ok &= vmcs_write(GUEST_ES_BASE + 2 * i, base);
+	ok &= vmcs_write(GUEST_ES_LIMIT + 2 * i, limit);
+	ok &= vmcs_write(GUEST_ES_AR_BYTES + 2 * i, ar);
+	return ok;
+}
+
+static bool write_guest_state(struct vcpu *vcpu, const struct vcpu_boot_state *b)
+{
+	bool ok = true;
+	bool lm = b->mode == GUEST_MODE_LONG;
+	uint64_t cr0 = lm ? CR0_PE | (1ul << 1) | CR0_ET | CR0_NE | CR0_WP | CR0_PG : CR0_ET;
+	uint64_t cr4 = lm ? CR4_PAE : 0;
+	ok &= vmcs_write(GUEST_CR0, vmx_fixed_cr0(cr0, true));
+	ok &= vmcs_write(CR0_READ_SHADOW, cr0);
+	ok &= vmcs_write(GUEST_CR3, b->cr3);
+	ok &= vmcs_write(GUEST_CR4, vmx_fixed_cr4(cr4));
+	ok &= vmcs_write(CR4_READ_SHADOW, cr4);
+	ok &= vmcs_write(GUEST_DR7, 0x400);
+	ok &= vmcs_write(GUEST_IA32_DEBUGCTL, 0);
+	ok &= vmcs_write(GUEST_IA32_EFER, lm ? EFER_LME | EFER_LMA | EFER_NXE : 0);
+	if (vmx_controls.entry & ENTRY_LOAD_IA32_PAT)
+		ok &= vmcs_write(GUEST_IA32_PAT, PAT_POWER_ON_DEFAULT);
+	ok &= vmcs_write(GUEST_SYSENTER_CS, 0);
+	ok &= vmcs_write(GUEST_SYSENTER_ESP, 0);
+	ok &= vmcs_write(GUEST_SYSENTER_EIP, 0);
+
+	static const enum vmcs_field data_segments[] = {GUEST_DS_SELECTOR, GUEST_ES_SELECTOR,
+							GUEST_SS_SELECTOR, GUEST_FS_SELECTOR,
+							GUEST_GS_SELECTOR};
+	if (lm) {
+		ok &= write_segment(GUEST_CS_SELECTOR, 0x08, 0, 0xffffffff, AR_CODE64);
+		for (unsigned i = 0; i < 5; i++)
+			ok &= write_segment(data_segments[i], 0x10, 0, 0xffffffff, AR_DATA);
+		ok &= write_segment(GUEST_TR_SELECTOR, 0x18, 0, 0x67, AR_TSS_BUSY);
+	} else {
+		ok &= write_segment(GUEST_CS_SELECTOR, 0, 0, 0xffff, AR_CODE16);
+		for (unsigned i = 0; i < 5; i++)
+			ok &= write_segment(data_segments[i], 0, 0, 0xffff, AR_DATA16);
+		ok &= write_segment(GUEST_TR_SELECTOR, 0, 0, 0xffff, AR_TSS_BUSY);
+	}
+	ok &= write_segment(GUEST_LDTR_SELECTOR, 0, 0, 0, AR_LDT_UNUSABLE);
+	ok &= vmcs_write(GUEST_GDTR_BASE, b->gdt_base);
+	ok &= vmcs_write(GUEST_GDTR_LIMIT, b->gdt_limit);
+	ok &= vmcs_write(GUEST_IDTR_BASE, 0);
+	ok &= vmcs_write(GUEST_IDTR_LIMIT, lm ? 0 : 0x3ff);
+
+	ok &= vmcs_write(GUEST_RIP, b->rip);
+	ok &= vmcs_write(GUEST_RSP, b->rsp);
+	ok &= vmcs_write(GUEST_RFLAGS, 0x2);
+	ok &= vmcs_write(GUEST_ACTIVITY_STATE, 0);
+	ok &= vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
+	ok &= vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vcpu->regs.rdi = b->rdi;
+	return ok;
+}
+
+bool backend_vcpu_create(struct vcpu *vcpu, const struct vcpu_boot_state *boot)
+{
+	uint64_t state = phys_alloc(PAGE_SIZE, PAGE_SIZE);
+	uint64_t vmcs = phys_alloc(PAGE_SIZE, PAGE_SIZE);
+	if (!state || !vmcs) {
+		printk("kan: vm %s: no memory for its VMCS\n", vcpu->vm->config.name);
+		return false;
+	}
+	struct vmx_vcpu *vx = phys_to_ptr(state);
+	vx->vmcs_phys = vmcs;
+	vx->host_cpu = -1;
+	vx->entry_controls = vmx_controls.entry |
+			     (boot->mode == GUEST_MODE_LONG ? ENTRY_IA32E_MODE_GUEST : 0);
+	*(uint32_t *)phys_to_ptr(vmcs) = vmx_caps.revision;
+
+	enum vmx_status s = vmclear(vmcs);
+	if (s == VMX_OK)
+		s = vmptrld(vmcs);
+	if (s != VMX_OK) {
+		vmx_report_failure("VMCLEAR/VMPTRLD", "of a new VMCS", s, __builtin_return_address(0));
+		return false;
+	}
+	bool ok = write_controls(vcpu, vx) && write_guest_state(vcpu, boot);
+	/* Clear it so that whichever CPU runs the vCPU can load it (SDM 24.11.1). */
+	s = vmclear(vmcs);
+	if (s != VMX_OK) {
+		vmx_report_failure("VMCLEAR", "of a new VMCS", s, __builtin_return_address(0));
+		return false;
+	}
+	struct vmx_pcpu *pc = this_cpu()->backend;
+	pc->current_vmcs = 0;
+	if (!ok) {
+		printk("kan: vm %s: its VMCS could not be written (see above)\n",
+		       vcpu->vm->config.name);
+		return false;
+	}
+	vcpu->backend = vx;
+	return true;
+}

@@ -1,0 +1,181 @@
+/* What VT-x this CPU offers, what kan needs of it, and the controls kan will use (one report). */
+#include "arch/x86_64/cpu.h"
+#include "kernel/console.h"
+#include "kernel/vcpu_backend.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmx_cpu.h"
+
+struct vmx_caps vmx_caps;
+struct vmx_controls vmx_controls;
+
+#define CPUID_1_ECX_VMX (1u << 5)
+
+static bool allowed1(uint64_t capability, uint32_t bit)
+{
+	return (capability >> 32) & bit;
+}
+
+static void read_caps(struct vmx_caps *c)
+{
+	c->basic = rdmsr(MSR_IA32_VMX_BASIC);
+	c->revision = (uint32_t)c->basic & 0x7fffffff;
+	bool true_ctls = c->basic & VMX_BASIC_TRUE_CTLS;
+	c->pin = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PINBASED_CTLS : MSR_IA32_VMX_PINBASED_CTLS);
+	c->proc = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_PROCBASED_CTLS : MSR_IA32_VMX_PROCBASED_CTLS);
+	c->exit = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_EXIT_CTLS : MSR_IA32_VMX_EXIT_CTLS);
+	c->entry = rdmsr(true_ctls ? MSR_IA32_VMX_TRUE_ENTRY_CTLS : MSR_IA32_VMX_ENTRY_CTLS);
+	c->misc = rdmsr(MSR_IA32_VMX_MISC);
+	c->cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
+	c->cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
+	c->cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
+	c->cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
+	bool secondary = allowed1(c->proc, PROC_ACTIVATE_SECONDARY);
+	c->proc2 = secondary ? rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2) : 0;
+	bool ept_or_vpid = allowed1(c->proc2, PROC2_ENABLE_EPT) ||
+			   allowed1(c->proc2, PROC2_ENABLE_VPID);
+	c->ept_vpid = ept_or_vpid ? rdmsr(MSR_IA32_VMX_EPT_VPID_CAP) : 0;
+}
+
+uint64_t vmx_fixed_cr0(uint64_t value, bool unrestricted)
+{
+	uint64_t fixed0 = vmx_caps.cr0_fixed0;
+	if (unrestricted)
+		fixed0 &= ~(CR0_PE | CR0_PG); /* SDM 26.3.1.1 */
+	return (value | fixed0) & vmx_caps.cr0_fixed1;
+}
+
+uint64_t vmx_fixed_cr4(uint64_t value)
+{
+	return (value | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1;
+}
+
+struct feature {
+	const char *name;
+	bool present;
+	const char *use; /* "needs", "uses" or "-" */
+};
+
+static bool report(const struct feature *f, unsigned n)
+{
+	bool ok = true;
+	printk("kan: VT-x: revision 0x%x, TRUE capability MSRs %s\n", vmx_caps.revision,
+	       vmx_caps.basic & VMX_BASIC_TRUE_CTLS ? "yes" : "no");
+	printk("kan:   %-34s %-4s %s\n", "feature", "CPU", "kan");
+	for (unsigned i = 0; i < n; i++) {
+		printk("kan:   %-34s %-4s %s\n", f[i].name, f[i].present ? "yes" : "no", f[i].use);
+		if (!f[i].present && f[i].use[0] == 'n')
+			ok = false;
+	}
+	if (!ok) {
+		char missing[256];
+		unsigned len = 0;
+		for (unsigned i = 0; i < n; i++) {
+			if (f[i].present || f[i].use[0] != 'n')
+				continue;
+			const char *s = f[i].name;
+			if (len)
+				missing[len++] = ',', missing[len++] = ' ';
+			while (*s && len < sizeof(missing) - 3)
+				missing[len++] = *s++;
+		}
+		missing[len] = '\0';
+		printk("kan: VT-x: missing what kan needs: %s\n", missing);
+	}
+	return ok;
+}
+
+static bool feature_control_allows_vmx(void)
+{
+	uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+	if ((fc & FEATURE_CONTROL_LOCKED) && !(fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX)) {
+		printk("kan: VT-x: the firmware locked IA32_FEATURE_CONTROL (0x%lx) with VMX off.\n"
+		       "kan:   Enable \"Intel Virtualization Technology\" (VT-x) in the firmware "
+		       "setup, then boot kan again.\n",
+		       fc);
+		return false;
+	}
+	return true;
+}
+
+/* The controls kan wants; the CPU may force more on (adjusted below). */
+static void choose_controls(void)
+{
+	struct vmx_controls *k = &vmx_controls;
+	uint32_t missing;
+	uint64_t p2 = vmx_caps.proc2;
+	uint32_t proc2 = PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST;
+	if (allowed1(p2, PROC2_ENABLE_VPID))
+		proc2 |= PROC2_ENABLE_VPID;
+	if (allowed1(p2, PROC2_ENABLE_RDTSCP))
+		proc2 |= PROC2_ENABLE_RDTSCP;
+	if (allowed1(p2, PROC2_ENABLE_INVPCID))
+		proc2 |= PROC2_ENABLE_INVPCID;
+	k->pin = vmx_adjust_controls(vmx_caps.pin,
+				     PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING |
+					     PIN_PREEMPTION_TIMER,
+				     &missing);
+	/* Every port access and every MSR access exits: the VM owns no hardware directly. */
+	k->proc = vmx_adjust_controls(vmx_caps.proc,
+				      PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING |
+					      PROC_MWAIT_EXITING | PROC_MONITOR_EXITING |
+					      PROC_RDPMC_EXITING | PROC_ACTIVATE_SECONDARY,
+				      &missing);
+	k->proc2 = vmx_adjust_controls(p2, proc2, &missing);
+	uint32_t exit = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
+			EXIT_SAVE_PREEMPTION_TIMER | EXIT_ACK_INTERRUPT_ON_EXIT;
+	uint32_t entry = ENTRY_LOAD_IA32_EFER;
+	if (allowed1(vmx_caps.exit, EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT) &&
+	    allowed1(vmx_caps.entry, ENTRY_LOAD_IA32_PAT)) {
+		exit |= EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT;
+		entry |= ENTRY_LOAD_IA32_PAT;
+	}
+	k->exit = vmx_adjust_controls(vmx_caps.exit, exit, &missing);
+	k->entry = vmx_adjust_controls(vmx_caps.entry, entry, &missing);
+	k->preemption_timer_shift = vmx_caps.misc & VMX_MISC_PREEMPTION_TIMER_RATE_MASK;
+	k->ept_largest_level = vmx_caps.ept_vpid & EPT_CAP_1GB_PAGES   ? 3
+			       : vmx_caps.ept_vpid & EPT_CAP_2MB_PAGES ? 2
+								       : 1;
+}
+
+bool backend_probe(void)
+{
+	if (!(cpuid(1, 0).ecx & CPUID_1_ECX_VMX)) {
+		printk("kan: VT-x: not available: CPUID.1:ECX.VMX[bit 5] is 0.\n"
+		       "kan:   This CPU (or emulator) offers no Intel VT-x; kan needs it. Use a VT-x\n"
+		       "kan:   machine, QEMU with KVM and nested VT-x, or Bochs.\n");
+		return false;
+	}
+	if (!feature_control_allows_vmx())
+		return false;
+	read_caps(&vmx_caps);
+	uint64_t ev = vmx_caps.ept_vpid;
+	bool save_timer = allowed1(vmx_caps.exit, EXIT_SAVE_PREEMPTION_TIMER);
+	const struct feature features[] = {
+		{"secondary controls", allowed1(vmx_caps.proc, PROC_ACTIVATE_SECONDARY), "needs"},
+		{"EPT", allowed1(vmx_caps.proc2, PROC2_ENABLE_EPT), "needs"},
+		{"EPT 4-level walk, write-back", (ev & EPT_CAP_WALK_4) && (ev & EPT_CAP_MEMTYPE_WB),
+		 "needs"},
+		{"INVEPT (single or all contexts)",
+		 (ev & EPT_CAP_INVEPT) && (ev & (EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL)),
+		 "needs"},
+		{"unrestricted guest", allowed1(vmx_caps.proc2, PROC2_UNRESTRICTED_GUEST), "needs"},
+		{"load/save IA32_EFER",
+		 allowed1(vmx_caps.exit, EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_EFER) &&
+			 allowed1(vmx_caps.entry, ENTRY_LOAD_IA32_EFER),
+		 "needs"},
+		{"preemption timer (saved on exit)",
+		 allowed1(vmx_caps.pin, PIN_PREEMPTION_TIMER) && save_timer, "needs"},
+		{"unconditional I/O exiting", allowed1(vmx_caps.proc, PROC_UNCONDITIONAL_IO_EXITING),
+		 "needs"},
+		{"VPID", allowed1(vmx_caps.proc2, PROC2_ENABLE_VPID), "uses"},
+		{"EPT 2 MiB pages", ev & EPT_CAP_2MB_PAGES, "uses"},
+		{"EPT 1 GiB pages", ev & EPT_CAP_1GB_PAGES, "uses"},
+		{"load/save IA32_PAT", allowed1(vmx_caps.entry, ENTRY_LOAD_IA32_PAT), "uses"},
+		{"EPT accessed/dirty bits", ev & EPT_CAP_ACCESSED_DIRTY, "-"},
+		{"APIC-register virtualization", allowed1(vmx_caps.proc2, 1u << 8), "-"},
+	};
+	if (!report(features, sizeof(features) / sizeof(features[0])))
+		return false;
+	choose_controls();
+	return true;
+}

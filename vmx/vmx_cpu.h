@@ -1,0 +1,56 @@
+/* VT-x state shared inside vmx/: what the CPU offers, the controls kan chose, per-vCPU state. */
+#ifndef KAN_VMX_CPU_H
+#define KAN_VMX_CPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernel/vm.h"
+
+struct vmx_caps {
+	uint64_t basic;
+	uint32_t revision;
+	uint64_t pin, proc, proc2, exit, entry; /* the (TRUE) capability MSRs */
+	uint64_t misc, ept_vpid;
+	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+};
+
+/* Control values computed once by backend_probe(), identical for every vCPU. */
+struct vmx_controls {
+	uint32_t pin, proc, proc2, exit, entry;
+	unsigned preemption_timer_shift;
+	unsigned ept_largest_level; /* 1: 4 KiB, 2: 2 MiB, 3: 1 GiB */
+};
+
+extern struct vmx_caps vmx_caps;
+extern struct vmx_controls vmx_controls;
+
+struct vmx_vcpu {
+	uint64_t vmcs_phys;
+	bool launched;
+	int host_cpu;            /* the CPU whose host state is in the VMCS, -1 for none */
+	uint32_t entry_controls; /* changes with the guest's IA-32e mode */
+};
+
+struct vmx_vm {
+	uint64_t eptp;
+	unsigned ept_tables;
+};
+
+/* The per-CPU part (cpu->backend). */
+struct vmx_pcpu {
+	uint64_t vmxon_phys;
+	uint64_t current_vmcs; /* what VMPTRLD last loaded here */
+};
+
+/* Adjusts a wanted control value to a capability MSR (SDM A.3): returns the value to write,
+ * and in *missing the wanted bits the CPU cannot set. */
+uint32_t vmx_adjust_controls(uint64_t capability, uint32_t wanted, uint32_t *missing);
+/* Applies the CR0/CR4 fixed-bit MSRs; `unrestricted` relaxes CR0.PE and CR0.PG. */
+uint64_t vmx_fixed_cr0(uint64_t value, bool unrestricted);
+uint64_t vmx_fixed_cr4(uint64_t value);
+
+/* The host state for this CPU, written into the current VMCS. */
+bool vmcs_write_host_state(unsigned cpu);
+
+#endif

@@ -1,0 +1,167 @@
+/* Human names for VT-x numbers, so every report reads without the SDM at hand. */
+#include "vmx/vmcs.h"
+
+#include <stddef.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* SDM Vol. 3C, 31.4 "VM Instruction Error Numbers". */
+static const char *const instruction_errors[] = {
+	[1] = "VMCALL executed in VMX root operation",
+	[2] = "VMCLEAR with invalid physical address",
+	[3] = "VMCLEAR with VMXON pointer",
+	[4] = "VMLAUNCH with non-clear VMCS",
+	[5] = "VMRESUME with non-launched VMCS",
+	[6] = "VMRESUME after VMXOFF",
+	[7] = "VM entry with invalid control field(s)",
+	[8] = "VM entry with invalid host-state field(s)",
+	[9] = "VMPTRLD with invalid physical address",
+	[10] = "VMPTRLD with VMXON pointer",
+	[11] = "VMPTRLD with incorrect VMCS revision identifier",
+	[12] = "VMREAD/VMWRITE from/to unsupported VMCS component",
+	[13] = "VMWRITE to read-only VMCS component",
+	[15] = "VMXON executed in VMX root operation",
+	[16] = "VM entry with invalid executive-VMCS pointer",
+	[17] = "VM entry with non-launched executive VMCS",
+	[18] = "VM entry with executive-VMCS pointer not VMXON pointer",
+	[19] = "VMCALL with non-clear VMCS",
+	[20] = "VMCALL with invalid VM-exit control fields",
+	[22] = "VMCALL with incorrect MSEG revision identifier",
+	[23] = "VMXOFF under dual-monitor treatment of SMIs and SMM",
+	[24] = "VMCALL with invalid SMM-monitor features",
+	[25] = "VM entry with invalid VM-execution control fields in executive VMCS",
+	[26] = "VM entry with events blocked by MOV SS",
+	[28] = "invalid operand to INVEPT/INVVPID",
+};
+
+const char *vmx_instruction_error_name(uint32_t error)
+{
+	if (error < ARRAY_SIZE(instruction_errors) && instruction_errors[error])
+		return instruction_errors[error];
+	return "unknown error number";
+}
+
+/* SDM Vol. 3D, Appendix C "VMX Basic Exit Reasons". */
+static const char *const exit_reasons[] = {
+	[VMX_EXIT_REASON_EXCEPTION_NMI] = "exception or NMI",
+	[VMX_EXIT_REASON_EXTERNAL_INTERRUPT] = "external interrupt",
+	[VMX_EXIT_REASON_TRIPLE_FAULT] = "triple fault",
+	[VMX_EXIT_REASON_INIT_SIGNAL] = "INIT signal",
+	[VMX_EXIT_REASON_SIPI] = "start-up IPI",
+	[VMX_EXIT_REASON_IO_SMI] = "I/O SMI",
+	[VMX_EXIT_REASON_OTHER_SMI] = "other SMI",
+	[VMX_EXIT_REASON_INTERRUPT_WINDOW] = "interrupt window",
+	[VMX_EXIT_REASON_NMI_WINDOW] = "NMI window",
+	[VMX_EXIT_REASON_TASK_SWITCH] = "task switch",
+	[VMX_EXIT_REASON_CPUID] = "CPUID",
+	[VMX_EXIT_REASON_GETSEC] = "GETSEC",
+	[VMX_EXIT_REASON_HLT] = "HLT",
+	[VMX_EXIT_REASON_INVD] = "INVD",
+	[VMX_EXIT_REASON_INVLPG] = "INVLPG",
+	[VMX_EXIT_REASON_RDPMC] = "RDPMC",
+	[VMX_EXIT_REASON_RDTSC] = "RDTSC",
+	[VMX_EXIT_REASON_RSM] = "RSM",
+	[VMX_EXIT_REASON_VMCALL] = "VMCALL",
+	[VMX_EXIT_REASON_VMCLEAR] = "VMCLEAR",
+	[VMX_EXIT_REASON_VMLAUNCH] = "VMLAUNCH",
+	[VMX_EXIT_REASON_VMPTRLD] = "VMPTRLD",
+	[VMX_EXIT_REASON_VMPTRST] = "VMPTRST",
+	[VMX_EXIT_REASON_VMREAD] = "VMREAD",
+	[VMX_EXIT_REASON_VMRESUME] = "VMRESUME",
+	[VMX_EXIT_REASON_VMWRITE] = "VMWRITE",
+	[VMX_EXIT_REASON_VMXOFF] = "VMXOFF",
+	[VMX_EXIT_REASON_VMXON] = "VMXON",
+	[VMX_EXIT_REASON_CR_ACCESS] = "control-register access",
+	[VMX_EXIT_REASON_DR_ACCESS] = "debug-register access",
+	[VMX_EXIT_REASON_IO_INSTRUCTION] = "I/O instruction",
+	[VMX_EXIT_REASON_MSR_READ] = "RDMSR",
+	[VMX_EXIT_REASON_MSR_WRITE] = "WRMSR",
+	[VMX_EXIT_REASON_INVALID_GUEST_STATE] = "VM-entry failure due to invalid guest state",
+	[VMX_EXIT_REASON_MSR_LOADING] = "VM-entry failure due to MSR loading",
+	[VMX_EXIT_REASON_MWAIT] = "MWAIT",
+	[VMX_EXIT_REASON_MONITOR_TRAP_FLAG] = "monitor trap flag",
+	[VMX_EXIT_REASON_MONITOR] = "MONITOR",
+	[VMX_EXIT_REASON_PAUSE] = "PAUSE",
+	[VMX_EXIT_REASON_MACHINE_CHECK] = "VM-entry failure due to machine-check event",
+	[VMX_EXIT_REASON_TPR_BELOW_THRESHOLD] = "TPR below threshold",
+	[VMX_EXIT_REASON_APIC_ACCESS] = "APIC access",
+	[VMX_EXIT_REASON_VIRTUALIZED_EOI] = "virtualized EOI",
+	[VMX_EXIT_REASON_GDTR_IDTR] = "GDTR/IDTR access",
+	[VMX_EXIT_REASON_LDTR_TR] = "LDTR/TR access",
+	[VMX_EXIT_REASON_EPT_VIOLATION] = "EPT violation",
+	[VMX_EXIT_REASON_EPT_MISCONFIG] = "EPT misconfiguration",
+	[VMX_EXIT_REASON_INVEPT] = "INVEPT",
+	[VMX_EXIT_REASON_RDTSCP] = "RDTSCP",
+	[VMX_EXIT_REASON_PREEMPTION_TIMER] = "preemption timer",
+	[VMX_EXIT_REASON_INVVPID] = "INVVPID",
+	[VMX_EXIT_REASON_WBINVD] = "WBINVD",
+	[VMX_EXIT_REASON_XSETBV] = "XSETBV",
+	[VMX_EXIT_REASON_APIC_WRITE] = "APIC write",
+	[VMX_EXIT_REASON_RDRAND] = "RDRAND",
+	[VMX_EXIT_REASON_INVPCID] = "INVPCID",
+	[VMX_EXIT_REASON_VMFUNC] = "VMFUNC",
+	[VMX_EXIT_REASON_ENCLS] = "ENCLS",
+	[VMX_EXIT_REASON_RDSEED] = "RDSEED",
+	[VMX_EXIT_REASON_PML_FULL] = "page-modification log full",
+	[VMX_EXIT_REASON_XSAVES] = "XSAVES",
+	[VMX_EXIT_REASON_XRSTORS] = "XRSTORS",
+};
+
+const char *vmx_exit_reason_name(uint32_t basic_reason)
+{
+	if (basic_reason < ARRAY_SIZE(exit_reasons) && exit_reasons[basic_reason])
+		return exit_reasons[basic_reason];
+	return "unknown exit reason";
+}
+
+#define FIELD(name) {name, #name}
+static const struct {
+	enum vmcs_field field;
+	const char *name;
+} field_names[] = {
+	FIELD(VIRTUAL_PROCESSOR_ID), FIELD(GUEST_ES_SELECTOR), FIELD(GUEST_CS_SELECTOR),
+	FIELD(GUEST_SS_SELECTOR), FIELD(GUEST_DS_SELECTOR), FIELD(GUEST_FS_SELECTOR),
+	FIELD(GUEST_GS_SELECTOR), FIELD(GUEST_LDTR_SELECTOR), FIELD(GUEST_TR_SELECTOR),
+	FIELD(HOST_ES_SELECTOR), FIELD(HOST_CS_SELECTOR), FIELD(HOST_SS_SELECTOR),
+	FIELD(HOST_DS_SELECTOR), FIELD(HOST_FS_SELECTOR), FIELD(HOST_GS_SELECTOR),
+	FIELD(HOST_TR_SELECTOR), FIELD(IO_BITMAP_A), FIELD(IO_BITMAP_B), FIELD(MSR_BITMAP),
+	FIELD(TSC_OFFSET), FIELD(EPT_POINTER), FIELD(GUEST_PHYSICAL_ADDRESS),
+	FIELD(VMCS_LINK_POINTER), FIELD(GUEST_IA32_DEBUGCTL), FIELD(GUEST_IA32_PAT),
+	FIELD(GUEST_IA32_EFER), FIELD(HOST_IA32_PAT), FIELD(HOST_IA32_EFER),
+	FIELD(PIN_BASED_VM_EXEC_CONTROL), FIELD(CPU_BASED_VM_EXEC_CONTROL),
+	FIELD(EXCEPTION_BITMAP), FIELD(PAGE_FAULT_ERROR_CODE_MASK),
+	FIELD(PAGE_FAULT_ERROR_CODE_MATCH), FIELD(CR3_TARGET_COUNT), FIELD(VM_EXIT_CONTROLS),
+	FIELD(VM_EXIT_MSR_STORE_COUNT), FIELD(VM_EXIT_MSR_LOAD_COUNT), FIELD(VM_ENTRY_CONTROLS),
+	FIELD(VM_ENTRY_MSR_LOAD_COUNT), FIELD(VM_ENTRY_INTR_INFO),
+	FIELD(VM_ENTRY_EXCEPTION_ERROR_CODE), FIELD(VM_ENTRY_INSTRUCTION_LEN),
+	FIELD(SECONDARY_VM_EXEC_CONTROL), FIELD(VM_INSTRUCTION_ERROR), FIELD(VM_EXIT_REASON),
+	FIELD(VM_EXIT_INTR_INFO), FIELD(VM_EXIT_INTR_ERROR_CODE), FIELD(IDT_VECTORING_INFO),
+	FIELD(IDT_VECTORING_ERROR_CODE), FIELD(VM_EXIT_INSTRUCTION_LEN),
+	FIELD(VMX_INSTRUCTION_INFO), FIELD(GUEST_ES_LIMIT), FIELD(GUEST_CS_LIMIT),
+	FIELD(GUEST_SS_LIMIT), FIELD(GUEST_DS_LIMIT), FIELD(GUEST_FS_LIMIT),
+	FIELD(GUEST_GS_LIMIT), FIELD(GUEST_LDTR_LIMIT), FIELD(GUEST_TR_LIMIT),
+	FIELD(GUEST_GDTR_LIMIT), FIELD(GUEST_IDTR_LIMIT), FIELD(GUEST_ES_AR_BYTES),
+	FIELD(GUEST_CS_AR_BYTES), FIELD(GUEST_SS_AR_BYTES), FIELD(GUEST_DS_AR_BYTES),
+	FIELD(GUEST_FS_AR_BYTES), FIELD(GUEST_GS_AR_BYTES), FIELD(GUEST_LDTR_AR_BYTES),
+	FIELD(GUEST_TR_AR_BYTES), FIELD(GUEST_INTERRUPTIBILITY_INFO),
+	FIELD(GUEST_ACTIVITY_STATE), FIELD(GUEST_SYSENTER_CS), FIELD(VMX_PREEMPTION_TIMER_VALUE),
+	FIELD(HOST_IA32_SYSENTER_CS), FIELD(CR0_GUEST_HOST_MASK), FIELD(CR4_GUEST_HOST_MASK),
+	FIELD(CR0_READ_SHADOW), FIELD(CR4_READ_SHADOW), FIELD(EXIT_QUALIFICATION),
+	FIELD(GUEST_LINEAR_ADDRESS), FIELD(GUEST_CR0), FIELD(GUEST_CR3), FIELD(GUEST_CR4),
+	FIELD(GUEST_ES_BASE), FIELD(GUEST_CS_BASE), FIELD(GUEST_SS_BASE), FIELD(GUEST_DS_BASE),
+	FIELD(GUEST_FS_BASE), FIELD(GUEST_GS_BASE), FIELD(GUEST_LDTR_BASE), FIELD(GUEST_TR_BASE),
+	FIELD(GUEST_GDTR_BASE), FIELD(GUEST_IDTR_BASE), FIELD(GUEST_DR7), FIELD(GUEST_RSP),
+	FIELD(GUEST_RIP), FIELD(GUEST_RFLAGS), FIELD(GUEST_PENDING_DBG_EXCEPTIONS),
+	FIELD(GUEST_SYSENTER_ESP), FIELD(GUEST_SYSENTER_EIP), FIELD(HOST_CR0), FIELD(HOST_CR3),
+	FIELD(HOST_CR4), FIELD(HOST_FS_BASE), FIELD(HOST_GS_BASE), FIELD(HOST_TR_BASE),
+	FIELD(HOST_GDTR_BASE), FIELD(HOST_IDTR_BASE), FIELD(HOST_IA32_SYSENTER_ESP),
+	FIELD(HOST_IA32_SYSENTER_EIP), FIELD(HOST_RSP), FIELD(HOST_RIP),
+};
+
+const char *vmcs_field_name(enum vmcs_field field)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(field_names); i++)
+		if (field_names[i].field == field)
+			return field_names[i].name;
+	return "unnamed field";
+}

@@ -1,0 +1,98 @@
+/* Running a vCPU: enter, take the exit, look up its handler, and again until the scheduler
+ * must decide. This loop is the exit fast path: keep it short. */
+#include "kernel/console.h"
+#include "kernel/percpu.h"
+#include "kernel/vcpu_backend.h"
+#include "vmx/exit.h"
+#include "vmx/vmcs.h"
+#include "vmx/vmcs_dump.h"
+#include "vmx/vmx_cpu.h"
+
+int vmx_enter(struct guest_regs *regs, int launched); /* vmx_entry.asm */
+
+/* Makes the vCPU's VMCS current on this CPU, with this CPU's host state in it. */
+static bool vmx_load(struct vcpu *vcpu, struct vmx_vcpu *vx)
+{
+	struct cpu *c = this_cpu();
+	struct vmx_pcpu *pc = c->backend;
+	if (pc->current_vmcs == vx->vmcs_phys)
+		return true;
+	enum vmx_status s = vmptrld(vx->vmcs_phys);
+	if (s != VMX_OK) {
+		vmx_report_failure("VMPTRLD", "of the vCPU's VMCS", s, __builtin_return_address(0));
+		vm_stop(vcpu->vm, "its VMCS could not be loaded (VMPTRLD failed)");
+		return false;
+	}
+	pc->current_vmcs = vx->vmcs_phys;
+	if (vx->host_cpu != (int)c->index) {
+		if (!vmcs_write_host_state(c->index)) {
+			vm_stop(vcpu->vm, "its VMCS host state could not be written");
+			return false;
+		}
+		vx->host_cpu = (int)c->index;
+		/* Drop whatever this CPU cached for the EPT before (SDM 29.4.3.1). */
+		struct vmx_vm *vm = vcpu->vm->backend;
+		s = invept(INVEPT_SINGLE_CONTEXT, vm->eptp);
+		if (s != VMX_OK)
+			s = invept(INVEPT_ALL_CONTEXTS, 0);
+		if (s != VMX_OK)
+			vmx_report_failure("INVEPT", "of the VM's EPT", s, __builtin_return_address(0));
+	}
+	return true;
+}
+
+static enum vcpu_event entry_failed(struct vcpu *vcpu, struct vmx_vcpu *vx, int status,
+				    uint32_t reason)
+{
+	const char *instruction = vx->launched ? "VMRESUME" : "VMLAUNCH";
+	if (status) {
+		uint32_t error = status == VMX_FAIL_VALID ? (uint32_t)vmcs_read(VM_INSTRUCTION_ERROR)
+							  : 0;
+		printk("kan: vm %s: VM-entry failed: %s: VM-instruction error %u (%s)\n",
+		       vcpu->vm->config.name, instruction, error,
+		       status == VMX_FAIL_VALID ? vmx_instruction_error_name(error)
+						: "VMfailInvalid: no current VMCS");
+	} else {
+		uint32_t basic = reason & VMX_EXIT_REASON_BASIC_MASK;
+		printk("kan: vm %s: VM-entry failed: %s: exit reason %u (%s), qualification %lu\n",
+		       vcpu->vm->config.name, instruction, basic, vmx_exit_reason_name(basic),
+		       vmcs_read(EXIT_QUALIFICATION));
+	}
+	vmcs_dump(vcpu);
+	vm_stop(vcpu->vm, "VM-entry failed (the VMCS dump above shows the state kan gave it)");
+	return VCPU_EVENT_ENDED;
+}
+
+enum vcpu_event backend_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc)
+{
+	struct vmx_vcpu *vx = vcpu->backend;
+	if (!vmx_load(vcpu, vx))
+		return VCPU_EVENT_ENDED;
+	uint64_t timer = slice_tsc >> vmx_controls.preemption_timer_shift;
+	vmcs_write(VMX_PREEMPTION_TIMER_VALUE, timer > 0xffffffff ? 0xffffffff : timer);
+	for (;;) {
+		int status = vmx_enter(&vcpu->regs, vx->launched);
+		if (status)
+			return entry_failed(vcpu, vx, status, 0);
+		uint32_t reason = (uint32_t)vmcs_read(VM_EXIT_REASON);
+		if (reason & VMX_EXIT_REASON_ENTRY_FAILURE)
+			return entry_failed(vcpu, vx, 0, reason);
+		vx->launched = true;
+		uint32_t basic = reason & VMX_EXIT_REASON_BASIC_MASK;
+		vcpu->exits_total++;
+		if (basic < VCPU_EXIT_REASONS)
+			vcpu->exits[basic]++;
+		switch (vmx_handle_exit(vcpu, basic)) {
+		case EXIT_RESUME:
+			continue;
+		case EXIT_PREEMPT:
+			return VCPU_EVENT_PREEMPTED;
+		case EXIT_YIELD:
+			return VCPU_EVENT_YIELDED;
+		case EXIT_HALT:
+			return VCPU_EVENT_HALTED;
+		case EXIT_STOP:
+			return VCPU_EVENT_ENDED;
+		}
+	}
+}

@@ -1,0 +1,43 @@
+/* A VM's address space under VT-x: EPT mapping its RAM and nothing else. */
+#include "kernel/console.h"
+#include "kernel/memory.h"
+#include "kernel/vcpu_backend.h"
+#include "vmx/ept.h"
+#include "vmx/vmx_defs.h"
+#include "vmx/vmx_cpu.h"
+
+static uint64_t alloc_table(void *ctx)
+{
+	(void)ctx;
+	return phys_alloc(PAGE_SIZE, PAGE_SIZE);
+}
+
+static void *table_ptr(void *ctx, uint64_t phys)
+{
+	(void)ctx;
+	return phys_to_ptr(phys);
+}
+
+static const struct ept_allocator kan_tables = {alloc_table, table_ptr, NULL};
+
+bool backend_vm_create(struct vm *vm)
+{
+	uint64_t state = phys_alloc(PAGE_SIZE, PAGE_SIZE);
+	if (!state)
+		return false;
+	struct vmx_vm *vx = phys_to_ptr(state);
+	struct ept_stats stats = {0};
+	uint64_t pml4 = ept_create(&kan_tables, &stats);
+	if (!pml4 || ept_map(&kan_tables, pml4, 0, vm->ram_base, vm->config.mem,
+			     EPT_RWX | EPT_MEMTYPE_WB, vmx_controls.ept_largest_level, &stats)) {
+		printk("kan: vm %s: could not build its EPT (out of memory)\n", vm->config.name);
+		return false;
+	}
+	vx->eptp = pml4 | EPTP_MEMTYPE_WB | EPTP_WALK_4;
+	vx->ept_tables = stats.tables;
+	vm->backend = vx;
+	printk("kan: vm %s: EPT maps %lu MiB with %u x 1G, %u x 2M, %u x 4K pages in %u tables\n",
+	       vm->config.name, vm->config.mem >> 20, stats.pages[3], stats.pages[2],
+	       stats.pages[1], stats.tables);
+	return true;
+}
