@@ -59,6 +59,12 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	if (kan_config_parse(boot.cmdline, &kan, error, sizeof(error))) {
 		printk("kan: ignoring kan's command line: %s\n", error);
 		kan.default_slice_us = VM_SLICE_DEFAULT_US;
+		kan.selftest = SELFTEST_NONE;
+	}
+	if (kan.selftest == SELFTEST_PAGEFAULT) {
+		/* Proves the crash report: nothing is mapped above 4 GiB. */
+		printk("kan: selftest: reading unmapped address 0x%lx\n", MEMORY_LIMIT + 0x1000);
+		(void)*(volatile uint64_t *)(MEMORY_LIMIT + 0x1000);
 	}
 
 	if (!backend_probe())

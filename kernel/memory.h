@@ -8,7 +8,7 @@
 #include "kernel/pmem.h"
 
 /* kan identity-maps, and so can hand out, only the low 4 GiB. */
-#define MEMORY_LIMIT (4ull << 30)
+#define MEMORY_LIMIT (4ul << 30)
 
 void memory_init(const struct boot_info *boot, uint64_t mbi_start, uint64_t mbi_end);
 /* Zeroed, physically contiguous memory; 0 when none is left. */

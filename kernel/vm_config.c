@@ -188,6 +188,7 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits,
 int kan_config_parse(const char *line, struct kan_config *out, char *error, size_t error_size)
 {
 	out->default_slice_us = VM_SLICE_DEFAULT_US;
+	out->selftest = SELFTEST_NONE;
 	char token[TOKEN_MAX];
 	char *value;
 	for (bool first = true; next_token(&line, token, &value); first = false) {
@@ -199,6 +200,10 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 		if (!strcmp(token, "slice")) {
 			if (parse_duration_us(value, &out->default_slice_us))
 				REFUSE("key 'slice' has bad value '%s' (a duration like 10ms)", value);
+		} else if (!strcmp(token, "selftest")) {
+			if (strcmp(value, "pagefault"))
+				REFUSE("key 'selftest' has bad value '%s' (only 'pagefault')", value);
+			out->selftest = SELFTEST_PAGEFAULT;
 		} else {
 			REFUSE("unknown key '%s' (value '%s')", token, value);
 		}

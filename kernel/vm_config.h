@@ -34,8 +34,10 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits,
 		    struct vm_config *out, char *error, size_t error_size);
 
 /* kan's own command line: "slice=5ms". Same error rules. */
+enum kan_selftest { SELFTEST_NONE, SELFTEST_PAGEFAULT };
 struct kan_config {
 	uint32_t default_slice_us;
+	enum kan_selftest selftest; /* selftest=pagefault: fault on purpose after boot */
 };
 int kan_config_parse(const char *line, struct kan_config *out, char *error, size_t error_size);
 

@@ -228,3 +228,49 @@ def assert_clean(result):
 
 def lines_with(result, prefix):
     return [line for line in result.lines if line.startswith(prefix)]
+
+
+def main(argv):
+    """make run: boot an ISO headless and show kan's console live. kanemu.py EMU ISO"""
+    if len(argv) != 3 or argv[1] not in ("bochs", "qemu", "kvm"):
+        sys.exit("usage: kanemu.py bochs|qemu|kvm ISO")
+    emu, image = argv[1], Path(argv[2]).resolve()
+    if emu == "kvm":
+        usable, reason = kvm_nested_vmx_available()
+        if not usable:
+            sys.exit(f"EMU=kvm is not possible here: {reason}. Use EMU=bochs (VT-x emulated).")
+    run_dir = new_run_dir(f"run-{emu}")
+    if emu == "bochs":
+        (run_dir / "bochsrc").write_text(BOCHSRC.format(megs=256, cpu_model="corei7_skylake_x",
+                                                        cpus=2, iso=image))
+        (run_dir / "cmds").write_text("c\n")
+        cmd = ["bochs-bin", "-q", "-f", "bochsrc", "-rc", "cmds"]
+    else:
+        cmd = ["qemu-system-x86_64", "-display", "none", "-serial", "file:serial.log", "-cdrom",
+               str(image), "-m", "256", "-smp", "2", "-no-reboot",
+               "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
+        if emu == "kvm":
+            cmd += ["-enable-kvm", "-cpu", "host"]
+    print(f"kanemu: booting {image.name} in {emu}; files in {run_dir}", flush=True)
+    with open(run_dir / "emulator.out", "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=run_dir, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+        shown, deadline = 0, time.monotonic() + 600
+        while True:
+            ended = proc.poll() is not None
+            serial = run_dir / "serial.log"
+            if serial.exists():
+                data = serial.read_bytes()[shown:]
+                shown += len(data)
+                sys.stdout.write(data.decode(errors="replace").replace("\r", ""))
+                sys.stdout.flush()
+            if ended:
+                break
+            if time.monotonic() > deadline:
+                _kill_group(proc)
+                sys.exit("kanemu: no end after 600 s; stopped the emulator")
+            time.sleep(0.2)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

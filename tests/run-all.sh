@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# make test: unit tests, then every emulator scenario in parallel; one summary line at the end.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+start=$(date +%s)
+echo "== unit tests (cmocka, host)"
+unit_out=$(make --no-print-directory -C tests/unit run 2>&1)
+unit_status=$?
+echo "$unit_out"
+unit_line=$(grep -E '^unit: [0-9]+ passed, [0-9]+ failed' <<<"$unit_out" | tail -1)
+unit_passed=$(sed -E 's/^unit: ([0-9]+) passed.*/\1/' <<<"${unit_line:-unit: 0 passed, 0 failed}")
+unit_failed=$(sed -E 's/.*passed, ([0-9]+) failed.*/\1/' <<<"${unit_line:-unit: 0 passed, 1 failed}")
+[ $unit_status -ne 0 ] && [ "$unit_failed" -eq 0 ] && unit_failed=1
+
+echo "== emulator scenarios (pytest, ${JOBS:-2} in parallel)"
+junit=build/scenarios.xml
+/usr/bin/python3 -m pytest tests/scenarios -q -p no:cacheprovider -n "${JOBS:-2}" \
+	--junitxml="$junit" -o junit_family=xunit2 -s
+read -r sc_passed sc_failed sc_skipped < <(/usr/bin/python3 - "$junit" <<'PY'
+import sys, xml.etree.ElementTree as ET
+try:
+    suite = ET.parse(sys.argv[1]).getroot()
+    suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
+    tests, fail, err, skip = (int(suite.get(k, 0)) for k in ("tests", "failures", "errors", "skipped"))
+    print(tests - fail - err - skip, fail + err, skip)
+except Exception:
+    print(0, 1, 0)
+PY
+)
+
+passed=$((unit_passed + sc_passed))
+failed=$((unit_failed + sc_failed))
+echo "== make test: unit $unit_passed passed, $unit_failed failed; scenarios $sc_passed passed, $sc_failed failed, $sc_skipped skipped (reason printed above); $(( $(date +%s) - start )) s"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

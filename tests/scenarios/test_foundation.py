@@ -1,0 +1,80 @@
+"""Foundation scenarios: kan boots from GRUB, enters VT-x, runs guests, refuses cleanly."""
+import re
+
+import pytest
+
+from kanemu import expect, expect_not, lines_with, run_bochs, run_qemu
+
+# What kan needs and the Bochs models lack (docs/platform-facts: VT-x by CPU model).
+PENRYN_MISSING = "missing what kan needs: EPT, EPT 4-level walk, write-back, " \
+                 "INVEPT (single or all contexts), unrestricted guest, load/save IA32_EFER, " \
+                 "preemption timer (saved on exit)"
+
+
+def test_demo_runs_both_guests_on_skylake():
+    r = run_bochs("demo")
+    expect(r, "kan 0.1: a partitioning hypervisor", "kan: cpu 0: in VMX root operation")
+    expect(r, "[hello] hello from a 64-bit guest: I am 'hello'",
+           "[hello] cpuid: hypervisor bit 1, VMX bit 0, signature 'KanKanKanKan'",
+           "[hello] hello guest done: all checks passed", "kan: vm hello ended: exit status 0")
+    expect(r, "[real16] hello from a 16-bit real-mode guest", "kan: vm real16 ended: exit status 0")
+    expect(r, "kan: summary: hello=exited(0) real16=exited(0)", "kan: shutdown (all guests ended)")
+
+
+def test_demo_reports_cpuid_round_trip():
+    """The first figure: a guest measures a CPUID exit with RDTSC (ticks = instructions)."""
+    r = run_bochs("demo")
+    m = re.search(r"cpuid exit round trip: (\d+) TSC ticks", r.serial)
+    assert m, r.report()
+    ticks = int(m.group(1))
+    print(f"CPUID exit round trip under Bochs: {ticks} instructions")
+    assert 0 < ticks < 100000, r.report()
+
+
+@pytest.mark.parametrize("model,missing", [
+    ("core2_penryn_t9600", PENRYN_MISSING),
+    ("corei5_lynnfield_750", "missing what kan needs: unrestricted guest"),
+])
+def test_refuses_cpu_without_required_vtx_features(model, missing):
+    r = run_bochs("demo", cpu_model=model)
+    expect(r, "kan: VT-x: revision", missing,
+           "kan: shutdown (this CPU cannot run kan's guests)")
+    expect_not(r, "[hello]", "in VMX root operation")
+
+
+@pytest.mark.parametrize("firmware", ["bios", "uefi"])
+def test_qemu_tcg_boots_and_explains_missing_vtx(firmware):
+    r = run_qemu("demo", firmware=firmware, timeout=120)
+    expect(r, "kan 0.1: a partitioning hypervisor",
+           f"({'UEFI' if firmware == 'uefi' else 'BIOS'} firmware)",
+           "kan: VT-x: not available: CPUID.1:ECX.VMX[bit 5] is 0",
+           "kan: shutdown (this CPU cannot run kan's guests)")
+
+
+@pytest.mark.parametrize("firmware", ["bios", "uefi"])
+def test_qemu_kvm_runs_demo(firmware):
+    """Only where /dev/kvm offers nested VT-x; skipped with the reason elsewhere."""
+    r = run_qemu("demo", firmware=firmware, kvm=True, timeout=120)
+    expect(r, "kan: summary: hello=exited(0) real16=exited(0)")
+
+
+def test_misbehaving_guests_are_stopped_and_others_finish():
+    r = run_bochs("contain")
+    expect(r, "[triplefault] triplefault: about to triple fault",
+           "kan: vm triplefault stopped: triple fault")
+    expect(r, "[overread] overread: reading beyond my RAM at 0x401000",
+           "kan: vm overread stopped: EPT violation at guest-physical address 0x401000 (read")
+    expect(r, "[hello] hello guest done: all checks passed", "kan: vm hello ended: exit status 0")
+    expect(r, "kan: summary: triplefault=stopped overread=stopped hello=exited(0)")
+    expect_not(r, "STILL RUNNING", "READ SUCCEEDED")
+
+
+def test_host_exception_is_reported_and_ends_the_run():
+    r = run_bochs("hostfault", check=False)
+    assert not r.timed_out, r.report()
+    expect(r, "kan: CPU EXCEPTION #PF page fault (vector 14), error code 0x0",
+           "CR2 0000000100001000", "RAX ", "R15 ", "backtrace (addr2line -e build/kan.elf):",
+           "kan: shutdown (CPU exception in kan)")
+    backtrace = lines_with(r, "  backtrace")[0]
+    assert len(backtrace.split(":")[1].split()) >= 1, r.report()
+    expect_not(r, "[hello]")
