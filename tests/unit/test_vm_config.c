@@ -1,0 +1,489 @@
+/* Command-line parsing (kernel/vm_config.c): a VM's module line, kan's own line, the values. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kernel/vm_config.h"
+
+#define MIB (1ull << 20)
+
+/* A machine with CPUs 0-3. */
+static const struct vm_config_limits limits = {
+	.cpus_present = 0xf,
+	.default_slice_us = 10000,
+	.default_name = "vm3",
+};
+
+static struct vm_config config;
+static char error[160];
+
+static int parse(const char *line)
+{
+	error[0] = '\0';
+	return vm_config_parse(line, &limits, &config, error, sizeof(error));
+}
+
+/* The line is refused with a message containing every given fragment. */
+static void assert_refused_with(const char *line, const char *const *fragments)
+{
+	assert_int_equal(parse(line), -1);
+	for (; *fragments; fragments++)
+		if (!strstr(error, *fragments))
+			fail_msg("refusing '%s', the message '%s' lacks '%s'", line, error,
+				 *fragments);
+}
+
+#define ASSERT_REFUSED(line, ...)                                                                  \
+	assert_refused_with(line, (const char *const[]){__VA_ARGS__, NULL})
+
+/* ---- vm_config_parse: what a good line gives ---- */
+
+static void an_empty_line_gives_the_defaults(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(""), 0);
+	assert_string_equal(config.name, "vm3");
+	assert_int_equal(config.mem, 16 * MIB);
+	assert_int_equal(config.cpu_mask, 0x1); /* the first CPU */
+	assert_int_equal(config.slice_us, 10000);
+}
+
+static void the_default_cpu_is_the_lowest_one_present(void **state)
+{
+	(void)state;
+	const struct vm_config_limits high_cpus = {.cpus_present = 0xc, .default_slice_us = 5000};
+	assert_int_equal(vm_config_parse("", &high_cpus, &config, error, sizeof(error)), 0);
+	assert_int_equal(config.cpu_mask, 0x4);
+	assert_int_equal(config.slice_us, 5000);
+	assert_string_equal(config.name, "vm"); /* no default name given */
+}
+
+static void every_key_is_read(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("name=hello mem=64M cpus=1-2 slice=5ms"), 0);
+	assert_string_equal(config.name, "hello");
+	assert_int_equal(config.mem, 64 * MIB);
+	assert_int_equal(config.cpu_mask, 0x6);
+	assert_int_equal(config.slice_us, 5000);
+}
+
+static void a_leading_image_path_is_ignored(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("/boot/guests/hello.elf name=hello mem=32M"), 0);
+	assert_string_equal(config.name, "hello");
+	assert_int_equal(config.mem, 32 * MIB);
+	assert_int_equal(parse("/boot/guests/hello.elf"), 0);
+	assert_string_equal(config.name, "vm3");
+}
+
+static void spaces_and_tabs_separate_options(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("  \t/boot/x.elf \t name=a\t\tmem=2M   "), 0);
+	assert_string_equal(config.name, "a");
+	assert_int_equal(config.mem, 2 * MIB);
+}
+
+static void name_accepts_letters_digits_dash_underscore_and_dot(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("name=Web-1_test.v2"), 0);
+	assert_string_equal(config.name, "Web-1_test.v2");
+}
+
+static void timeout_defaults_to_never_and_accepts_up_to_a_day(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(""), 0);
+	assert_int_equal(config.timeout_us, 0);
+	assert_int_equal(parse("timeout=5s"), 0);
+	assert_int_equal(config.timeout_us, 5000000);
+	assert_int_equal(parse("timeout=86400s"), 0);
+	assert_int_equal(config.timeout_us, 86400000000ull);
+}
+
+static void everything_after_a_double_dash_belongs_to_the_guest(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("/boot/x.elf name=a -- name=b mem=junk --verbose"), 0);
+	assert_string_equal(config.name, "a");
+	assert_int_equal(config.mem, 16 * MIB);
+	assert_int_equal(parse("/boot/x.elf -- anything"), 0);
+	assert_string_equal(config.name, "vm3");
+}
+
+static void a_name_of_23_characters_fits(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("name=abcdefghijklmnopqrstuvw"), 0);
+	assert_string_equal(config.name, "abcdefghijklmnopqrstuvw");
+}
+
+static void mem_accepts_k_m_g_suffixes_and_plain_bytes(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("mem=2048K"), 0);
+	assert_int_equal(config.mem, 2 * MIB);
+	assert_int_equal(parse("mem=1G"), 0);
+	assert_int_equal(config.mem, 1ull << 30);
+	assert_int_equal(parse("mem=8m"), 0);
+	assert_int_equal(config.mem, 8 * MIB);
+	assert_int_equal(parse("mem=1048576"), 0);
+	assert_int_equal(config.mem, 1 * MIB);
+}
+
+static void cpus_accepts_lists_and_ranges(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("cpus=0,2"), 0);
+	assert_int_equal(config.cpu_mask, 0x5);
+	assert_int_equal(parse("cpus=0-3"), 0);
+	assert_int_equal(config.cpu_mask, 0xf);
+	assert_int_equal(parse("cpus=3"), 0);
+	assert_int_equal(config.cpu_mask, 0x8);
+}
+
+static void slice_accepts_us_ms_and_s_up_to_10s(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("slice=500us"), 0);
+	assert_int_equal(config.slice_us, 500);
+	assert_int_equal(parse("slice=1us"), 0);
+	assert_int_equal(config.slice_us, 1);
+	assert_int_equal(parse("slice=2s"), 0);
+	assert_int_equal(config.slice_us, 2000000);
+	assert_int_equal(parse("slice=10s"), 0);
+	assert_int_equal(config.slice_us, 10000000);
+}
+
+/* ---- vm_config_parse: what is refused, and what the message says ---- */
+
+static void an_unknown_key_is_refused_naming_key_and_value(void **state)
+{
+	(void)state;
+	ASSERT_REFUSED("name=a colour=blue", "unknown key 'colour'", "'blue'");
+	ASSERT_REFUSED("Mem=16M", "unknown key 'Mem'", "'16M'");
+}
+
+static void an_option_without_equals_after_the_first_is_refused(void **state)
+{
+	(void)state;
+	ASSERT_REFUSED("/boot/x.elf name=a stray", "option 'stray' has no value", "key=value");
+	ASSERT_REFUSED("name=a /boot/x.elf", "option '/boot/x.elf' has no value");
+}
+
+static void a_bad_mem_number_is_refused(void **state)
+{
+	(void)state;
+	ASSERT_REFUSED("mem=abc", "key 'mem'", "'abc'", "at least 1M");
+	ASSERT_REFUSED("mem=", "key 'mem'", "''");
+	ASSERT_REFUSED("mem=-16M", "key 'mem'", "'-16M'");
+	ASSERT_REFUSED("mem=99999999999999999999", "key 'mem'", "'99999999999999999999'");
+	ASSERT_REFUSED("mem=17179869184G", "key 'mem'", "'17179869184G'"); /* 2^64 bytes */
+}
+
+static void a_bad_mem_suffix_is_refused(void **state)
+{
+	(void)state;
+	ASSERT_REFUSED("mem=16T", "key 'mem'", "'16T'");
+	ASSERT_REFUSED("mem=16MB", "key 'mem'", "'16MB'");
+	ASSERT_REFUSED("mem=16 M", "key 'mem'", "'16'");
+}
+
+static void mem_below_1m_or_not_whole_pages_is_refused(void **state)
+{
+	(void)state;
+	ASSERT_REFUSED("mem=512K", "key 'mem'", "'512K'", "at least 1M");
+	ASSERT_REFUSED("mem=0", "key 'mem'", "'0'");
+	ASSERT_REFUSED("mem=1048577", "key 'mem'", "'1048577'");
+}
+
+static void a_cpu_the_machine_lacks_is_refused(void **state)
+{
+	(void)state;
+	ASSERT_REFUSED("cpus=4", "key 'cpus'", "'4'", "no such CPU", "CPUs 0-3");
+	ASSERT_REFUSED("cpus=0-7", "key 'cpus'", "'0-7'", "no such CPU");
+	ASSERT_REFUSED("cpus=64", "key 'cpus'", "'64'");
+}
+
+static void a_malformed_cpu_list_is_refused(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {"3-1", "0,,1", "0,", ",0", "", "a", "0-", "1;2", "0-1-2"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char line[32], quoted[32];
+		snprintf(line, sizeof(line), "cpus=%s", bad[i]);
+		snprintf(quoted, sizeof(quoted), "'%s'", bad[i]);
+		ASSERT_REFUSED(line, "key 'cpus'", quoted, "a list like 0,2");
+	}
+}
+
+static void a_slice_of_0_or_over_10s_is_refused(void **state)
+{
+	(void)state;
+	ASSERT_REFUSED("slice=0ms", "key 'slice'", "'0ms'", "at most 10s");
+	ASSERT_REFUSED("slice=0us", "key 'slice'", "'0us'");
+	ASSERT_REFUSED("slice=11s", "key 'slice'", "'11s'");
+	ASSERT_REFUSED("slice=10001ms", "key 'slice'", "'10001ms'");
+	ASSERT_REFUSED("slice=10000001us", "key 'slice'", "'10000001us'");
+}
+
+static void a_slice_without_a_unit_or_with_a_bad_one_is_refused(void **state)
+{
+	(void)state;
+	ASSERT_REFUSED("slice=10", "key 'slice'", "'10'");
+	ASSERT_REFUSED("slice=10min", "key 'slice'", "'10min'");
+	ASSERT_REFUSED("slice=ms", "key 'slice'", "'ms'");
+	ASSERT_REFUSED("slice=", "key 'slice'", "''");
+}
+
+static void a_timeout_of_0_or_over_a_day_is_refused(void **state)
+{
+	(void)state;
+	ASSERT_REFUSED("timeout=0s", "key 'timeout'", "'0s'", "at most a day");
+	ASSERT_REFUSED("timeout=86401s", "key 'timeout'", "'86401s'");
+	ASSERT_REFUSED("timeout=5", "key 'timeout'", "'5'");
+	ASSERT_REFUSED("timeout=1d", "key 'timeout'", "'1d'");
+}
+
+static void a_name_with_bad_characters_is_refused(void **state)
+{
+	(void)state;
+	ASSERT_REFUSED("name=a/b", "key 'name'", "'a/b'", "a-z A-Z 0-9 - _ .");
+	ASSERT_REFUSED("name=[kan]", "key 'name'", "'[kan]'");
+	ASSERT_REFUSED("name=h\xc3\xa9", "key 'name'", "'h\xc3\xa9'");
+	ASSERT_REFUSED("name=a=b", "key 'name'", "'a=b'");
+	ASSERT_REFUSED("name=", "key 'name'", "''");
+}
+
+static void a_name_of_24_characters_is_refused(void **state)
+{
+	(void)state;
+	ASSERT_REFUSED("name=abcdefghijklmnopqrstuvwx", "key 'name'", "'abcdefghijklmnopqrstuvwx'",
+		       "1-23 characters");
+}
+
+#ifdef KNOWN_BUG
+/*
+ * KNOWN BUG, kernel/vm_config.c:112-115 (next_token): a token longer than TOKEN_MAX - 1 = 127
+ * characters is cut without a word, so the rest of the value is silently dropped. This
+ * 129-character cpus list means CPUs 1 and 3; kan takes only CPU 1.
+ */
+static void an_over_long_option_is_refused_not_cut(void **state)
+{
+	(void)state;
+	char line[256] = "cpus=01";
+	for (int i = 0; i < 60; i++)
+		strcat(line, ",1");
+	strcat(line, ",3");
+	int result = parse(line);
+	if (result == 0)
+		assert_int_equal(config.cpu_mask, 0xa);
+}
+#endif
+
+/* ---- kan_config_parse ---- */
+
+static struct kan_config kan;
+
+static int parse_kan(const char *line)
+{
+	error[0] = '\0';
+	return kan_config_parse(line, &kan, error, sizeof(error));
+}
+
+static void kan_defaults_to_a_10ms_slice_and_no_selftest(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_kan(""), 0);
+	assert_int_equal(kan.default_slice_us, VM_SLICE_DEFAULT_US);
+	assert_int_equal(kan.default_slice_us, 10000);
+	assert_int_equal(kan.selftest, SELFTEST_NONE);
+}
+
+static void kan_reads_slice_and_selftest_after_its_own_path(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_kan("/boot/kan.elf slice=5ms selftest=pagefault"), 0);
+	assert_int_equal(kan.default_slice_us, 5000);
+	assert_int_equal(kan.selftest, SELFTEST_PAGEFAULT);
+}
+
+static void kan_refuses_bad_options_naming_key_and_value(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_kan("slice=0ms"), -1);
+	assert_non_null(strstr(error, "key 'slice' has bad value '0ms'"));
+	assert_int_equal(parse_kan("selftest=doublefault"), -1);
+	assert_non_null(strstr(error, "key 'selftest' has bad value 'doublefault'"));
+	assert_int_equal(parse_kan("verbose=1"), -1);
+	assert_non_null(strstr(error, "unknown key 'verbose'"));
+	assert_non_null(strstr(error, "'1'"));
+	assert_int_equal(parse_kan("/boot/kan.elf quiet"), -1);
+	assert_non_null(strstr(error, "option 'quiet' has no value"));
+}
+
+static void a_refusal_message_is_cut_to_the_buffer_and_terminated(void **state)
+{
+	(void)state;
+	char small[16];
+	memset(small, 'x', sizeof(small));
+	int result = vm_config_parse("colour=blue", &limits, &config, small, sizeof(small));
+	assert_int_equal(result, -1);
+	assert_string_equal(small, "unknown key 'co");
+}
+
+/* ---- the value parsers ---- */
+
+static void parse_size_reads_bytes_and_binary_suffixes(void **state)
+{
+	(void)state;
+	uint64_t v;
+	assert_int_equal(parse_size("0", &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(parse_size("4096", &v), 0);
+	assert_int_equal(v, 4096);
+	assert_int_equal(parse_size("1k", &v), 0);
+	assert_int_equal(v, 1024);
+	assert_int_equal(parse_size("3M", &v), 0);
+	assert_int_equal(v, 3 * MIB);
+	assert_int_equal(parse_size("16g", &v), 0);
+	assert_int_equal(v, 16ull << 30);
+	assert_int_equal(parse_size("17179869183G", &v), 0); /* the largest that fits */
+	assert_int_equal(v, 17179869183ull << 30);
+}
+
+static void parse_size_refuses_junk_and_overflow(void **state)
+{
+	(void)state;
+	uint64_t v = 77;
+	static const char *const bad[] = {"",   "M",    "-1", "1.5M", "12 ",
+					  "0x10", "1KB", "18446744073709551616", "17179869184G"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (parse_size(bad[i], &v) != -1)
+			fail_msg("parse_size accepted '%s'", bad[i]);
+	assert_int_equal(v, 77); /* untouched on failure */
+}
+
+static void parse_duration_reads_us_ms_and_s(void **state)
+{
+	(void)state;
+	uint64_t us;
+	assert_int_equal(parse_duration_us("250us", VM_SLICE_MAX_US, &us), 0);
+	assert_int_equal(us, 250);
+	assert_int_equal(parse_duration_us("10ms", VM_SLICE_MAX_US, &us), 0);
+	assert_int_equal(us, 10000);
+	assert_int_equal(parse_duration_us("1s", VM_SLICE_MAX_US, &us), 0);
+	assert_int_equal(us, 1000000);
+}
+
+static void parse_duration_accepts_exactly_its_maximum(void **state)
+{
+	(void)state;
+	uint64_t us;
+	assert_int_equal(parse_duration_us("10000000us", VM_SLICE_MAX_US, &us), 0);
+	assert_int_equal(us, 10000000);
+	assert_int_equal(parse_duration_us("10s", VM_SLICE_MAX_US, &us), 0);
+	assert_int_equal(us, 10000000);
+	assert_int_equal(parse_duration_us("86400s", VM_TIMEOUT_MAX_US, &us), 0);
+	assert_int_equal(us, 86400000000ull);
+	assert_int_equal(parse_duration_us("86400000ms", VM_TIMEOUT_MAX_US, &us), 0);
+	assert_int_equal(us, 86400000000ull);
+}
+
+static void parse_duration_refuses_zero_too_long_and_bad_units(void **state)
+{
+	(void)state;
+	uint64_t us = 77;
+	static const char *const bad[] = {"0s",  "0ms",  "10000001us", "10001ms",
+					  "11s", "5",    "5 ms",       "5MS",
+					  "ms",  "",     "-5ms",       "99999999999999999999s"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (parse_duration_us(bad[i], VM_SLICE_MAX_US, &us) != -1)
+			fail_msg("parse_duration_us accepted '%s' as a slice", bad[i]);
+	if (parse_duration_us("86401s", VM_TIMEOUT_MAX_US, &us) != -1)
+		fail_msg("parse_duration_us accepted '86401s' as a timeout");
+	assert_int_equal(us, 77);
+}
+
+static void parse_cpu_list_reads_lists_and_ranges(void **state)
+{
+	(void)state;
+	uint64_t mask;
+	assert_int_equal(parse_cpu_list("0", &mask), 0);
+	assert_int_equal(mask, 0x1);
+	assert_int_equal(parse_cpu_list("0-3", &mask), 0);
+	assert_int_equal(mask, 0xf);
+	assert_int_equal(parse_cpu_list("0-1,4-5,7", &mask), 0);
+	assert_int_equal(mask, 0xb3);
+	assert_int_equal(parse_cpu_list("2-2", &mask), 0);
+	assert_int_equal(mask, 0x4);
+	assert_int_equal(parse_cpu_list("63", &mask), 0);
+	assert_int_equal(mask, 1ull << 63);
+	assert_int_equal(parse_cpu_list("0-63", &mask), 0);
+	assert_int_equal(mask, UINT64_MAX);
+}
+
+static void parse_cpu_list_refuses_bad_ranges_empty_items_and_cpus_past_63(void **state)
+{
+	(void)state;
+	uint64_t mask = 77;
+	static const char *const bad[] = {"3-1", "0,,1", "0,", ",0", "", "-1", "0-",
+					  "a",   "1;2",  "64",  "0-64", "1 ", "0-1-2"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (parse_cpu_list(bad[i], &mask) != -1)
+			fail_msg("parse_cpu_list accepted '%s'", bad[i]);
+	assert_int_equal(mask, 77);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(an_empty_line_gives_the_defaults),
+		cmocka_unit_test(the_default_cpu_is_the_lowest_one_present),
+		cmocka_unit_test(every_key_is_read),
+		cmocka_unit_test(a_leading_image_path_is_ignored),
+		cmocka_unit_test(spaces_and_tabs_separate_options),
+		cmocka_unit_test(name_accepts_letters_digits_dash_underscore_and_dot),
+		cmocka_unit_test(timeout_defaults_to_never_and_accepts_up_to_a_day),
+		cmocka_unit_test(everything_after_a_double_dash_belongs_to_the_guest),
+		cmocka_unit_test(a_name_of_23_characters_fits),
+		cmocka_unit_test(mem_accepts_k_m_g_suffixes_and_plain_bytes),
+		cmocka_unit_test(cpus_accepts_lists_and_ranges),
+		cmocka_unit_test(slice_accepts_us_ms_and_s_up_to_10s),
+		cmocka_unit_test(an_unknown_key_is_refused_naming_key_and_value),
+		cmocka_unit_test(an_option_without_equals_after_the_first_is_refused),
+		cmocka_unit_test(a_bad_mem_number_is_refused),
+		cmocka_unit_test(a_bad_mem_suffix_is_refused),
+		cmocka_unit_test(mem_below_1m_or_not_whole_pages_is_refused),
+		cmocka_unit_test(a_cpu_the_machine_lacks_is_refused),
+		cmocka_unit_test(a_malformed_cpu_list_is_refused),
+		cmocka_unit_test(a_slice_of_0_or_over_10s_is_refused),
+		cmocka_unit_test(a_slice_without_a_unit_or_with_a_bad_one_is_refused),
+		cmocka_unit_test(a_timeout_of_0_or_over_a_day_is_refused),
+		cmocka_unit_test(a_name_with_bad_characters_is_refused),
+		cmocka_unit_test(a_name_of_24_characters_is_refused),
+#ifdef KNOWN_BUG
+		cmocka_unit_test(an_over_long_option_is_refused_not_cut),
+#endif
+		cmocka_unit_test(kan_defaults_to_a_10ms_slice_and_no_selftest),
+		cmocka_unit_test(kan_reads_slice_and_selftest_after_its_own_path),
+		cmocka_unit_test(kan_refuses_bad_options_naming_key_and_value),
+		cmocka_unit_test(a_refusal_message_is_cut_to_the_buffer_and_terminated),
+		cmocka_unit_test(parse_size_reads_bytes_and_binary_suffixes),
+		cmocka_unit_test(parse_size_refuses_junk_and_overflow),
+		cmocka_unit_test(parse_duration_reads_us_ms_and_s),
+		cmocka_unit_test(parse_duration_accepts_exactly_its_maximum),
+		cmocka_unit_test(parse_duration_refuses_zero_too_long_and_bad_units),
+		cmocka_unit_test(parse_cpu_list_reads_lists_and_ranges),
+		cmocka_unit_test(parse_cpu_list_refuses_bad_ranges_empty_items_and_cpus_past_63),
+	};
+	return cmocka_run_group_tests_name("vm_config", tests, NULL, NULL);
+}
