@@ -11,6 +11,8 @@
 #define UART_DLL 0 /* with LCR.DLAB set */
 #define UART_DLM 1
 
+#define UART_IER_THRE 0x02 /* interrupt when the transmitter is empty */
+#define UART_MCR_OUT2 0x08 /* on PCs, gates the UART's interrupt line */
 #define UART_LCR_DLAB 0x80
 #define UART_LCR_8N1  0x03
 #define UART_LSR_THRE 0x20
@@ -36,6 +38,28 @@ void uart_putc(char c)
 		cpu_relax();
 	}
 	outb(UART_COM1 + UART_THR, (uint8_t)c);
+}
+
+bool uart_tx_empty(void)
+{
+	return inb(UART_COM1 + UART_LSR) & UART_LSR_THRE;
+}
+
+void uart_tx_burst(const char *bytes, size_t n)
+{
+	for (size_t i = 0; i < n && i < UART_FIFO_SIZE; i++)
+		outb(UART_COM1 + UART_THR, (uint8_t)bytes[i]);
+}
+
+void uart_ack_interrupt(void)
+{
+	(void)inb(UART_COM1 + UART_FCR); /* reading IIR clears a pending THRE interrupt */
+}
+
+void uart_enable_tx_interrupt(void)
+{
+	outb(UART_COM1 + UART_MCR, 0x03 | UART_MCR_OUT2);
+	outb(UART_COM1 + UART_IER, UART_IER_THRE);
 }
 
 void uart_drain(void)

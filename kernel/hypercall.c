@@ -1,5 +1,6 @@
 #include "kernel/hypercall.h"
 #include "guests/include/kan_guest.h"
+#include "kernel/report.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
 
@@ -51,6 +52,11 @@ enum hypercall_next hypercall_dispatch(struct vcpu *vcpu)
 		break;
 	case KAN_HC_VM_INFO:
 		result = hc_vm_info(vcpu, r->rdi);
+		break;
+	case KAN_HC_REPORT:
+		vuart_flush(&vcpu->vm->uart);
+		report_vm_table();
+		result = 0;
 		break;
 	default:
 		result = KAN_ENOSYS;

@@ -1,6 +1,11 @@
 /* kan's boot sequence on the boot CPU, from GRUB's hand-off to the scheduler. */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/descriptors.h"
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/interrupts.h"
+#include "drivers/ioapic.h"
+#include "drivers/uart16550.h"
+#include "kernel/cpus.h"
 #include "kernel/console.h"
 #include "kernel/memory.h"
 #include "kernel/multiboot2.h"
@@ -14,6 +19,7 @@
 #include "kernel/vm_config.h"
 
 #define KAN_VERSION "0.1"
+#define CONSOLE_VECTOR 0x24
 #define MBI_COPY_MAX (64 * 1024)
 
 /* GRUB's information may sit in low memory kan reuses (UEFI puts it at 0x4000): copy it. */
@@ -21,6 +27,21 @@ static uint8_t mbi_copy[MBI_COPY_MAX] __attribute__((aligned(8)));
 static struct boot_info boot;
 
 void kernel_main(uint32_t magic, uint64_t mbi_addr);
+
+/* COM1's transmit interrupt, through the IOAPIC to this CPU, drains kan's console. */
+static void console_setup_interrupts(const struct madt_info *madt)
+{
+	if (!madt || !madt->ioapic_base) {
+		printk("kan: console: polled (no IOAPIC in the ACPI tables)\n");
+		return;
+	}
+	pic_disable();
+	interrupt_register(CONSOLE_VECTOR, console_use_interrupts());
+	ioapic_route_isa_irq(madt, UART_COM1_IRQ, CONSOLE_VECTOR, lapic_id());
+	uart_enable_tx_interrupt();
+	printk("kan: console: interrupt-driven (COM1 IRQ %d, GSI %u, vector 0x%x)\n",
+	       UART_COM1_IRQ, madt->isa_gsi[UART_COM1_IRQ], CONSOLE_VECTOR);
+}
 
 static void print_boot_info(void)
 {
@@ -38,7 +59,6 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	console_init();
 	idt_init();
 	cpu_tables_load(0);
-	percpu_set_present(0, 0);
 	printk("\nkan %s: a partitioning hypervisor (VT-x)\n", KAN_VERSION);
 	if (magic != MB2_BOOTLOADER_MAGIC)
 		kan_shutdown(1, "not started by a multiboot2 loader (bad magic)");
@@ -54,6 +74,16 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	print_boot_info();
 	memory_init(&boot, mbi_addr, mbi_addr + mbi_size);
 	time_init();
+	lapic_init();
+	lapic_timer_calibrate(time_tsc_hz());
+	percpu_init(0, lapic_id());
+	struct madt_info madt;
+	const char *why;
+	bool have_madt = acpi_read_madt(boot.rsdp, boot.rsdp_revision, &madt, &why);
+	if (!have_madt)
+		printk("kan: ACPI: %s\n", why);
+	console_setup_interrupts(have_madt ? &madt : NULL);
+	cpus_start(have_madt ? &madt : NULL);
 
 	struct kan_config kan;
 	if (kan_config_parse(boot.cmdline, &kan, error, sizeof(error))) {
@@ -69,11 +99,13 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 
 	if (!backend_probe())
 		kan_shutdown(1, "this CPU cannot run kan's guests");
-	if (!backend_cpu_enable(0))
-		kan_shutdown(1, "could not enable virtualization on CPU 0");
+	cpus_enable_virtualization();
+	if (!(percpu_present_mask() & 1))
+		kan_shutdown(1, "could not enable virtualization on the boot CPU");
 
 	vms_create_from_boot(&boot, &kan);
 	if (vm_count() == 0)
 		kan_shutdown(0, "no guest to run");
+	cpus_release_schedulers();
 	sched_run();
 }

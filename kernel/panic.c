@@ -24,5 +24,6 @@ void panic(const char *fmt, ...)
 void kan_shutdown(int code, const char *why)
 {
 	printk("kan: shutdown (%s)\n", why);
+	console_flush();
 	platform_exit((uint8_t)code);
 }

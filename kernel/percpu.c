@@ -6,14 +6,18 @@ static uint64_t present_mask;
 
 uint64_t percpu_present_mask(void)
 {
-	return present_mask;
+	return __atomic_load_n(&present_mask, __ATOMIC_ACQUIRE);
 }
 
-void percpu_set_present(unsigned index, uint32_t apic_id)
+void percpu_init(unsigned index, uint32_t apic_id)
 {
 	cpus[index].index = index;
 	cpus[index].apic_id = apic_id;
 	wrmsr(MSR_IA32_GS_BASE, (uint64_t)&cpus[index]);
+}
+
+void percpu_set_present(unsigned index)
+{
 	__atomic_or_fetch(&present_mask, 1ull << index, __ATOMIC_RELEASE);
 }
 

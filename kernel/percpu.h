@@ -5,13 +5,13 @@
 #include <stdint.h>
 
 #include "kernel/limits.h"
-
-struct vcpu;
+#include "kernel/runqueue.h"
 
 struct cpu {
 	unsigned index;
 	uint32_t apic_id;
-	struct vcpu *queue_head, *queue_tail; /* runnable vCPUs pinned here, round-robin */
+	struct runqueue queue; /* the vCPUs placed on this CPU, round-robin */
+	unsigned vcpus;        /* how many vCPUs were placed here */
 	struct vcpu *current;
 	void *backend; /* the backend's per-CPU state (for VT-x: the VMXON region) */
 	uint64_t busy_tsc, idle_tsc;
@@ -19,9 +19,11 @@ struct cpu {
 
 extern struct cpu cpus[KAN_MAX_CPUS];
 
-/* Bitmask of the CPUs kan has brought up. */
+/* Bitmask of the CPUs that run VMs (started, with VT-x on). */
 uint64_t percpu_present_mask(void);
-void percpu_set_present(unsigned index, uint32_t apic_id);
+/* Binds this CPU to cpus[index] (kept in the GS base). */
+void percpu_init(unsigned index, uint32_t apic_id);
+void percpu_set_present(unsigned index);
 /* The CPU this code runs on (kan keeps its index in the GS base). */
 struct cpu *this_cpu(void);
 

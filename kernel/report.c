@@ -1,6 +1,7 @@
 #include "kernel/report.h"
 #include "kernel/console.h"
 #include "kernel/format.h"
+#include "kernel/percpu.h"
 #include "kernel/time.h"
 #include "kernel/vcpu_backend.h"
 #include "kernel/vm.h"
@@ -41,6 +42,13 @@ void report_vm_table(void)
 		       vm_state_name(vm->state), vm->vcpu.cpu, time_tsc_to_us(vm->vcpu.cpu_time),
 		       vm->vcpu.exits_total, end);
 		print_exit_counts(&vm->vcpu);
+	}
+	for (unsigned i = 0; i < KAN_MAX_CPUS; i++) {
+		const struct cpu *c = &cpus[i];
+		uint64_t total = c->busy_tsc + c->idle_tsc;
+		if (percpu_present_mask() & (1ull << i))
+			printk("kan: cpu %u: %u vCPU(s), busy %lu%% of %lu us\n", i, c->vcpus,
+			       total ? c->busy_tsc * 100 / total : 0, time_tsc_to_us(total));
 	}
 	/* One line a script can check: every VM and how it ended. */
 	char summary[400];

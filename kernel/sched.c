@@ -1,5 +1,6 @@
 #include "kernel/sched.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/lapic.h"
 #include "kernel/console.h"
 #include "kernel/panic.h"
 #include "kernel/percpu.h"
@@ -7,57 +8,82 @@
 #include "kernel/time.h"
 #include "kernel/vcpu_backend.h"
 
-static volatile unsigned vms_alive;
+#define IDLE_MAX_US 1000 /* an idle CPU looks again at least this often */
 
-static void queue_push(struct cpu *c, struct vcpu *vcpu)
-{
-	vcpu->next_in_queue = NULL;
-	if (c->queue_tail)
-		c->queue_tail->next_in_queue = vcpu;
-	else
-		c->queue_head = vcpu;
-	c->queue_tail = vcpu;
-}
+static volatile unsigned vms_alive;
 
 void sched_add(struct vcpu *vcpu)
 {
 	__atomic_add_fetch(&vms_alive, 1, __ATOMIC_RELAXED);
-	queue_push(&cpus[vcpu->cpu], vcpu);
+	vcpu->vm->start_tsc = rdtsc();
+	runqueue_push(&cpus[vcpu->cpu].queue, vcpu);
 }
 
-static struct vcpu *sched_pick_next(struct cpu *c)
+/* Halts this CPU until `wake_tsc` (or IDLE_MAX_US), woken by its LAPIC timer. */
+static void idle_until(struct cpu *c, uint64_t wake_tsc)
 {
-	struct vcpu *v = c->queue_head;
-	if (v) {
-		c->queue_head = v->next_in_queue;
-		if (!c->queue_head)
-			c->queue_tail = NULL;
-		v->next_in_queue = NULL;
-	}
-	return v;
+	uint64_t now = rdtsc();
+	uint64_t us = wake_tsc > now ? time_tsc_to_us(wake_tsc - now) : 0;
+	if (us > IDLE_MAX_US)
+		us = IDLE_MAX_US;
+	lapic_timer_oneshot(us ? us : 1);
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	c->idle_tsc += rdtsc() - now;
+}
+
+static bool timed_out(struct vcpu *v, uint64_t now)
+{
+	uint64_t limit = v->vm->config.timeout_us;
+	if (!limit || now - v->vm->start_tsc < time_us_to_tsc(limit))
+		return false;
+	vm_stop(v->vm, "its timeout of %lu ms ran out", limit / 1000);
+	return true;
+}
+
+static void vcpu_ended(void)
+{
+	__atomic_sub_fetch(&vms_alive, 1, __ATOMIC_RELEASE);
 }
 
 void sched_run(void)
 {
 	struct cpu *c = this_cpu();
 	for (;;) {
-		struct vcpu *v = sched_pick_next(c);
+		uint64_t now = rdtsc();
+		struct vcpu *v = runqueue_pop_ready(&c->queue, now);
 		if (!v) {
 			if (__atomic_load_n(&vms_alive, __ATOMIC_ACQUIRE) == 0)
 				break;
-			cpu_relax();
+			idle_until(c, runqueue_earliest_wake(&c->queue));
+			continue;
+		}
+		if (timed_out(v, now)) {
+			vcpu_ended();
 			continue;
 		}
 		c->current = v;
-		uint64_t start = rdtsc();
-		enum vcpu_event event = backend_vcpu_run(v, time_us_to_tsc(v->vm->config.slice_us));
-		v->cpu_time += rdtsc() - start;
+		uint64_t slice = time_us_to_tsc(v->vm->config.slice_us);
+		enum vcpu_event event = backend_vcpu_run(v, slice);
+		uint64_t ran = rdtsc() - now;
+		v->cpu_time += ran;
+		c->busy_tsc += ran;
 		c->current = NULL;
-		if (event == VCPU_EVENT_ENDED)
-			__atomic_sub_fetch(&vms_alive, 1, __ATOMIC_RELEASE);
-		else
-			queue_push(c, v);
+		switch (event) {
+		case VCPU_EVENT_ENDED:
+			vcpu_ended();
+			continue;
+		case VCPU_EVENT_HALTED:
+			/* No virtual interrupts yet: a halted vCPU sleeps for one slice. */
+			v->wake_tsc = rdtsc() + slice;
+			break;
+		case VCPU_EVENT_PREEMPTED:
+		case VCPU_EVENT_YIELDED:
+			break;
+		}
+		runqueue_push(&c->queue, v);
 	}
+	if (c->index != 0)
+		cpu_halt_forever(); /* the boot CPU reports and ends the run */
 	report_vm_table();
 	kan_shutdown(0, "all guests ended");
 }

@@ -83,6 +83,16 @@ static void default_name(const char *cmdline, char *name, size_t size)
 	name[n] = '\0';
 }
 
+/* The allowed CPU with the fewest vCPUs so far: a vCPU stays where it is placed. */
+static unsigned place_vcpu(uint64_t allowed)
+{
+	unsigned best = (unsigned)__builtin_ctzll(allowed);
+	for (unsigned i = best; i < KAN_MAX_CPUS; i++)
+		if ((allowed & (1ull << i)) && cpus[i].vcpus < cpus[best].vcpus)
+			best = i;
+	return best;
+}
+
 static void refuse(const struct boot_module *m, const char *why)
 {
 	printk("kan: refused guest module '%s': %s\n", m->cmdline, why);
@@ -117,7 +127,7 @@ static void vm_create(const struct boot_module *m, const struct kan_config *kan)
 	/* 2 MiB alignment lets the backend map the RAM with large pages. */
 	vm->ram_base = phys_alloc(vm->config.mem, 2ull << 20);
 	if (!vm->ram_base) {
-		ksnprintf(error, sizeof(error), "key 'mem' has bad value '%luM' (only %lu MiB free)",
+		ksnprintf(error, sizeof(error), "key 'mem' asks for %lu MiB, which does not fit (%lu MiB free)",
 			  vm->config.mem >> 20, phys_free_bytes() >> 20);
 		refuse(m, error);
 		return;
@@ -132,13 +142,14 @@ static void vm_create(const struct boot_module *m, const struct kan_config *kan)
 	vuart_init(&vm->uart, vm->config.name);
 	iobus_register(&vm->io, KAN_UART_PORT, KAN_UART_PORT + 7, vuart_io, &vm->uart);
 	vm->vcpu.vm = vm;
-	vm->vcpu.cpu = (unsigned)__builtin_ctzll(vm->config.cpu_mask);
+	vm->vcpu.cpu = place_vcpu(vm->config.cpu_mask);
 	if (!backend_vm_create(vm) || !backend_vcpu_create(&vm->vcpu, &boot)) {
 		phys_free(vm->ram_base, vm->config.mem);
 		refuse(m, "the virtualization backend could not set it up (see above)");
 		return;
 	}
 	vms_used++;
+	cpus[vm->vcpu.cpu].vcpus++;
 	vm->state = VM_CREATED;
 	printk("kan: vm %u '%s': %lu MiB at host 0x%lx, %s guest entry 0x%lx, cpu %u, slice %u us\n",
 	       vm->id, vm->config.name, vm->config.mem >> 20, vm->ram_base,

@@ -43,6 +43,7 @@ struct vcpu {
 	void *backend;  /* the backend's per-vCPU state (for VT-x: the VMCS and friends) */
 	unsigned cpu;   /* the physical CPU this vCPU runs on */
 	struct vcpu *next_in_queue;
+	uint64_t wake_tsc; /* after HLT: not run again before this TSC value */
 	uint64_t cpu_time; /* TSC ticks spent in the guest and its exits */
 	uint64_t exits_total;
 	uint64_t exits[VCPU_EXIT_REASONS];
@@ -58,6 +59,7 @@ struct vm {
 	struct vcpu vcpu;
 	struct vuart uart;
 	struct iobus io;
+	uint64_t start_tsc;  /* when it was first scheduled */
 	int64_t exit_status; /* valid in VM_EXITED */
 	char stop_reason[160];
 };

@@ -40,25 +40,23 @@ int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-int parse_duration_us(const char *s, uint32_t *out)
+int parse_duration_us(const char *s, uint64_t max_us, uint64_t *out)
 {
 	uint64_t v;
 	if (parse_u64(&s, &v))
 		return -1;
-	if (v > 10000000)
-		return -1;
-	uint64_t us;
+	uint64_t unit;
 	if (!strcmp(s, "us"))
-		us = v;
+		unit = 1;
 	else if (!strcmp(s, "ms"))
-		us = v * 1000;
+		unit = 1000;
 	else if (!strcmp(s, "s"))
-		us = v * 1000000;
+		unit = 1000000;
 	else
 		return -1;
-	if (us == 0 || us > 10000000)
-		return -1; /* a slice is 1 us .. 10 s */
-	*out = (uint32_t)us;
+	if (v == 0 || v > max_us / unit)
+		return -1;
+	*out = v * unit;
 	return 0;
 }
 
@@ -145,6 +143,8 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits,
 	char token[TOKEN_MAX];
 	char *value;
 	for (bool first = true; next_token(&line, token, &value); first = false) {
+		if (!value && !strcmp(token, "--"))
+			break; /* the rest of the line is the guest's (kan_start_info.cmdline) */
 		if (!value) {
 			if (first)
 				continue; /* the image path GRUB passes before the options */
@@ -174,9 +174,16 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits,
 				       value, 63 - __builtin_clzll(limits->cpus_present));
 			out->cpu_mask = mask;
 		} else if (!strcmp(token, "slice")) {
-			if (parse_duration_us(value, &out->slice_us))
+			uint64_t us;
+			if (parse_duration_us(value, VM_SLICE_MAX_US, &us))
 				REFUSE("key 'slice' has bad value '%s' (a duration like 10ms or "
 				       "500us, at most 10s)",
+				       value);
+			out->slice_us = (uint32_t)us;
+		} else if (!strcmp(token, "timeout")) {
+			if (parse_duration_us(value, VM_TIMEOUT_MAX_US, &out->timeout_us))
+				REFUSE("key 'timeout' has bad value '%s' (a duration like 5s, at "
+				       "most a day)",
 				       value);
 		} else {
 			REFUSE("unknown key '%s' (value '%s')", token, value);
@@ -198,8 +205,10 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 			REFUSE("option '%s' has no value (write key=value)", token);
 		}
 		if (!strcmp(token, "slice")) {
-			if (parse_duration_us(value, &out->default_slice_us))
+			uint64_t us;
+			if (parse_duration_us(value, VM_SLICE_MAX_US, &us))
 				REFUSE("key 'slice' has bad value '%s' (a duration like 10ms)", value);
+			out->default_slice_us = (uint32_t)us;
 		} else if (!strcmp(token, "selftest")) {
 			if (strcmp(value, "pagefault"))
 				REFUSE("key 'selftest' has bad value '%s' (only 'pagefault')", value);

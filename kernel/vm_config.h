@@ -10,12 +10,15 @@
 #define VM_MEM_MIN     (1ull << 20)
 #define VM_MEM_DEFAULT (16ull << 20)
 #define VM_SLICE_DEFAULT_US 10000u
+#define VM_SLICE_MAX_US     10000000u     /* 10 s */
+#define VM_TIMEOUT_MAX_US   86400000000ull /* a day */
 
 struct vm_config {
 	char name[KAN_VM_NAME_MAX];
 	uint64_t mem;      /* bytes of guest RAM, from guest-physical 0 */
 	uint64_t cpu_mask; /* physical CPUs the vCPU may run on */
 	uint32_t slice_us; /* time slice before the vCPU is preempted */
+	uint64_t timeout_us; /* stop the VM this long after it started; 0: never */
 };
 
 /* What the parser checks values against. */
@@ -26,9 +29,10 @@ struct vm_config_limits {
 };
 
 /*
- * Parses "name=hello mem=16M cpus=0-1 slice=10ms". A leading token without '=' is the
- * image path GRUB may pass and is ignored. Returns 0, or -1 with a message in `error` that
- * names the key and the value.
+ * Parses "name=hello mem=16M cpus=0-1 slice=10ms timeout=5s -- guest arguments". A leading
+ * token without '=' is the image path GRUB may pass and is ignored; everything after "--"
+ * belongs to the guest. Returns 0, or -1 with a message in `error` that names the key and
+ * the value.
  */
 int vm_config_parse(const char *line, const struct vm_config_limits *limits,
 		    struct vm_config *out, char *error, size_t error_size);
@@ -43,7 +47,7 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 
 /* Value parsers, exposed for the unit tests. Return 0 on success. */
 int parse_size(const char *s, uint64_t *out);
-int parse_duration_us(const char *s, uint32_t *out);
+int parse_duration_us(const char *s, uint64_t max_us, uint64_t *out);
 int parse_cpu_list(const char *s, uint64_t *mask);
 
 #endif

@@ -1,5 +1,6 @@
 /* The small handlers: events that end, pause or fault the guest without emulating anything. */
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/interrupts.h"
 #include "vmx/exit.h"
 #include "vmx/vmcs.h"
 
@@ -30,10 +31,12 @@ enum exit_action vmx_exit_preemption_timer(struct vcpu *vcpu)
 
 enum exit_action vmx_exit_external_interrupt(struct vcpu *vcpu)
 {
-	/* Acknowledged on exit; kan routes no device interrupts yet, so there is nothing to do
-	 * but give the scheduler a look. */
+	/* One of kan's own interrupts (console, idle timer), acknowledged by the exit. */
 	(void)vcpu;
-	return EXIT_PREEMPT;
+	uint32_t info = (uint32_t)vmcs_read(VM_EXIT_INTR_INFO);
+	if (info & INTR_INFO_VALID)
+		interrupt_dispatch((uint8_t)info);
+	return EXIT_RESUME;
 }
 
 enum exit_action vmx_exit_exception_nmi(struct vcpu *vcpu)

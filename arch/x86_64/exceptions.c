@@ -1,6 +1,7 @@
 /* A CPU exception in kan is a kan bug: report everything useful, then end the run. */
 #include "arch/x86_64/backtrace.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/interrupts.h"
 #include "kernel/console.h"
 #include "kernel/panic.h"
 
@@ -28,6 +29,10 @@ void exception_dispatch(struct exception_frame *f);
 
 void exception_dispatch(struct exception_frame *f)
 {
+	if (f->vector >= INTERRUPT_VECTOR_FIRST) {
+		interrupt_dispatch((uint8_t)f->vector);
+		return;
+	}
 	const char *name = f->vector < 32 && exception_names[f->vector] ? exception_names[f->vector]
 									: "reserved";
 	console_force_unlock();

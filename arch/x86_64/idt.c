@@ -1,4 +1,6 @@
 #include "arch/x86_64/descriptors.h"
+#include "arch/x86_64/interrupts.h"
+#include "arch/x86_64/lapic.h"
 
 struct idt_gate {
 	uint16_t offset_low;
@@ -15,7 +17,10 @@ struct idt_gate {
 #define VECTOR_DOUBLE_FAULT 8
 #define VECTOR_MACHINE_CHECK 18
 
-extern const uint64_t exception_stubs[32]; /* isr.asm */
+/* isr.asm */
+extern const uint64_t exception_stubs[32];
+extern const uint64_t interrupt_stubs[INTERRUPT_VECTORS];
+extern const uint64_t interrupt_stub_spurious;
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 
@@ -38,6 +43,9 @@ void idt_init(void)
 		int on_ist = v == VECTOR_NMI || v == VECTOR_DOUBLE_FAULT || v == VECTOR_MACHINE_CHECK;
 		idt_set(v, exception_stubs[v], on_ist ? 1 : 0);
 	}
+	for (unsigned i = 0; i < INTERRUPT_VECTORS; i++)
+		idt_set(INTERRUPT_VECTOR_FIRST + i, interrupt_stubs[i], 0);
+	idt_set(LAPIC_SPURIOUS_VECTOR, interrupt_stub_spurious, 0);
 }
 
 uint64_t idt_base(void)

@@ -3,6 +3,8 @@
 
 extern exception_dispatch
 global exception_stubs
+global interrupt_stubs
+global interrupt_stub_spurious
 
 section .text
 bits 64
@@ -21,6 +23,21 @@ stub_%1:
 	STUB v
 %assign v v+1
 %endrep
+
+; Device and timer interrupts kan takes itself: vectors 0x20-0x2f, and the spurious vector.
+%macro IRQ_STUB 1
+irq_stub_%1:
+	push 0
+	push %1
+	jmp exception_common
+%endmacro
+
+%assign v 0x20
+%rep 16
+	IRQ_STUB v
+%assign v v+1
+%endrep
+	IRQ_STUB 255
 
 exception_common:
 	push rax
@@ -67,3 +84,11 @@ exception_stubs:
 	dq stub_%+v
 %assign v v+1
 %endrep
+interrupt_stubs:
+%assign v 0x20
+%rep 16
+	dq irq_stub_%+v
+%assign v v+1
+%endrep
+interrupt_stub_spurious:
+	dq irq_stub_255

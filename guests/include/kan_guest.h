@@ -76,6 +76,7 @@
 #define KAN_HC_YIELD         3 /* () -> 0; gives the rest of the time slice away */
 #define KAN_HC_TIME_NS       4 /* () -> nanoseconds since kan started */
 #define KAN_HC_VM_INFO       5 /* (gpa of struct kan_vm_info) -> 0 */
+#define KAN_HC_REPORT        6 /* () -> 0; kan prints its VM table (state, CPU time, exits) */
 
 /* Errors (negative RAX). */
 #define KAN_ENOSYS -1 /* no such hypercall */

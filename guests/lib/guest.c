@@ -79,3 +79,34 @@ void guest_printf(const char *fmt, ...)
 	}
 	va_end(ap);
 }
+
+static int starts_with(const char *s, const char *prefix)
+{
+	while (*prefix)
+		if (*s++ != *prefix++)
+			return 0;
+	return 1;
+}
+
+uint64_t guest_arg(const struct kan_start_info *info, const char *key, uint64_t fallback)
+{
+	const char *p = info->cmdline;
+	while (*p && !(starts_with(p, "--") && (p[2] == ' ' || p[2] == 0)))
+		p++;
+	while (*p) {
+		while (*p == ' ' || *p == '-')
+			p++;
+		const char *k = key;
+		while (*k && *p == *k)
+			p++, k++;
+		if (!*k && *p == '=') {
+			uint64_t v = 0;
+			for (p++; *p >= '0' && *p <= '9'; p++)
+				v = v * 10 + (uint64_t)(*p - '0');
+			return v;
+		}
+		while (*p && *p != ' ')
+			p++;
+	}
+	return fallback;
+}

@@ -39,6 +39,15 @@ void guest_puts(const char *s);
 /* printf subset: %s %c %d %u %x %lu %ld %lx %%. */
 void guest_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+static inline uint64_t kan_time_ns(void)
+{
+	return (uint64_t)kan_hypercall(KAN_HC_TIME_NS, 0, 0, 0);
+}
+
+/* The number after "key=" in the guest's arguments (after " -- " on its grub.cfg line), or
+ * `fallback` when there is none. */
+uint64_t guest_arg(const struct kan_start_info *info, const char *key, uint64_t fallback);
+
 /* Each test guest defines this; its return value is the exit status. */
 int64_t guest_main(const struct kan_start_info *info);
 

@@ -1,0 +1,46 @@
+#include "arch/x86_64/smp.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/lapic.h"
+#include "kernel/string.h"
+
+/* boot/ap_trampoline.asm and boot/entry.asm */
+extern char ap_trampoline_start[], ap_trampoline_end[];
+extern char ap_trampoline_cr3[], ap_trampoline_stack[], ap_trampoline_entry[],
+	ap_trampoline_cpu[];
+
+static volatile int started_cpu = -1;
+static uint64_t start_timeout_tsc;
+
+/* Where a trampoline variable lives in the copy. */
+static void *in_copy(char *symbol)
+{
+	return (void *)(uintptr_t)(AP_TRAMPOLINE_ADDR + (symbol - ap_trampoline_start));
+}
+
+void smp_prepare(uint64_t tsc_hz)
+{
+	memcpy((void *)AP_TRAMPOLINE_ADDR, ap_trampoline_start,
+	       (size_t)(ap_trampoline_end - ap_trampoline_start));
+	*(uint64_t *)in_copy(ap_trampoline_cr3) = read_cr3();
+	start_timeout_tsc = tsc_hz / 5; /* 200 ms */
+}
+
+bool smp_start_cpu(uint32_t apic_id, unsigned cpu_index, uint64_t stack_top, ap_entry_fn entry)
+{
+	*(uint64_t *)in_copy(ap_trampoline_stack) = stack_top;
+	*(uint64_t *)in_copy(ap_trampoline_entry) = (uint64_t)entry;
+	*(uint32_t *)in_copy(ap_trampoline_cpu) = cpu_index;
+	started_cpu = -1;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	lapic_start_cpu(apic_id, AP_TRAMPOLINE_ADDR >> 12);
+	uint64_t deadline = rdtsc() + start_timeout_tsc;
+	while (started_cpu != (int)cpu_index)
+		if (rdtsc() > deadline)
+			return false;
+	return true;
+}
+
+void smp_report_started(unsigned cpu_index)
+{
+	__atomic_store_n(&started_cpu, (int)cpu_index, __ATOMIC_RELEASE);
+}

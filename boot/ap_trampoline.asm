@@ -1,0 +1,80 @@
+; Where each application processor starts: the start-up IPI sends it to 0x8000 in real mode.
+; kan copies this code there and fills in the data words at the end; the AP goes through
+; protected mode into long mode on kan's page tables and calls ap_entry(cpu_index) on its
+; own stack. Addresses are computed for the copy: T(label) is where the label lands.
+
+AP_TRAMPOLINE_BASE equ 0x8000
+%define T(label) ((label) - ap_trampoline_start + AP_TRAMPOLINE_BASE)
+
+global ap_trampoline_start
+global ap_trampoline_end
+global ap_trampoline_cr3
+global ap_trampoline_stack
+global ap_trampoline_entry
+global ap_trampoline_cpu
+
+section .rodata
+align 16
+bits 16
+ap_trampoline_start:
+	cli
+	cld
+	xor ax, ax
+	mov ds, ax
+	o32 lgdt [T(ap_gdt_pointer)]
+	mov eax, cr0
+	or eax, 1                       ; PE
+	mov cr0, eax
+	jmp dword 0x08:T(ap_protected_mode)
+
+bits 32
+ap_protected_mode:
+	mov ax, 0x10
+	mov ds, ax
+	mov es, ax
+	mov ss, ax
+	mov eax, cr4
+	or eax, 1 << 5                  ; PAE
+	mov cr4, eax
+	mov eax, [T(ap_trampoline_cr3)]
+	mov cr3, eax
+	mov ecx, 0xc0000080             ; IA32_EFER
+	rdmsr
+	or eax, 1 << 8                  ; LME
+	wrmsr
+	mov eax, cr0
+	or eax, (1 << 31) | (1 << 16)   ; PG, WP
+	mov cr0, eax
+	jmp 0x18:T(ap_long_mode)
+
+bits 64
+ap_long_mode:
+	mov ax, 0x10
+	mov ds, ax
+	mov es, ax
+	mov ss, ax
+	mov rsp, [T(ap_trampoline_stack)]
+	xor ebp, ebp
+	mov edi, [T(ap_trampoline_cpu)]
+	mov rax, [T(ap_trampoline_entry)]
+	call rax
+.hang:
+	cli
+	hlt
+	jmp .hang
+
+align 8
+ap_gdt:
+	dq 0
+	dq 0x00cf9a000000ffff           ; 0x08: 32-bit code
+	dq 0x00cf92000000ffff           ; 0x10: data
+	dq 0x00af9a000000ffff           ; 0x18: 64-bit code
+ap_gdt_pointer:
+	dw ap_gdt_pointer - ap_gdt - 1
+	dd T(ap_gdt)
+align 8
+ap_trampoline_cr3:   dq 0
+ap_trampoline_stack: dq 0
+ap_trampoline_entry: dq 0
+ap_trampoline_cpu:   dd 0
+ap_trampoline_end:

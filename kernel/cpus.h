@@ -1,0 +1,16 @@
+/* Bringing up every CPU the ACPI MADT lists, in two steps the boot CPU leads. */
+#ifndef KAN_KERNEL_CPUS_H
+#define KAN_KERNEL_CPUS_H
+
+#include "drivers/acpi.h"
+
+/* Starts the application processors the MADT lists (NULL: none); each reports in and waits.
+ * Returns how many CPUs run. */
+unsigned cpus_start(const struct madt_info *madt);
+/* Every CPU turns VT-x on; returns when all have tried. The present mask then holds those
+ * that succeeded. */
+void cpus_enable_virtualization(void);
+/* Lets every CPU into its scheduler loop. */
+void cpus_release_schedulers(void);
+
+#endif
