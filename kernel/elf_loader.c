@@ -105,6 +105,7 @@ int elf_load(const void *image, size_t image_size, void *ram, uint64_t ram_size,
 		limit = ram_size;
 	out->load_start = UINT64_MAX;
 	out->load_end = 0;
+	bool entry_loaded = false;
 	for (uint64_t i = 0; i < phnum; i++) {
 		struct segment s = read_segment(img, phoff + i * phentsize, is64);
 		if (s.type != PT_LOAD || s.memsz == 0)
@@ -119,6 +120,8 @@ int elf_load(const void *image, size_t image_size, void *ram, uint64_t ram_size,
 			     s.paddr, s.memsz, min, limit);
 		memcpy((uint8_t *)ram + s.paddr, img + s.offset, s.filesz);
 		memset((uint8_t *)ram + s.paddr + s.filesz, 0, s.memsz - s.filesz);
+		if (entry >= s.paddr && entry - s.paddr < s.memsz)
+			entry_loaded = true;
 		if (s.paddr < out->load_start)
 			out->load_start = s.paddr;
 		if (s.paddr + s.memsz > out->load_end)
@@ -126,7 +129,7 @@ int elf_load(const void *image, size_t image_size, void *ram, uint64_t ram_size,
 	}
 	if (out->load_end == 0)
 		FAIL("no loadable segment");
-	if (entry < out->load_start || entry >= out->load_end)
+	if (!entry_loaded)
 		FAIL("entry point 0x%lx is outside the loaded segments", entry);
 	if (!is64 && entry >= 0x10000)
 		FAIL("real-mode entry point 0x%lx is not below 64 KiB", entry);

@@ -27,6 +27,10 @@ static int parse_mmap(const struct mb2_tag *tag, struct boot_info *out, char *er
 		      size_t error_size)
 {
 	const uint8_t *p = (const uint8_t *)tag;
+	if (tag->size < 16) {
+		ksnprintf(error, error_size, "memory map tag has size %u, below 16", tag->size);
+		return -1;
+	}
 	uint32_t entry_size = *(const uint32_t *)(p + 8);
 	if (entry_size < sizeof(struct mb2_mmap_entry)) {
 		ksnprintf(error, error_size, "memory map entry size %u is too small", entry_size);
@@ -63,7 +67,7 @@ int mb2_parse(const void *mbi, struct boot_info *out, char *error, size_t error_
 		const struct mb2_tag *tag = (const void *)(base + off);
 		if (tag->type == MB2_TAG_END)
 			return 0;
-		if (tag->size < sizeof(*tag) || off + tag->size > total) {
+		if (tag->size < sizeof(*tag) || tag->size > total - off) {
 			ksnprintf(error, error_size, "tag %u at offset %u has bad size %u", tag->type,
 				  off, tag->size);
 			return -1;
@@ -79,6 +83,11 @@ int mb2_parse(const void *mbi, struct boot_info *out, char *error, size_t error_
 				    payload_size);
 			break;
 		case MB2_TAG_MODULE: {
+			if (payload_size < 8) {
+				ksnprintf(error, error_size, "module tag at offset %u has size %u, below 16",
+					  off, tag->size);
+				return -1;
+			}
 			if (out->module_count == KAN_MAX_MODULES) {
 				ksnprintf(error, error_size, "more than %d modules", KAN_MAX_MODULES);
 				return -1;

@@ -76,6 +76,8 @@ void pmem_reserve(struct pmem *pm, uint64_t start, uint64_t end)
 uint64_t pmem_alloc(struct pmem *pm, uint64_t size, uint64_t align)
 {
 	size = ALIGN_UP(size, PAGE_SIZE);
+	if (size == 0)
+		return 0;
 	if (align < PAGE_SIZE)
 		align = PAGE_SIZE;
 	for (int i = 0; i < pm->count; i++) {

@@ -86,6 +86,14 @@ int parse_cpu_list(const char *s, uint64_t *mask)
 	return 0;
 }
 
+static unsigned count_cpus(uint64_t mask)
+{
+	unsigned n = 0;
+	for (; mask; mask &= mask - 1)
+		n++;
+	return n;
+}
+
 static bool valid_name(const char *v)
 {
 	size_t n = strlen(v);
@@ -100,8 +108,11 @@ static bool valid_name(const char *v)
 	return true;
 }
 
-/* Splits the next whitespace-separated token into key and value; returns false at the end. */
-static bool next_token(const char **line, char *token, char **value)
+/*
+ * Splits the next whitespace-separated token into key and value; returns false at the end.
+ * A token too long for the buffer comes back with *value = NULL and `too_long` set.
+ */
+static bool next_token(const char **line, char *token, char **value, bool *too_long)
 {
 	const char *s = *line;
 	while (*s == ' ' || *s == '\t')
@@ -109,9 +120,12 @@ static bool next_token(const char **line, char *token, char **value)
 	if (!*s)
 		return false;
 	size_t n = 0;
+	*too_long = false;
 	while (*s && *s != ' ' && *s != '\t') {
 		if (n < TOKEN_MAX - 1)
 			token[n++] = *s;
+		else
+			*too_long = true;
 		s++;
 	}
 	token[n] = '\0';
@@ -142,7 +156,10 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits,
 
 	char token[TOKEN_MAX];
 	char *value;
-	for (bool first = true; next_token(&line, token, &value); first = false) {
+	bool too_long;
+	for (bool first = true; next_token(&line, token, &value, &too_long); first = false) {
+		if (too_long)
+			REFUSE("option '%s...' is longer than %d characters", token, TOKEN_MAX - 1);
 		if (!value && !strcmp(token, "--"))
 			break; /* the rest of the line is the guest's (kan_start_info.cmdline) */
 		if (!value) {
@@ -169,9 +186,9 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits,
 				       "like 0-3)",
 				       value);
 			if (mask & ~limits->cpus_present)
-				REFUSE("key 'cpus' has bad value '%s' (no such CPU: kan runs on "
-				       "CPUs 0-%d)",
-				       value, 63 - __builtin_clzll(limits->cpus_present));
+				REFUSE("key 'cpus' has bad value '%s' (no such CPU: kan runs VMs on "
+				       "%u CPUs, numbered from 0)",
+				       value, count_cpus(limits->cpus_present));
 			out->cpu_mask = mask;
 		} else if (!strcmp(token, "slice")) {
 			uint64_t us;
@@ -198,7 +215,10 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 	out->selftest = SELFTEST_NONE;
 	char token[TOKEN_MAX];
 	char *value;
-	for (bool first = true; next_token(&line, token, &value); first = false) {
+	bool too_long;
+	for (bool first = true; next_token(&line, token, &value, &too_long); first = false) {
+		if (too_long)
+			REFUSE("option '%s...' is longer than %d characters", token, TOKEN_MAX - 1);
 		if (!value) {
 			if (first)
 				continue; /* the kernel path */

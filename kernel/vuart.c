@@ -46,9 +46,9 @@ void vuart_write(struct vuart *uart, const char *text, size_t len)
 			continue;
 		if ((unsigned char)c < 0x20 && c != '\t')
 			c = '?'; /* no guest writes escape sequences into kan's console */
-		uart->line[uart->len++] = c;
 		if (uart->len == VUART_LINE_MAX)
-			vuart_flush(uart);
+			vuart_flush(uart); /* a longer line is split; an exact fit is not */
+		uart->line[uart->len++] = c;
 	}
 }
 

@@ -362,9 +362,8 @@ static void a_shared_object_is_not_an_executable(void **state)
 	assert_refused("ELF type 3 is not an executable");
 }
 
-#ifdef KNOWN_BUG
 /*
- * KNOWN BUG, kernel/elf_loader.c:129 (the entry check after the segment loop): the entry is
+ * Regression test, found by this suite and fixed: kernel/elf_loader.c:129 (the entry check after the segment loop): the entry is
  * checked against the span [lowest segment, end of highest segment), not against the segments
  * themselves, so an entry in the gap between two segments passes and the guest starts in
  * zeroed RAM.
@@ -377,7 +376,6 @@ static void an_entry_point_between_two_segments_is_refused(void **state)
 	elf64_segment(PT_LOAD, 0x101000, 0x100, 0x100);
 	assert_refused("entry point 0x100800 is outside the loaded segments");
 }
-#endif
 
 #define ELF_TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
@@ -405,9 +403,7 @@ int main(void)
 		ELF_TEST(a_32bit_image_for_another_machine_is_refused),
 		ELF_TEST(a_big_endian_or_unknown_class_image_is_refused),
 		ELF_TEST(a_shared_object_is_not_an_executable),
-#ifdef KNOWN_BUG
 		ELF_TEST(an_entry_point_between_two_segments_is_refused),
-#endif
 	};
 	return cmocka_run_group_tests_name("elf_loader", tests, NULL, NULL);
 }

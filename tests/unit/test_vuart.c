@@ -116,9 +116,8 @@ static void a_line_longer_than_200_bytes_is_split(void **state)
 	assert_int_equal(lines[1][strlen("[hello] ")], 'b');
 }
 
-#ifdef KNOWN_BUG
 /*
- * KNOWN BUG, kernel/vuart.c:50-52 (vuart_write): the line is flushed as soon as it reaches
+ * Regression test, found by this suite and fixed: kernel/vuart.c:50-52 (vuart_write): the line is flushed as soon as it reaches
  * 200 bytes, so a line of exactly 200 bytes followed by '\n' prints as that line plus an
  * extra empty line. The ABI (kan_guest.h) splits only lines *longer* than 200 bytes.
  */
@@ -132,7 +131,6 @@ static void a_line_of_exactly_200_bytes_is_one_line(void **state)
 	write_text(text);
 	assert_int_equal(line_count, 1);
 }
-#endif
 
 static void bytes_written_to_thr_become_text(void **state)
 {
@@ -220,9 +218,7 @@ int main(void)
 		VUART_TEST(control_characters_become_question_marks_but_tabs_stay),
 		VUART_TEST(flush_emits_an_unfinished_line_once),
 		VUART_TEST(a_line_longer_than_200_bytes_is_split),
-#ifdef KNOWN_BUG
 		VUART_TEST(a_line_of_exactly_200_bytes_is_one_line),
-#endif
 		VUART_TEST(bytes_written_to_thr_become_text),
 		VUART_TEST(lsr_always_reports_the_transmitter_empty),
 		VUART_TEST(iir_msr_and_rbr_read_as_an_idle_line),
