@@ -40,7 +40,7 @@ ap_protected_mode:
 	mov cr3, eax
 	mov ecx, 0xc0000080             ; IA32_EFER
 	rdmsr
-	or eax, 1 << 8                  ; LME
+	or eax, (1 << 8) | (1 << 11)    ; LME, NXE (kan's page tables use NX)
 	wrmsr
 	mov eax, cr0
 	or eax, (1 << 31) | (1 << 16)   ; PG, WP

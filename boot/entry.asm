@@ -122,7 +122,9 @@ align 4096
 boot_pml4:  resb 4096
 boot_pdpt:  resb 4096
 boot_pd:    resb 4096 * 4
-global boot_stack_bottom
+global boot_stack_guard
+boot_stack_guard:                       ; unmapped by paging_init: an overflow faults
+	resb 4096
 boot_stack_bottom:
 	resb BOOT_STACK_SIZE
 boot_stack_top:

@@ -2,6 +2,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/paging.h"
 #include "arch/x86_64/smp.h"
 #include "drivers/acpi.h"
 #include "kernel/console.h"
@@ -16,6 +17,7 @@ enum phase { PHASE_WAIT, PHASE_ENABLE_VMX, PHASE_SCHEDULE };
 static volatile enum phase phase = PHASE_WAIT;
 static volatile unsigned cpus_enabled_or_failed;
 static unsigned cpus_started = 1; /* the boot CPU */
+static uint64_t ist_stack_tops[KAN_MAX_CPUS];
 
 static void wait_for(enum phase p)
 {
@@ -32,7 +34,9 @@ static void enable_this_cpu(unsigned index)
 
 static void ap_main(unsigned index)
 {
-	cpu_tables_load(index);
+	cpu_tables_load(index, ist_stack_tops[index]);
+	bool smep, smap;
+	paging_enable_protections(&smep, &smap);
 	lapic_init();
 	percpu_init(index, lapic_id());
 	printk("kan: cpu %u (APIC id %u) started\n", index, lapic_id());
@@ -62,15 +66,17 @@ unsigned cpus_start(const struct madt_info *found)
 			       found->cpu_count, KAN_MAX_CPUS);
 			break;
 		}
-		uint64_t stack = phys_alloc(KAN_HOST_STACK_SIZE, PAGE_SIZE);
-		if (!stack || !smp_start_cpu(apic, cpus_started, stack + KAN_HOST_STACK_SIZE,
-					     ap_main)) {
+		uint64_t stack = stack_alloc(KAN_HOST_STACK_SIZE);
+		ist_stack_tops[cpus_started] = stack_alloc(IST_STACK_SIZE);
+		if (!stack || !ist_stack_tops[cpus_started] ||
+		    !smp_start_cpu(apic, cpus_started, stack, ap_main)) {
 			printk("kan: cpus: CPU with APIC id %u did not start; kan goes on without it\n",
 			       apic);
 			continue;
 		}
 		cpus_started++;
 	}
+	paging_set(AP_TRAMPOLINE_ADDR, AP_TRAMPOLINE_ADDR + PAGE_SIZE, 0); /* no longer needed */
 	printk("kan: cpus: %u of %u listed in the ACPI MADT are running\n", cpus_started,
 	       found->cpu_count);
 	return cpus_started;

@@ -2,6 +2,8 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/paging.h"
+#include "arch/x86_64/smp.h"
 #include "arch/x86_64/interrupts.h"
 #include "drivers/ioapic.h"
 #include "drivers/uart16550.h"
@@ -25,8 +27,66 @@
 /* GRUB's information may sit in low memory kan reuses (UEFI puts it at 0x4000): copy it. */
 static uint8_t mbi_copy[MBI_COPY_MAX] __attribute__((aligned(8)));
 static struct boot_info boot;
+/* The boot CPU's stack for double faults and NMIs, with a guard page unmapped below it. */
+static uint8_t boot_ist_stack[PAGE_SIZE + IST_STACK_SIZE] __attribute__((aligned(4096)));
+extern char boot_stack_guard[]; /* boot/entry.asm */
 
 void kernel_main(uint32_t magic, uint64_t mbi_addr);
+
+static uint64_t alloc_page_table(void)
+{
+	return phys_alloc(PAGE_SIZE, PAGE_SIZE);
+}
+
+/* Recursion that the compiler cannot flatten: each frame keeps a live buffer. It stops
+ * only at an absurd depth, long after the 16 KiB stack ran into its guard page. */
+static __attribute__((noinline)) uint64_t recurse(volatile uint64_t depth)
+{
+	volatile uint8_t frame[256];
+	frame[depth & 255] = (uint8_t)depth;
+	if (depth > (1ull << 40))
+		return 0;
+	return recurse(depth + 1) + frame[depth & 255];
+}
+
+static void run_selftest(enum kan_selftest test)
+{
+	static uint8_t data_byte = 0xc3; /* a RET, in NX data */
+	switch (test) {
+	case SELFTEST_NONE:
+		return;
+	case SELFTEST_PAGEFAULT:
+		printk("kan: selftest: reading unmapped address 0x%lx\n", MEMORY_LIMIT + 0x1000);
+		(void)*(volatile uint64_t *)(MEMORY_LIMIT + 0x1000);
+		break;
+	case SELFTEST_WRITE_TEXT:
+		printk("kan: selftest: writing into kan's code at %p\n", (void *)kernel_main);
+		*(volatile uint8_t *)(uintptr_t)kernel_main = 0xcc;
+		break;
+	case SELFTEST_EXEC_DATA:
+		printk("kan: selftest: calling into kan's data at %p\n", (void *)&data_byte);
+		((void (*)(void))(uintptr_t)&data_byte)();
+		break;
+	case SELFTEST_STACK_OVERFLOW:
+		printk("kan: selftest: overflowing the boot stack\n");
+		recurse(0);
+		break;
+	}
+	printk("kan: selftest: SURVIVED, kan is not protected\n");
+}
+
+/* kan's own page tables: W^X, NX, guard pages under its stacks, SMEP/SMAP if present. */
+static void protect_kan(void)
+{
+	bool smep, smap;
+	if (!paging_init(alloc_page_table, AP_TRAMPOLINE_ADDR) ||
+	    !paging_set((uint64_t)boot_stack_guard, (uint64_t)boot_stack_guard + PAGE_SIZE, 0) ||
+	    !paging_set((uint64_t)boot_ist_stack, (uint64_t)boot_ist_stack + PAGE_SIZE, 0))
+		panic("out of memory for kan's page tables");
+	paging_enable_protections(&smep, &smap);
+	printk("kan: protection: text read-only, data NX, stack guard pages, SMEP %s, SMAP %s\n",
+	       smep ? "on" : "absent", smap ? "on" : "absent");
+}
 
 /* COM1's transmit interrupt, through the IOAPIC to this CPU, drains kan's console. */
 static void console_setup_interrupts(const struct madt_info *madt)
@@ -58,7 +118,7 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 {
 	console_init();
 	idt_init();
-	cpu_tables_load(0);
+	cpu_tables_load(0, (uint64_t)(boot_ist_stack + sizeof(boot_ist_stack)));
 	printk("\nkan %s: a partitioning hypervisor (VT-x)\n", KAN_VERSION);
 	if (magic != MB2_BOOTLOADER_MAGIC)
 		kan_shutdown(1, "not started by a multiboot2 loader (bad magic)");
@@ -73,6 +133,7 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 		panic("multiboot2 information is malformed: %s", error);
 	print_boot_info();
 	memory_init(&boot, mbi_addr, mbi_addr + mbi_size);
+	protect_kan();
 	time_init();
 	lapic_init();
 	lapic_timer_calibrate(time_tsc_hz());
@@ -91,11 +152,7 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 		kan.default_slice_us = VM_SLICE_DEFAULT_US;
 		kan.selftest = SELFTEST_NONE;
 	}
-	if (kan.selftest == SELFTEST_PAGEFAULT) {
-		/* Proves the crash report: nothing is mapped above 4 GiB. */
-		printk("kan: selftest: reading unmapped address 0x%lx\n", MEMORY_LIMIT + 0x1000);
-		(void)*(volatile uint64_t *)(MEMORY_LIMIT + 0x1000);
-	}
+	run_selftest(kan.selftest);
 
 	if (!backend_probe())
 		kan_shutdown(1, "this CPU cannot run kan's guests");

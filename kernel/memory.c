@@ -1,4 +1,5 @@
 #include "kernel/memory.h"
+#include "arch/x86_64/paging.h"
 #include "kernel/console.h"
 #include "kernel/spinlock.h"
 #include "kernel/string.h"
@@ -54,4 +55,16 @@ uint64_t phys_free_bytes(void)
 	uint64_t n = pmem_free_bytes(&pmem);
 	spin_unlock(&pmem_lock);
 	return n;
+}
+
+uint64_t stack_alloc(uint64_t size)
+{
+	uint64_t base = phys_alloc(size + PAGE_SIZE, PAGE_SIZE);
+	if (!base)
+		return 0;
+	if (!paging_set(base, base + PAGE_SIZE, 0)) {
+		phys_free(base, size + PAGE_SIZE);
+		return 0;
+	}
+	return base + PAGE_SIZE + size;
 }

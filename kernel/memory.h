@@ -15,6 +15,8 @@ void memory_init(const struct boot_info *boot, uint64_t mbi_start, uint64_t mbi_
 uint64_t phys_alloc(uint64_t size, uint64_t align);
 void phys_free(uint64_t start, uint64_t size);
 uint64_t phys_free_bytes(void);
+/* A stack of `size` bytes with an unmapped guard page below it; returns its top, or 0. */
+uint64_t stack_alloc(uint64_t size);
 
 /* kan runs identity-mapped: a physical address is its own pointer. */
 static inline void *phys_to_ptr(uint64_t phys)

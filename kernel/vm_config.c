@@ -230,9 +230,20 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 				REFUSE("key 'slice' has bad value '%s' (a duration like 10ms)", value);
 			out->default_slice_us = (uint32_t)us;
 		} else if (!strcmp(token, "selftest")) {
-			if (strcmp(value, "pagefault"))
-				REFUSE("key 'selftest' has bad value '%s' (only 'pagefault')", value);
-			out->selftest = SELFTEST_PAGEFAULT;
+			static const char *const names[] = {
+				[SELFTEST_PAGEFAULT] = "pagefault",
+				[SELFTEST_WRITE_TEXT] = "write-text",
+				[SELFTEST_EXEC_DATA] = "exec-data",
+				[SELFTEST_STACK_OVERFLOW] = "stack-overflow",
+			};
+			out->selftest = SELFTEST_NONE;
+			for (unsigned i = 1; i < sizeof(names) / sizeof(names[0]); i++)
+				if (!strcmp(value, names[i]))
+					out->selftest = (enum kan_selftest)i;
+			if (out->selftest == SELFTEST_NONE)
+				REFUSE("key 'selftest' has bad value '%s' (pagefault, write-text, "
+				       "exec-data or stack-overflow)",
+				       value);
 		} else {
 			REFUSE("unknown key '%s' (value '%s')", token, value);
 		}

@@ -38,10 +38,17 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits,
 		    struct vm_config *out, char *error, size_t error_size);
 
 /* kan's own command line: "slice=5ms". Same error rules. */
-enum kan_selftest { SELFTEST_NONE, SELFTEST_PAGEFAULT };
+/* Deliberate faults in kan itself, to prove its crash report and its self-protection. */
+enum kan_selftest {
+	SELFTEST_NONE,
+	SELFTEST_PAGEFAULT,      /* read above 4 GiB, where nothing is mapped */
+	SELFTEST_WRITE_TEXT,     /* write into kan's own code */
+	SELFTEST_EXEC_DATA,      /* jump into kan's data */
+	SELFTEST_STACK_OVERFLOW, /* recurse into the guard page */
+};
 struct kan_config {
 	uint32_t default_slice_us;
-	enum kan_selftest selftest; /* selftest=pagefault: fault on purpose after boot */
+	enum kan_selftest selftest; /* selftest=NAME: fault on purpose once booted */
 };
 int kan_config_parse(const char *line, struct kan_config *out, char *error, size_t error_size);
 

@@ -13,12 +13,9 @@ struct tss64 {
 	uint16_t iomap_base;
 } __attribute__((packed));
 
-#define IST_STACK_SIZE 8192
-
 struct cpu_tables {
 	uint64_t gdt[5]; /* null, code, data, TSS (two slots) */
 	struct tss64 tss;
-	uint8_t ist_stack[IST_STACK_SIZE] __attribute__((aligned(16)));
 };
 
 static struct cpu_tables tables[KAN_MAX_CPUS] __attribute__((aligned(64)));
@@ -28,11 +25,11 @@ struct descriptor_pointer {
 	uint64_t base;
 } __attribute__((packed));
 
-void cpu_tables_load(unsigned cpu)
+void cpu_tables_load(unsigned cpu, uint64_t ist_stack_top)
 {
 	struct cpu_tables *t = &tables[cpu];
 	memset(&t->tss, 0, sizeof(t->tss));
-	t->tss.ist[0] = (uint64_t)(t->ist_stack + IST_STACK_SIZE);
+	t->tss.ist[0] = ist_stack_top;
 	t->tss.iomap_base = sizeof(t->tss); /* no I/O permission bitmap */
 
 	uint64_t base = (uint64_t)&t->tss, limit = sizeof(t->tss) - 1;
