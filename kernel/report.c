@@ -42,6 +42,10 @@ void report_vm_table(void)
 		       vm_state_name(vm->state), vm->vcpu.cpu, time_tsc_to_us(vm->vcpu.cpu_time),
 		       vm->vcpu.exits_total, end);
 		print_exit_counts(&vm->vcpu);
+		if (vm->msr_refused || vm->io.unowned_accesses)
+			printk("kan:     refused: %lu MSR accesses (#GP), %lu accesses to unowned "
+			       "ports\n",
+			       vm->msr_refused, vm->io.unowned_accesses);
 	}
 	for (unsigned i = 0; i < KAN_MAX_CPUS; i++) {
 		const struct cpu *c = &cpus[i];

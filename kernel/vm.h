@@ -60,6 +60,7 @@ struct vm {
 	struct vuart uart;
 	struct iobus io;
 	uint64_t start_tsc;  /* when it was first scheduled */
+	uint64_t msr_refused; /* RDMSR/WRMSR answered with #GP */
 	int64_t exit_status; /* valid in VM_EXITED */
 	char stop_reason[160];
 };

@@ -43,5 +43,6 @@ enum exit_action vmx_exit_msr_write(struct vcpu *vcpu);
 enum exit_action vmx_exit_undefined_opcode(struct vcpu *vcpu);
 enum exit_action vmx_exit_general_protection(struct vcpu *vcpu);
 enum exit_action vmx_exit_invd(struct vcpu *vcpu);
+enum exit_action vmx_exit_dr_access(struct vcpu *vcpu);
 
 #endif

@@ -62,8 +62,17 @@ enum exit_action vmx_exit_general_protection(struct vcpu *vcpu)
 
 enum exit_action vmx_exit_invd(struct vcpu *vcpu)
 {
-	/* Dropping caches unwritten could corrupt memory the guest does not own: do nothing. */
+	/* INVD would drop, and WBINVD flush, caches that every VM shares: both do nothing. */
 	(void)vcpu;
 	vmx_skip_instruction();
+	return EXIT_RESUME;
+}
+
+enum exit_action vmx_exit_dr_access(struct vcpu *vcpu)
+{
+	/* Debug registers are not virtualized yet: MOV to or from DRn faults. Hardware
+	 * breakpoints on the host's addresses would otherwise be the guest's to set. */
+	(void)vcpu;
+	vmx_inject_exception(VECTOR_GP, true, 0);
 	return EXIT_RESUME;
 }

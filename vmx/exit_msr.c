@@ -1,23 +1,21 @@
 /*
- * RDMSR/WRMSR: every MSR access exits. The few MSRs VT-x switches per guest are emulated in
- * the VMCS; every other MSR raises #GP, as on a CPU that lacks it.
+ * RDMSR/WRMSR: every MSR access exits and kernel/msr_policy.c decides. The guest-state MSRs
+ * live in VMCS fields that VT-x switches on entry and exit.
  */
 #include "arch/x86_64/cpu.h"
+#include "kernel/msr_policy.h"
 #include "vmx/exit.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
 
-#define MSR_IA32_TSC 0x10
-
-#define EFER_WRITABLE (EFER_SCE | EFER_LME | EFER_NXE)
-
-static enum exit_action refuse(void)
+static enum exit_action refuse(struct vcpu *vcpu)
 {
+	vcpu->vm->msr_refused++;
 	vmx_inject_exception(VECTOR_GP, true, 0);
 	return EXIT_RESUME;
 }
 
-/* The VMCS field backing an MSR, or 0 if none does. */
+/* The VMCS field holding a guest-state MSR, or 0 if this CPU does not switch it. */
 static enum vmcs_field msr_field(uint32_t msr)
 {
 	switch (msr) {
@@ -33,28 +31,22 @@ static enum vmcs_field msr_field(uint32_t msr)
 	}
 }
 
-/* Each PAT byte must name a memory type that exists: 0, 1, 4, 5, 6 or 7 (SDM 13.12.2). */
-static bool pat_valid(uint64_t pat)
-{
-	for (unsigned i = 0; i < 8; i++) {
-		uint8_t type = (uint8_t)(pat >> (8 * i));
-		if (type > 7 || type == 2 || type == 3)
-			return false;
-	}
-	return true;
-}
-
 enum exit_action vmx_exit_msr_read(struct vcpu *vcpu)
 {
 	uint32_t msr = (uint32_t)vcpu->regs.rcx;
 	uint64_t value;
-	enum vmcs_field field = msr_field(msr);
-	if (field)
-		value = vmcs_read(field);
-	else if (msr == MSR_IA32_TSC)
-		value = rdtsc();
-	else
-		return refuse();
+	switch (msr_policy(msr, false)) {
+	case MSR_GUEST_STATE:
+		if (!msr_field(msr))
+			return refuse(vcpu);
+		value = vmcs_read(msr_field(msr));
+		break;
+	case MSR_EMULATED:
+		value = msr_emulated_read(vcpu, msr);
+		break;
+	default:
+		return refuse(vcpu);
+	}
 	vcpu->regs.rax = (uint32_t)value;
 	vcpu->regs.rdx = value >> 32;
 	vmx_skip_instruction();
@@ -66,22 +58,14 @@ enum exit_action vmx_exit_msr_write(struct vcpu *vcpu)
 	uint32_t msr = (uint32_t)vcpu->regs.rcx;
 	uint64_t value = (vcpu->regs.rdx << 32) | (uint32_t)vcpu->regs.rax;
 	enum vmcs_field field = msr_field(msr);
-	if (!field)
-		return refuse();
-	if (msr == MSR_IA32_EFER) {
-		uint64_t old = vmcs_read(GUEST_IA32_EFER);
-		/* Reserved bits fault; LME may not change while paging is on; LMA is read-only. */
-		if ((value & ~(EFER_WRITABLE | EFER_LMA)) ||
-		    (((value ^ old) & EFER_LME) && (vmcs_read(CR0_READ_SHADOW) & CR0_PG)))
-			return refuse();
-		value = (value & EFER_WRITABLE) | (old & EFER_LMA);
-	} else if ((msr == MSR_IA32_FS_BASE || msr == MSR_IA32_GS_BASE ||
-		    msr == MSR_IA32_SYSENTER_ESP || msr == MSR_IA32_SYSENTER_EIP) &&
-		   (uint64_t)((int64_t)(value << 16) >> 16) != value) {
-		return refuse(); /* non-canonical address */
-	} else if (msr == MSR_IA32_PAT && !pat_valid(value)) {
-		return refuse();
-	}
+	if (msr_policy(msr, true) != MSR_GUEST_STATE || !field)
+		return refuse(vcpu);
+	uint64_t old = vmcs_read(field);
+	bool paging = vmcs_read(CR0_READ_SHADOW) & CR0_PG;
+	if (!msr_value_valid(msr, value, old, paging))
+		return refuse(vcpu);
+	if (msr == MSR_IA32_EFER)
+		value = (value & ~EFER_LMA) | (old & EFER_LMA);
 	vmcs_write(field, value);
 	vmx_skip_instruction();
 	return EXIT_RESUME;

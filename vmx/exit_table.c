@@ -37,6 +37,8 @@ static const vmx_exit_handler exit_handlers[VMX_EXIT_REASON_COUNT] = {
 	[VMX_EXIT_REASON_EPT_MISCONFIG] = vmx_exit_ept_misconfig,
 	[VMX_EXIT_REASON_PREEMPTION_TIMER] = vmx_exit_preemption_timer,
 	[VMX_EXIT_REASON_XSETBV] = vmx_exit_undefined_opcode,
+	[VMX_EXIT_REASON_WBINVD] = vmx_exit_invd,
+	[VMX_EXIT_REASON_DR_ACCESS] = vmx_exit_dr_access,
 };
 
 _Static_assert(VMX_EXIT_REASON_COUNT <= VCPU_EXIT_REASONS, "exit counters too few");

@@ -110,6 +110,9 @@ static void choose_controls(void)
 		proc2 |= PROC2_ENABLE_RDTSCP;
 	if (allowed1(p2, PROC2_ENABLE_INVPCID))
 		proc2 |= PROC2_ENABLE_INVPCID;
+	/* A guest's WBINVD would flush caches every VM shares: it becomes a no-op. */
+	if (allowed1(p2, PROC2_WBINVD_EXITING))
+		proc2 |= PROC2_WBINVD_EXITING;
 	k->pin = vmx_adjust_controls(vmx_caps.pin,
 				     PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING |
 					     PIN_PREEMPTION_TIMER,
@@ -117,6 +120,7 @@ static void choose_controls(void)
 	/* Every port access and every MSR access exits: the VM owns no hardware directly. */
 	k->proc = vmx_adjust_controls(vmx_caps.proc,
 				      PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING |
+					      PROC_MOV_DR_EXITING |
 					      PROC_MWAIT_EXITING | PROC_MONITOR_EXITING |
 					      PROC_RDPMC_EXITING | PROC_ACTIVATE_SECONDARY,
 				      &missing);

@@ -1,0 +1,90 @@
+#include "kernel/msr_policy.h"
+#include "arch/x86_64/cpu.h"
+
+#define MSR_IA32_TSC          0x010
+#define MSR_IA32_BIOS_SIGN_ID 0x08b
+#define MSR_IA32_MTRRCAP      0x0fe
+#define MSR_IA32_MISC_ENABLE  0x1a0
+#define MSR_IA32_MTRR_DEF_TYPE 0x2ff
+#define MSR_IA32_KERNEL_GS_BASE 0xc0000102
+
+#define FEATURE_CONTROL_LOCKED_VMX_OFF 0x1 /* what a guest sees: locked, no VMX */
+#define MISC_ENABLE_FAST_STRINGS       0x1
+
+#define EFER_WRITABLE (EFER_SCE | EFER_LME | EFER_NXE)
+
+enum msr_policy msr_policy(uint32_t msr, bool write)
+{
+	switch (msr) {
+	case MSR_IA32_EFER:
+	case MSR_IA32_PAT:
+	case MSR_IA32_FS_BASE:
+	case MSR_IA32_GS_BASE:
+	case MSR_IA32_SYSENTER_CS:
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+		return MSR_GUEST_STATE;
+	case MSR_IA32_TSC:
+	case MSR_IA32_FEATURE_CONTROL:
+	case MSR_IA32_BIOS_SIGN_ID:
+	case MSR_IA32_MTRRCAP:
+	case MSR_IA32_MTRR_DEF_TYPE:
+	case MSR_IA32_MISC_ENABLE:
+		return write ? MSR_REFUSE : MSR_EMULATED;
+	default:
+		/* Among the refused: APIC base, MTRRs, DEBUGCTL, the VMX capability MSRs,
+		 * speculation controls, and everything kan has not thought about. */
+		return MSR_REFUSE;
+	}
+}
+
+uint64_t msr_emulated_read(const struct vcpu *vcpu, uint32_t msr)
+{
+	(void)vcpu;
+	switch (msr) {
+	case MSR_IA32_TSC:
+		return rdtsc();
+	case MSR_IA32_FEATURE_CONTROL:
+		return FEATURE_CONTROL_LOCKED_VMX_OFF;
+	case MSR_IA32_MISC_ENABLE:
+		return MISC_ENABLE_FAST_STRINGS;
+	default: /* no microcode signature, no MTRRs (CPUID says so too) */
+		return 0;
+	}
+}
+
+static bool canonical(uint64_t address)
+{
+	return (uint64_t)((int64_t)(address << 16) >> 16) == address;
+}
+
+/* Each PAT byte must name a memory type that exists: 0, 1, 4, 5, 6 or 7 (SDM 13.12.2). */
+static bool pat_valid(uint64_t pat)
+{
+	for (unsigned i = 0; i < 8; i++) {
+		uint8_t type = (uint8_t)(pat >> (8 * i));
+		if (type > 7 || type == 2 || type == 3)
+			return false;
+	}
+	return true;
+}
+
+bool msr_value_valid(uint32_t msr, uint64_t value, uint64_t old_value, bool paging)
+{
+	switch (msr) {
+	case MSR_IA32_EFER:
+		/* Reserved bits fault; LME may not change while paging is on. LMA is read-only
+		 * and kept by the backend. */
+		return !(value & ~(EFER_WRITABLE | EFER_LMA)) &&
+		       !(((value ^ old_value) & EFER_LME) && paging);
+	case MSR_IA32_PAT:
+		return pat_valid(value);
+	case MSR_IA32_FS_BASE:
+	case MSR_IA32_GS_BASE:
+	case MSR_IA32_SYSENTER_ESP:
+	case MSR_IA32_SYSENTER_EIP:
+		return canonical(value);
+	default:
+		return true;
+	}
+}
