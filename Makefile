@@ -31,11 +31,23 @@ C_GUESTS   := hello triplefault overread counter halter spinner
 GUEST_LIB  := $(BUILD)/obj/guests/lib/guest.o $(BUILD)/obj/guests/lib/start64.asm.o
 GUEST_ELFS := $(foreach g,$(C_GUESTS),$(BUILD)/guests/$(g).elf) $(BUILD)/guests/real16.elf
 
+# Hostile guests (tests/scenarios/test_containment.py): one folder each under guests/hostile/,
+# linked with the guest library and its exception handling.
+HOSTILE_GUESTS := heartbeat fuzzer ram-edge kan-image mmio-probe port-sweep reset-ports \
+	msr-poke vmx-insns cr-abuse triple-fault cli-hlt cli-spin cpuid-storm hypercall-storm
+GUEST_TRAP_LIB := $(BUILD)/obj/guests/lib/trap.o $(BUILD)/obj/guests/lib/trap_stubs.asm.o
+GUEST_ELFS += $(foreach g,$(HOSTILE_GUESTS),$(BUILD)/guests/$(g).elf)
+
 SCENARIOS  := $(basename $(notdir $(wildcard iso/scenarios/*.cfg)))
 SCENARIO_ISOS := $(foreach s,$(SCENARIOS),$(BUILD)/iso/$(s).iso)
 
 .PHONY: all iso scenario-isos run test unit-tests scenarios deps clean format
 all: $(BUILD)/kan.elf $(GUEST_ELFS)
+
+# The VM-exit fast path runs without frame pointers; backtraces through it lose a frame.
+EXIT_PATH_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard vmx/exit_*.c)) \
+	$(BUILD)/obj/kernel/cpuid_policy.o $(BUILD)/obj/kernel/hypercall.o
+$(EXIT_PATH_OBJ): KERNEL_CFLAGS += -fomit-frame-pointer
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)

@@ -32,9 +32,8 @@ static bool hidden_leaf(uint32_t leaf)
 	       leaf == 0x1f || (leaf > 0x40000000u && leaf < 0x80000000u);
 }
 
-struct cpuid_regs cpuid_policy(const struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf)
+static struct cpuid_regs cpuid_policy(uint32_t leaf, uint32_t subleaf)
 {
-	(void)vcpu;
 	if (leaf == KAN_CPUID_SIGNATURE_LEAF)
 		/* The highest hypervisor leaf, then "KanKanKanKan" in EBX, ECX, EDX. */
 		return (struct cpuid_regs){KAN_CPUID_SIGNATURE_LEAF, 0x4b6e614b, 0x614b6e61,
@@ -67,4 +66,13 @@ struct cpuid_regs cpuid_policy(const struct vcpu *vcpu, uint32_t leaf, uint32_t 
 		break;
 	}
 	return r;
+}
+
+void cpuid_policy_apply(struct guest_regs *regs)
+{
+	struct cpuid_regs r = cpuid_policy((uint32_t)regs->rax, (uint32_t)regs->rcx);
+	regs->rax = r.eax;
+	regs->rbx = r.ebx;
+	regs->rcx = r.ecx;
+	regs->rdx = r.edx;
 }

@@ -7,6 +7,7 @@
 
 #define KAN_CPUID_SIGNATURE_LEAF 0x40000000u
 
-struct cpuid_regs cpuid_policy(const struct vcpu *vcpu, uint32_t leaf, uint32_t subleaf);
+/* Answers the guest's CPUID: leaf and subleaf from its RAX and RCX, result into RAX-RDX. */
+void cpuid_policy_apply(struct guest_regs *regs);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "kernel/vm.h"
+#include "vmx/vmcs.h"
 
 enum exit_action {
 	EXIT_RESUME,  /* handled: re-enter the guest at once */
@@ -17,11 +18,15 @@ enum exit_action {
 
 typedef enum exit_action (*vmx_exit_handler)(struct vcpu *vcpu);
 
-/* Finds the handler for `basic_reason` and runs it; no handler stops the VM with a report. */
-enum exit_action vmx_handle_exit(struct vcpu *vcpu, uint32_t basic_reason);
+/* What vmx_exit_dispatch returns when the exit reports a failed VM entry. */
+#define VMX_EXIT_ENTRY_FAILED 100
+int vmx_exit_dispatch(struct vcpu *vcpu);
 
 /* Helpers for handlers. */
-void vmx_skip_instruction(void);
+static inline void vmx_skip_instruction(void)
+{
+	vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN));
+}
 void vmx_inject_exception(unsigned vector, bool has_error_code, uint32_t error_code);
 /* Stops the VM, naming the exit, its qualification and the guest's RIP. */
 enum exit_action vmx_stop_with_report(struct vcpu *vcpu, uint32_t reason, const char *why);

@@ -3,6 +3,7 @@
 #include "kernel/vm.h"
 #include "vmx/exit.h"
 #include "vmx/vmcs.h"
+#include "vmx/vmx_cpu.h"
 
 static const vmx_exit_handler exit_handlers[VMX_EXIT_REASON_COUNT] = {
 	[VMX_EXIT_REASON_EXCEPTION_NMI] = vmx_exit_exception_nmi,
@@ -42,22 +43,29 @@ static const vmx_exit_handler exit_handlers[VMX_EXIT_REASON_COUNT] = {
 };
 
 _Static_assert(VMX_EXIT_REASON_COUNT <= VCPU_EXIT_REASONS, "exit counters too few");
+_Static_assert(EXIT_RESUME == 0, "the exit stub resumes on 0");
+_Static_assert(__builtin_offsetof(struct vcpu, regs) == 0, "the exit stub finds regs at 0");
 
-enum exit_action vmx_handle_exit(struct vcpu *vcpu, uint32_t basic_reason)
+/* Called by the exit stub (vmx_entry.asm) for every VM exit: count it, run its handler.
+ * EXIT_RESUME (0) re-enters the guest at once; anything else returns to backend_vcpu_run. */
+int vmx_exit_dispatch(struct vcpu *vcpu)
 {
-	if (basic_reason < VMX_EXIT_REASON_COUNT && exit_handlers[basic_reason])
-		return exit_handlers[basic_reason](vcpu);
-	return vmx_stop_with_report(vcpu, basic_reason, "kan has no handler for this VM exit");
+	uint32_t reason = (uint32_t)vmcs_read(VM_EXIT_REASON);
+	if (__builtin_expect(reason & VMX_EXIT_REASON_ENTRY_FAILURE, 0))
+		return VMX_EXIT_ENTRY_FAILED;
+	((struct vmx_vcpu *)vcpu->backend)->launched = true; /* from now on: VMRESUME */
+	uint32_t basic = reason & VMX_EXIT_REASON_BASIC_MASK;
+	vcpu->exits_total++;
+	if (basic < VMX_EXIT_REASON_COUNT && exit_handlers[basic]) {
+		vcpu->exits[basic]++;
+		return exit_handlers[basic](vcpu);
+	}
+	return vmx_stop_with_report(vcpu, basic, "kan has no handler for this VM exit");
 }
 
 const char *backend_exit_name(unsigned i)
 {
 	return vmx_exit_reason_name(i);
-}
-
-void vmx_skip_instruction(void)
-{
-	vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN));
 }
 
 void vmx_inject_exception(unsigned vector, bool has_error_code, uint32_t error_code)

@@ -1,35 +1,27 @@
-; Entering and leaving the guest. vmx_enter() saves kan's callee-saved registers, points
-; HOST_RSP at them, loads the guest's general registers and launches or resumes; a VM exit
-; lands on vmx_exit_entry (HOST_RIP), which stores the guest's registers and returns 0 from
-; vmx_enter(). A failed VMLAUNCH/VMRESUME returns 1 (VMfailInvalid) or 2 (VMfailValid).
+; The guest's way in and out. vmx_enter() saves kan's callee-saved registers, points
+; HOST_RSP at them, loads the guest's general registers and launches or resumes the guest.
+; A VM exit lands on vmx_exit_entry (HOST_RIP): it stores the guest's registers and calls
+; vmx_exit_dispatch(vcpu). When the handler says resume (0), the stub reloads the guest's
+; registers and resumes at once, without unwinding to C: that is the exit fast path. Any other
+; answer returns it from vmx_enter(). A failed VMLAUNCH/VMRESUME returns -1 (VMfailInvalid)
+; or -2 (VMfailValid).
 ;
-; struct guest_regs: 16 quadwords in x86 register-number order (RAX RCX RDX RBX RSP* RBP RSI
-; RDI R8..R15); the RSP slot is unused, the guest's RSP lives in the VMCS.
+; struct vcpu starts with struct guest_regs: 16 quadwords in x86 register-number order
+; (RAX RCX RDX RBX RSP* RBP RSI RDI R8..R15); the RSP slot is unused, the guest's RSP lives in
+; the VMCS.
 
 VMCS_HOST_RSP equ 0x6c14
 
 %define REG(n) [rdi + (n) * 8]
 
+extern vmx_exit_dispatch
 global vmx_enter
 global vmx_exit_entry
 
 section .text
 bits 64
 
-; int vmx_enter(struct guest_regs *regs /* rdi */, int launched /* esi */)
-vmx_enter:
-	push rbp
-	push rbx
-	push r12
-	push r13
-	push r14
-	push r15
-	push rdi                        ; [rsp] = regs, found again on exit
-	mov rax, VMCS_HOST_RSP
-	vmwrite rax, rsp
-	jbe .failed_hostrsp
-
-	test esi, esi                   ; ZF survives the moves below
+%macro LOAD_GUEST_REGS 0              ; rdi = vcpu; clobbers everything, rdi last
 	mov rax, REG(0)
 	mov rcx, REG(1)
 	mov rdx, REG(2)
@@ -45,18 +37,34 @@ vmx_enter:
 	mov r14, REG(14)
 	mov r15, REG(15)
 	mov rdi, REG(7)
+%endmacro
+
+; int vmx_enter(struct vcpu *vcpu /* rdi */, int launched /* esi */)
+vmx_enter:
+	push rbp
+	push rbx
+	push r12
+	push r13
+	push r14
+	push r15
+	push rdi                        ; [rsp] = vcpu, for the exit path; rsp is 16-aligned
+	mov rax, VMCS_HOST_RSP
+	vmwrite rax, rsp
+	jbe .failed
+	test esi, esi
 	jnz .resume
+	LOAD_GUEST_REGS
 	vmlaunch
 	jmp .failed
 .resume:
+	LOAD_GUEST_REGS
 	vmresume
 .failed:
-.failed_hostrsp:
 	; Only reached when the instruction failed: CF=1 VMfailInvalid, ZF=1 VMfailValid.
-	mov eax, 1
-	jc .restore
-	mov eax, 2
-.restore:
+	mov eax, -1
+	jc .leave
+	mov eax, -2
+.leave:
 	pop rdi
 	pop r15
 	pop r14
@@ -67,7 +75,7 @@ vmx_enter:
 	ret
 
 vmx_exit_entry:
-	push rdi                        ; the guest's RDI; regs pointer is now at [rsp + 8]
+	push rdi                        ; the guest's RDI; the vcpu pointer is now at [rsp + 8]
 	mov rdi, [rsp + 8]
 	mov REG(0), rax
 	mov REG(1), rcx
@@ -85,12 +93,12 @@ vmx_exit_entry:
 	mov REG(15), r15
 	pop rax
 	mov REG(7), rax
-	add rsp, 8                      ; the saved regs pointer
-	pop r15
-	pop r14
-	pop r13
-	pop r12
-	pop rbx
-	pop rbp
-	xor eax, eax
-	ret
+	call vmx_exit_dispatch          ; rsp is back at HOST_RSP: 16-aligned
+	test eax, eax
+	jnz .leave_to_scheduler
+	mov rdi, [rsp]
+	LOAD_GUEST_REGS
+	vmresume
+	jmp vmx_enter.failed
+.leave_to_scheduler:
+	jmp vmx_enter.leave

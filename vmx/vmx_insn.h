@@ -48,24 +48,42 @@ static inline enum vmx_status vmptrld(uint64_t phys)
 	return vmx_status(cf, zf);
 }
 
-static inline enum vmx_status vmread_raw(uint64_t field, uint64_t *value)
+/* VMREAD and VMWRITE sit on the exit path: they branch on failure instead of computing
+ * a status, so success costs the instruction and two untaken jumps. */
+static inline __attribute__((always_inline)) enum vmx_status vmread_raw(uint64_t field,
+									 uint64_t *value)
 {
-	uint8_t cf, zf;
-	__asm__ volatile("vmread %[f], %[v]\n\t" VMX_STATUS_ASM
-			 : [cf] "=q"(cf), [zf] "=q"(zf), [v] "=r"(*value)
-			 : [f] "r"(field)
-			 : "cc");
-	return vmx_status(cf, zf);
+	uint64_t v;
+	__asm__ goto("vmread %[f], %[v]\n\t"
+		     "jc %l[invalid]\n\t"
+		     "jz %l[valid]"
+		     : [v] "=r"(v)
+		     : [f] "r"(field)
+		     : "cc"
+		     : invalid, valid);
+	*value = v;
+	return VMX_OK;
+invalid:
+	return VMX_FAIL_INVALID;
+valid:
+	return VMX_FAIL_VALID;
 }
 
-static inline enum vmx_status vmwrite_raw(uint64_t field, uint64_t value)
+static inline __attribute__((always_inline)) enum vmx_status vmwrite_raw(uint64_t field,
+									  uint64_t value)
 {
-	uint8_t cf, zf;
-	__asm__ volatile("vmwrite %[v], %[f]\n\t" VMX_STATUS_ASM
-			 : [cf] "=q"(cf), [zf] "=q"(zf)
-			 : [f] "r"(field), [v] "rm"(value)
-			 : "cc");
-	return vmx_status(cf, zf);
+	__asm__ goto("vmwrite %[v], %[f]\n\t"
+		     "jc %l[invalid]\n\t"
+		     "jz %l[valid]"
+		     :
+		     : [f] "r"(field), [v] "rm"(value)
+		     : "cc"
+		     : invalid, valid);
+	return VMX_OK;
+invalid:
+	return VMX_FAIL_INVALID;
+valid:
+	return VMX_FAIL_VALID;
 }
 
 struct invept_descriptor {

@@ -8,8 +8,11 @@
 #include "vmx/vmcs_dump.h"
 #include "vmx/vmx_cpu.h"
 
-int vmx_enter(struct guest_regs *regs, int launched); /* vmx_entry.asm */
-
+/* vmx_entry.asm: runs the guest until vmx_exit_dispatch returns non-zero (an exit_action),
+ * or returns VMX_ENTER_FAIL_* when VMLAUNCH/VMRESUME itself fails. */
+int vmx_enter(struct vcpu *vcpu, int launched);
+#define VMX_ENTER_FAIL_INVALID (-1)
+#define VMX_ENTER_FAIL_VALID   (-2)
 /* Makes the vCPU's VMCS current on this CPU, with this CPU's host state in it. */
 static bool vmx_load(struct vcpu *vcpu, struct vmx_vcpu *vx)
 {
@@ -41,19 +44,19 @@ static bool vmx_load(struct vcpu *vcpu, struct vmx_vcpu *vx)
 	return true;
 }
 
-static enum vcpu_event entry_failed(struct vcpu *vcpu, struct vmx_vcpu *vx, int status,
-				    uint32_t reason)
+static enum vcpu_event entry_failed(struct vcpu *vcpu, struct vmx_vcpu *vx, int status)
 {
 	const char *instruction = vx->launched ? "VMRESUME" : "VMLAUNCH";
-	if (status) {
-		uint32_t error = status == VMX_FAIL_VALID ? (uint32_t)vmcs_read(VM_INSTRUCTION_ERROR)
-							  : 0;
+	if (status == VMX_ENTER_FAIL_VALID || status == VMX_ENTER_FAIL_INVALID) {
+		uint32_t error = status == VMX_ENTER_FAIL_VALID
+					 ? (uint32_t)vmcs_read(VM_INSTRUCTION_ERROR)
+					 : 0;
 		printk("kan: vm %s: VM-entry failed: %s: VM-instruction error %u (%s)\n",
 		       vcpu->vm->config.name, instruction, error,
-		       status == VMX_FAIL_VALID ? vmx_instruction_error_name(error)
-						: "VMfailInvalid: no current VMCS");
+		       status == VMX_ENTER_FAIL_VALID ? vmx_instruction_error_name(error)
+						      : "VMfailInvalid: no current VMCS");
 	} else {
-		uint32_t basic = reason & VMX_EXIT_REASON_BASIC_MASK;
+		uint32_t basic = (uint32_t)vmcs_read(VM_EXIT_REASON) & VMX_EXIT_REASON_BASIC_MASK;
 		printk("kan: vm %s: VM-entry failed: %s: exit reason %u (%s), qualification %lu\n",
 		       vcpu->vm->config.name, instruction, basic, vmx_exit_reason_name(basic),
 		       vmcs_read(EXIT_QUALIFICATION));
@@ -70,29 +73,17 @@ enum vcpu_event backend_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc)
 		return VCPU_EVENT_ENDED;
 	uint64_t timer = slice_tsc >> vmx_controls.preemption_timer_shift;
 	vmcs_write(VMX_PREEMPTION_TIMER_VALUE, timer > 0xffffffff ? 0xffffffff : timer);
-	for (;;) {
-		int status = vmx_enter(&vcpu->regs, vx->launched);
-		if (status)
-			return entry_failed(vcpu, vx, status, 0);
-		uint32_t reason = (uint32_t)vmcs_read(VM_EXIT_REASON);
-		if (reason & VMX_EXIT_REASON_ENTRY_FAILURE)
-			return entry_failed(vcpu, vx, 0, reason);
-		vx->launched = true;
-		uint32_t basic = reason & VMX_EXIT_REASON_BASIC_MASK;
-		vcpu->exits_total++;
-		if (basic < VCPU_EXIT_REASONS)
-			vcpu->exits[basic]++;
-		switch (vmx_handle_exit(vcpu, basic)) {
-		case EXIT_RESUME:
-			continue;
-		case EXIT_PREEMPT:
-			return VCPU_EVENT_PREEMPTED;
-		case EXIT_YIELD:
-			return VCPU_EVENT_YIELDED;
-		case EXIT_HALT:
-			return VCPU_EVENT_HALTED;
-		case EXIT_STOP:
-			return VCPU_EVENT_ENDED;
-		}
+	int result = vmx_enter(vcpu, vx->launched);
+	if (result < 0 || result == VMX_EXIT_ENTRY_FAILED)
+		return entry_failed(vcpu, vx, result);
+	switch ((enum exit_action)result) {
+	case EXIT_PREEMPT:
+		return VCPU_EVENT_PREEMPTED;
+	case EXIT_YIELD:
+		return VCPU_EVENT_YIELDED;
+	case EXIT_HALT:
+		return VCPU_EVENT_HALTED;
+	default:
+		return VCPU_EVENT_ENDED;
 	}
 }
