@@ -31,17 +31,15 @@ C_GUESTS   := hello triplefault overread counter halter spinner
 GUEST_LIB  := $(BUILD)/obj/guests/lib/guest.o $(BUILD)/obj/guests/lib/start64.asm.o
 GUEST_ELFS := $(foreach g,$(C_GUESTS),$(BUILD)/guests/$(g).elf) $(BUILD)/guests/real16.elf
 
-# Hostile guests (tests/scenarios/test_containment.py): one folder each under guests/hostile/,
-# linked with the guest library and its exception handling.
-HOSTILE_GUESTS := heartbeat fuzzer ram-edge kan-image mmio-probe port-sweep reset-ports \
-	msr-poke vmx-insns cr-abuse triple-fault cli-hlt cli-spin cpuid-storm hypercall-storm
-GUEST_TRAP_LIB := $(BUILD)/obj/guests/lib/trap.o $(BUILD)/obj/guests/lib/trap_stubs.asm.o
-GUEST_ELFS += $(foreach g,$(HOSTILE_GUESTS),$(BUILD)/guests/$(g).elf)
+
+# The benchmark guest, and the same compute loop as a bare multiboot2 kernel (make bench).
+GUEST_ELFS += $(BUILD)/guests/bench.elf
+BARE_BENCH := $(BUILD)/bench/bare-compute.elf
 
 SCENARIOS  := $(basename $(notdir $(wildcard iso/scenarios/*.cfg)))
 SCENARIO_ISOS := $(foreach s,$(SCENARIOS),$(BUILD)/iso/$(s).iso)
 
-.PHONY: all iso scenario-isos run test unit-tests scenarios deps clean format
+.PHONY: all iso scenario-isos run test unit-tests scenarios deps clean format bench
 all: $(BUILD)/kan.elf $(GUEST_ELFS)
 
 # The VM-exit fast path runs without frame pointers; backtraces through it lose a frame.
@@ -76,6 +74,28 @@ $(BUILD)/guests/$(1).elf: $(BUILD)/obj/guests/$(1)/$(1).o $(GUEST_LIB) guests/li
 	@$(LD) $(LDFLAGS) -T guests/lib/guest.ld -o $$@ $(GUEST_LIB) $$<
 endef
 $(foreach g,$(C_GUESTS),$(eval $(call C_GUEST_RULE,$(g))))
+
+
+$(BUILD)/guests/bench.elf: $(BUILD)/obj/guests/bench/bench.o $(BUILD)/obj/guests/bench/compute.o \
+		$(GUEST_LIB) guests/lib/guest.ld
+	@mkdir -p $(dir $@)
+	@echo "LD    $@"
+	@$(LD) $(LDFLAGS) -T guests/lib/guest.ld -o $@ $(filter %.o,$^)
+
+# kan's own boot code (entry and multiboot2 header) brings the bare benchmark to long mode.
+$(BARE_BENCH): $(BUILD)/obj/boot/entry.asm.o $(BUILD)/obj/boot/multiboot2_header.asm.o \
+		$(BUILD)/obj/guests/bench/bare.o $(BUILD)/obj/guests/bench/compute.o linker.ld
+	@mkdir -p $(dir $@)
+	@echo "LD    $@"
+	@$(LD) $(LDFLAGS) -T linker.ld -o $@ $(filter %.o,$^)
+
+$(BUILD)/iso/bare-compute.iso: $(BARE_BENCH) iso/bare-compute.cfg
+	@rm -rf $@.d && mkdir -p $@.d/boot/grub
+	@cp $(BARE_BENCH) $@.d/boot/bare-compute.elf
+	@cp iso/bare-compute.cfg $@.d/boot/grub/grub.cfg
+	@grub-mkrescue -o $@ $@.d >$@.log 2>&1 || (cat $@.log; exit 1)
+	@rm -rf $@.d
+	@echo "ISO   $@"
 
 $(BUILD)/guests/real16.elf: guests/real16/real16.asm
 	@mkdir -p $(BUILD)/obj/guests/real16 $(dir $@)
@@ -115,6 +135,12 @@ unit-tests-build:
 
 deps:
 	@tests/install-deps.sh
+
+# Figures: the bench scenario and the bare-metal reference in Bochs; table in build/bench.md.
+bench: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/iso/bench.iso $(BUILD)/iso/bench-compute.iso \
+		$(BUILD)/iso/bare-compute.iso
+	@$(PYTHON) tests/bench.py
 
 format:
 	clang-format -i $(KERNEL_C) $(wildcard */*.h */*/*.h guests/*/*.c)

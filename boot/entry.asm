@@ -9,6 +9,7 @@ BOOT_STACK_SIZE      equ 16384
 extern kernel_main
 global boot_entry32
 global boot_pml4
+global boot_tsc
 
 section .boot32 progbits alloc exec nowrite align=16
 bits 32
@@ -17,6 +18,9 @@ boot_entry32:
 	mov esp, boot_stack_top
 	mov edi, eax                    ; keep magic and info pointer for kernel_main
 	mov esi, ebx
+	rdtsc                           ; when GRUB handed over: the start of kan's boot time
+	mov [boot_tsc], eax
+	mov [boot_tsc + 4], edx
 
 	; Long mode is required; without it we can only say so on the serial port.
 	mov eax, 0x80000000
@@ -118,7 +122,7 @@ boot_gdt_pointer:
 	dq boot_gdt
 
 section .bss
-align 4096
+alignb 4096
 boot_pml4:  resb 4096
 boot_pdpt:  resb 4096
 boot_pd:    resb 4096 * 4
@@ -128,3 +132,4 @@ boot_stack_guard:                       ; unmapped by paging_init: an overflow f
 boot_stack_bottom:
 	resb BOOT_STACK_SIZE
 boot_stack_top:
+boot_tsc:   resq 1

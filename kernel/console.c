@@ -12,7 +12,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
-#define CONSOLE_RING_SIZE 32768 /* a power of two */
+#define CONSOLE_RING_SIZE 16384 /* a power of two; more than a screenful of lines */
 
 static struct spinlock console_lock;
 static char ring[CONSOLE_RING_SIZE];

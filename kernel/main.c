@@ -22,10 +22,8 @@
 
 #define KAN_VERSION "0.1"
 #define CONSOLE_VECTOR 0x24
-#define MBI_COPY_MAX (64 * 1024)
-
-/* GRUB's information may sit in low memory kan reuses (UEFI puts it at 0x4000): copy it. */
-static uint8_t mbi_copy[MBI_COPY_MAX] __attribute__((aligned(8)));
+/* Everything kan needs from GRUB's information, copied out of it at once: under UEFI it sits
+ * at 0x4000, where the AP trampoline goes later. */
 static struct boot_info boot;
 /* The boot CPU's stack for double faults and NMIs, with a guard page unmapped below it. */
 static uint8_t boot_ist_stack[PAGE_SIZE + IST_STACK_SIZE] __attribute__((aligned(4096)));
@@ -124,12 +122,8 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 		kan_shutdown(1, "not started by a multiboot2 loader (bad magic)");
 
 	uint32_t mbi_size = *(uint32_t *)mbi_addr;
-	if (mbi_size > MBI_COPY_MAX)
-		panic("multiboot2 information is %u bytes; kan keeps at most %u", mbi_size,
-		      MBI_COPY_MAX);
-	memcpy(mbi_copy, (void *)mbi_addr, mbi_size);
 	char error[128];
-	if (mb2_parse(mbi_copy, &boot, error, sizeof(error)))
+	if (mb2_parse((const void *)mbi_addr, &boot, error, sizeof(error)))
 		panic("multiboot2 information is malformed: %s", error);
 	print_boot_info();
 	memory_init(&boot, mbi_addr, mbi_addr + mbi_size);

@@ -11,6 +11,10 @@
 #define IDLE_MAX_US 1000 /* an idle CPU looks again at least this often */
 
 static volatile unsigned vms_alive;
+extern uint64_t boot_tsc; /* boot/entry.asm: the TSC when GRUB handed over */
+
+/* A vCPU alone on its CPU has nobody to yield to: it runs this long between looks. */
+#define SLICE_ALONE_US 1000000
 
 void sched_add(struct vcpu *vcpu)
 {
@@ -62,7 +66,13 @@ void sched_run(void)
 			continue;
 		}
 		c->current = v;
-		uint64_t slice = time_us_to_tsc(v->vm->config.slice_us);
+		uint64_t slice = time_us_to_tsc(c->queue.length ? v->vm->config.slice_us
+								  : SLICE_ALONE_US);
+		if (c->index == 0 && boot_tsc) {
+			printk("kan: boot: %lu TSC ticks from GRUB's hand-off to the first guest\n",
+			       rdtsc() - boot_tsc);
+			boot_tsc = 0;
+		}
 		enum vcpu_event event = backend_vcpu_run(v, slice);
 		uint64_t ran = rdtsc() - now;
 		v->cpu_time += ran;
@@ -74,7 +84,7 @@ void sched_run(void)
 			continue;
 		case VCPU_EVENT_HALTED:
 			/* No virtual interrupts yet: a halted vCPU sleeps for one slice. */
-			v->wake_tsc = rdtsc() + slice;
+			v->wake_tsc = rdtsc() + time_us_to_tsc(v->vm->config.slice_us);
 			break;
 		case VCPU_EVENT_PREEMPTED:
 		case VCPU_EVENT_YIELDED:

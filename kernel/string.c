@@ -1,19 +1,25 @@
 #include "kernel/string.h"
 
+#include <stdint.h>
+
+/* String instructions: kan zeroes whole VMs with this, eight bytes at a time when it can. */
 void *memset(void *dst, int c, size_t n)
 {
-	unsigned char *d = dst;
-	while (n--)
-		*d++ = (unsigned char)c;
+	void *d = dst;
+	if (!(((uintptr_t)dst | n) & 7)) {
+		size_t quads = n / 8;
+		uint64_t pattern = 0x0101010101010101ull * (uint8_t)c;
+		__asm__ volatile("rep stosq" : "+D"(d), "+c"(quads) : "a"(pattern) : "memory");
+	} else {
+		__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+	}
 	return dst;
 }
 
 void *memcpy(void *dst, const void *src, size_t n)
 {
-	unsigned char *d = dst;
-	const unsigned char *s = src;
-	while (n--)
-		*d++ = *s++;
+	void *d = dst;
+	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
 	return dst;
 }
 

@@ -151,10 +151,11 @@ static void vm_create(const struct boot_module *m, const struct kan_config *kan)
 	vms_used++;
 	cpus[vm->vcpu.cpu].vcpus++;
 	vm->state = VM_CREATED;
-	printk("kan: vm %u '%s': %lu MiB at host 0x%lx, %s guest entry 0x%lx, cpu %u, slice %u us\n",
+	printk("kan: vm %u '%s': %lu MiB at host 0x%lx, %s guest entry 0x%lx, cpu %u, slice %u us, "
+	       "kan overhead %lu KiB\n",
 	       vm->id, vm->config.name, vm->config.mem >> 20, vm->ram_base,
 	       boot.mode == GUEST_MODE_REAL ? "real-mode" : "64-bit", boot.rip, vm->vcpu.cpu,
-	       vm->config.slice_us);
+	       vm->config.slice_us, vm->kan_bytes >> 10);
 }
 
 void vms_create_from_boot(const struct boot_info *boot, const struct kan_config *kan)

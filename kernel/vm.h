@@ -61,6 +61,7 @@ struct vm {
 	struct iobus io;
 	uint64_t start_tsc;  /* when it was first scheduled */
 	uint64_t msr_refused; /* RDMSR/WRMSR answered with #GP */
+	uint64_t kan_bytes;   /* memory kan spends on the VM beyond its RAM (tables, VMCS) */
 	int64_t exit_status; /* valid in VM_EXITED */
 	char stop_reason[160];
 };

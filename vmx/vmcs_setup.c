@@ -175,5 +175,6 @@ bool backend_vcpu_create(struct vcpu *vcpu, const struct vcpu_boot_state *boot)
 		return false;
 	}
 	vcpu->backend = vx;
+	vcpu->vm->kan_bytes += 2 * PAGE_SIZE;
 	return true;
 }

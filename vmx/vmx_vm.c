@@ -36,6 +36,7 @@ bool backend_vm_create(struct vm *vm)
 	vx->eptp = pml4 | EPTP_MEMTYPE_WB | EPTP_WALK_4;
 	vx->ept_tables = stats.tables;
 	vm->backend = vx;
+	vm->kan_bytes += (1 + stats.tables) * PAGE_SIZE;
 	printk("kan: vm %s: EPT maps %lu MiB with %u x 1G, %u x 2M, %u x 4K pages in %u tables\n",
 	       vm->config.name, vm->config.mem >> 20, stats.pages[3], stats.pages[2],
 	       stats.pages[1], stats.tables);

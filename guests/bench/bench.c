@@ -1,0 +1,104 @@
+/*
+ * kan's benchmark guest. Under Bochs the TSC ticks once per instruction, so an RDTSC pair
+ * around an operation counts the instructions kan spent on it. mode= picks what it measures:
+ *   micro    exit round trips: CPUID, null hypercall, a virtual-UART register write, a read
+ *            of a port nobody owns (REPS repetitions each, median and spread)
+ *   pingpong two of these on one CPU yield to each other: the guest-to-guest switch
+ *   compute  a fixed amount of integer work: work per tick, to compare with bare metal
+ */
+#include "compute.h"
+#include "guest.h"
+
+#define REPS 101
+#define UART_SCRATCH (KAN_UART_PORT + 7)
+#define UNOWNED_PORT 0x2f8 /* COM2: no VM owns it */
+
+static uint64_t samples[REPS];
+
+static void sort(uint64_t *a, int n)
+{
+	for (int i = 1; i < n; i++)
+		for (int j = i; j > 0 && a[j - 1] > a[j]; j--) {
+			uint64_t t = a[j];
+			a[j] = a[j - 1];
+			a[j - 1] = t;
+		}
+}
+
+/* One line per figure: name, median, 10th and 90th percentile, in TSC ticks. */
+static void report(const char *name)
+{
+	sort(samples, REPS);
+	guest_printf("bench: %s median %lu p10 %lu p90 %lu\n", name, samples[REPS / 2],
+		     samples[REPS / 10], samples[REPS - 1 - REPS / 10]);
+}
+
+static inline void out8(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
+}
+
+static inline uint8_t in8(uint16_t port)
+{
+	uint8_t v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+#define MEASURE(name, op)                                                                          \
+	do {                                                                                       \
+		for (int i = 0; i < REPS; i++) {                                                   \
+			uint64_t t0 = compute_rdtsc();                                             \
+			op;                                                                        \
+			samples[i] = compute_rdtsc() - t0;                                         \
+		}                                                                                  \
+		report(name);                                                                      \
+	} while (0)
+
+static void micro(void)
+{
+	uint32_t a, b, c, d;
+	MEASURE("empty", (void)0);
+	MEASURE("cpuid", guest_cpuid(0, &a, &b, &c, &d));
+	MEASURE("hypercall", kan_hypercall(KAN_HC_VERSION, 0, 0, 0));
+	MEASURE("uart-write", out8(UART_SCRATCH, (uint8_t)i));
+	MEASURE("unowned-read", (void)in8(UNOWNED_PORT));
+}
+
+static void pingpong(void)
+{
+	/* Let the other guests on this CPU finish their first slices before measuring. */
+	for (int i = 0; i < 200; i++)
+		kan_hypercall(KAN_HC_YIELD, 0, 0, 0);
+	for (int i = 0; i < REPS; i++) {
+		uint64_t t0 = compute_rdtsc();
+		kan_hypercall(KAN_HC_YIELD, 0, 0, 0);
+		samples[i] = compute_rdtsc() - t0;
+	}
+	report("yield-round-trip");
+}
+
+static void compute(void)
+{
+	uint64_t t0 = compute_rdtsc();
+	uint64_t seed = compute_work(1, COMPUTE_ROUNDS);
+	uint64_t ticks = compute_rdtsc() - t0;
+	guest_printf("bench: compute %u rounds in %lu ticks (%lx)\n", COMPUTE_ROUNDS, ticks,
+		     seed & 0xff);
+}
+
+int64_t guest_main(const struct kan_start_info *info)
+{
+	switch (guest_arg(info, "mode", 0)) {
+	case 0:
+		micro();
+		break;
+	case 1:
+		pingpong();
+		break;
+	default:
+		compute();
+		break;
+	}
+	return 0;
+}

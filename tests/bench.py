@@ -1,0 +1,105 @@
+"""make bench: kan's costs, measured in Bochs where the TSC ticks once per instruction.
+
+Boots the bench scenarios and the bare-metal compute kernel in the same Bochs, one CPU each
+(with several CPUs Bochs's TSC also counts the other CPUs' instructions), reads
+what the guests and kan printed, and prints one table (also written to build/bench.md).
+"""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent / "scenarios"))
+import kanemu  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+TARGETS = {"cpuid": 60, "hypercall": 60, "uart-write": 120, "switch": 400,
+           "compute": 99.5, "boot": 5_000_000, "image": 256}
+
+
+def micro_figures(serial):
+    """name -> (median, p10, p90) of the guest's RDTSC deltas."""
+    rows = re.findall(r"^\[\w+\] bench: (\S+) median (\d+) p10 (\d+) p90 (\d+)", serial, re.M)
+    return {name: tuple(map(int, vals)) for name, *vals in rows}
+
+
+def net(figures, name, empty):
+    median, p10, p90 = figures[name]
+    return median - empty, f"{p10 - empty}..{p90 - empty}"
+
+
+def image_size():
+    out = subprocess.run(["size", str(REPO / "build/kan.elf")], capture_output=True, text=True,
+                         check=True).stdout.splitlines()[1].split()
+    text, data, bss = map(int, out[:3])
+    return text, data, bss
+
+
+def main():
+    kan = kanemu.run_bochs("bench", cpus=1, timeout=300)
+    compute = kanemu.run_bochs("bench-compute", cpus=1, timeout=300)
+    bare = kanemu.run_bochs("bare-compute", cpus=1, timeout=300, check=False)
+    figures = micro_figures(kan.serial)
+    empty = figures["empty"][0]
+    rows = []
+
+    def row(what, value, unit, spread, method, target=None, better="low"):
+        verdict = ""
+        if target is not None:
+            ok = value <= target if better == "low" else value >= target
+            verdict = f"{'meets' if ok else 'misses'} {'≤' if better == 'low' else '≥'} {target}"
+        rows.append((what, value, unit, spread, verdict, method))
+
+    for name, label, target in [("cpuid", "CPUID exit round trip", TARGETS["cpuid"]),
+                                ("hypercall", "null hypercall (VMCALL)", TARGETS["hypercall"]),
+                                ("uart-write", "virtual UART register write (OUT)",
+                                 TARGETS["uart-write"]),
+                                ("unowned-read", "read of an unowned port (IN)", None)]:
+        value, spread = net(figures, name, empty)
+        row(label, value, "instructions", spread,
+            f"guest RDTSC around the operation, {name}, minus an empty pair ({empty}); "
+            "median of 101, p10..p90", target)
+    ping = figures["yield-round-trip"]
+    row("guest-to-guest switch", (ping[0] - empty) // 2, "instructions",
+        f"{(ping[1] - empty) // 2}..{(ping[2] - empty) // 2}",
+        "two guests on one CPU yield to each other; half a yield round trip", TARGETS["switch"])
+
+    under = int(re.search(r"bench: compute \d+ rounds in (\d+) ticks", compute.serial)[1])
+    alone = int(re.search(r"bench: bare compute \d+ rounds in (\d+) ticks", bare.serial)[1])
+    row("compute rate under kan vs bare", round(100 * alone / under, 2), "% of bare",
+        f"{under} vs {alone} ticks", "the same loop as a guest (alone on its CPU) and as a bare "
+        "multiboot2 kernel, same Bochs", TARGETS["compute"], better="high")
+
+    boot = int(re.search(r"kan: boot: (\d+) TSC ticks", kan.serial)[1])
+    row("GRUB hand-off to first guest instruction", boot, "instructions", "-",
+        "TSC at kan's first instruction vs just before the first VM entry; 1 CPU, "
+        "three 2 MiB VMs", TARGETS["boot"])
+    boot_64m = int(re.search(r"kan: boot: (\d+) TSC ticks", compute.serial)[1])
+    row("the same with one 64 MiB VM", boot_64m, "instructions", "-",
+        "the difference is zeroing the VM's RAM (REP STOSQ, one instruction per 8 bytes in "
+        "Bochs)")
+
+    text, data, bss = image_size()
+    row("kan image", round((text + data + bss) / 1024), "KiB", f"text {text}, data {data}, bss {bss}",
+        "size build/kan.elf", TARGETS["image"])
+    overhead = dict(re.findall(r"kan: vm \d+ '(\S+)': .* kan overhead (\d+) KiB", compute.serial))
+    tables = re.search(r"kan: vm compute: EPT maps 64 MiB with (\d+) x 1G, (\d+) x 2M, (\d+) x 4K "
+                       r"pages in (\d+) tables", compute.serial)
+    row("kan memory per 64 MiB VM beyond its RAM", int(overhead["compute"]), "KiB", "-",
+        "EPT tables + VMCS + backend state, printed by kan at VM creation")
+    row("EPT for a 64 MiB VM", int(tables[4]), "table pages",
+        f"{tables[1]} x 1G, {tables[2]} x 2M, {tables[3]} x 4K leaves", "printed by kan")
+
+    lines = ["| figure | value | unit | spread | target | method |", "|---|---|---|---|---|---|"]
+    lines += [f"| {w} | {v} | {u} | {s} | {t} | {m} |" for w, v, u, s, t, m in rows]
+    table = "\n".join(lines)
+    (REPO / "build").mkdir(exist_ok=True)
+    (REPO / "build/bench.md").write_text(
+        "# kan benchmark (make bench)\n\nBochs corei7_skylake_x, ips=4M; RDTSC counts "
+        "emulated instructions.\n\n" + table + "\n")
+    print(table)
+    print("\nwritten to build/bench.md")
+
+
+if __name__ == "__main__":
+    main()
