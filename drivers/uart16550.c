@@ -11,7 +11,9 @@
 #define UART_DLL 0 /* with LCR.DLAB set */
 #define UART_DLM 1
 
+#define UART_IER_RDA  0x01 /* interrupt when a byte arrived */
 #define UART_IER_THRE 0x02 /* interrupt when the transmitter is empty */
+#define UART_LSR_DR   0x01 /* a received byte is waiting */
 #define UART_MCR_OUT2 0x08 /* on PCs, gates the UART's interrupt line */
 #define UART_LCR_DLAB 0x80
 #define UART_LCR_8N1  0x03
@@ -51,15 +53,37 @@ void uart_tx_burst(const char *bytes, size_t n)
 		outb(UART_COM1 + UART_THR, (uint8_t)bytes[i]);
 }
 
-void uart_ack_interrupt(void)
+enum uart_event uart_next_event(void)
 {
-	(void)inb(UART_COM1 + UART_FCR); /* reading IIR clears a pending THRE interrupt */
+	uint8_t iir = inb(UART_COM1 + UART_FCR); /* IIR on reads; reading it clears THRE */
+	if (iir & 0x01)
+		return UART_EVENT_NONE;
+	switch (iir & 0x0e) {
+	case 0x04: /* received data */
+	case 0x0c: /* receive FIFO timeout */
+		return UART_EVENT_RECEIVED;
+	case 0x02:
+		return UART_EVENT_TX_EMPTY;
+	case 0x06: /* line status: reading LSR clears it */
+		(void)inb(UART_COM1 + UART_LSR);
+		return UART_EVENT_OTHER;
+	default: /* modem status: reading MSR clears it */
+		(void)inb(UART_COM1 + 6);
+		return UART_EVENT_OTHER;
+	}
 }
 
-void uart_enable_tx_interrupt(void)
+void uart_enable_interrupts(void)
 {
 	outb(UART_COM1 + UART_MCR, 0x03 | UART_MCR_OUT2);
-	outb(UART_COM1 + UART_IER, UART_IER_THRE);
+	outb(UART_COM1 + UART_IER, UART_IER_THRE | UART_IER_RDA);
+}
+
+int uart_getc(void)
+{
+	if (!(inb(UART_COM1 + UART_LSR) & UART_LSR_DR))
+		return -1;
+	return inb(UART_COM1 + UART_THR);
 }
 
 void uart_drain(void)

@@ -16,10 +16,20 @@ void uart_putc(char c);
 bool uart_tx_empty(void);
 /* Sends up to UART_FIFO_SIZE bytes without waiting; only after uart_tx_empty(). */
 void uart_tx_burst(const char *bytes, size_t n);
-/* Asks for an interrupt each time the transmit FIFO runs empty. */
-void uart_enable_tx_interrupt(void);
-/* Clears the UART's pending transmit interrupt (reads IIR). */
-void uart_ack_interrupt(void);
+/* Asks for an interrupt each time the transmit FIFO runs empty and each time a byte arrives. */
+void uart_enable_interrupts(void);
+/* A received byte, or -1 if none is waiting. */
+int uart_getc(void);
+/* What the UART interrupts for, most urgent first; reading it clears that cause, except for
+ * received data (read the bytes). The interrupt line is edge-triggered at the IOAPIC: a
+ * handler loops until UART_EVENT_NONE, or the UART never raises it again. */
+enum uart_event {
+	UART_EVENT_NONE,
+	UART_EVENT_RECEIVED,
+	UART_EVENT_TX_EMPTY,
+	UART_EVENT_OTHER,
+};
+enum uart_event uart_next_event(void);
 /* Waits until every byte has left the UART (before the machine powers off). */
 void uart_drain(void);
 

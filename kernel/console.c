@@ -18,6 +18,7 @@ static struct spinlock console_lock;
 static char ring[CONSOLE_RING_SIZE];
 static uint64_t ring_head, ring_tail; /* bytes written in, bytes sent out */
 static bool interrupt_driven;
+static console_input_fn input_handler;
 
 void console_init(void)
 {
@@ -74,8 +75,17 @@ void printk(const char *fmt, ...)
 	spin_unlock(&console_lock);
 }
 
+static bool guest_output_hidden;
+
+void console_show_guest_output(bool show)
+{
+	guest_output_hidden = !show;
+}
+
 void console_write_prefixed(const char *prefix, const char *text, size_t len)
 {
+	if (guest_output_hidden)
+		return;
 	size_t plen = 0;
 	while (prefix[plen])
 		plen++;
@@ -88,20 +98,41 @@ void console_write_prefixed(const char *prefix, const char *text, size_t len)
 	spin_unlock(&console_lock);
 }
 
-static void console_tx_interrupt(void)
+/* COM1's interrupt: take what arrived, send what is waiting, until the UART has no more. */
+static bool console_interrupt(void)
 {
-	spin_lock(&console_lock);
-	uart_ack_interrupt();
-	drain_some_locked();
-	spin_unlock(&console_lock);
+	bool wants_attention = false;
+	for (int rounds = 0; rounds < 64; rounds++) {
+		enum uart_event event = uart_next_event();
+		if (event == UART_EVENT_NONE)
+			break;
+		if (event == UART_EVENT_RECEIVED) {
+			for (int c; (c = uart_getc()) >= 0;)
+				if (input_handler && input_handler((char)c))
+					wants_attention = true;
+		} else if (event == UART_EVENT_TX_EMPTY) {
+			spin_lock(&console_lock);
+			drain_some_locked();
+			spin_unlock(&console_lock);
+		}
+	}
+	return wants_attention;
 }
 
-console_irq_handler console_use_interrupts(void)
+bool console_poll(void)
+{
+	/* An edge-triggered UART interrupt that got lost must not stall the console: the boot
+	 * CPU also services the UART each time its scheduler looks around. */
+	return interrupt_driven && console_interrupt();
+}
+
+console_irq_handler console_use_interrupts(console_input_fn on_input)
 {
 	spin_lock(&console_lock);
 	interrupt_driven = true;
+	input_handler = on_input;
 	spin_unlock(&console_lock);
-	return console_tx_interrupt;
+	return console_interrupt;
 }
 
 void console_flush(void)

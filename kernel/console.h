@@ -2,6 +2,7 @@
 #ifndef KAN_KERNEL_CONSOLE_H
 #define KAN_KERNEL_CONSOLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 void console_init(void);
@@ -9,12 +10,19 @@ void console_init(void);
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Writes "[prefix] text\n" as one line: how a guest's output reaches the console. */
 void console_write_prefixed(const char *prefix, const char *text, size_t len);
+/* Whether guests' lines reach the console (the shell's log quiet hides them). */
+void console_show_guest_output(bool show);
 /* For panic paths: take the console even if a CPU died holding it, and write synchronously. */
 void console_force_unlock(void);
-/* Switches to interrupt-driven output; the caller routes the UART's interrupt to the
- * returned handler. */
-typedef void (*console_irq_handler)(void);
-console_irq_handler console_use_interrupts(void);
+/* Switches to interrupt-driven output and input; the caller routes the UART's interrupt to
+ * the returned handler. Each received byte goes to `on_input`, which returns true when the
+ * scheduler should look (a command line is complete). */
+typedef bool (*console_input_fn)(char c);
+typedef bool (*console_irq_handler)(void);
+console_irq_handler console_use_interrupts(console_input_fn on_input);
+/* Services the UART as its interrupt would (the scheduler calls it); true if a command line
+ * is complete. */
+bool console_poll(void);
 /* Sends everything buffered, then waits for the UART to finish (before powering off). */
 void console_flush(void);
 

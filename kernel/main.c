@@ -14,6 +14,7 @@
 #include "kernel/panic.h"
 #include "kernel/percpu.h"
 #include "kernel/sched.h"
+#include "kernel/shell.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
 #include "kernel/vcpu_backend.h"
@@ -94,9 +95,9 @@ static void console_setup_interrupts(const struct madt_info *madt)
 		return;
 	}
 	pic_disable();
-	interrupt_register(CONSOLE_VECTOR, console_use_interrupts());
+	interrupt_register(CONSOLE_VECTOR, console_use_interrupts(shell_input));
 	ioapic_route_isa_irq(madt, UART_COM1_IRQ, CONSOLE_VECTOR, lapic_id());
-	uart_enable_tx_interrupt();
+	uart_enable_interrupts();
 	printk("kan: console: interrupt-driven (COM1 IRQ %d, GSI %u, vector 0x%x)\n",
 	       UART_COM1_IRQ, madt->isa_gsi[UART_COM1_IRQ], CONSOLE_VECTOR);
 }
@@ -143,8 +144,7 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	struct kan_config kan;
 	if (kan_config_parse(boot.cmdline, &kan, error, sizeof(error))) {
 		printk("kan: ignoring kan's command line: %s\n", error);
-		kan.default_slice_us = VM_SLICE_DEFAULT_US;
-		kan.selftest = SELFTEST_NONE;
+		kan_config_parse("", &kan, error, sizeof(error)); /* the defaults */
 	}
 	run_selftest(kan.selftest);
 
@@ -154,8 +154,9 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	if (!(percpu_present_mask() & 1))
 		kan_shutdown(1, "could not enable virtualization on the boot CPU");
 
+	sched_init(kan.wait_when_empty);
 	vms_create_from_boot(&boot, &kan);
-	if (vm_count() == 0)
+	if (vm_count() == 0 && !kan.wait_when_empty)
 		kan_shutdown(0, "no guest to run");
 	cpus_release_schedulers();
 	sched_run();

@@ -8,16 +8,15 @@
 
 static void describe_end(const struct vm *vm, char *buf, size_t size)
 {
-	if (vm->state == VM_EXITED)
+	if (vm->exited)
 		ksnprintf(buf, size, "status %ld", vm->exit_status);
-	else if (vm->state == VM_STOPPED)
-		ksnprintf(buf, size, "%s", vm->stop_reason);
 	else
-		ksnprintf(buf, size, "-");
+		ksnprintf(buf, size, "%s", vm->stop_reason[0] ? vm->stop_reason : "-");
 }
 
-static void print_exit_counts(const struct vcpu *v)
+void report_vm_exits(const struct vm *vm)
 {
+	const struct vcpu *v = &vm->vcpu;
 	char line[400];
 	int n = ksnprintf(line, sizeof(line), "kan:     exits:");
 	for (unsigned i = 0; i < VCPU_EXIT_REASONS; i++) {
@@ -27,7 +26,10 @@ static void print_exit_counts(const struct vcpu *v)
 		n += ksnprintf(line + n, sizeof(line) - (size_t)n, " %s=%lu", name ? name : "?",
 			       v->exits[i]);
 	}
-	printk("%s\n", line);
+	printk("%s (vm %s)\n", line, vm->config.name);
+	if (vm->msr_refused || vm->io.unowned_accesses)
+		printk("kan:     refused: %lu MSR accesses (#GP), %lu accesses to unowned ports\n",
+		       vm->msr_refused, vm->io.unowned_accesses);
 }
 
 void report_vm_table(void)
@@ -41,11 +43,7 @@ void report_vm_table(void)
 		printk("kan: %-3u %-16s %-8s %4u %12lu %10lu  %s\n", vm->id, vm->config.name,
 		       vm_state_name(vm->state), vm->vcpu.cpu, time_tsc_to_us(vm->vcpu.cpu_time),
 		       vm->vcpu.exits_total, end);
-		print_exit_counts(&vm->vcpu);
-		if (vm->msr_refused || vm->io.unowned_accesses)
-			printk("kan:     refused: %lu MSR accesses (#GP), %lu accesses to unowned "
-			       "ports\n",
-			       vm->msr_refused, vm->io.unowned_accesses);
+		report_vm_exits(vm);
 	}
 	for (unsigned i = 0; i < KAN_MAX_CPUS; i++) {
 		const struct cpu *c = &cpus[i];
@@ -59,7 +57,7 @@ void report_vm_table(void)
 	int n = ksnprintf(summary, sizeof(summary), "kan: summary:");
 	for (unsigned i = 0; i < vm_count() && n < (int)sizeof(summary); i++) {
 		const struct vm *vm = vm_by_index(i);
-		if (vm->state == VM_EXITED)
+		if (vm->exited)
 			n += ksnprintf(summary + n, sizeof(summary) - (size_t)n, " %s=exited(%ld)",
 				       vm->config.name, vm->exit_status);
 		else

@@ -1,29 +1,64 @@
+/*
+ * Round-robin scheduling: each CPU runs the vCPUs placed on it, one slice at a time, and is
+ * the only CPU that changes their VMs' state (lifecycle requests from the shell are carried
+ * out here). An idle CPU halts until its LAPIC timer or a kick.
+ */
 #include "kernel/sched.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/interrupts.h"
 #include "arch/x86_64/lapic.h"
 #include "kernel/console.h"
 #include "kernel/panic.h"
 #include "kernel/percpu.h"
 #include "kernel/report.h"
+#include "kernel/shell.h"
 #include "kernel/time.h"
 #include "kernel/vcpu_backend.h"
 
 #define IDLE_MAX_US 1000 /* an idle CPU looks again at least this often */
-
-static volatile unsigned vms_alive;
-extern uint64_t boot_tsc; /* boot/entry.asm: the TSC when GRUB handed over */
-
 /* A vCPU alone on its CPU has nobody to yield to: it runs this long between looks. */
 #define SLICE_ALONE_US 1000000
+#define KICK_VECTOR 0x21
+
+extern uint64_t boot_tsc; /* boot/entry.asm: the TSC when GRUB handed over */
+static bool wait_when_empty;
+
+static bool kicked(void)
+{
+	return true; /* the interrupt itself did the work: it made the CPU look */
+}
+
+void sched_init(bool keep_running_when_empty)
+{
+	wait_when_empty = keep_running_when_empty;
+	interrupt_register(KICK_VECTOR, kicked);
+}
+
+static void queue_push(struct cpu *c, struct vcpu *vcpu)
+{
+	spin_lock(&c->queue_lock);
+	runqueue_push(&c->queue, vcpu);
+	spin_unlock(&c->queue_lock);
+}
+
+void sched_enqueue(struct vcpu *vcpu)
+{
+	queue_push(&cpus[vcpu->cpu], vcpu);
+}
 
 void sched_add(struct vcpu *vcpu)
 {
-	__atomic_add_fetch(&vms_alive, 1, __ATOMIC_RELAXED);
 	vcpu->vm->start_tsc = rdtsc();
-	runqueue_push(&cpus[vcpu->cpu].queue, vcpu);
+	sched_enqueue(vcpu);
 }
 
-/* Halts this CPU until `wake_tsc` (or IDLE_MAX_US), woken by its LAPIC timer. */
+void sched_kick(unsigned cpu)
+{
+	if (cpu != this_cpu()->index)
+		lapic_send_ipi(cpus[cpu].apic_id, KICK_VECTOR);
+}
+
+/* Halts this CPU until `wake_tsc` (or IDLE_MAX_US), woken by its LAPIC timer or a kick. */
 static void idle_until(struct cpu *c, uint64_t wake_tsc)
 {
 	uint64_t now = rdtsc();
@@ -44,53 +79,65 @@ static bool timed_out(struct vcpu *v, uint64_t now)
 	return true;
 }
 
-static void vcpu_ended(void)
+static void report_boot_time(void)
 {
-	__atomic_sub_fetch(&vms_alive, 1, __ATOMIC_RELEASE);
+	if (boot_tsc) {
+		printk("kan: boot: %lu TSC ticks from GRUB's hand-off to the first guest\n",
+		       rdtsc() - boot_tsc);
+		boot_tsc = 0;
+	}
+}
+
+/* Runs `v` for one slice; true if it should stay on the run queue. */
+static bool run_slice(struct cpu *c, struct vcpu *v, uint64_t now)
+{
+	struct vm *vm = v->vm;
+	uint64_t slice_us = c->queue.length ? vm->config.slice_us : SLICE_ALONE_US;
+	c->current = v;
+	__atomic_store_n(&v->running_since, now, __ATOMIC_RELEASE);
+	enum vcpu_event event = backend_vcpu_run(v, time_us_to_tsc(slice_us));
+	uint64_t ran = rdtsc() - now;
+	v->cpu_time += ran;
+	__atomic_store_n(&v->running_since, 0, __ATOMIC_RELEASE);
+	c->busy_tsc += ran;
+	c->current = NULL;
+	if (event == VCPU_EVENT_ENDED && vm_crash_policy(vm))
+		return true;
+	if (!vm_handle_pending(vm))
+		return false; /* it ended, or a command stopped or paused it */
+	if (event == VCPU_EVENT_HALTED) /* no virtual interrupts yet: it sleeps one slice */
+		v->wake_tsc = rdtsc() + time_us_to_tsc(vm->config.slice_us);
+	return true;
 }
 
 void sched_run(void)
 {
 	struct cpu *c = this_cpu();
+	if (c->index == 0)
+		shell_start();
 	for (;;) {
+		if (c->index == 0) {
+			console_poll();
+			shell_poll();
+		}
 		uint64_t now = rdtsc();
+		spin_lock(&c->queue_lock);
 		struct vcpu *v = runqueue_pop_ready(&c->queue, now);
+		uint64_t next_wake = runqueue_earliest_wake(&c->queue);
+		spin_unlock(&c->queue_lock);
 		if (!v) {
-			if (__atomic_load_n(&vms_alive, __ATOMIC_ACQUIRE) == 0)
+			if (vm_live_count() == 0 && !wait_when_empty)
 				break;
-			idle_until(c, runqueue_earliest_wake(&c->queue));
+			idle_until(c, next_wake);
 			continue;
 		}
-		if (timed_out(v, now)) {
-			vcpu_ended();
+		/* A command may be waiting for it; then its state decides whether it runs. */
+		if (!vm_handle_pending(v->vm) || timed_out(v, now))
 			continue;
-		}
-		c->current = v;
-		uint64_t slice = time_us_to_tsc(c->queue.length ? v->vm->config.slice_us
-								  : SLICE_ALONE_US);
-		if (c->index == 0 && boot_tsc) {
-			printk("kan: boot: %lu TSC ticks from GRUB's hand-off to the first guest\n",
-			       rdtsc() - boot_tsc);
-			boot_tsc = 0;
-		}
-		enum vcpu_event event = backend_vcpu_run(v, slice);
-		uint64_t ran = rdtsc() - now;
-		v->cpu_time += ran;
-		c->busy_tsc += ran;
-		c->current = NULL;
-		switch (event) {
-		case VCPU_EVENT_ENDED:
-			vcpu_ended();
-			continue;
-		case VCPU_EVENT_HALTED:
-			/* No virtual interrupts yet: a halted vCPU sleeps for one slice. */
-			v->wake_tsc = rdtsc() + time_us_to_tsc(v->vm->config.slice_us);
-			break;
-		case VCPU_EVENT_PREEMPTED:
-		case VCPU_EVENT_YIELDED:
-			break;
-		}
-		runqueue_push(&c->queue, v);
+		if (c->index == 0)
+			report_boot_time();
+		if (run_slice(c, v, now))
+			queue_push(c, v);
 	}
 	if (c->index != 0)
 		cpu_halt_forever(); /* the boot CPU reports and ends the run */

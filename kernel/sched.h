@@ -4,8 +4,16 @@
 
 #include "kernel/vm.h"
 
-/* Puts a new, running VM's vCPU on its CPU's run queue. */
+#include <stdbool.h>
+
+/* Once, on the boot CPU: whether kan keeps running when no VM runs (on_empty=wait). */
+void sched_init(bool keep_running_when_empty);
+/* Puts a VM that just started on its CPU's run queue. */
 void sched_add(struct vcpu *vcpu);
+/* Puts a vCPU on its CPU's run queue, from any CPU. */
+void sched_enqueue(struct vcpu *vcpu);
+/* Makes `cpu` look at its run queue now (an IPI, unless it is this CPU). */
+void sched_kick(unsigned cpu);
 /* This CPU's loop: run the next vCPU for its slice, forever; ends kan when all VMs ended. */
 __attribute__((noreturn)) void sched_run(void);
 

@@ -37,6 +37,10 @@ bool backend_cpu_enable(unsigned cpu);
 bool backend_vm_create(struct vm *vm);
 /* Per vCPU: its state, starting as `boot` describes. */
 bool backend_vcpu_create(struct vcpu *vcpu, const struct vcpu_boot_state *boot);
+/* On the vCPU's CPU: back to the state `boot` describes, as if just created. */
+bool backend_vcpu_reset(struct vcpu *vcpu, const struct vcpu_boot_state *boot);
+/* On the VM's CPU: frees everything backend_vm_create and backend_vcpu_create took. */
+void backend_vm_destroy(struct vm *vm);
 /* Runs the vCPU on this CPU until something the scheduler must decide happens. */
 enum vcpu_event backend_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc);
 /* The backend's name for exit counter i, or NULL if it has none. */

@@ -1,4 +1,6 @@
+/* VMs: creating them from modules, and moving them through their lifecycle. */
 #include "kernel/vm.h"
+#include "arch/x86_64/cpu.h"
 #include "guests/include/kan_guest.h"
 #include "kernel/console.h"
 #include "kernel/format.h"
@@ -13,15 +15,8 @@
 
 static struct vm vms[KAN_MAX_VMS];
 static unsigned vms_used;
-
-const char *vm_state_name(enum vm_state state)
-{
-	static const char *const names[] = {
-		[VM_CREATED] = "created", [VM_RUNNING] = "running", [VM_EXITED] = "exited",
-		[VM_STOPPED] = "stopped", [VM_FAILED] = "failed",
-	};
-	return names[state];
-}
+static unsigned vms_live; /* running or paused */
+static const struct kan_config *kan_defaults;
 
 unsigned vm_count(void)
 {
@@ -33,6 +28,30 @@ struct vm *vm_by_index(unsigned i)
 	return &vms[i];
 }
 
+uint64_t vcpu_cpu_time(const struct vcpu *vcpu)
+{
+	uint64_t since = __atomic_load_n(&vcpu->running_since, __ATOMIC_ACQUIRE);
+	return vcpu->cpu_time + (since ? rdtsc() - since : 0);
+}
+
+unsigned vm_live_count(void)
+{
+	return __atomic_load_n(&vms_live, __ATOMIC_ACQUIRE);
+}
+
+struct vm *vm_find(const char *id_or_name)
+{
+	unsigned id = 0;
+	const char *p = id_or_name;
+	while (*p >= '0' && *p <= '9')
+		id = id * 10 + (unsigned)(*p++ - '0');
+	for (unsigned i = 0; i < vms_used; i++)
+		if ((!*p && p != id_or_name && vms[i].id == id) ||
+		    !strcmp(vms[i].config.name, id_or_name))
+			return &vms[i];
+	return NULL;
+}
+
 void *vm_guest_ptr(struct vm *vm, uint64_t gpa, uint64_t len)
 {
 	if (gpa > vm->config.mem || len > vm->config.mem - gpa)
@@ -40,23 +59,166 @@ void *vm_guest_ptr(struct vm *vm, uint64_t gpa, uint64_t len)
 	return phys_to_ptr(vm->ram_base + gpa);
 }
 
+static bool live(enum vm_state s)
+{
+	return s == VM_RUNNING || s == VM_PAUSED;
+}
+
+bool vm_apply(struct vm *vm, enum vm_transition_cause cause, const char *reason)
+{
+	enum vm_state to;
+	const char *why;
+	if (vm_transition(vm->state, cause, &to, &why)) {
+		printk("kan: vm %s: cannot %s: %s\n", vm->config.name, vm_cause_name(cause), why);
+		return false;
+	}
+	if (live(to) && !live(vm->state))
+		__atomic_add_fetch(&vms_live, 1, __ATOMIC_RELEASE);
+	else if (!live(to) && live(vm->state))
+		__atomic_sub_fetch(&vms_live, 1, __ATOMIC_RELEASE);
+	enum vm_state from = vm->state;
+	vm->state = to;
+	/* The two transitions guests cause have the lines scripts know; the rest say both ends. */
+	if (cause == VM_GUEST_EXIT)
+		printk("kan: vm %s ended: exit status %ld\n", vm->config.name, vm->exit_status);
+	else if (cause == VM_GUEST_CRASH)
+		printk("kan: vm %s crashed: %s\n", vm->config.name, reason);
+	else
+		printk("kan: vm %s: %s -> %s (%s)\n", vm->config.name, vm_state_name(from),
+		       vm_state_name(to), reason);
+	return true;
+}
+
 void vm_exit(struct vm *vm, int64_t status)
 {
 	vuart_flush(&vm->uart);
-	vm->state = VM_EXITED;
+	vm->exited = true;
 	vm->exit_status = status;
-	printk("kan: vm %s ended: exit status %ld\n", vm->config.name, status);
+	ksnprintf(vm->stop_reason, sizeof(vm->stop_reason), "exit status %ld", status);
+	vm_apply(vm, VM_GUEST_EXIT, vm->stop_reason);
+}
+
+static void end_with(struct vm *vm, enum vm_transition_cause cause, const char *fmt, va_list ap)
+{
+	kvsnprintf(vm->stop_reason, sizeof(vm->stop_reason), fmt, ap);
+	vuart_flush(&vm->uart);
+	vm->exited = false;
+	vm_apply(vm, cause, vm->stop_reason);
 }
 
 void vm_stop(struct vm *vm, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	kvsnprintf(vm->stop_reason, sizeof(vm->stop_reason), fmt, ap);
+	end_with(vm, VM_DO_STOP, fmt, ap);
 	va_end(ap);
-	vuart_flush(&vm->uart);
-	vm->state = VM_STOPPED;
-	printk("kan: vm %s stopped: %s\n", vm->config.name, vm->stop_reason);
+}
+
+void vm_crash(struct vm *vm, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	end_with(vm, VM_GUEST_CRASH, fmt, ap);
+	va_end(ap);
+}
+
+/* Fresh memory, the image loaded again, the vCPU at its entry point: on the VM's CPU. */
+static bool vm_reset(struct vm *vm)
+{
+	char error[160];
+	struct vcpu_boot_state boot;
+	memset(phys_to_ptr(vm->ram_base), 0, vm->config.mem);
+	if (guest_boot_prepare(vm, phys_to_ptr(vm->module->start),
+			       vm->module->end - vm->module->start, &boot, error, sizeof(error)) ||
+	    !backend_vcpu_reset(&vm->vcpu, &boot)) {
+		printk("kan: vm %s: could not be reset\n", vm->config.name);
+		return false;
+	}
+	memset(&vm->vcpu.regs, 0, sizeof(vm->vcpu.regs));
+	vm->vcpu.regs.rdi = boot.rdi;
+	vm->vcpu.wake_tsc = 0;
+	vm->exited = false;
+	vm->stop_reason[0] = '\0';
+	vuart_init(&vm->uart, vm->config.name);
+	vm->start_tsc = rdtsc();
+	return true;
+}
+
+/* Its RAM back to kan (zeroed again before any reuse) and its backend state freed. */
+static void vm_release(struct vm *vm)
+{
+	backend_vm_destroy(vm);
+	phys_free(vm->ram_base, vm->config.mem);
+	printk("kan: vm %s: %lu MiB at host 0x%lx freed\n", vm->config.name, vm->config.mem >> 20,
+	       vm->ram_base);
+	vm->ram_base = 0;
+	cpus[vm->vcpu.cpu].vcpus--;
+}
+
+int vm_request(struct vm *vm, enum vm_transition_cause cause, char *error, size_t error_size)
+{
+	enum vm_state to;
+	const char *why;
+	if (vm_transition(vm->state, cause, &to, &why)) {
+		ksnprintf(error, error_size, "vm %s: cannot %s: %s", vm->config.name,
+			  vm_cause_name(cause), why);
+		return -1;
+	}
+	int idle = -1;
+	if (!__atomic_compare_exchange_n(&vm->pending, &idle, (int)cause, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE)) {
+		ksnprintf(error, error_size, "vm %s: busy with an earlier command", vm->config.name);
+		return -1;
+	}
+	/* A running vCPU is on its CPU's queue already; any other goes there to be handled. */
+	if (vm->state != VM_RUNNING)
+		sched_enqueue(&vm->vcpu);
+	sched_kick(vm->vcpu.cpu);
+	return 0;
+}
+
+bool vm_handle_pending(struct vm *vm)
+{
+	int cause = __atomic_exchange_n(&vm->pending, -1, __ATOMIC_ACQ_REL);
+	switch (cause) {
+	case -1:
+		return vm->state == VM_RUNNING;
+	case VM_DO_START:
+	case VM_DO_RESTART:
+		if (vm->state != VM_CREATED && !vm_reset(vm))
+			return false;
+		return vm_apply(vm, (enum vm_transition_cause)cause, "by command");
+	case VM_DO_RESUME:
+		return vm_apply(vm, VM_DO_RESUME, "by command");
+	case VM_DO_PAUSE:
+	case VM_DO_STOP:
+		vuart_flush(&vm->uart);
+		vm->exited = false;
+		vm_apply(vm, (enum vm_transition_cause)cause, "by command");
+		return false;
+	case VM_DO_DESTROY:
+		vuart_flush(&vm->uart);
+		if (vm_apply(vm, VM_DO_DESTROY, "by command"))
+			vm_release(vm);
+		return false;
+	default:
+		return false;
+	}
+}
+
+bool vm_crash_policy(struct vm *vm)
+{
+	if (vm->state != VM_CRASHED || !vm->config.restart_on_crash)
+		return false;
+	if (vm->restarts >= vm->config.restart_limit) {
+		printk("kan: vm %s: on_crash=restart gives up after %u restarts\n", vm->config.name,
+		       vm->restarts);
+		return false;
+	}
+	char reason[64];
+	ksnprintf(reason, sizeof(reason), "on_crash=restart, restart %u of %u", ++vm->restarts,
+		  vm->config.restart_limit);
+	return vm_reset(vm) && vm_apply(vm, VM_DO_RESTART, reason);
 }
 
 /* The default name for a module: its file name without directory or extension. */
@@ -93,77 +255,89 @@ static unsigned place_vcpu(uint64_t allowed)
 	return best;
 }
 
-static void refuse(const struct boot_module *m, const char *why)
+/* A slot for a new VM: a fresh one, or the oldest destroyed one. */
+static struct vm *vm_slot(void)
 {
-	printk("kan: refused guest module '%s': %s\n", m->cmdline, why);
+	if (vms_used < KAN_MAX_VMS)
+		return &vms[vms_used];
+	for (unsigned i = 0; i < KAN_MAX_VMS; i++)
+		if (vms[i].state == VM_DESTROYED)
+			return &vms[i];
+	return NULL;
 }
 
-static void vm_create(const struct boot_module *m, const struct kan_config *kan)
+#define REFUSE(...)                                                                                \
+	do {                                                                                       \
+		ksnprintf(error, error_size, __VA_ARGS__);                                         \
+		return NULL;                                                                       \
+	} while (0)
+
+struct vm *vm_create(const struct boot_module *module, const char *cmdline, char *error,
+		     size_t error_size)
 {
-	char error[160], fallback[KAN_VM_NAME_MAX];
-	if (vms_used == KAN_MAX_VMS) {
-		ksnprintf(error, sizeof(error), "kan runs at most %d VMs", KAN_MAX_VMS);
-		refuse(m, error);
-		return;
-	}
-	struct vm *vm = &vms[vms_used];
+	char fallback[KAN_VM_NAME_MAX];
+	struct vm_config config;
+	struct vm *vm = vm_slot();
+	if (!vm)
+		REFUSE("kan runs at most %d VMs and none is destroyed", KAN_MAX_VMS);
+	default_name(cmdline, fallback, sizeof(fallback));
+	struct vm_config_limits limits = {percpu_present_mask(), kan_defaults->default_slice_us,
+					  fallback};
+	if (vm_config_parse(cmdline, &limits, &config, error, error_size))
+		return NULL;
+	struct vm *same = vm_find(config.name);
+	if (same && same->state != VM_DESTROYED)
+		REFUSE("key 'name' has bad value '%s' (another VM has it)", config.name);
+	uint64_t ram = phys_alloc(config.mem, 2ull << 20); /* 2 MiB: large EPT pages */
+	if (!ram)
+		REFUSE("key 'mem' asks for %lu MiB, which does not fit (%lu MiB free)",
+		       config.mem >> 20, phys_free_bytes() >> 20);
+	unsigned id = vm == &vms[vms_used] ? vms_used + 1 : vm->id;
 	memset(vm, 0, sizeof(*vm));
-	default_name(m->cmdline, fallback, sizeof(fallback));
-	struct vm_config_limits limits = {percpu_present_mask(), kan->default_slice_us, fallback};
-	if (vm_config_parse(m->cmdline, &limits, &vm->config, error, sizeof(error))) {
-		refuse(m, error);
-		return;
-	}
-	for (unsigned i = 0; i < vms_used; i++) {
-		if (!strcmp(vms[i].config.name, vm->config.name)) {
-			ksnprintf(error, sizeof(error), "key 'name' has bad value '%s' (another VM has it)",
-				  vm->config.name);
-			refuse(m, error);
-			return;
-		}
-	}
-	vm->id = vms_used + 1;
-	vm->cmdline = m->cmdline;
-	/* 2 MiB alignment lets the backend map the RAM with large pages. */
-	vm->ram_base = phys_alloc(vm->config.mem, 2ull << 20);
-	if (!vm->ram_base) {
-		ksnprintf(error, sizeof(error), "key 'mem' asks for %lu MiB, which does not fit (%lu MiB free)",
-			  vm->config.mem >> 20, phys_free_bytes() >> 20);
-		refuse(m, error);
-		return;
-	}
+	vm->id = id;
+	vm->pending = -1;
+	vm->state = VM_CREATED;
+	vm->config = config;
+	vm->module = module;
+	strlcpy(vm->cmdline, cmdline, sizeof(vm->cmdline));
+	vm->ram_base = ram;
 	struct vcpu_boot_state boot;
-	if (guest_boot_prepare(vm, phys_to_ptr(m->start), m->end - m->start, &boot, error,
-			       sizeof(error))) {
-		phys_free(vm->ram_base, vm->config.mem);
-		refuse(m, error);
-		return;
+	if (guest_boot_prepare(vm, phys_to_ptr(module->start), module->end - module->start, &boot,
+			       error, error_size)) {
+		phys_free(ram, config.mem);
+		return NULL;
 	}
 	vuart_init(&vm->uart, vm->config.name);
 	iobus_register(&vm->io, KAN_UART_PORT, KAN_UART_PORT + 7, vuart_io, &vm->uart);
 	vm->vcpu.vm = vm;
-	vm->vcpu.cpu = place_vcpu(vm->config.cpu_mask);
+	vm->vcpu.cpu = place_vcpu(config.cpu_mask);
 	if (!backend_vm_create(vm) || !backend_vcpu_create(&vm->vcpu, &boot)) {
-		phys_free(vm->ram_base, vm->config.mem);
-		refuse(m, "the virtualization backend could not set it up (see above)");
-		return;
+		phys_free(ram, config.mem);
+		REFUSE("the virtualization backend could not set it up (see above)");
 	}
-	vms_used++;
+	if (vm == &vms[vms_used])
+		vms_used++;
 	cpus[vm->vcpu.cpu].vcpus++;
-	vm->state = VM_CREATED;
 	printk("kan: vm %u '%s': %lu MiB at host 0x%lx, %s guest entry 0x%lx, cpu %u, slice %u us, "
 	       "kan overhead %lu KiB\n",
 	       vm->id, vm->config.name, vm->config.mem >> 20, vm->ram_base,
 	       boot.mode == GUEST_MODE_REAL ? "real-mode" : "64-bit", boot.rip, vm->vcpu.cpu,
 	       vm->config.slice_us, vm->kan_bytes >> 10);
+	return vm;
 }
 
 void vms_create_from_boot(const struct boot_info *boot, const struct kan_config *kan)
 {
-	for (int i = 0; i < boot->module_count; i++)
-		vm_create(&boot->modules[i], kan);
-	for (unsigned i = 0; i < vms_used; i++) {
-		vms[i].state = VM_RUNNING;
-		sched_add(&vms[i].vcpu);
+	char error[160];
+	kan_defaults = kan;
+	for (int i = 0; i < boot->module_count; i++) {
+		const struct boot_module *m = &boot->modules[i];
+		struct vm *vm = vm_create(m, m->cmdline, error, sizeof(error));
+		if (!vm) {
+			printk("kan: refused guest module '%s': %s\n", m->cmdline, error);
+			continue;
+		}
+		if (vm->config.autostart && vm_apply(vm, VM_DO_START, "autostart"))
+			sched_add(&vm->vcpu);
 	}
 }

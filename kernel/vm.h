@@ -3,15 +3,15 @@
 #define KAN_KERNEL_VM_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kernel/iobus.h"
 #include "kernel/limits.h"
 #include "kernel/multiboot2.h"
 #include "kernel/vm_config.h"
+#include "kernel/vm_lifecycle.h"
 #include "kernel/vuart.h"
-
-enum vm_state { VM_CREATED, VM_RUNNING, VM_EXITED, VM_STOPPED, VM_FAILED };
 
 #define VCPU_EXIT_REASONS 80 /* counters per basic exit reason of the backend */
 
@@ -44,16 +44,19 @@ struct vcpu {
 	unsigned cpu;   /* the physical CPU this vCPU runs on */
 	struct vcpu *next_in_queue;
 	uint64_t wake_tsc; /* after HLT: not run again before this TSC value */
-	uint64_t cpu_time; /* TSC ticks spent in the guest and its exits */
+	uint64_t cpu_time; /* TSC ticks spent in the guest and its exits, up to its last slice */
+	uint64_t running_since; /* TSC when its current slice began; 0 when it is not running */
 	uint64_t exits_total;
 	uint64_t exits[VCPU_EXIT_REASONS];
 };
 
 struct vm {
 	unsigned id; /* from 1 */
-	enum vm_state state;
+	enum vm_state state;  /* changed only through vm_apply, on the CPU that runs the VM */
+	int pending;          /* a lifecycle cause posted for that CPU (vm_request), or -1 */
 	struct vm_config config;
-	const char *cmdline; /* the module's full command line */
+	const struct boot_module *module; /* the image it boots from */
+	char cmdline[BOOT_CMDLINE_MAX];   /* its config line, as given */
 	uint64_t ram_base;   /* host-physical start of the VM's contiguous RAM */
 	void *backend;       /* the backend's per-VM state (for VT-x: the EPT) */
 	struct vcpu vcpu;
@@ -62,22 +65,43 @@ struct vm {
 	uint64_t start_tsc;  /* when it was first scheduled */
 	uint64_t msr_refused; /* RDMSR/WRMSR answered with #GP */
 	uint64_t kan_bytes;   /* memory kan spends on the VM beyond its RAM (tables, VMCS) */
-	int64_t exit_status; /* valid in VM_EXITED */
+	bool exited;         /* it ended itself (KAN_HC_EXIT): exit_status is valid */
+	int64_t exit_status;
+	unsigned restarts;   /* by on_crash=restart */
 	char stop_reason[160];
 };
-
-const char *vm_state_name(enum vm_state state);
 
 /* Host pointer to guest-physical [gpa, gpa + len), or NULL if any byte lies outside RAM. */
 void *vm_guest_ptr(struct vm *vm, uint64_t gpa, uint64_t len);
 
-/* Ends the VM: by its own request (exited) or because kan stopped it (reason printed). */
+/* Ends the VM, on the CPU that runs it: by its own request, by kan's policy (a timeout), or
+ * because it misbehaved (crashed). Each prints the transition and its reason once. */
 void vm_exit(struct vm *vm, int64_t status);
 void vm_stop(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vm_crash(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Moves the VM through its lifecycle and prints the transition; false (said why) if the
+ * move is not allowed from its state. Only the CPU that runs the VM calls it. */
+bool vm_apply(struct vm *vm, enum vm_transition_cause cause, const char *reason);
+/* From any CPU: asks the VM's CPU to apply `cause`. 0, or -1 with a reason in `error`. */
+int vm_request(struct vm *vm, enum vm_transition_cause cause, char *error, size_t error_size);
+/* On the VM's CPU: carries out a pending request; true if the vCPU should run (again). */
+bool vm_handle_pending(struct vm *vm);
+/* On the VM's CPU: after a crash, restarts it if its on_crash policy says so. */
+bool vm_crash_policy(struct vm *vm);
 
 /* Creates a VM for every guest module; a refused module is reported and skipped. */
 void vms_create_from_boot(const struct boot_info *boot, const struct kan_config *kan);
+/* A new VM from a loaded module and a config line (the shell's vm create). */
+struct vm *vm_create(const struct boot_module *module, const char *cmdline, char *error,
+		     size_t error_size);
+/* By id ("3") or name; NULL if there is none (destroyed VMs are found too). */
+struct vm *vm_find(const char *id_or_name);
 unsigned vm_count(void);
 struct vm *vm_by_index(unsigned i);
+/* Its CPU time so far, in TSC ticks, including a slice in progress. */
+uint64_t vcpu_cpu_time(const struct vcpu *vcpu);
+/* VMs running or paused: what keeps kan from ending the run. */
+unsigned vm_live_count(void);
 
 #endif

@@ -152,6 +152,8 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits,
 	out->mem = VM_MEM_DEFAULT;
 	out->cpu_mask = limits->cpus_present & -limits->cpus_present; /* the first CPU */
 	out->slice_us = limits->default_slice_us;
+	out->restart_limit = VM_RESTART_LIMIT_DEFAULT;
+	out->autostart = true;
 	strlcpy(out->name, limits->default_name ? limits->default_name : "vm", sizeof(out->name));
 
 	char token[TOKEN_MAX];
@@ -197,6 +199,21 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits,
 				       "500us, at most 10s)",
 				       value);
 			out->slice_us = (uint32_t)us;
+		} else if (!strcmp(token, "on_crash")) {
+			if (strcmp(value, "stop") && strcmp(value, "restart"))
+				REFUSE("key 'on_crash' has bad value '%s' (stop or restart)", value);
+			out->restart_on_crash = !strcmp(value, "restart");
+		} else if (!strcmp(token, "restarts")) {
+			uint64_t n;
+			const char *v = value;
+			if (parse_u64(&v, &n) || *v || n > 1000)
+				REFUSE("key 'restarts' has bad value '%s' (a number from 0 to 1000)",
+				       value);
+			out->restart_limit = (unsigned)n;
+		} else if (!strcmp(token, "autostart")) {
+			if (strcmp(value, "yes") && strcmp(value, "no"))
+				REFUSE("key 'autostart' has bad value '%s' (yes or no)", value);
+			out->autostart = !strcmp(value, "yes");
 		} else if (!strcmp(token, "timeout")) {
 			if (parse_duration_us(value, VM_TIMEOUT_MAX_US, &out->timeout_us))
 				REFUSE("key 'timeout' has bad value '%s' (a duration like 5s, at "
@@ -213,6 +230,7 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 {
 	out->default_slice_us = VM_SLICE_DEFAULT_US;
 	out->selftest = SELFTEST_NONE;
+	out->wait_when_empty = false;
 	char token[TOKEN_MAX];
 	char *value;
 	bool too_long;
@@ -229,6 +247,10 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 			if (parse_duration_us(value, VM_SLICE_MAX_US, &us))
 				REFUSE("key 'slice' has bad value '%s' (a duration like 10ms)", value);
 			out->default_slice_us = (uint32_t)us;
+		} else if (!strcmp(token, "on_empty")) {
+			if (strcmp(value, "shutdown") && strcmp(value, "wait"))
+				REFUSE("key 'on_empty' has bad value '%s' (shutdown or wait)", value);
+			out->wait_when_empty = !strcmp(value, "wait");
 		} else if (!strcmp(token, "selftest")) {
 			static const char *const names[] = {
 				[SELFTEST_PAGEFAULT] = "pagefault",

@@ -2,6 +2,7 @@
 #ifndef KAN_KERNEL_VM_CONFIG_H
 #define KAN_KERNEL_VM_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -12,6 +13,7 @@
 #define VM_SLICE_DEFAULT_US 10000u
 #define VM_SLICE_MAX_US     10000000u     /* 10 s */
 #define VM_TIMEOUT_MAX_US   86400000000ull /* a day */
+#define VM_RESTART_LIMIT_DEFAULT 3
 
 struct vm_config {
 	char name[KAN_VM_NAME_MAX];
@@ -19,6 +21,9 @@ struct vm_config {
 	uint64_t cpu_mask; /* physical CPUs the vCPU may run on */
 	uint32_t slice_us; /* time slice before the vCPU is preempted */
 	uint64_t timeout_us; /* stop the VM this long after it started; 0: never */
+	bool restart_on_crash; /* on_crash=restart (default: stop) */
+	unsigned restart_limit;  /* restarts= : how many times on_crash=restart may act */
+	bool autostart;          /* autostart=no: created, waits for "vm start" */
 };
 
 /* What the parser checks values against. */
@@ -29,7 +34,8 @@ struct vm_config_limits {
 };
 
 /*
- * Parses "name=hello mem=16M cpus=0-1 slice=10ms timeout=5s -- guest arguments". A leading
+ * Parses "name=hello mem=16M cpus=0-1 slice=10ms timeout=5s on_crash=restart restarts=3
+ * autostart=yes -- guest arguments". A leading
  * token without '=' is the image path GRUB may pass and is ignored; everything after "--"
  * belongs to the guest. Returns 0, or -1 with a message in `error` that names the key and
  * the value.
@@ -49,6 +55,7 @@ enum kan_selftest {
 struct kan_config {
 	uint32_t default_slice_us;
 	enum kan_selftest selftest; /* selftest=NAME: fault on purpose once booted */
+	bool wait_when_empty;       /* on_empty=wait: keep serving the shell when no VM runs */
 };
 int kan_config_parse(const char *line, struct kan_config *out, char *error, size_t error_size);
 

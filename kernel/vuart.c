@@ -15,6 +15,7 @@
 #define LCR_DLAB        0x80
 #define IIR_NO_INTERRUPT 0x01
 #define LSR_THRE_TEMT   0x60 /* transmitter holding register and shift register empty */
+#define LSR_DATA_READY  0x01
 #define MSR_DCD_DSR_CTS 0xb0
 
 void vuart_init(struct vuart *uart, const char *prefix)
@@ -84,12 +85,38 @@ static void vuart_write_register(struct vuart *uart, unsigned reg, uint8_t v)
 	}
 }
 
+static bool rx_waiting(struct vuart *uart)
+{
+	return __atomic_load_n(&uart->rx_head, __ATOMIC_ACQUIRE) != uart->rx_tail;
+}
+
+static uint8_t rx_take(struct vuart *uart)
+{
+	if (!rx_waiting(uart))
+		return 0;
+	uint8_t c = (uint8_t)uart->rx[uart->rx_tail % VUART_RX_SIZE];
+	__atomic_store_n(&uart->rx_tail, uart->rx_tail + 1, __ATOMIC_RELEASE);
+	return c;
+}
+
+bool vuart_receive(struct vuart *uart, char c)
+{
+	uint32_t head = uart->rx_head;
+	if (head - __atomic_load_n(&uart->rx_tail, __ATOMIC_ACQUIRE) == VUART_RX_SIZE)
+		return false;
+	uart->rx[head % VUART_RX_SIZE] = c;
+	__atomic_store_n(&uart->rx_head, head + 1, __ATOMIC_RELEASE);
+	return true;
+}
+
 static uint8_t vuart_read_register(struct vuart *uart, unsigned reg)
 {
 	bool dlab = uart->lcr & LCR_DLAB;
 	switch (reg) {
 	case REG_DATA:
-		return dlab ? uart->dll : 0; /* nothing is ever received */
+		if (dlab)
+			return uart->dll;
+		return rx_take(uart);
 	case REG_IER:
 		return dlab ? uart->dlm : uart->ier;
 	case REG_IIR:
@@ -99,7 +126,7 @@ static uint8_t vuart_read_register(struct vuart *uart, unsigned reg)
 	case REG_MCR:
 		return uart->mcr;
 	case REG_LSR:
-		return LSR_THRE_TEMT;
+		return LSR_THRE_TEMT | (rx_waiting(uart) ? LSR_DATA_READY : 0);
 	case REG_MSR:
 		return MSR_DCD_DSR_CTS;
 	default:

@@ -7,12 +7,17 @@
 #include <stdint.h>
 
 #define VUART_LINE_MAX 200
+#define VUART_RX_SIZE  64 /* a power of two */
 
 struct vuart {
 	const char *prefix; /* the VM's name */
 	char line[VUART_LINE_MAX];
 	size_t len;
 	uint8_t ier, lcr, mcr, scr, dll, dlm;
+	/* What the shell's console command types into the VM: one writer (the shell's CPU), one
+	 * reader (the VM's CPU). */
+	char rx[VUART_RX_SIZE];
+	uint32_t rx_head, rx_tail;
 };
 
 void vuart_init(struct vuart *uart, const char *prefix);
@@ -22,5 +27,7 @@ void vuart_io(void *uart, uint16_t port, unsigned size, bool write, uint32_t *va
 void vuart_write(struct vuart *uart, const char *text, size_t len);
 /* Prints what is left of an unfinished line, e.g. when the VM ends. */
 void vuart_flush(struct vuart *uart);
+/* Queues a byte for the guest to read from RBR; false if its FIFO is full. */
+bool vuart_receive(struct vuart *uart, char c);
 
 #endif

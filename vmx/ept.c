@@ -92,3 +92,17 @@ bool ept_translate(const struct ept_allocator *a, uint64_t pml4, uint64_t gpa, u
 	}
 	return false;
 }
+
+static void free_level(const struct ept_allocator *a, uint64_t table_phys, unsigned level)
+{
+	uint64_t *table = a->table_ptr(a->ctx, table_phys);
+	for (unsigned i = 0; level > 1 && i < EPT_ENTRIES; i++)
+		if (present(table[i]) && !(table[i] & EPT_LARGE_PAGE))
+			free_level(a, table[i] & EPT_ADDRESS_MASK, level - 1);
+	a->free_table(a->ctx, table_phys);
+}
+
+void ept_destroy(const struct ept_allocator *a, uint64_t pml4)
+{
+	free_level(a, pml4, 4);
+}

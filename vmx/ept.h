@@ -10,6 +10,7 @@ struct ept_allocator {
 	uint64_t (*alloc_table)(void *ctx); /* a zeroed 4 KiB page, or 0 */
 	void *(*table_ptr)(void *ctx, uint64_t phys);
 	void *ctx;
+	void (*free_table)(void *ctx, uint64_t phys); /* only ept_destroy needs it */
 };
 
 struct ept_stats {
@@ -26,6 +27,8 @@ uint64_t ept_create(const struct ept_allocator *a, struct ept_stats *stats);
  */
 int ept_map(const struct ept_allocator *a, uint64_t pml4, uint64_t gpa, uint64_t hpa,
 	    uint64_t size, uint64_t leaf_flags, unsigned largest_level, struct ept_stats *stats);
+/* Frees every table page under (and including) `pml4`; the mapped memory is not touched. */
+void ept_destroy(const struct ept_allocator *a, uint64_t pml4);
 /* Looks up one guest-physical address: true with *hpa and *flags if it is mapped. */
 bool ept_translate(const struct ept_allocator *a, uint64_t pml4, uint64_t gpa, uint64_t *hpa,
 		   uint64_t *flags);

@@ -6,7 +6,7 @@
 
 enum exit_action vmx_exit_triple_fault(struct vcpu *vcpu)
 {
-	vm_stop(vcpu->vm, "triple fault (guest RIP 0x%lx, CR0 0x%lx)", vmcs_read(GUEST_RIP),
+	vm_crash(vcpu->vm, "triple fault (guest RIP 0x%lx, CR0 0x%lx)", vmcs_read(GUEST_RIP),
 		vmcs_read(CR0_READ_SHADOW));
 	return EXIT_STOP;
 }
@@ -14,7 +14,7 @@ enum exit_action vmx_exit_triple_fault(struct vcpu *vcpu)
 enum exit_action vmx_exit_hlt(struct vcpu *vcpu)
 {
 	if (!(vmcs_read(GUEST_RFLAGS) & RFLAGS_IF)) {
-		vm_stop(vcpu->vm, "HLT with interrupts disabled at guest RIP 0x%lx: it can never "
+		vm_crash(vcpu->vm, "HLT with interrupts disabled at guest RIP 0x%lx: it can never "
 				  "wake up",
 			vmcs_read(GUEST_RIP));
 		return EXIT_STOP;
@@ -34,8 +34,8 @@ enum exit_action vmx_exit_external_interrupt(struct vcpu *vcpu)
 	/* One of kan's own interrupts (console, idle timer), acknowledged by the exit. */
 	(void)vcpu;
 	uint32_t info = (uint32_t)vmcs_read(VM_EXIT_INTR_INFO);
-	if (info & INTR_INFO_VALID)
-		interrupt_dispatch((uint8_t)info);
+	if ((info & INTR_INFO_VALID) && interrupt_dispatch((uint8_t)info))
+		return EXIT_PREEMPT; /* kan has work for this CPU: a command, a line of input */
 	return EXIT_RESUME;
 }
 

@@ -7,6 +7,7 @@
 #include "kernel/console.h"
 #include "kernel/memory.h"
 #include "kernel/percpu.h"
+#include "kernel/string.h"
 #include "kernel/vcpu_backend.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
@@ -138,43 +139,82 @@ static bool write_guest_state(struct vcpu *vcpu, const struct vcpu_boot_state *b
 	return ok;
 }
 
+/*
+ * Writes a fresh VMCS for `boot` and leaves it clear, so that the CPU that runs the vCPU can
+ * load it (SDM 24.11.1). Also used to reset a vCPU, on that CPU.
+ */
+static bool vmcs_init(struct vcpu *vcpu, struct vmx_vcpu *vx, const struct vcpu_boot_state *boot)
+{
+	vx->host_cpu = -1;
+	vx->launched = false;
+	vx->entry_controls = vmx_controls.entry |
+			     (boot->mode == GUEST_MODE_LONG ? ENTRY_IA32E_MODE_GUEST : 0);
+	enum vmx_status s = vmclear(vx->vmcs_phys);
+	memset(phys_to_ptr(vx->vmcs_phys), 0, PAGE_SIZE);
+	*(uint32_t *)phys_to_ptr(vx->vmcs_phys) = vmx_caps.revision;
+	if (s == VMX_OK)
+		s = vmptrld(vx->vmcs_phys);
+	if (s != VMX_OK) {
+		vmx_report_failure("VMCLEAR/VMPTRLD", "of a vCPU's VMCS", s,
+				   __builtin_return_address(0));
+		return false;
+	}
+	bool ok = write_controls(vcpu, vx) && write_guest_state(vcpu, boot);
+	s = vmclear(vx->vmcs_phys);
+	struct vmx_pcpu *pc = this_cpu()->backend;
+	pc->current_vmcs = 0;
+	if (s != VMX_OK) {
+		vmx_report_failure("VMCLEAR", "of a vCPU's VMCS", s, __builtin_return_address(0));
+		return false;
+	}
+	if (!ok)
+		printk("kan: vm %s: its VMCS could not be written (see above)\n",
+		       vcpu->vm->config.name);
+	return ok;
+}
+
 bool backend_vcpu_create(struct vcpu *vcpu, const struct vcpu_boot_state *boot)
 {
 	uint64_t state = phys_alloc(PAGE_SIZE, PAGE_SIZE);
 	uint64_t vmcs = phys_alloc(PAGE_SIZE, PAGE_SIZE);
 	if (!state || !vmcs) {
 		printk("kan: vm %s: no memory for its VMCS\n", vcpu->vm->config.name);
+		if (state)
+			phys_free(state, PAGE_SIZE);
+		if (vmcs)
+			phys_free(vmcs, PAGE_SIZE);
 		return false;
 	}
 	struct vmx_vcpu *vx = phys_to_ptr(state);
 	vx->vmcs_phys = vmcs;
-	vx->host_cpu = -1;
-	vx->entry_controls = vmx_controls.entry |
-			     (boot->mode == GUEST_MODE_LONG ? ENTRY_IA32E_MODE_GUEST : 0);
+	/* VMCLEAR wants a VMCS with its revision identifier in place (SDM 31.3). */
 	*(uint32_t *)phys_to_ptr(vmcs) = vmx_caps.revision;
-
-	enum vmx_status s = vmclear(vmcs);
-	if (s == VMX_OK)
-		s = vmptrld(vmcs);
-	if (s != VMX_OK) {
-		vmx_report_failure("VMCLEAR/VMPTRLD", "of a new VMCS", s, __builtin_return_address(0));
-		return false;
-	}
-	bool ok = write_controls(vcpu, vx) && write_guest_state(vcpu, boot);
-	/* Clear it so that whichever CPU runs the vCPU can load it (SDM 24.11.1). */
-	s = vmclear(vmcs);
-	if (s != VMX_OK) {
-		vmx_report_failure("VMCLEAR", "of a new VMCS", s, __builtin_return_address(0));
-		return false;
-	}
-	struct vmx_pcpu *pc = this_cpu()->backend;
-	pc->current_vmcs = 0;
-	if (!ok) {
-		printk("kan: vm %s: its VMCS could not be written (see above)\n",
-		       vcpu->vm->config.name);
+	if (!vmcs_init(vcpu, vx, boot)) {
+		phys_free(vmcs, PAGE_SIZE);
+		phys_free(state, PAGE_SIZE);
 		return false;
 	}
 	vcpu->backend = vx;
 	vcpu->vm->kan_bytes += 2 * PAGE_SIZE;
 	return true;
+}
+
+bool backend_vcpu_reset(struct vcpu *vcpu, const struct vcpu_boot_state *boot)
+{
+	return vmcs_init(vcpu, vcpu->backend, boot);
+}
+
+void backend_vcpu_destroy(struct vcpu *vcpu)
+{
+	struct vmx_vcpu *vx = vcpu->backend;
+	enum vmx_status s = vmclear(vx->vmcs_phys);
+	if (s != VMX_OK)
+		vmx_report_failure("VMCLEAR", "of a destroyed vCPU's VMCS", s,
+				   __builtin_return_address(0));
+	struct vmx_pcpu *pc = this_cpu()->backend;
+	if (pc->current_vmcs == vx->vmcs_phys)
+		pc->current_vmcs = 0;
+	phys_free(vx->vmcs_phys, PAGE_SIZE);
+	phys_free((uint64_t)vx, PAGE_SIZE);
+	vcpu->backend = NULL;
 }

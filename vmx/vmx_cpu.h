@@ -52,5 +52,7 @@ uint64_t vmx_fixed_cr4(uint64_t value);
 
 /* The host state for this CPU, written into the current VMCS. */
 bool vmcs_write_host_state(unsigned cpu);
+/* On the vCPU's CPU: clears its VMCS and frees its pages. */
+void backend_vcpu_destroy(struct vcpu *vcpu);
 
 #endif

@@ -23,13 +23,13 @@ static bool vmx_load(struct vcpu *vcpu, struct vmx_vcpu *vx)
 	enum vmx_status s = vmptrld(vx->vmcs_phys);
 	if (s != VMX_OK) {
 		vmx_report_failure("VMPTRLD", "of the vCPU's VMCS", s, __builtin_return_address(0));
-		vm_stop(vcpu->vm, "its VMCS could not be loaded (VMPTRLD failed)");
+		vm_crash(vcpu->vm, "its VMCS could not be loaded (VMPTRLD failed)");
 		return false;
 	}
 	pc->current_vmcs = vx->vmcs_phys;
 	if (vx->host_cpu != (int)c->index) {
 		if (!vmcs_write_host_state(c->index)) {
-			vm_stop(vcpu->vm, "its VMCS host state could not be written");
+			vm_crash(vcpu->vm, "its VMCS host state could not be written");
 			return false;
 		}
 		vx->host_cpu = (int)c->index;
@@ -62,7 +62,7 @@ static enum vcpu_event entry_failed(struct vcpu *vcpu, struct vmx_vcpu *vx, int 
 		       vmcs_read(EXIT_QUALIFICATION));
 	}
 	vmcs_dump(vcpu);
-	vm_stop(vcpu->vm, "VM-entry failed (the VMCS dump above shows the state kan gave it)");
+	vm_crash(vcpu->vm, "VM-entry failed (the VMCS dump above shows the state kan gave it)");
 	return VCPU_EVENT_ENDED;
 }
 

@@ -5,6 +5,7 @@
 #include "vmx/ept.h"
 #include "vmx/vmx_defs.h"
 #include "vmx/vmx_cpu.h"
+#include "vmx/vmx_insn.h"
 
 static uint64_t alloc_table(void *ctx)
 {
@@ -18,7 +19,13 @@ static void *table_ptr(void *ctx, uint64_t phys)
 	return phys_to_ptr(phys);
 }
 
-static const struct ept_allocator kan_tables = {alloc_table, table_ptr, NULL};
+static void free_table(void *ctx, uint64_t phys)
+{
+	(void)ctx;
+	phys_free(phys, PAGE_SIZE);
+}
+
+static const struct ept_allocator kan_tables = {alloc_table, table_ptr, NULL, free_table};
 
 bool backend_vm_create(struct vm *vm)
 {
@@ -41,4 +48,17 @@ bool backend_vm_create(struct vm *vm)
 	       vm->config.name, vm->config.mem >> 20, stats.pages[3], stats.pages[2],
 	       stats.pages[1], stats.tables);
 	return true;
+}
+
+void backend_vm_destroy(struct vm *vm)
+{
+	struct vmx_vm *vx = vm->backend;
+	backend_vcpu_destroy(&vm->vcpu);
+	/* No CPU may keep translations of memory that goes back to kan (SDM 29.4.3.1). */
+	if (invept(INVEPT_SINGLE_CONTEXT, vx->eptp) != VMX_OK)
+		invept(INVEPT_ALL_CONTEXTS, 0);
+	ept_destroy(&kan_tables, vx->eptp & EPT_ADDRESS_MASK);
+	phys_free((uint64_t)vx, PAGE_SIZE);
+	vm->backend = NULL;
+	vm->kan_bytes = 0;
 }

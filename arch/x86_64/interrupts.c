@@ -9,12 +9,14 @@ void interrupt_register(uint8_t vector, interrupt_handler_fn handler)
 		handlers[vector - INTERRUPT_VECTOR_FIRST] = handler;
 }
 
-void interrupt_dispatch(uint8_t vector)
+bool interrupt_dispatch(uint8_t vector)
 {
 	if (vector == LAPIC_SPURIOUS_VECTOR)
-		return; /* spurious interrupts take no EOI */
+		return false; /* spurious interrupts take no EOI */
 	unsigned i = vector - INTERRUPT_VECTOR_FIRST;
+	bool reschedule = false;
 	if (vector >= INTERRUPT_VECTOR_FIRST && i < INTERRUPT_VECTORS && handlers[i])
-		handlers[i]();
+		reschedule = handlers[i]();
 	lapic_eoi();
+	return reschedule;
 }

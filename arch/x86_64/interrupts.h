@@ -2,16 +2,19 @@
 #ifndef KAN_ARCH_INTERRUPTS_H
 #define KAN_ARCH_INTERRUPTS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define INTERRUPT_VECTOR_FIRST 0x20
 #define INTERRUPT_VECTORS      16 /* 0x20-0x2f have entry stubs */
 
-typedef void (*interrupt_handler_fn)(void);
+/* A handler returns true when the scheduler should look at this CPU's run queue now. */
+typedef bool (*interrupt_handler_fn)(void);
 
 void interrupt_register(uint8_t vector, interrupt_handler_fn handler);
 /* Runs the handler for `vector` and ends the interrupt at the LAPIC; called from the IDT
- * stubs and, for interrupts that arrive while a guest runs, from the VM-exit handler. */
-void interrupt_dispatch(uint8_t vector);
+ * stubs and, for interrupts that arrive while a guest runs, from the VM-exit handler.
+ * Returns what the handler returned. */
+bool interrupt_dispatch(uint8_t vector);
 
 #endif

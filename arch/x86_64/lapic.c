@@ -92,6 +92,11 @@ static void send_ipi(uint32_t apic_id, uint32_t command)
 		cpu_relax();
 }
 
+void lapic_send_ipi(uint32_t apic_id, uint8_t vector)
+{
+	send_ipi(apic_id, vector); /* fixed delivery, physical destination */
+}
+
 void lapic_start_cpu(uint32_t apic_id, uint8_t vector)
 {
 	/* The MP start-up sequence (SDM Vol. 3A, 8.4.4.1), timed with the calibrated TSC. */

@@ -14,6 +14,8 @@ void lapic_eoi(void);
 void lapic_timer_calibrate(uint64_t tsc_hz);
 /* Fires LAPIC_TIMER_VECTOR once after `us` microseconds (0 stops it). */
 void lapic_timer_oneshot(uint64_t us);
+/* A fixed interrupt with `vector` to the CPU `apic_id`. */
+void lapic_send_ipi(uint32_t apic_id, uint8_t vector);
 /* INIT, then two start-up IPIs pointing at the page `vector` (physical vector << 12). */
 void lapic_start_cpu(uint32_t apic_id, uint8_t vector);
 

@@ -8,8 +8,10 @@ import functools
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -274,3 +276,118 @@ def main(argv):
 
 if __name__ == "__main__":
     main(sys.argv)
+
+
+class Session:
+    """A Bochs run whose COM1 is a TCP socket: read what kan prints, type commands to it."""
+
+    def __init__(self, name, proc, sock, run_dir):
+        self.name, self.proc, self.sock, self.run_dir = name, proc, sock, run_dir
+        self.buffer, self.cursor, self.start = "", 0, time.monotonic()
+        self.lock = threading.Lock()
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        with open(self.run_dir / "serial.log", "wb") as log:
+            while True:
+                try:
+                    data = self.sock.recv(4096)
+                except OSError:
+                    return
+                if not data:
+                    return
+                log.write(data)
+                log.flush()
+                text = data.decode(errors="replace").replace("\r\n", "\n").replace("\r", "")
+                with self.lock:
+                    self.buffer += text
+
+    def result(self, timed_out=False):
+        with self.lock:
+            serial = self.buffer
+        exit_code = self.proc.poll()
+        return Result(self.name, self.run_dir, serial, self.run_dir / "bochs.log",
+                      time.monotonic() - self.start, timed_out, exit_code)
+
+    def expect(self, text, timeout=60):
+        """Waits until `text` appears after the previous match; returns everything up to it."""
+        __tracebackhide__ = True
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                found = self.buffer.find(text, self.cursor)
+                if found >= 0:
+                    seen = self.buffer[self.cursor:found + len(text)]
+                    self.cursor = found + len(text)
+                    return seen
+            if self.proc.poll() is not None and not self.reader.is_alive():
+                break
+            time.sleep(0.05)
+        _fail(self.result(timed_out=True), f"waited {timeout} s for {text!r} in the serial log")
+
+    def wait_seen(self, text, timeout=60):
+        """Waits until `text` has appeared anywhere in the log (the cursor does not move)."""
+        __tracebackhide__ = True
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if text in self.buffer:
+                    return
+            time.sleep(0.05)
+        _fail(self.result(timed_out=True), f"waited {timeout} s for {text!r} in the serial log")
+
+    def send(self, line):
+        """Types a line (and Enter) into kan's console."""
+        _progress(f"{self.name}: typing {line!r}")
+        for ch in line.encode() + b"\r":
+            self.sock.sendall(bytes([ch]))
+            time.sleep(0.002)  # a person's pace, and the 16550's one-byte receive buffer
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def close(self, timeout=60):
+        """Waits for Bochs to end (kan shut down), else stops it; returns the Result."""
+        try:
+            self.proc.wait(timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            _kill_group(self.proc)
+            timed_out = True
+        self.reader.join(5)
+        self.sock.close()
+        _progress(f"{self.name}: ended in {time.monotonic() - self.start:.1f} s")
+        return self.result(timed_out)
+
+
+def interactive_bochs(scenario, cpu_model="corei7_skylake_x", cpus=2, megs=256):
+    """Boots `scenario` in Bochs with COM1 on a loopback socket; returns a Session."""
+    image = iso(scenario)
+    run_dir = new_run_dir(f"{scenario}-{cpu_model}-shell")
+    with socket.socket() as probe:  # a free port for Bochs to listen on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = BOCHSRC.format(megs=megs, cpu_model=cpu_model, cpus=cpus, iso=image).replace(
+        "com1: enabled=1, mode=file, dev=serial.log",
+        f"com1: enabled=1, mode=socket-server, dev=localhost:{port}")
+    (run_dir / "bochsrc").write_text(config)
+    (run_dir / "cmds").write_text("c\n")
+    name = f"{scenario} on bochs {cpu_model} x{cpus} (shell)"
+    _progress(f"{name}: started, COM1 on port {port}")
+    out = open(run_dir / "emulator.out", "wb")
+    proc = subprocess.Popen(["bochs-bin", "-q", "-f", "bochsrc", "-rc", "cmds"], cwd=run_dir,
+                            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            sock = socket.create_connection(("127.0.0.1", port), timeout=1)
+            break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                _kill_group(proc)
+                pytest.fail(f"{name}: Bochs did not open COM1 on port {port}", pytrace=False)
+            time.sleep(0.1)
+    sock.settimeout(None)
+    return Session(name, proc, sock, run_dir)

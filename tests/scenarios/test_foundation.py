@@ -61,11 +61,11 @@ def test_qemu_kvm_runs_demo(firmware):
 def test_misbehaving_guests_are_stopped_and_others_finish():
     r = run_bochs("contain")
     expect(r, "[triplefault] triplefault: about to triple fault",
-           "kan: vm triplefault stopped: triple fault")
+           "kan: vm triplefault crashed: triple fault")
     expect(r, "[overread] overread: reading beyond my RAM at 0x401000",
-           "kan: vm overread stopped: EPT violation at guest-physical address 0x401000 (read")
+           "kan: vm overread crashed: EPT violation at guest-physical address 0x401000 (read")
     expect(r, "[hello] hello guest done: all checks passed", "kan: vm hello ended: exit status 0")
-    expect(r, "kan: summary: triplefault=stopped overread=stopped hello=exited(0)")
+    expect(r, "kan: summary: triplefault=crashed overread=crashed hello=exited(0)")
     expect_not(r, "STILL RUNNING", "READ SUCCEEDED")
 
 

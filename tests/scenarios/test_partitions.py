@@ -50,7 +50,7 @@ def test_cpu_time_follows_slice_policy():
 def test_spinning_guest_with_interrupts_off_is_preempted():
     r = run_bochs("spin", cpus=2)
     expect(r, "[spinner] spinner: cli; jmp $ from now on")
-    expect(r, "kan: vm spinner stopped: its timeout of 3000 ms ran out")
+    expect(r, "kan: vm spinner: running -> stopped (its timeout of 3000 ms ran out)")
     expect(r, "[halter] halter: woke up after", "[halter] halter done: 5 halts")
     shares = counter_shares(r)
     print("shares beside the spinner (fair: 0.333 on cpu 0, 0.5 on cpu 1):", shares)
@@ -64,7 +64,7 @@ def test_sixteen_guests_on_two_cpus_all_finish():
     r = run_bochs("sixteen", cpus=2, timeout=180)
     table = vm_table(r)
     assert len(table) == 16, r.report()
-    assert all(row["state"] == "exited" and row["end"] == "status 0" for row in table.values()), \
+    assert all(row["state"] == "stopped" and row["end"] == "status 0" for row in table.values()), \
         r.report()
     assert sorted(row["cpu"] for row in table.values()) == [0] * 8 + [1] * 8, r.report()
 
@@ -80,9 +80,9 @@ def test_bad_config_lines_are_refused_by_key_and_value():
 
 def test_guests_outside_their_memory_are_stopped_others_finish():
     r = run_bochs("outside", cpus=2)
-    expect(r, "kan: vm reader stopped: EPT violation at guest-physical address 0x201000 (read")
-    expect(r, "kan: vm writer stopped: EPT violation at guest-physical address 0x201000 (write")
-    expect(r, "kan: vm crasher stopped: triple fault")
+    expect(r, "kan: vm reader crashed: EPT violation at guest-physical address 0x201000 (read")
+    expect(r, "kan: vm writer crashed: EPT violation at guest-physical address 0x201000 (write")
+    expect(r, "kan: vm crasher crashed: triple fault")
     expect(r, "kan: vm count-a ended: exit status 0")
     expect(r, "kan: vm count-b ended: exit status 0")
     expect_not(r, "SUCCEEDED")

@@ -55,7 +55,7 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	f->tables.limit = 4096;
-	f->alloc = (struct ept_allocator){host_alloc_table, host_table_ptr, &f->tables};
+	f->alloc = (struct ept_allocator){host_alloc_table, host_table_ptr, &f->tables, NULL};
 	f->pml4 = ept_create(&f->alloc, &f->stats);
 	if (!f->pml4)
 		return -1;
@@ -116,7 +116,7 @@ static void create_fails_cleanly_when_no_table_can_be_allocated(void **state)
 {
 	(void)state;
 	struct host_tables tables = {.limit = 0};
-	struct ept_allocator alloc = {host_alloc_table, host_table_ptr, &tables};
+	struct ept_allocator alloc = {host_alloc_table, host_table_ptr, &tables, NULL};
 	struct ept_stats stats = {0};
 	assert_int_equal(ept_create(&alloc, &stats), 0);
 	assert_int_equal(stats.tables, 0);

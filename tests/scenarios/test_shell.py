@@ -1,0 +1,117 @@
+"""The management shell on COM1: lifecycle commands, policies, console attach, bad input.
+
+One Bochs run (2 CPUs) with COM1 on a socket; the test types commands and waits for kan's
+answers, in the order a person would."""
+import re
+
+from kanemu import assert_clean, expect, interactive_bochs
+
+ESCAPE = b"\x1d"  # Ctrl-]
+
+
+def cpu_time_us(session, vm):
+    session.send("vm list")
+    session.expect("kan: id  name")  # the typed echo may be split by a guest's line
+    table = session.expect("kan> ")
+    row = re.search(rf"^kan: \d+\s+{re.escape(vm)}\s+\S+\s+\d+\s+\d+\s+(\d+)", table, re.M)
+    assert row, table
+    return int(row[1])
+
+
+def test_shell_manages_vms_while_guests_run():
+    s = interactive_bochs("shell", cpus=2)
+    s.expect("kan: shell ready on COM1 (type help)")
+    s.expect("kan> ")
+
+    # on_crash=restart with restarts=2: two restarts, then kan gives up.
+    s.expect("kan: vm crashy crashed: triple fault")
+    s.expect("kan: vm crashy: crashed -> running (on_crash=restart, restart 1 of 2)")
+    s.expect("kan: vm crashy: crashed -> running (on_crash=restart, restart 2 of 2)")
+    s.expect("kan: vm crashy: on_crash=restart gives up after 2 restarts")
+
+    s.send("help")
+    s.expect("vm create FROM key=value..")
+    s.send("vm list")
+    s.expect("count-a")
+
+    # Stop and start: the CPU time carries on from where it was.
+    s.send("vm stop count-a")
+    s.expect("kan: vm count-a: running -> stopped (by command)")
+    stopped_at = cpu_time_us(s, "count-a")
+    s.send("vm stop count-a")
+    s.expect("kan: vm count-a: cannot stop: it is stopped")
+    assert cpu_time_us(s, "count-a") == stopped_at
+    s.send("vm start count-a")
+    s.expect("kan: vm count-a: stopped -> running (by command)")
+    s.expect("[count-a] counter: counting for")
+    assert cpu_time_us(s, "count-a") > stopped_at
+
+    s.send("vm pause count-a")
+    s.expect("kan: vm count-a: running -> paused (by command)")
+    s.send("vm resume count-a")
+    s.expect("kan: vm count-a: paused -> running (by command)")
+
+    # Restart a crashed VM by command (it crashes again: it is that kind of guest).
+    s.send("vm restart crashy")
+    s.expect("kan: vm crashy: crashed -> running (by command)")
+    s.expect("kan: vm crashy crashed: triple fault")
+
+    # A VM created with autostart=no waits for vm start.
+    s.send("vm start later")
+    s.expect("kan: vm later: created -> running (by command)")
+    s.expect("[later] hello guest done: all checks passed")
+
+    # Destroy frees the memory; a new VM gets it back, zeroed.
+    s.wait_seen("[dirty] zerocheck: filled my RAM with 0xa5")
+    s.send("vm destroy dirty")
+    freed = s.expect(" freed")
+    address = re.search(r"kan: vm dirty: 4 MiB at host (0x[0-9a-f]+) freed", freed)[1]
+    s.send("vm create dirty name=clean mem=4M cpus=0")
+    s.expect(f"kan: vm 7 'clean': 4 MiB at host {address}")
+    s.expect("kan: vm clean: created -> running (by command)")
+    s.expect("[clean] zerocheck: 0 of ")
+    s.expect("kan: vm clean ended: exit status 0")
+
+    # Attach the keyboard to a guest's UART, type, come back.
+    s.send("console echo")
+    s.expect("kan: console attached to vm echo; Ctrl-] returns to kan")
+    s.send("hello from the shell")
+    s.expect("[echo] echo: hello from the shell")
+    s.send_raw(ESCAPE)
+    s.expect("kan: console detached")
+
+    # Commands that cannot apply change nothing and say why.
+    s.send("frobnicate")
+    s.expect("kan: unknown command 'frobnicate' (try help)")
+    s.send("vm stop nosuch")
+    s.expect("kan: no VM 'nosuch' (vm list shows them)")
+    s.send("vm resume echo")
+    s.expect("kan: vm echo: cannot resume: it is running")
+    s.send("vm create echo name=huge mem=1G")
+    s.expect("kan: vm create refused: key 'mem' asks for 1024 MiB, which does not fit")
+    s.send("vm create echo name=echo")
+    s.expect("kan: vm create refused: key 'name' has bad value 'echo' (another VM has it)")
+    s.send("vm info count-a")
+    s.expect("kan: vm 1 'count-a': running, config 'name=count-a cpus=1 mem=2M -- ms=600000'")
+    s.send("cpu list")
+    s.expect("kan: cpu 1 (APIC id 1):")
+    s.send("stats")
+    s.expect("(vm heartbeat)")
+    s.send("log quiet")
+    s.expect("kan: log level quiet")
+    s.send("log normal")
+    s.expect("kan: log level normal")
+
+    # Typing did not cost the guest beside the shell its share of CPU 0.
+    s.wait_seen("[heartbeat] counter done:", timeout=180)
+    wall_us = int(re.search(r"\[heartbeat\] counter done: \d+ loops in (\d+) us",
+                            s.result().serial)[1])
+    share = cpu_time_us(s, "heartbeat") / wall_us
+    print(f"heartbeat share of CPU 0 while the shell was used: {share:.3f}")
+    assert share >= 0.9, f"heartbeat got {share:.3f} of CPU 0"
+
+    s.send("shutdown")
+    s.expect("kan: shutdown (by command)")
+    r = s.close()
+    assert_clean(r)
+    expect(r, "kan: summary:")
