@@ -31,6 +31,13 @@ C_GUESTS   := hello triplefault overread counter halter spinner echo zerocheck
 GUEST_LIB  := $(BUILD)/obj/guests/lib/guest.o $(BUILD)/obj/guests/lib/start64.asm.o
 GUEST_ELFS := $(foreach g,$(C_GUESTS),$(BUILD)/guests/$(g).elf) $(BUILD)/guests/real16.elf
 
+# Hostile guests (tests/scenarios/test_containment.py): one folder each under guests/hostile/,
+# linked with the guest library and its exception handling.
+HOSTILE_GUESTS := heartbeat fuzzer ram-edge mmio-probe kan-image triple-fault cli-hlt cli-spin \
+	port-sweep reset-ports msr-poke vmx-insns cr-abuse cr0-share tpr-raise cpuid-storm \
+	hypercall-storm console-flood
+GUEST_TRAP_LIB := $(BUILD)/obj/guests/lib/trap.o $(BUILD)/obj/guests/lib/trap_stubs.asm.o
+GUEST_ELFS += $(foreach g,$(HOSTILE_GUESTS),$(BUILD)/guests/$(g).elf)
 
 # The benchmark guest, and the same compute loop as a bare multiboot2 kernel (make bench).
 GUEST_ELFS += $(BUILD)/guests/bench.elf
@@ -75,6 +82,14 @@ $(BUILD)/guests/$(1).elf: $(BUILD)/obj/guests/$(1)/$(1).o $(GUEST_LIB) guests/li
 endef
 $(foreach g,$(C_GUESTS),$(eval $(call C_GUEST_RULE,$(g))))
 
+define HOSTILE_GUEST_RULE
+$(BUILD)/guests/$(1).elf: $(BUILD)/obj/guests/hostile/$(1)/$(1).o $(GUEST_LIB) $(GUEST_TRAP_LIB) \
+		guests/lib/guest.ld
+	@mkdir -p $$(dir $$@)
+	@echo "LD    $$@"
+	@$(LD) $(LDFLAGS) -T guests/lib/guest.ld -o $$@ $(GUEST_LIB) $(GUEST_TRAP_LIB) $$<
+endef
+$(foreach g,$(HOSTILE_GUESTS),$(eval $(call HOSTILE_GUEST_RULE,$(g))))
 
 $(BUILD)/guests/bench.elf: $(BUILD)/obj/guests/bench/bench.o $(BUILD)/obj/guests/bench/compute.o \
 		$(GUEST_LIB) guests/lib/guest.ld

@@ -23,6 +23,7 @@ ap_trampoline_start:
 	mov ds, ax
 	o32 lgdt [T(ap_gdt_pointer)]
 	mov eax, cr0
+	and eax, ~((1 << 30) | (1 << 29)) ; caches on: an AP starts with CD and NW set
 	or eax, 1                       ; PE
 	mov cr0, eax
 	jmp dword 0x08:T(ap_protected_mode)

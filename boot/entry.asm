@@ -69,6 +69,7 @@ boot_entry32:
 	or eax, 1 << 8                  ; LME
 	wrmsr
 	mov eax, cr0
+	and eax, ~((1 << 30) | (1 << 29)) ; caches on: firmware may leave CD and NW set
 	or eax, (1 << 31) | (1 << 16) | 1 ; PG, WP, PE
 	mov cr0, eax
 

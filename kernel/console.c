@@ -8,6 +8,7 @@
 #include "drivers/uart16550.h"
 #include "kernel/format.h"
 #include "kernel/spinlock.h"
+#include "kernel/time.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -77,25 +78,59 @@ void printk(const char *fmt, ...)
 
 static bool guest_output_hidden;
 
+/* Each guest may send 4 KiB/s, in bursts of 2 KiB: a third of a 115200-baud line. */
+#define GUEST_BYTES_PER_SECOND 4096u
+#define GUEST_BURST_BYTES      2048u
+
+size_t console_budget_available(const struct console_budget *budget)
+{
+	uint64_t byte_ticks = time_tsc_hz() / GUEST_BYTES_PER_SECOND;
+	uint64_t now = rdtsc(), limit = now + GUEST_BURST_BYTES * byte_ticks;
+	uint64_t from = budget->next_tsc > now ? budget->next_tsc : now;
+	return from >= limit ? 0 : (size_t)((limit - from) / byte_ticks);
+}
+
+bool console_guest_should_wait(const struct console_budget *budget)
+{
+	/* Advice for the guest (its LSR): over its budget, or the line is far behind. */
+	return !console_budget_available(budget) ||
+	       ring_head - ring_tail > CONSOLE_RING_SIZE / 2;
+}
+
+void console_budget_spend(struct console_budget *budget, size_t bytes)
+{
+	uint64_t now = rdtsc();
+	if (budget->next_tsc < now)
+		budget->next_tsc = now;
+	budget->next_tsc += bytes * (time_tsc_hz() / GUEST_BYTES_PER_SECOND);
+}
+
 void console_show_guest_output(bool show)
 {
 	guest_output_hidden = !show;
 }
 
-void console_write_prefixed(const char *prefix, const char *text, size_t len)
+bool console_write_prefixed(const char *prefix, const char *text, size_t len)
 {
 	if (guest_output_hidden)
-		return;
+		return true;
 	size_t plen = 0;
 	while (prefix[plen])
 		plen++;
 	spin_lock(&console_lock);
+	/* A guest never waits for the UART: if its line does not fit, it is dropped (and
+	 * counted by the caller), so a flood costs only the flooder. Newlines become CRLF. */
+	if (CONSOLE_RING_SIZE - (ring_head - ring_tail) < plen + len * 2 + 8) {
+		spin_unlock(&console_lock);
+		return false;
+	}
 	write_locked("[", 1);
 	write_locked(prefix, plen);
 	write_locked("] ", 2);
 	write_locked(text, len);
 	write_locked("\n", 1);
 	spin_unlock(&console_lock);
+	return true;
 }
 
 /* COM1's interrupt: take what arrived, send what is waiting, until the UART has no more. */

@@ -4,12 +4,28 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 void console_init(void);
 /* Formats one message and writes it atomically; kan's own lines start with "kan: ". */
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* Writes "[prefix] text\n" as one line: how a guest's output reaches the console. */
-void console_write_prefixed(const char *prefix, const char *text, size_t len);
+/* Writes "[prefix] text\n" as one line: how a guest's output reaches the console. Never
+ * waits: false if the line was dropped because the console is full. */
+bool console_write_prefixed(const char *prefix, const char *text, size_t len);
+/*
+ * What one guest may send to the console: a sustained rate with a burst, like a real line
+ * (GCRA). A guest over its budget sees its UART busy; it waits on its own CPU time.
+ */
+struct console_budget {
+	uint64_t next_tsc; /* when the budget is spent up to now */
+};
+/* How many bytes the guest may send now (0 when over budget). */
+size_t console_budget_available(const struct console_budget *budget);
+/* Whether its UART should look busy: over budget, or the console is far behind. Advice
+ * only: a byte within budget is taken even if the console filled since the guest looked. */
+bool console_guest_should_wait(const struct console_budget *budget);
+void console_budget_spend(struct console_budget *budget, size_t bytes);
+
 /* Whether guests' lines reach the console (the shell's log quiet hides them). */
 void console_show_guest_output(bool show);
 /* For panic paths: take the console even if a CPU died holding it, and write synchronously. */

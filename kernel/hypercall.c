@@ -13,8 +13,7 @@ static int64_t hc_console_write(struct vm *vm, uint64_t gpa, uint64_t len)
 	const char *text = vm_guest_ptr(vm, gpa, len);
 	if (!text)
 		return KAN_EFAULT;
-	vuart_write(&vm->uart, text, len);
-	return (int64_t)len;
+	return (int64_t)vuart_write_budgeted(&vm->uart, text, len);
 }
 
 static int64_t hc_vm_info(struct vcpu *vcpu, uint64_t gpa)

@@ -27,9 +27,10 @@ void report_vm_exits(const struct vm *vm)
 			       v->exits[i]);
 	}
 	printk("%s (vm %s)\n", line, vm->config.name);
-	if (vm->msr_refused || vm->io.unowned_accesses)
-		printk("kan:     refused: %lu MSR accesses (#GP), %lu accesses to unowned ports\n",
-		       vm->msr_refused, vm->io.unowned_accesses);
+	if (vm->msr_refused || vm->io.unowned_accesses || vm->uart.bytes_dropped)
+		printk("kan:     refused: %lu MSR accesses (#GP), %lu accesses to unowned ports, "
+		       "%lu console bytes dropped\n",
+		       vm->msr_refused, vm->io.unowned_accesses, vm->uart.bytes_dropped);
 }
 
 void report_vm_table(void)

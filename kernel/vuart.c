@@ -25,12 +25,17 @@ void vuart_init(struct vuart *uart, const char *prefix)
 	uart->dll = 1; /* 115200 baud, as if firmware had set it */
 }
 
+static void emit(struct vuart *uart)
+{
+	if (!console_write_prefixed(uart->prefix, uart->line, uart->len))
+		uart->bytes_dropped += uart->len + 1;
+	uart->len = 0;
+}
+
 void vuart_flush(struct vuart *uart)
 {
-	if (uart->len) {
-		console_write_prefixed(uart->prefix, uart->line, uart->len);
-		uart->len = 0;
-	}
+	if (uart->len)
+		emit(uart);
 }
 
 void vuart_write(struct vuart *uart, const char *text, size_t len)
@@ -38,9 +43,7 @@ void vuart_write(struct vuart *uart, const char *text, size_t len)
 	for (size_t i = 0; i < len; i++) {
 		char c = text[i];
 		if (c == '\n') {
-			/* An empty line is still a line: the guest meant it. */
-			console_write_prefixed(uart->prefix, uart->line, uart->len);
-			uart->len = 0;
+			emit(uart); /* an empty line is still a line: the guest meant it */
 			continue;
 		}
 		if (c == '\r')
@@ -53,6 +56,16 @@ void vuart_write(struct vuart *uart, const char *text, size_t len)
 	}
 }
 
+size_t vuart_write_budgeted(struct vuart *uart, const char *text, size_t len)
+{
+	size_t n = console_budget_available(&uart->budget);
+	if (n > len)
+		n = len;
+	console_budget_spend(&uart->budget, n);
+	vuart_write(uart, text, n);
+	return n;
+}
+
 static void vuart_write_register(struct vuart *uart, unsigned reg, uint8_t v)
 {
 	bool dlab = uart->lcr & LCR_DLAB;
@@ -61,8 +74,10 @@ static void vuart_write_register(struct vuart *uart, unsigned reg, uint8_t v)
 		if (dlab) {
 			uart->dll = v;
 		} else {
+			/* Writing while LSR says busy is an overrun on a real UART: the byte is lost. */
 			char c = (char)v;
-			vuart_write(uart, &c, 1);
+			if (!vuart_write_budgeted(uart, &c, 1))
+				uart->bytes_dropped++;
 		}
 		break;
 	case REG_IER:
@@ -126,7 +141,8 @@ static uint8_t vuart_read_register(struct vuart *uart, unsigned reg)
 	case REG_MCR:
 		return uart->mcr;
 	case REG_LSR:
-		return LSR_THRE_TEMT | (rx_waiting(uart) ? LSR_DATA_READY : 0);
+		return (console_guest_should_wait(&uart->budget) ? 0 : LSR_THRE_TEMT) |
+		       (rx_waiting(uart) ? LSR_DATA_READY : 0);
 	case REG_MSR:
 		return MSR_DCD_DSR_CTS;
 	default:

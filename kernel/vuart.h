@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/console.h"
+
 #define VUART_LINE_MAX 200
 #define VUART_RX_SIZE  64 /* a power of two */
 
@@ -14,6 +16,8 @@ struct vuart {
 	char line[VUART_LINE_MAX];
 	size_t len;
 	uint8_t ier, lcr, mcr, scr, dll, dlm;
+	struct console_budget budget; /* how fast this guest may print */
+	uint64_t bytes_dropped; /* written to THR while LSR said busy, or lines the console refused */
 	/* What the shell's console command types into the VM: one writer (the shell's CPU), one
 	 * reader (the VM's CPU). */
 	char rx[VUART_RX_SIZE];
@@ -25,6 +29,9 @@ void vuart_init(struct vuart *uart, const char *prefix);
 void vuart_io(void *uart, uint16_t port, unsigned size, bool write, uint32_t *value);
 /* Appends guest text (from the port or a hypercall), flushing at newlines. */
 void vuart_write(struct vuart *uart, const char *text, size_t len);
+/* For KAN_HC_CONSOLE_WRITE: takes as much of `text` as the guest's budget allows right now;
+ * returns how many bytes that was. */
+size_t vuart_write_budgeted(struct vuart *uart, const char *text, size_t len);
 /* Prints what is left of an unfinished line, e.g. when the VM ends. */
 void vuart_flush(struct vuart *uart);
 /* Queues a byte for the guest to read from RBR; false if its FIFO is full. */

@@ -15,8 +15,7 @@
 enum { CR_MOV_TO, CR_MOV_FROM, CR_CLTS, CR_LMSW };
 
 #define CR0_TS (1ul << 3)
-#define CR0_NW (1ul << 29)
-#define CR0_CD (1ul << 30)
+#define CS_AR_LONG_MODE (1u << 13) /* CS.L */
 
 static uint64_t read_gpr(struct vcpu *vcpu, unsigned n)
 {
@@ -45,6 +44,10 @@ static enum exit_action set_cr0(struct vcpu *vcpu, uint64_t value)
 	    ((value & CR0_NW) && !(value & CR0_CD)))
 		return fault(); /* what the CPU itself does with these (SDM Vol. 2, MOV CR) */
 	uint64_t efer = vmcs_read(GUEST_IA32_EFER);
+	/* Paging cannot be turned off from 64-bit code, only from compatibility mode. */
+	if (!(value & CR0_PG) && (old & CR0_PG) && (efer & EFER_LMA) &&
+	    (vmcs_read(GUEST_CS_AR_BYTES) & CS_AR_LONG_MODE))
+		return fault();
 	if ((value & CR0_PG) && !(old & CR0_PG) && (efer & EFER_LME)) {
 		if (!(vmcs_read(CR4_READ_SHADOW) & CR4_PAE))
 			return fault();
@@ -57,7 +60,9 @@ static enum exit_action set_cr0(struct vcpu *vcpu, uint64_t value)
 	vmcs_write(GUEST_IA32_EFER, efer);
 	vmcs_write(VM_ENTRY_CONTROLS, vx->entry_controls);
 	vmcs_write(CR0_READ_SHADOW, value);
-	vmcs_write(GUEST_CR0, vmx_fixed_cr0(value, true));
+	/* CD and NW are never loaded on VM entry or exit (SDM 26.3.2.1): they would reach the
+	 * real CPU and every VM on it. The guest keeps them in its shadow only. */
+	vmcs_write(GUEST_CR0, vmx_fixed_cr0(value & ~(CR0_CD | CR0_NW), true));
 	vmx_skip_instruction();
 	return EXIT_RESUME;
 }
@@ -91,8 +96,22 @@ enum exit_action vmx_exit_cr_access(struct vcpu *vcpu)
 			vmx_skip_instruction();
 			return EXIT_RESUME;
 		}
+		if (cr == 8) {
+			/* A virtual task priority: the real one is kan's (its idle wake-up). */
+			uint64_t tpr = read_gpr(vcpu, gpr);
+			if (tpr > 15)
+				return fault();
+			((struct vmx_vcpu *)vcpu->backend)->cr8 = (uint8_t)tpr;
+			vmx_skip_instruction();
+			return EXIT_RESUME;
+		}
 		break;
 	case CR_MOV_FROM:
+		if (cr == 8) {
+			write_gpr(vcpu, gpr, ((struct vmx_vcpu *)vcpu->backend)->cr8);
+			vmx_skip_instruction();
+			return EXIT_RESUME;
+		}
 		if (cr == 3) {
 			write_gpr(vcpu, gpr, vmcs_read(GUEST_CR3));
 			vmx_skip_instruction();

@@ -1,4 +1,5 @@
 /* The exit table: one entry per basic exit reason, each pointing at its own small handler. */
+#include "arch/x86_64/cpu.h"
 #include "kernel/console.h"
 #include "kernel/vm.h"
 #include "vmx/exit.h"
@@ -53,14 +54,19 @@ int vmx_exit_dispatch(struct vcpu *vcpu)
 	uint32_t reason = (uint32_t)vmcs_read(VM_EXIT_REASON);
 	if (__builtin_expect(reason & VMX_EXIT_REASON_ENTRY_FAILURE, 0))
 		return VMX_EXIT_ENTRY_FAILED;
-	((struct vmx_vcpu *)vcpu->backend)->launched = true; /* from now on: VMRESUME */
+	struct vmx_vcpu *vx = vcpu->backend;
+	vx->launched = true; /* from now on: VMRESUME */
 	uint32_t basic = reason & VMX_EXIT_REASON_BASIC_MASK;
 	vcpu->exits_total++;
-	if (basic < VMX_EXIT_REASON_COUNT && exit_handlers[basic]) {
-		vcpu->exits[basic]++;
-		return exit_handlers[basic](vcpu);
-	}
-	return vmx_stop_with_report(vcpu, basic, "kan has no handler for this VM exit");
+	if (basic >= VMX_EXIT_REASON_COUNT || !exit_handlers[basic])
+		return vmx_stop_with_report(vcpu, basic, "kan has no handler for this VM exit");
+	vcpu->exits[basic]++;
+	enum exit_action action = exit_handlers[basic](vcpu);
+	/* The preemption timer counts guest time only: a guest that exits all the time would
+	 * keep its CPU for ever if the slice did not also end by the clock. */
+	if (action == EXIT_RESUME && rdtsc() >= vx->slice_end)
+		return EXIT_PREEMPT;
+	return action;
 }
 
 const char *backend_exit_name(unsigned i)

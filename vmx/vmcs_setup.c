@@ -70,7 +70,8 @@ static bool write_controls(struct vcpu *vcpu, struct vmx_vcpu *vx)
 		ok &= vmcs_write(VIRTUAL_PROCESSOR_ID, vcpu->vm->id); /* 0 is the host's */
 	/* The guest sees its own CR0/CR4 values; bits VT-x forces on stay hidden behind the
 	 * shadows, and writing them exits (handled in exit_cr.c). */
-	ok &= vmcs_write(CR0_GUEST_HOST_MASK, vmx_caps.cr0_fixed0 | ~vmx_caps.cr0_fixed1 | CR0_NE);
+	ok &= vmcs_write(CR0_GUEST_HOST_MASK,
+			 vmx_caps.cr0_fixed0 | ~vmx_caps.cr0_fixed1 | CR0_NE | CR0_CD | CR0_NW);
 	ok &= vmcs_write(CR4_GUEST_HOST_MASK, vmx_caps.cr4_fixed0 | ~vmx_caps.cr4_fixed1);
 	ok &= vmcs_write(VMCS_LINK_POINTER, ~0ull);
 	return ok;
@@ -147,6 +148,7 @@ static bool vmcs_init(struct vcpu *vcpu, struct vmx_vcpu *vx, const struct vcpu_
 {
 	vx->host_cpu = -1;
 	vx->launched = false;
+	vx->cr8 = 0;
 	vx->entry_controls = vmx_controls.entry |
 			     (boot->mode == GUEST_MODE_LONG ? ENTRY_IA32E_MODE_GUEST : 0);
 	enum vmx_status s = vmclear(vx->vmcs_phys);

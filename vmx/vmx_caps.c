@@ -120,7 +120,8 @@ static void choose_controls(void)
 	/* Every port access and every MSR access exits: the VM owns no hardware directly. */
 	k->proc = vmx_adjust_controls(vmx_caps.proc,
 				      PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING |
-					      PROC_MOV_DR_EXITING |
+					      PROC_MOV_DR_EXITING | PROC_CR8_LOAD_EXITING |
+					      PROC_CR8_STORE_EXITING |
 					      PROC_MWAIT_EXITING | PROC_MONITOR_EXITING |
 					      PROC_RDPMC_EXITING | PROC_ACTIVATE_SECONDARY,
 				      &missing);

@@ -30,6 +30,8 @@ struct vmx_vcpu {
 	bool launched;
 	int host_cpu;            /* the CPU whose host state is in the VMCS, -1 for none */
 	uint32_t entry_controls; /* changes with the guest's IA-32e mode */
+	uint8_t cr8;             /* the guest's task priority (CR8 accesses exit) */
+	uint64_t slice_end;      /* TSC at which the current slice ends, exits included */
 };
 
 struct vmx_vm {

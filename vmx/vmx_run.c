@@ -1,5 +1,6 @@
 /* Running a vCPU: enter, take the exit, look up its handler, and again until the scheduler
  * must decide. This loop is the exit fast path: keep it short. */
+#include "arch/x86_64/cpu.h"
 #include "kernel/console.h"
 #include "kernel/percpu.h"
 #include "kernel/vcpu_backend.h"
@@ -71,6 +72,7 @@ enum vcpu_event backend_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc)
 	struct vmx_vcpu *vx = vcpu->backend;
 	if (!vmx_load(vcpu, vx))
 		return VCPU_EVENT_ENDED;
+	vx->slice_end = rdtsc() + slice_tsc;
 	uint64_t timer = slice_tsc >> vmx_controls.preemption_timer_shift;
 	vmcs_write(VMX_PREEMPTION_TIMER_VALUE, timer > 0xffffffff ? 0xffffffff : timer);
 	int result = vmx_enter(vcpu, vx->launched);

@@ -13,15 +13,17 @@
 #define MSR_IA32_FS_BASE         0xc0000100
 #define MSR_IA32_GS_BASE         0xc0000101
 
-#define EFER_SCE (1u << 0)
-#define EFER_LME (1u << 8)
-#define EFER_LMA (1u << 10)
-#define EFER_NXE (1u << 11)
+#define EFER_SCE (1ull << 0)
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
+#define EFER_NXE (1ull << 11)
 
 #define CR0_PE (1ul << 0)
 #define CR0_ET (1ul << 4)
 #define CR0_NE (1ul << 5)
 #define CR0_WP (1ul << 16)
+#define CR0_NW (1ul << 29)
+#define CR0_CD (1ul << 30)
 #define CR0_PG (1ul << 31)
 
 #define CR4_PAE  (1ul << 5)

@@ -37,9 +37,13 @@
  *
  * CONSOLE
  *   A 16550-compatible UART at I/O port 0x3f8 (COM1). Bytes written to THR (0x3f8) go to
- *   kan's console, one line at a time, prefixed with "[name] "; LSR (0x3fd) always reports
- *   the transmitter empty (0x60); the other registers read back what was written. Or use
- *   KAN_HC_CONSOLE_WRITE. Lines longer than 200 bytes are split.
+ *   kan's console, one line at a time, prefixed with "[name] ". Like a real serial line it
+ *   has a speed: each VM may send 4 KiB/s in bursts of 2 KiB. LSR (0x3fd) reports the
+ *   transmitter empty (0x60) while the VM may send, busy (0x00) when it must wait; a byte
+ *   written while busy is lost. LSR bit 0 says a byte typed at kan's "console" command is
+ *   waiting in RBR. The other registers read back what was written. Or use
+ *   KAN_HC_CONSOLE_WRITE, which takes what the budget allows and returns how much.
+ *   Lines longer than 200 bytes are split.
  *
  * HYPERCALLS
  *   VMCALL with the number in RAX and arguments in RDI, RSI, RDX, R10 (real mode: the
@@ -72,7 +76,7 @@
 /* Hypercall numbers (RAX). */
 #define KAN_HC_VERSION       0 /* () -> KAN_ABI_VERSION */
 #define KAN_HC_EXIT          1 /* (status) -> does not return */
-#define KAN_HC_CONSOLE_WRITE 2 /* (gpa, length) -> bytes written */
+#define KAN_HC_CONSOLE_WRITE 2 /* (gpa, length) -> bytes taken (may be fewer, or 0: retry) */
 #define KAN_HC_YIELD         3 /* () -> 0; gives the rest of the time slice away */
 #define KAN_HC_TIME_NS       4 /* () -> nanoseconds since kan started */
 #define KAN_HC_VM_INFO       5 /* (gpa of struct kan_vm_info) -> 0 */

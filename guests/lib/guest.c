@@ -1,6 +1,6 @@
 #include "guest.h"
 
-#define UART_LSR     (KAN_UART_PORT + 5)
+#define UART_LSR      (KAN_UART_PORT + 5)
 #define LSR_THR_EMPTY 0x20
 
 static inline void port_out(uint16_t port, uint8_t v)
@@ -88,6 +88,31 @@ static int starts_with(const char *s, const char *prefix)
 	return 1;
 }
 
+static int digit_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return 99;
+}
+
+/* Decimal, or hexadecimal after 0x; stops at the first character that is not a digit. */
+static uint64_t parse_number(const char *p)
+{
+	unsigned base = 10;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		base = 16;
+		p += 2;
+	}
+	uint64_t v = 0;
+	for (int d; (d = digit_value(*p)) < (int)base; p++)
+		v = v * base + (uint64_t)d;
+	return v;
+}
+
 uint64_t guest_arg(const struct kan_start_info *info, const char *key, uint64_t fallback)
 {
 	const char *p = info->cmdline;
@@ -99,12 +124,8 @@ uint64_t guest_arg(const struct kan_start_info *info, const char *key, uint64_t 
 		const char *k = key;
 		while (*k && *p == *k)
 			p++, k++;
-		if (!*k && *p == '=') {
-			uint64_t v = 0;
-			for (p++; *p >= '0' && *p <= '9'; p++)
-				v = v * 10 + (uint64_t)(*p - '0');
-			return v;
-		}
+		if (!*k && *p == '=')
+			return parse_number(p + 1);
 		while (*p && *p != ' ')
 			p++;
 	}

@@ -18,11 +18,30 @@
 static char lines[MAX_LINES][VUART_LINE_MAX + 64];
 static int line_count;
 
-void console_write_prefixed(const char *prefix, const char *text, size_t len)
+bool console_write_prefixed(const char *prefix, const char *text, size_t len)
 {
 	assert_true(line_count < MAX_LINES);
 	assert_true(len <= VUART_LINE_MAX);
 	snprintf(lines[line_count++], sizeof(lines[0]), "[%s] %.*s", prefix, (int)len, text);
+	return true;
+}
+
+/* The console's pacing is not under test here: a guest may always send. */
+size_t console_budget_available(const struct console_budget *budget)
+{
+	(void)budget;
+	return 4096;
+}
+
+void console_budget_spend(struct console_budget *budget, size_t bytes)
+{
+	(void)budget, (void)bytes;
+}
+
+bool console_guest_should_wait(const struct console_budget *budget)
+{
+	(void)budget;
+	return false;
 }
 
 static struct vuart uart;

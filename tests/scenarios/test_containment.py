@@ -1,0 +1,382 @@
+"""Containment proven: hostile guests (guests/hostile/) and a fuzzer against kan's policy.
+
+Each scenario boots Bochs with 2 CPUs. Every hostile guest prints what it tries and what it
+sees, and ends with status 0 only if kan answered as docs/security.md says; the guests kan
+must stop are checked by kan's own stop line. A heartbeat guest on the same CPU proves the
+rest of the machine stays alive: its share of the CPU (kan's cpu-time for it over its own
+wall time) must be at least 0.9 of the half it is due beside one other guest.
+
+A test checks everything its run shows and then fails once, listing every broken promise.
+"""
+import re
+
+from kanemu import assert_clean, run_bochs
+
+BANNER = "kan 0.1: a partitioning hypervisor"
+HEARTBEAT_SHARE_MIN = 0.9 * 1 / 2  # one heartbeat beside one hostile guest on a CPU
+
+TABLE_ROW = re.compile(r"^kan: (\d+)\s+(\S+)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(.*)$")
+EXIT_COUNT = re.compile(r"\s*([^=]+?)=(\d+)")
+REFUSED = re.compile(r"^kan:     refused: (\d+) MSR accesses \(#GP\), (\d+) accesses to unowned ports")
+HEARTBEAT_DONE = re.compile(
+    r"^\[(\S+)\] heartbeat done: (\d+) beats in (\d+) us of wall time, longest gap (\d+) us", re.M)
+
+# Lines a hostile guest prints only if an attack got through.
+ESCAPED = ("SUCCEEDED", "STILL RUNNING", "WOKE UP", "LEFT the loop", "NOT MY CODE",
+           "FOUND SOMETHING THAT IS NOT MINE")
+
+# kan's line for a VM it ended, in both wordings kan has used: "vm NAME stopped: WHY",
+# "vm NAME crashed: WHY" and "vm NAME: running -> stopped (WHY)".
+STOP_LINE = r"^kan: vm {name}(?: stopped: | crashed: |: running -> (?:stopped|crashed) \()"
+ENDED_BY_KAN = ("stopped", "crashed")  # states in kan's table and summary
+
+STOPS = {  # VM name -> the start of kan's stop reason, as docs/security.md words it
+    "edge-read": "EPT violation at guest-physical address 0x200000 (read",
+    "edge-write": "EPT violation at guest-physical address 0x200000 (write",
+    "edge-fetch": "EPT violation at guest-physical address 0x200000 (instruction fetch",
+    "far-write": "EPT violation at guest-physical address 0xbffff000 (write",
+    "lapic-read": "EPT violation at guest-physical address 0xfee00020 (read",
+    "ioapic-write": "EPT violation at guest-physical address 0xfec00000 (write",
+    "triple-fault": "triple fault",
+    "cli-hlt": "HLT with interrupts disabled",
+    "cli-spin": "its timeout of 3000 ms ran out",
+}
+
+
+def vm_table(r):
+    """kan's last VM table: name -> dict(state, cpu, cpu_us, exits, end, exit_counts, refused)."""
+    table, row = {}, None
+    for line in r.lines:
+        m = TABLE_ROW.match(line)
+        if m and m[2] != "vm":
+            _id, name, state, cpu, cpu_us, exits, end = m.groups()
+            row = table[name] = dict(state=state, cpu=int(cpu), cpu_us=int(cpu_us),
+                                     exits=int(exits), end=end, exit_counts={},
+                                     refused=dict(msr=0, ports=0))
+        elif row is not None and line.startswith("kan:     exits:"):
+            row["exit_counts"] = {k: int(v) for k, v in EXIT_COUNT.findall(line.split(":", 2)[2])}
+        elif row is not None and (m := REFUSED.match(line)):
+            row["refused"] = dict(msr=int(m[1]), ports=int(m[2]))
+        elif not line.startswith("kan:     "):
+            row = None
+    return table
+
+
+def heartbeats(r):
+    """name -> (share of its CPU, longest gap in us) for every heartbeat that finished."""
+    table = vm_table(r)
+    return {name: (table[name]["cpu_us"] / int(wall), int(gap))
+            for name, _beats, wall, gap in HEARTBEAT_DONE.findall(r.serial) if name in table}
+
+
+class Findings:
+    """Collects what a run broke, so one failure names all of it."""
+
+    def __init__(self, r):
+        self.r, self.problems = r, []
+        self.table = vm_table(r)
+
+    def check(self, ok, problem):
+        if not ok:
+            self.problems.append(problem)
+        return ok
+
+    def expect(self, *texts):
+        """The texts appear in the serial log in this order."""
+        pos = 0
+        for text in texts:
+            found = self.r.serial.find(text, pos)
+            if not self.check(found >= 0, f"missing from the log (in this order): {text!r}"):
+                return False
+            pos = found + len(text)
+        return True
+
+    def expect_not(self, *texts):
+        for text in texts:
+            self.check(text not in self.r.serial, f"in the log, and must not be: {text!r}")
+
+    def guest_line(self, vm, pattern):
+        """The match of `pattern` in a line the guest printed, or None (noted as a problem)."""
+        m = re.search(rf"^\[{re.escape(vm)}\] {pattern}", self.r.serial, re.M)
+        self.check(m, f"{vm} printed no line matching {pattern!r}")
+        return m
+
+    def ended(self, *names, status=0):
+        for name in names:
+            self.expect(f"kan: vm {name} ended: exit status {status}")
+
+    def stopped_as_documented(self, *names):
+        for name in names:
+            line = STOP_LINE.format(name=re.escape(name)) + re.escape(STOPS[name])
+            self.check(re.search(line, self.r.serial, re.M),
+                       f"kan did not stop {name} with the reason {STOPS[name]!r}")
+            self.check(self.table.get(name, {}).get("state") in ENDED_BY_KAN,
+                       f"{name} is not stopped in kan's table")
+
+    def summary(self, *ends):
+        """kan's last summary line lists these (name, end) pairs; end "stopped" takes either
+        of kan's words for a VM it ended."""
+        words = [rf"{re.escape(name)}=(?:stopped|crashed)" if end == "stopped"
+                 else re.escape(f"{name}={end}") for name, end in ends]
+        lines = [line for line in self.r.lines if line.startswith("kan: summary:")]
+        self.check(lines and re.fullmatch(r"kan: summary: " + " ".join(words), lines[-1]),
+                   f"kan's summary is {lines[-1] if lines else None!r}, expected {ends}")
+
+    def all_exited(self, *names):
+        """kan's summary: exactly these VMs, in this order, each ended with status 0."""
+        self.summary(*((name, "exited(0)") for name in names))
+
+    def one_boot(self):
+        """kan booted once: no write of a hostile guest reset or restarted the machine."""
+        self.check(self.r.serial.count(BANNER) == 1,
+                   f"kan's banner appears {self.r.serial.count(BANNER)} times: the machine restarted")
+
+    def heartbeats_alive(self, *names, share_min=HEARTBEAT_SHARE_MIN):
+        beats = heartbeats(self.r)
+        print(f"{self.r.name}: heartbeat share of its CPU (at least {share_min:.2f}), longest gap:",
+              {n: (round(s, 3), f"{g // 1000} ms") for n, (s, g) in sorted(beats.items())})
+        for name in names:
+            self.ended(name)
+            if self.check(name in beats, f"heartbeat {name} printed no 'heartbeat done' line"):
+                share, gap = beats[name]
+                self.check(share >= share_min,
+                           f"heartbeat {name} starved: {share:.3f} of its CPU (at least "
+                           f"{share_min:.2f}), longest gap {gap // 1000} ms")
+
+    def clean(self):
+        """No timeout, no PANIC / CPU EXCEPTION / VM-entry failed, and kan shut down."""
+        try:
+            assert_clean(self.r)
+        except BaseException as e:  # pytest's Failed: keep its first line
+            self.problems.append(str(e).splitlines()[0])
+
+    def done(self):
+        __tracebackhide__ = True
+        if self.problems:
+            listed = "\n".join(f"  - {p}" for p in self.problems)
+            raise AssertionError(f"{len(self.problems)} broken promise(s) in {self.r.name}:\n"
+                                 f"{listed}\n{self.r.report()}")
+
+
+def test_guests_kan_must_stop_are_stopped_and_named():
+    r = run_bochs("hostile-stopped", cpus=2, check=False)
+    f = Findings(r)
+    f.clean()
+    # What each guest says it tries; kan's line for each follows in stopped_as_documented.
+    f.expect("[edge-read] ram-edge: reading 0x200000, outside my RAM")
+    f.expect("[edge-write] ram-edge: writing 0x6b616e to 0x200000, outside my RAM")
+    f.expect("[edge-fetch] ram-edge: jumping to 0x200000, outside my RAM")
+    f.expect("[far-write] ram-edge: writing 0x6b616e to 0xbffff000, outside my RAM")
+    f.expect("[lapic-read] mmio-probe: reading the local APIC at 0xfee00020")
+    f.expect("[ioapic-write] mmio-probe: writing 0x10 to the IOAPIC at 0xfec00000")
+    f.expect("[triple-fault] triple-fault: with my IDT, guest_try caught #UD inside and #BP "
+             "outside, GUEST_TRY_ASM caught #UD: survived",
+             "[triple-fault] triple-fault: loading an empty IDT")
+    f.expect("[cli-hlt] cli-hlt: cli; hlt")
+    f.expect("[cli-spin] cli-spin: cli; jmp $")
+    f.stopped_as_documented("edge-read", "edge-write", "edge-fetch", "far-write", "lapic-read",
+                            "ioapic-write", "triple-fault", "cli-hlt", "cli-spin")
+    f.expect_not(*ESCAPED)
+    # cli-spin runs 3 s with interrupts off; hb-0 beats beside it for 2 of them.
+    f.heartbeats_alive("hb-0", "hb-1")
+    f.summary(("edge-read", "stopped"), ("edge-write", "stopped"), ("lapic-read", "stopped"),
+              ("triple-fault", "stopped"), ("cli-spin", "stopped"), ("hb-0", "exited(0)"),
+              ("edge-fetch", "stopped"), ("far-write", "stopped"), ("ioapic-write", "stopped"),
+              ("cli-hlt", "stopped"), ("hb-1", "exited(0)"))
+    f.done()
+
+
+def test_no_port_but_com1_answers_and_reset_writes_do_nothing():
+    r = run_bochs("hostile-ports", cpus=2, timeout=240, check=False)
+    f = Findings(r)
+    f.clean()
+    f.one_boot()
+    if sweep := f.guest_line("port-sweep", r"port-sweep done: (\d+) accesses .* (\d+) skipped for "
+                                           r"COM1, (\d+) reads not all ones"):
+        accesses, skipped, wrong = map(int, sweep.groups())
+        # 65536 ports x 3 sizes, less the 28 accesses that touch 0x3f8-0x3ff; OUT + IN each.
+        f.check((accesses, skipped, wrong) == (2 * (65536 * 3 - 28), 28, 0), sweep[0])
+        # kan counts every access to a port it does not give out: exactly the guest's tally.
+        f.check(f.table.get("port-sweep", {}).get("refused", {}).get("ports") == accesses,
+                f"kan's count of unowned port accesses by port-sweep is not {accesses}")
+    if reset := f.guest_line("reset-ports", r"reset-ports done: (\d+) port accesses \((\d+) "
+                                            r"writes\), (\d+) reads not all ones"):
+        f.check(int(reset[3]) == 0, reset[0])
+        f.check(f.table.get("reset-ports", {}).get("refused", {}).get("ports") == int(reset[1]),
+                f"kan's count of unowned port accesses by reset-ports is not {reset[1]}")
+    f.expect("[reset-ports] reset-ports: PCI 00:00.0 vendor/device ID through 0xcfc: 0xffffffff")
+    f.all_exited("port-sweep", "hb-0", "reset-ports", "hb-1")
+    f.heartbeats_alive("hb-0", "hb-1")
+    f.done()
+
+
+def test_sensitive_msrs_and_vmx_instructions_fault_as_documented():
+    r = run_bochs("hostile-cpu", cpus=2, check=False)
+    f = Findings(r)
+    f.clean()
+    if msr := f.guest_line("msr-poke", r"msr-poke done: (\d+) rounds, (\d+) attempts, (\d+) #GP, "
+                                       r"(\d+) fixed reads, (\d+) wrong"):
+        rounds, attempts, gp, _fixed, wrong = map(int, msr.groups())
+        print(f"msr-poke: {rounds} rounds, {attempts} accesses that must fault, {gp} #GP")
+        f.check(attempts == gp and wrong == 0, msr[0])
+        # Every #GP the guest counted is one kan refused and counted.
+        f.check(f.table.get("msr-poke", {}).get("refused", {}).get("msr") == gp,
+                f"kan's count of refused MSR accesses by msr-poke is not {gp}")
+    f.expect("[msr-poke] msr-poke: WRMSR 0x3a (IA32_FEATURE_CONTROL (VMX enable, lock)) <- 0x5: #GP",
+             "[msr-poke] msr-poke: RDMSR 0x3a (IA32_FEATURE_CONTROL (VMX enable, lock)): no "
+             "exception, 0x1 (kan's fixed answer)")
+    if vmx := f.guest_line("vmx-insns", r"vmx-insns done: (\d+) rounds, (\d+) #UD of (\d+) "
+                                        r"expected, (\d+) #GP of (\d+) expected, (\d+) wrong"):
+        _rounds, ud, ud_expected, gp, gp_expected, wrong = map(int, vmx.groups())
+        f.check(ud == ud_expected and gp == gp_expected and wrong == 0, vmx[0])
+    exits = f.table.get("vmx-insns", {}).get("exit_counts", {})
+    for insn in ("VMXON", "VMREAD", "VMWRITE", "VMLAUNCH", "INVEPT", "MONITOR", "MWAIT", "RDPMC",
+                 "INVD", "WBINVD", "debug-register access"):
+        f.check(exits.get(insn, 0) >= 1, f"kan's exit table shows no {insn} exit for vmx-insns")
+    f.all_exited("msr-poke", "hb-0", "vmx-insns", "hb-1")
+    f.heartbeats_alive("hb-0", "hb-1")
+    f.done()
+
+
+def test_control_register_writes_fault_as_on_hardware_and_stay_per_vm():
+    r = run_bochs("hostile-cr", cpus=2, check=False)
+    f = Findings(r)
+    f.clean()
+    f.expect_not("cr-abuse: at entry CR0 0x80010033, CR3 0x3000, CR4 0x20, EFER 0xd00: WRONG")
+    if cr := f.guest_line("cr-abuse", r"cr-abuse done: (\d+) rounds, (\d+) writes, (\d+) #GP of "
+                                      r"(\d+) expected, (\d+) wrong"):
+        _rounds, _writes, gp, gp_expected, wrong = map(int, cr.groups())
+        f.check(gp == gp_expected and wrong == 0, cr[0])
+    for line in re.findall(r"^\[cr-abuse\] cr-abuse: .*WRONG.*$", r.serial, re.M):
+        f.check(False, line)
+    if watcher := f.guest_line("cr0-watcher", r"cr0-share done: watcher: (\d+) reads, my CR0 "
+                                              r"changed under me (\d+) times"):
+        f.check(int(watcher[2]) == 0, f"one VM's CR0 writes reached another VM: {watcher[0]}")
+    f.guest_line("cr0-writer", r"cr0-share done: writer: \d+ writes, 0 wrong")
+    f.all_exited("cr-abuse", "hb-0", "cr0-writer", "cr0-watcher")
+    f.heartbeats_alive("hb-0")
+    f.done()
+
+
+def test_raised_task_priority_stays_in_its_vm():
+    r = run_bochs("hostile-tpr", cpus=2, timeout=30, check=False)
+    f = Findings(r)
+    f.expect("[tpr-raise] tpr-raise: CR8 was 0; MOV CR8 <- 15")
+    f.check(not r.timed_out, "kan did not finish after a guest raised CR8 to 15 and ended: the "
+                             "halter on its CPU was never woken again")
+    f.clean()
+    f.expect("[halter] halter done: 5 halts", "kan: vm halter ended: exit status 0")
+    f.all_exited("tpr-raise", "halter", "hb-0")
+    f.done()
+
+
+def test_cpuid_and_hypercall_storms_get_right_answers_and_only_their_share():
+    r = run_bochs("hostile-storms", cpus=2, timeout=240, check=False)
+    f = Findings(r)
+    f.clean()
+    if cpuid := f.guest_line("cpuid-storm", r"cpuid-storm done: (\d+) CPUIDs in (\d+) us \((\d+) "
+                                            r"per second\), (\d+) wrong answers"):
+        done, _us, rate, wrong = map(int, cpuid.groups())
+        print(f"cpuid-storm under Bochs: {rate} CPUIDs per second of kan's time")
+        f.check(done >= 200000 and wrong == 0, cpuid[0])
+    if calls := f.guest_line("hypercall-storm", r"hypercall-storm done: (\d+) random calls in "
+                                                r"(\d+) us \((\d+) per second\), (\d+) wrong"):
+        done, _us, rate, wrong = map(int, calls.groups())
+        print(f"hypercall-storm under Bochs: {rate} hypercalls per second of kan's time")
+        f.check(done >= 100000 and wrong == 0, calls[0])
+    f.check(f.table.get("cpuid-storm", {}).get("exit_counts", {}).get("CPUID", 0) >= 200000,
+            "kan counted fewer than 200000 CPUID exits for cpuid-storm")
+    f.check(f.table.get("hypercall-storm", {}).get("exit_counts", {}).get("VMCALL", 0) >= 100000,
+            "kan counted fewer than 100000 VMCALL exits for hypercall-storm")
+    f.expect("[hypercall-storm] hypercall-storm: this line came from an unaligned pointer")
+    f.all_exited("cpuid-storm", "hb-0", "hypercall-storm", "hb-1")
+    f.heartbeats_alive("hb-0", "hb-1")
+    f.done()
+
+
+def test_console_flood_costs_only_the_flooder():
+    r = run_bochs("hostile-console", cpus=2, timeout=120, check=False)
+    f = Findings(r)
+    f.clean()
+    for vm in ("flood-uart", "flood-hc"):
+        if flood := f.guest_line(vm, r"console-flood done: (\d+) bytes in (\d+) us"):
+            print(f"{vm}: {flood[1]} bytes in {int(flood[2]) // 1000} ms")
+    f.all_exited("flood-uart", "hb-0", "flood-hc", "hb-1")
+    f.heartbeats_alive("hb-0", "hb-1")
+    f.done()
+
+
+FUZZ_SEED = 20240601
+FUZZ_EXITS = ("CPUID", "I/O instruction", "RDMSR", "WRMSR", "VMCALL", "control-register access",
+              "VMXON", "RDPMC", "MWAIT", "debug-register access", "WBINVD")
+
+
+def test_fuzzer_million_operations_kan_survives():
+    r = run_bochs("fuzz", cpus=2, timeout=600, check=False)
+    f = Findings(r)
+    f.clean()
+    first = next((line for line in r.lines if line.startswith("[fuzzer] ")), None)
+    f.check(first == f"[fuzzer] fuzzer: seed={FUZZ_SEED} ops=1000000",
+            f"the fuzzer's first line is {first!r}, not its seed")
+    for percent in range(10, 100, 10):
+        f.expect(f"[fuzzer] fuzzer: {percent}%, {percent * 10000} ops,")
+    if done := f.guest_line("fuzzer", rf"fuzzer done: seed={FUZZ_SEED}, (\d+) ops in (\d+) us of "
+                                      r"kan's time, (\d+) ops/s"):
+        print(f"fuzzer under Bochs: {done[1]} ops, {done[3]} ops/s of kan's time, "
+              f"{r.seconds:.0f} s of real time")
+        f.check(int(done[1]) == 1000000, done[0])
+    if counts := f.guest_line("fuzzer", r"fuzzer: #GP (\d+), #UD (\d+), other exceptions (\d+), "
+                                        r"violations (\d+)"):
+        f.check((counts[3], counts[4]) == ("0", "0"),
+                f"unexpected exceptions or policy violations (replay with seed={FUZZ_SEED}): "
+                f"{counts[0]}")
+    for line in re.findall(r"^\[fuzzer\] fuzzer: VIOLATION.*$", r.serial, re.M):
+        f.check(False, line)
+    f.expect("[fuzzer] fuzzer: mix cpuid=")
+    row = f.table.get("fuzzer", {})
+    mix = row.get("exit_counts", {})
+    missing = [reason for reason in FUZZ_EXITS if mix.get(reason, 0) == 0]
+    f.check(not missing, f"kan's exit table for the fuzzer lacks {missing}: {mix}")
+    f.check(row.get("exits", 0) >= 1000000, "kan counted fewer than 1000000 exits for the fuzzer")
+    refused = row.get("refused", {})
+    f.check(refused.get("msr", 0) > 0 and refused.get("ports", 0) > 0,
+            f"kan's refused counts for the fuzzer are empty: {refused}")
+    f.all_exited("fuzzer", "hb-0")
+    f.heartbeats_alive("hb-0")
+    f.done()
+
+
+SURVIVORS = {  # VM name -> what its last line says when kan kept to its policy
+    "kan-image": r"kan-image done: nothing of kan's in my RAM",
+    "port-sweep": r"port-sweep done: .* 0 reads not all ones",
+    "reset-ports": r"reset-ports done: .* 0 reads not all ones",
+    "msr-poke": r"msr-poke done: .* 0 wrong;",
+    "vmx-insns": r"vmx-insns done: .* 0 wrong",
+    "cr-abuse": r"cr-abuse done: .* 0 wrong",
+    "cpuid-storm": r"cpuid-storm done: .* 0 wrong answers",
+    "hypercall-storm": r"hypercall-storm done: .* 0 wrong answers",
+    "cr0-writer": r"cr0-share done: writer: \d+ writes, 0 wrong",
+    "cr0-watcher": r"cr0-share done: watcher: \d+ reads, my CR0 changed under me 0 times",
+    "console-flood": r"console-flood done:",
+    "fuzzer": r"fuzzer: #GP \d+, #UD \d+, other exceptions 0, violations 0",
+}
+
+
+def test_all_hostile_guests_at_once_on_both_cpus():
+    r = run_bochs("hostile-all", cpus=2, timeout=300, check=False)
+    f = Findings(r)
+    f.clean()
+    f.one_boot()
+    f.stopped_as_documented("edge-read", "edge-write", "edge-fetch", "lapic-read", "ioapic-write",
+                            "triple-fault", "cli-hlt", "cli-spin")
+    for vm, pattern in SURVIVORS.items():
+        f.guest_line(vm, pattern)
+        f.ended(vm)
+    f.expect_not(*ESCAPED)
+    f.check(len(f.table) == 22, f"kan's table lists {len(f.table)} VMs, not 22")
+    f.check(all(row["state"] in ENDED_BY_KAN + ("exited",) for row in f.table.values()),
+            "a VM in kan's last table is neither ended nor stopped")
+    f.ended("hb-0", "hb-1")
+    print("heartbeats beside every hostile guest at once:",
+          {n: round(s, 3) for n, (s, _g) in heartbeats(r).items()})
+    f.done()
