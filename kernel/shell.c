@@ -51,7 +51,7 @@ static void help(void)
 		"console ID|NAME            type into the VM's UART; Ctrl-] comes back",
 		"cpu list                   each CPU: its vCPUs, what runs, how busy",
 		"stats                      VM exits by reason, per VM",
-		"log [quiet|normal|verbose] quiet hides the guests' output",
+		"log [quiet|normal|verbose] quiet hides the guests' output; verbose shows requests",
 		"shutdown                   stop everything and end kan",
 	};
 	printk("kan: commands:\n");
@@ -159,6 +159,9 @@ static void run(const struct shell_command *cmd)
 	case SHELL_VM_DESTROY:
 		if (vm_request(vm, lifecycle_causes[cmd->verb], error, sizeof(error)))
 			printk("kan: %s\n", error);
+		else if (log_level == LOG_VERBOSE)
+			printk("kan: %s for vm %s posted to cpu %u\n",
+			       vm_cause_name(lifecycle_causes[cmd->verb]), vm->config.name, vm->vcpu.cpu);
 		break;
 	case SHELL_VM_CREATE:
 		vm_create_command(cmd);

@@ -94,6 +94,15 @@ static unsigned count_cpus(uint64_t mask)
 	return n;
 }
 
+/* A key that takes one of two words: sets *on for `on_word`; false for anything else. */
+static bool parse_switch(const char *value, const char *off_word, const char *on_word, bool *on)
+{
+	if (strcmp(value, off_word) && strcmp(value, on_word))
+		return false;
+	*on = !strcmp(value, on_word);
+	return true;
+}
+
 static bool valid_name(const char *v)
 {
 	size_t n = strlen(v);
@@ -200,9 +209,8 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits,
 				       value);
 			out->slice_us = (uint32_t)us;
 		} else if (!strcmp(token, "on_crash")) {
-			if (strcmp(value, "stop") && strcmp(value, "restart"))
+			if (!parse_switch(value, "stop", "restart", &out->restart_on_crash))
 				REFUSE("key 'on_crash' has bad value '%s' (stop or restart)", value);
-			out->restart_on_crash = !strcmp(value, "restart");
 		} else if (!strcmp(token, "restarts")) {
 			uint64_t n;
 			const char *v = value;
@@ -211,9 +219,8 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits,
 				       value);
 			out->restart_limit = (unsigned)n;
 		} else if (!strcmp(token, "autostart")) {
-			if (strcmp(value, "yes") && strcmp(value, "no"))
+			if (!parse_switch(value, "no", "yes", &out->autostart))
 				REFUSE("key 'autostart' has bad value '%s' (yes or no)", value);
-			out->autostart = !strcmp(value, "yes");
 		} else if (!strcmp(token, "timeout")) {
 			if (parse_duration_us(value, VM_TIMEOUT_MAX_US, &out->timeout_us))
 				REFUSE("key 'timeout' has bad value '%s' (a duration like 5s, at "
@@ -248,9 +255,8 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 				REFUSE("key 'slice' has bad value '%s' (a duration like 10ms)", value);
 			out->default_slice_us = (uint32_t)us;
 		} else if (!strcmp(token, "on_empty")) {
-			if (strcmp(value, "shutdown") && strcmp(value, "wait"))
+			if (!parse_switch(value, "shutdown", "wait", &out->wait_when_empty))
 				REFUSE("key 'on_empty' has bad value '%s' (shutdown or wait)", value);
-			out->wait_when_empty = !strcmp(value, "wait");
 		} else if (!strcmp(token, "selftest")) {
 			static const char *const names[] = {
 				[SELFTEST_PAGEFAULT] = "pagefault",

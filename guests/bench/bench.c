@@ -33,18 +33,6 @@ static void report(const char *name)
 		     samples[REPS / 10], samples[REPS - 1 - REPS / 10]);
 }
 
-static inline void out8(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
-}
-
-static inline uint8_t in8(uint16_t port)
-{
-	uint8_t v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
 #define MEASURE(name, op)                                                                          \
 	do {                                                                                       \
 		for (int i = 0; i < REPS; i++) {                                                   \
@@ -61,8 +49,8 @@ static void micro(void)
 	MEASURE("empty", (void)0);
 	MEASURE("cpuid", guest_cpuid(0, &a, &b, &c, &d));
 	MEASURE("hypercall", kan_hypercall(KAN_HC_VERSION, 0, 0, 0));
-	MEASURE("uart-write", out8(UART_SCRATCH, (uint8_t)i));
-	MEASURE("unowned-read", (void)in8(UNOWNED_PORT));
+	MEASURE("uart-write", guest_out(UART_SCRATCH, 1, (uint8_t)i));
+	MEASURE("unowned-read", (void)guest_in(UNOWNED_PORT, 1));
 }
 
 static void pingpong(void)

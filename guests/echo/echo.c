@@ -4,24 +4,17 @@
 #define UART_LSR        (KAN_UART_PORT + 5)
 #define LSR_DATA_READY  0x01
 
-static inline uint8_t port_in(uint16_t port)
-{
-	uint8_t v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
 int64_t guest_main(const struct kan_start_info *info)
 {
 	char line[80];
 	unsigned len = 0;
 	guest_printf("%s: type a line; 'bye' ends me\n", info->name);
 	for (;;) {
-		if (!(port_in(UART_LSR) & LSR_DATA_READY)) {
+		if (!(guest_in(UART_LSR, 1) & LSR_DATA_READY)) {
 			kan_hypercall(KAN_HC_YIELD, 0, 0, 0); /* nothing typed: let others run */
 			continue;
 		}
-		char c = (char)port_in(KAN_UART_PORT);
+		char c = (char)guest_in(KAN_UART_PORT, 1);
 		if (c != '\r' && c != '\n') {
 			if (len < sizeof(line) - 1)
 				line[len++] = c;

@@ -3,23 +3,11 @@
 #define UART_LSR      (KAN_UART_PORT + 5)
 #define LSR_THR_EMPTY 0x20
 
-static inline void port_out(uint16_t port, uint8_t v)
-{
-	__asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
-}
-
-static inline uint8_t port_in(uint16_t port)
-{
-	uint8_t v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
 void guest_putc(char c)
 {
-	while (!(port_in(UART_LSR) & LSR_THR_EMPTY))
+	while (!(guest_in(UART_LSR, 1) & LSR_THR_EMPTY))
 		;
-	port_out(KAN_UART_PORT, (uint8_t)c);
+	guest_out(KAN_UART_PORT, 1, (uint8_t)c);
 }
 
 void guest_puts(const char *s)

@@ -347,6 +347,16 @@ class Session:
     def send_raw(self, data):
         self.sock.sendall(data)
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        """Never leaves Bochs running, whatever happened in the test."""
+        if self.proc.poll() is None:
+            _kill_group(self.proc)
+        self.sock.close()
+        return False
+
     def close(self, timeout=60):
         """Waits for Bochs to end (kan shut down), else stops it; returns the Result."""
         try:
@@ -362,7 +372,8 @@ class Session:
 
 
 def interactive_bochs(scenario, cpu_model="corei7_skylake_x", cpus=2, megs=256):
-    """Boots `scenario` in Bochs with COM1 on a loopback socket; returns a Session."""
+    """Boots `scenario` in Bochs with COM1 on a loopback socket; returns a Session, to be
+    used as a context manager (`with interactive_bochs(...) as s:`) so Bochs always ends."""
     image = iso(scenario)
     run_dir = new_run_dir(f"{scenario}-{cpu_model}-shell")
     with socket.socket() as probe:  # a free port for Bochs to listen on

@@ -19,7 +19,11 @@ def cpu_time_us(session, vm):
 
 
 def test_shell_manages_vms_while_guests_run():
-    s = interactive_bochs("shell", cpus=2)
+    with interactive_bochs("shell", cpus=2) as s:
+        drive_the_shell(s)
+
+
+def drive_the_shell(s):
     s.expect("kan: shell ready on COM1 (type help)")
     s.expect("kan> ")
 
