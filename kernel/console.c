@@ -157,8 +157,13 @@ static bool console_interrupt(void)
 bool console_poll(void)
 {
 	/* An edge-triggered UART interrupt that got lost must not stall the console: the boot
-	 * CPU also services the UART each time its scheduler looks around. */
-	return interrupt_driven && console_interrupt();
+	 * CPU also services the UART from its scheduler loop, at most once a millisecond. */
+	static uint64_t next_poll;
+	uint64_t now = rdtsc();
+	if (!interrupt_driven || now < next_poll)
+		return false;
+	next_poll = now + time_tsc_hz() / 1000;
+	return console_interrupt();
 }
 
 console_irq_handler console_use_interrupts(console_input_fn on_input)

@@ -179,6 +179,8 @@ int vm_request(struct vm *vm, enum vm_transition_cause cause, char *error, size_
 
 bool vm_handle_pending(struct vm *vm)
 {
+	if (__atomic_load_n(&vm->pending, __ATOMIC_ACQUIRE) == -1)
+		return vm->state == VM_RUNNING; /* the common case: nothing asked */
 	int cause = __atomic_exchange_n(&vm->pending, -1, __ATOMIC_ACQ_REL);
 	switch (cause) {
 	case -1:
