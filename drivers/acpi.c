@@ -28,12 +28,12 @@ struct madt {
 	uint32_t flags;
 } __attribute__((packed));
 
-#define MADT_LOCAL_APIC   0
-#define MADT_IO_APIC      1
+#define MADT_LOCAL_APIC	     0
+#define MADT_IO_APIC	     1
 #define MADT_SOURCE_OVERRIDE 2
-#define MADT_LOCAL_X2APIC 9
-#define MADT_ENABLED        (1u << 0)
-#define MADT_ONLINE_CAPABLE (1u << 1)
+#define MADT_LOCAL_X2APIC    9
+#define MADT_ENABLED	     (1u << 0)
+#define MADT_ONLINE_CAPABLE  (1u << 1)
 
 static bool checksum_ok(const void *p, uint32_t len)
 {
@@ -55,7 +55,8 @@ static const struct rsdp *scan_bios_area(void)
 static const struct madt *find_madt(const struct rsdp *rsdp)
 {
 	bool use_xsdt = rsdp->revision >= 2 && rsdp->xsdt;
-	const struct sdt_header *root = (const void *)(uintptr_t)(use_xsdt ? rsdp->xsdt : rsdp->rsdt);
+	const struct sdt_header *root =
+		(const void *)(uintptr_t)(use_xsdt ? rsdp->xsdt : rsdp->rsdt);
 	if (!root || (uintptr_t)root >= (4ull << 30) || !checksum_ok(root, root->length))
 		return NULL;
 	unsigned entry_size = use_xsdt ? 8 : 4;

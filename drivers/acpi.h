@@ -10,9 +10,9 @@
 struct madt_info {
 	unsigned cpu_count;
 	uint32_t apic_ids[ACPI_MAX_CPUS]; /* enabled processors, in MADT order */
-	uint64_t ioapic_base;             /* the IOAPIC serving GSI 0, or 0 */
-	uint32_t isa_gsi[16];             /* ISA IRQ -> GSI, after source overrides */
-	uint16_t isa_flags[16];           /* MPS INTI flags of the overrides (polarity, trigger) */
+	uint64_t ioapic_base;		  /* the IOAPIC serving GSI 0, or 0 */
+	uint32_t isa_gsi[16];		  /* ISA IRQ -> GSI, after source overrides */
+	uint16_t isa_flags[16];		  /* MPS INTI flags of the overrides (polarity, trigger) */
 };
 
 /*

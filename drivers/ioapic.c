@@ -5,15 +5,15 @@
 #define PIC2_DATA 0xa1
 
 /* IOAPIC registers (82093AA data sheet): an index/data window and the redirection table. */
-#define IOREGSEL  0x00
-#define IOWIN     0x10
+#define IOREGSEL    0x00
+#define IOWIN	    0x10
 #define IOREDTBL(n) (0x10 + 2 * (n))
 
 /* MPS INTI flags in an interrupt source override (ACPI 5.2.12.5). */
 #define INTI_POLARITY_MASK 0x3
-#define INTI_ACTIVE_LOW    0x3
+#define INTI_ACTIVE_LOW	   0x3
 #define INTI_TRIGGER_MASK  0xc
-#define INTI_LEVEL         0xc
+#define INTI_LEVEL	   0xc
 
 #define RTE_ACTIVE_LOW (1u << 13)
 #define RTE_LEVEL      (1u << 15)

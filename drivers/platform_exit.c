@@ -2,8 +2,8 @@
 #include "arch/x86_64/cpu.h"
 #include "drivers/uart16550.h"
 
-#define BOCHS_SHUTDOWN_PORT 0x8900 /* "Shutdown" written here ends Bochs */
-#define QEMU_DEBUG_EXIT_PORT 0xf4  /* -device isa-debug-exit,iobase=0xf4,iosize=4 */
+#define BOCHS_SHUTDOWN_PORT  0x8900 /* "Shutdown" written here ends Bochs */
+#define QEMU_DEBUG_EXIT_PORT 0xf4   /* -device isa-debug-exit,iobase=0xf4,iosize=4 */
 
 void platform_exit(uint8_t code)
 {

@@ -5,8 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define UART_COM1     0x3f8
-#define UART_COM1_IRQ 4
+#define UART_COM1      0x3f8
+#define UART_COM1_IRQ  4
 #define UART_FIFO_SIZE 16
 
 void uart_init(void);

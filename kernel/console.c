@@ -93,8 +93,7 @@ size_t console_budget_available(const struct console_budget *budget)
 bool console_guest_should_wait(const struct console_budget *budget)
 {
 	/* Advice for the guest (its LSR): over its budget, or the line is far behind. */
-	return !console_budget_available(budget) ||
-	       ring_head - ring_tail > CONSOLE_RING_SIZE / 2;
+	return !console_budget_available(budget) || ring_head - ring_tail > CONSOLE_RING_SIZE / 2;
 }
 
 void console_budget_spend(struct console_budget *budget, size_t bytes)

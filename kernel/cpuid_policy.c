@@ -8,12 +8,12 @@
 #include <stdbool.h>
 
 /* CPUID.1:ECX and EDX (Intel SDM Vol. 2A, Table 3-10 and 3-11). */
-#define LEAF1_ECX_ALLOWED                                                                           \
+#define LEAF1_ECX_ALLOWED                                                                          \
 	((1u << 0) /* SSE3 */ | (1u << 1) /* PCLMULQDQ */ | (1u << 9) /* SSSE3 */ |                \
 	 (1u << 13) /* CMPXCHG16B */ | (1u << 19) /* SSE4.1 */ | (1u << 20) /* SSE4.2 */ |         \
 	 (1u << 22) /* MOVBE */ | (1u << 23) /* POPCNT */ | (1u << 25) /* AES */ |                 \
 	 (1u << 29) /* F16C needs AVX: hidden below */ | (1u << 30) /* RDRAND */)
-#define LEAF1_ECX_F16C       (1u << 29)
+#define LEAF1_ECX_F16C	     (1u << 29)
 #define LEAF1_ECX_HYPERVISOR (1u << 31)
 /* Everything but APIC (9), MTRR (12), MCA (14), DS (21), ACPI (22), HTT (28), TM (29), PBE (31). */
 #define LEAF1_EDX_HIDDEN                                                                           \
@@ -21,7 +21,7 @@
 	 (1u << 31))
 /* CPUID.(7,0):EBX: FSGSBASE, BMI1, SMEP, BMI2, ERMS, INVPCID, RDSEED, ADX, SMAP, CLFLUSHOPT. */
 #define LEAF7_EBX_ALLOWED                                                                          \
-	((1u << 0) | (1u << 3) | (1u << 7) | (1u << 8) | (1u << 9) | (1u << 10) | (1u << 18) |    \
+	((1u << 0) | (1u << 3) | (1u << 7) | (1u << 8) | (1u << 9) | (1u << 10) | (1u << 18) |     \
 	 (1u << 19) | (1u << 20) | (1u << 23))
 
 /* Leaves that describe what kan does not give a guest: the PMU, thermal and power
@@ -36,10 +36,10 @@ static struct cpuid_regs cpuid_policy(uint32_t leaf, uint32_t subleaf)
 {
 	if (leaf == KAN_CPUID_SIGNATURE_LEAF)
 		/* The highest hypervisor leaf, then "KanKanKanKan" in EBX, ECX, EDX. */
-		return (struct cpuid_regs){KAN_CPUID_SIGNATURE_LEAF, 0x4b6e614b, 0x614b6e61,
-					   0x6e614b6e};
+		return (struct cpuid_regs){ KAN_CPUID_SIGNATURE_LEAF, 0x4b6e614b, 0x614b6e61,
+					    0x6e614b6e };
 	if (hidden_leaf(leaf))
-		return (struct cpuid_regs){0, 0, 0, 0};
+		return (struct cpuid_regs){ 0, 0, 0, 0 };
 	struct cpuid_regs r = cpuid(leaf, subleaf);
 	switch (leaf) {
 	case 1:
@@ -59,7 +59,7 @@ static struct cpuid_regs cpuid_policy(uint32_t leaf, uint32_t subleaf)
 			r.ecx = 0;
 			r.edx = 0;
 		} else {
-			r = (struct cpuid_regs){0, 0, 0, 0};
+			r = (struct cpuid_regs){ 0, 0, 0, 0 };
 		}
 		break;
 	default:

@@ -70,7 +70,8 @@ unsigned cpus_start(const struct madt_info *found)
 		ist_stack_tops[cpus_started] = stack_alloc(IST_STACK_SIZE);
 		if (!stack || !ist_stack_tops[cpus_started] ||
 		    !smp_start_cpu(apic, cpus_started, stack, ap_main)) {
-			printk("kan: cpus: CPU with APIC id %u did not start; kan goes on without it\n",
+			printk("kan: cpus: CPU with APIC id %u did not start; kan goes on without "
+			       "it\n",
 			       apic);
 			continue;
 		}

@@ -9,12 +9,12 @@
 #define EI_CLASS    4
 #define ELFCLASS32  1
 #define ELFCLASS64  2
-#define EI_DATA     5
+#define EI_DATA	    5
 #define ELFDATA2LSB 1
-#define ET_EXEC     2
-#define EM_386      3
+#define ET_EXEC	    2
+#define EM_386	    3
 #define EM_X86_64   62
-#define PT_LOAD     1
+#define PT_LOAD	    1
 
 struct elf64_ehdr {
 	uint8_t ident[16];
@@ -57,26 +57,30 @@ static struct segment read_segment(const uint8_t *image, uint64_t at, bool is64)
 {
 	if (is64) {
 		const struct elf64_phdr *p = (const void *)(image + at);
-		return (struct segment){p->type, p->offset, p->paddr, p->filesz, p->memsz};
+		return (struct segment){ p->type, p->offset, p->paddr, p->filesz, p->memsz };
 	}
 	const struct elf32_phdr *p = (const void *)(image + at);
-	return (struct segment){p->type, p->offset, p->paddr, p->filesz, p->memsz};
+	return (struct segment){ p->type, p->offset, p->paddr, p->filesz, p->memsz };
 }
 
 int elf_load(const void *image, size_t image_size, void *ram, uint64_t ram_size,
 	     struct elf_image *out, char *error, size_t error_size)
 {
 	const uint8_t *img = image;
-	if (image_size < sizeof(struct elf32_ehdr) || memcmp(img, "\x7f" "ELF", 4))
+	if (image_size < sizeof(struct elf32_ehdr) || memcmp(img,
+							     "\x7f"
+							     "ELF",
+							     4))
 		FAIL("not an ELF file");
 	if (img[EI_DATA] != ELFDATA2LSB)
 		FAIL("not a little-endian ELF file");
 	bool is64 = img[EI_CLASS] == ELFCLASS64;
-	uint64_t phoff, phentsize, phnum, entry;
+	uint64_t phoff = 0, phentsize = 0, phnum = 0, entry = 0;
 	if (is64) {
 		const struct elf64_ehdr *h = image;
 		if (image_size < sizeof(*h) || h->machine != EM_X86_64)
-			FAIL("64-bit ELF for machine %u, not x86-64", image_size < sizeof(*h) ? 0 : h->machine);
+			FAIL("64-bit ELF for machine %u, not x86-64",
+			     image_size < sizeof(*h) ? 0 : h->machine);
 		if (h->type != ET_EXEC)
 			FAIL("ELF type %u is not an executable", h->type);
 		phoff = h->phoff, phentsize = h->phentsize, phnum = h->phnum, entry = h->entry;

@@ -57,7 +57,7 @@ static void put_number(struct out *o, uint64_t v, bool negative, unsigned base, 
 
 int kvsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	struct out o = {buf, size, 0};
+	struct out o = { buf, size, 0 };
 	for (; *fmt; fmt++) {
 		if (*fmt != '%') {
 			put(&o, *fmt);

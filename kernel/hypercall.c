@@ -16,6 +16,19 @@ static int64_t hc_console_write(struct vm *vm, uint64_t gpa, uint64_t len)
 	return (int64_t)vuart_write_budgeted(&vm->uart, text, len);
 }
 
+#define REPORT_CONSOLE_COST 2048
+
+/* The table is console output like any other: the VM pays for it from its budget. */
+static int64_t hc_report(struct vm *vm)
+{
+	if (console_budget_available(&vm->uart.budget) < REPORT_CONSOLE_COST)
+		return KAN_EBUSY;
+	console_budget_spend(&vm->uart.budget, REPORT_CONSOLE_COST);
+	vuart_flush(&vm->uart);
+	report_vm_table();
+	return 0;
+}
+
 static int64_t hc_vm_info(struct vcpu *vcpu, uint64_t gpa)
 {
 	struct kan_vm_info *info = vm_guest_ptr(vcpu->vm, gpa, sizeof(*info));
@@ -53,9 +66,7 @@ enum hypercall_next hypercall_dispatch(struct vcpu *vcpu)
 		result = hc_vm_info(vcpu, r->rdi);
 		break;
 	case KAN_HC_REPORT:
-		vuart_flush(&vcpu->vm->uart);
-		report_vm_table();
-		result = 0;
+		result = hc_report(vcpu->vm);
 		break;
 	default:
 		result = KAN_ENOSYS;

@@ -5,7 +5,7 @@ bool iobus_register(struct iobus *bus, uint16_t first, uint16_t last, io_handler
 {
 	if (bus->count == IOBUS_MAX_DEVICES)
 		return false;
-	bus->ranges[bus->count++] = (struct io_range){first, last, handler, device};
+	bus->ranges[bus->count++] = (struct io_range){ first, last, handler, device };
 	return true;
 }
 

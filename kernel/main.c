@@ -21,7 +21,7 @@
 #include "kernel/vm.h"
 #include "kernel/vm_config.h"
 
-#define KAN_VERSION "0.1"
+#define KAN_VERSION    "0.1"
 #define CONSOLE_VECTOR 0x24
 /* Everything kan needs from GRUB's information, copied out of it at once: under UEFI it sits
  * at 0x4000, where the AP trampoline goes later. */
@@ -98,8 +98,8 @@ static void console_setup_interrupts(const struct madt_info *madt)
 	interrupt_register(CONSOLE_VECTOR, console_use_interrupts(shell_input));
 	ioapic_route_isa_irq(madt, UART_COM1_IRQ, CONSOLE_VECTOR, lapic_id());
 	uart_enable_interrupts();
-	printk("kan: console: interrupt-driven (COM1 IRQ %d, GSI %u, vector 0x%x)\n",
-	       UART_COM1_IRQ, madt->isa_gsi[UART_COM1_IRQ], CONSOLE_VECTOR);
+	printk("kan: console: interrupt-driven (COM1 IRQ %d, GSI %u, vector 0x%x)\n", UART_COM1_IRQ,
+	       madt->isa_gsi[UART_COM1_IRQ], CONSOLE_VECTOR);
 }
 
 static void print_boot_info(void)

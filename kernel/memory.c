@@ -29,7 +29,7 @@ void memory_init(const struct boot_info *boot, uint64_t mbi_start, uint64_t mbi_
 		pmem_reserve(&pmem, boot->modules[i].start, boot->modules[i].end);
 	printk("kan: memory: %lu MiB RAM, %lu MiB free for VMs (kan itself %lu KiB at 0x%lx)\n",
 	       total >> 20, pmem_free_bytes(&pmem) >> 20,
-	       (uint64_t)(_kernel_end - _kernel_start) >> 10, (uint64_t)_kernel_start);
+	       ((uint64_t)_kernel_end - (uint64_t)_kernel_start) >> 10, (uint64_t)_kernel_start);
 }
 
 uint64_t phys_alloc(uint64_t size, uint64_t align)

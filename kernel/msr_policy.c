@@ -1,11 +1,11 @@
 #include "kernel/msr_policy.h"
 #include "arch/x86_64/cpu.h"
 
-#define MSR_IA32_TSC          0x010
-#define MSR_IA32_BIOS_SIGN_ID 0x08b
-#define MSR_IA32_MTRRCAP      0x0fe
-#define MSR_IA32_MISC_ENABLE  0x1a0
-#define MSR_IA32_MTRR_DEF_TYPE 0x2ff
+#define MSR_IA32_TSC		0x010
+#define MSR_IA32_BIOS_SIGN_ID	0x08b
+#define MSR_IA32_MTRRCAP	0x0fe
+#define MSR_IA32_MISC_ENABLE	0x1a0
+#define MSR_IA32_MTRR_DEF_TYPE	0x2ff
 #define MSR_IA32_KERNEL_GS_BASE 0xc0000102
 
 #define FEATURE_CONTROL_LOCKED_VMX_OFF 0x1 /* what a guest sees: locked, no VMX */

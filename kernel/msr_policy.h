@@ -11,9 +11,9 @@
 #include "kernel/vm.h"
 
 enum msr_policy {
-	MSR_REFUSE,      /* #GP, as on a CPU without that MSR */
+	MSR_REFUSE,	 /* #GP, as on a CPU without that MSR */
 	MSR_GUEST_STATE, /* the guest's own copy, switched by the backend on entry and exit */
-	MSR_EMULATED,    /* kan answers with a fixed or computed value (reads only) */
+	MSR_EMULATED,	 /* kan answers with a fixed or computed value (reads only) */
 };
 
 enum msr_policy msr_policy(uint32_t msr, bool write);

@@ -42,7 +42,7 @@ static int parse_mmap(const struct mb2_tag *tag, struct boot_info *out, char *er
 			continue;
 		if (out->ram_count == BOOT_MAX_RAM_RANGES)
 			break; /* the rest of RAM goes unused; enough for any real map */
-		out->ram[out->ram_count++] = (struct mem_range){e->base, e->base + e->length};
+		out->ram[out->ram_count++] = (struct mem_range){ e->base, e->base + e->length };
 	}
 	return 0;
 }
@@ -68,8 +68,8 @@ int mb2_parse(const void *mbi, struct boot_info *out, char *error, size_t error_
 		if (tag->type == MB2_TAG_END)
 			return 0;
 		if (tag->size < sizeof(*tag) || tag->size > total - off) {
-			ksnprintf(error, error_size, "tag %u at offset %u has bad size %u", tag->type,
-				  off, tag->size);
+			ksnprintf(error, error_size, "tag %u at offset %u has bad size %u",
+				  tag->type, off, tag->size);
 			return -1;
 		}
 		const char *payload = (const char *)tag + 8;
@@ -84,12 +84,14 @@ int mb2_parse(const void *mbi, struct boot_info *out, char *error, size_t error_
 			break;
 		case MB2_TAG_MODULE: {
 			if (payload_size < 8) {
-				ksnprintf(error, error_size, "module tag at offset %u has size %u, below 16",
-					  off, tag->size);
+				ksnprintf(error, error_size,
+					  "module tag at offset %u has size %u, below 16", off,
+					  tag->size);
 				return -1;
 			}
 			if (out->module_count == KAN_MAX_MODULES) {
-				ksnprintf(error, error_size, "more than %d modules", KAN_MAX_MODULES);
+				ksnprintf(error, error_size, "more than %d modules",
+					  KAN_MAX_MODULES);
 				return -1;
 			}
 			const uint32_t *range = (const uint32_t *)payload;
@@ -105,7 +107,8 @@ int mb2_parse(const void *mbi, struct boot_info *out, char *error, size_t error_
 			break;
 		case MB2_TAG_ACPI_OLD:
 		case MB2_TAG_ACPI_NEW: {
-			size_t n = payload_size < sizeof(out->rsdp) ? payload_size : sizeof(out->rsdp);
+			size_t n =
+				payload_size < sizeof(out->rsdp) ? payload_size : sizeof(out->rsdp);
 			/* Prefer the v2 RSDP when GRUB gives both. */
 			if (tag->type == MB2_TAG_ACPI_NEW || out->rsdp_revision < 0) {
 				memcpy(out->rsdp, payload, n);

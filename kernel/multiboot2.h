@@ -11,20 +11,20 @@
 #define MB2_BOOTLOADER_MAGIC 0x36d76289
 
 /* Tag types from the multiboot2 specification, section 3.6. */
-#define MB2_TAG_END          0
-#define MB2_TAG_CMDLINE      1
-#define MB2_TAG_LOADER_NAME  2
-#define MB2_TAG_MODULE       3
+#define MB2_TAG_END	      0
+#define MB2_TAG_CMDLINE	      1
+#define MB2_TAG_LOADER_NAME   2
+#define MB2_TAG_MODULE	      3
 #define MB2_TAG_BASIC_MEMINFO 4
-#define MB2_TAG_MMAP         6
-#define MB2_TAG_EFI64        12
-#define MB2_TAG_ACPI_OLD     14
-#define MB2_TAG_ACPI_NEW     15
-#define MB2_TAG_EFI_MMAP     17
+#define MB2_TAG_MMAP	      6
+#define MB2_TAG_EFI64	      12
+#define MB2_TAG_ACPI_OLD      14
+#define MB2_TAG_ACPI_NEW      15
+#define MB2_TAG_EFI_MMAP      17
 
 #define MB2_MEMORY_AVAILABLE 1
 
-#define BOOT_CMDLINE_MAX   256
+#define BOOT_CMDLINE_MAX    256
 #define BOOT_MAX_RAM_RANGES 64
 
 struct mem_range {
@@ -45,7 +45,7 @@ struct boot_info {
 	int ram_count;
 	struct boot_module modules[KAN_MAX_MODULES];
 	int module_count;
-	uint8_t rsdp[36]; /* a copy of the ACPI RSDP (v1 uses the first 20 bytes) */
+	uint8_t rsdp[36];  /* a copy of the ACPI RSDP (v1 uses the first 20 bytes) */
 	int rsdp_revision; /* -1 if GRUB passed none */
 	bool efi;
 	uint32_t total_size;

@@ -11,9 +11,9 @@
 struct cpu {
 	unsigned index;
 	uint32_t apic_id;
-	struct runqueue queue; /* the vCPUs placed on this CPU, round-robin */
+	struct runqueue queue;	    /* the vCPUs placed on this CPU, round-robin */
 	struct spinlock queue_lock; /* other CPUs add to the queue (shell commands) */
-	unsigned vcpus;        /* how many vCPUs were placed here */
+	unsigned vcpus;		    /* how many vCPUs were placed here */
 	struct vcpu *current;
 	void *backend; /* the backend's per-CPU state (for VT-x: the VMXON region) */
 	uint64_t busy_tsc, idle_tsc;

@@ -1,7 +1,7 @@
 #include "kernel/pmem.h"
 
-#define ALIGN_UP(x, a)   (((x) + (a) - 1) & ~((uint64_t)(a) - 1))
-#define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a) - 1))
+#define ALIGN_UP(x, a)	 (((x) + (a)-1) & ~((uint64_t)(a)-1))
+#define ALIGN_DOWN(x, a) ((x) & ~((uint64_t)(a)-1))
 
 void pmem_init(struct pmem *pm)
 {
@@ -21,7 +21,7 @@ static int insert_at(struct pmem *pm, int i, uint64_t start, uint64_t end)
 		return -1; /* the range is lost to kan: acceptable, and never silent in practice */
 	for (int j = pm->count; j > i; j--)
 		pm->free[j] = pm->free[j - 1];
-	pm->free[i] = (struct mem_range){start, end};
+	pm->free[i] = (struct mem_range){ start, end };
 	pm->count++;
 	return 0;
 }
@@ -82,7 +82,8 @@ uint64_t pmem_alloc(struct pmem *pm, uint64_t size, uint64_t align)
 		align = PAGE_SIZE;
 	for (int i = 0; i < pm->count; i++) {
 		uint64_t start = ALIGN_UP(pm->free[i].start, align);
-		if (start < pm->free[i].start || start + size > pm->free[i].end || start + size < start)
+		if (start < pm->free[i].start || start + size > pm->free[i].end ||
+		    start + size < start)
 			continue;
 		pmem_reserve(pm, start, start + size);
 		return start;

@@ -6,8 +6,8 @@
 
 #include "kernel/multiboot2.h"
 
-#define PAGE_SIZE        4096ull
-#define PMEM_MAX_RANGES  128
+#define PAGE_SIZE	4096ull
+#define PMEM_MAX_RANGES 128
 
 struct pmem {
 	struct mem_range free[PMEM_MAX_RANGES]; /* sorted, disjoint, never adjacent */

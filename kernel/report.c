@@ -35,8 +35,8 @@ void report_vm_exits(const struct vm *vm)
 
 void report_vm_table(void)
 {
-	printk("kan: %-3s %-16s %-8s %4s %12s %10s  %s\n", "id", "vm", "state", "cpu", "cpu-time-us",
-	       "exits", "end");
+	printk("kan: %-3s %-16s %-8s %4s %12s %10s  %s\n", "id", "vm", "state", "cpu",
+	       "cpu-time-us", "exits", "end");
 	char end[160];
 	for (unsigned i = 0; i < vm_count(); i++) {
 		const struct vm *vm = vm_by_index(i);

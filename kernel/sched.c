@@ -18,7 +18,7 @@
 #define IDLE_MAX_US 1000 /* an idle CPU looks again at least this often */
 /* A vCPU alone on its CPU has nobody to yield to: it runs this long between looks. */
 #define SLICE_ALONE_US 1000000
-#define KICK_VECTOR 0x21
+#define KICK_VECTOR    0x21
 
 extern uint64_t boot_tsc; /* boot/entry.asm: the TSC when GRUB handed over */
 static bool wait_when_empty;
@@ -34,10 +34,15 @@ void sched_init(bool keep_running_when_empty)
 	interrupt_register(KICK_VECTOR, kicked);
 }
 
+/* Puts the vCPU on the queue unless it is there already (a command and the CPU's own
+ * requeue can race to add it). */
 static void queue_push(struct cpu *c, struct vcpu *vcpu)
 {
 	spin_lock(&c->queue_lock);
-	runqueue_push(&c->queue, vcpu);
+	if (!vcpu->queued) {
+		vcpu->queued = true;
+		runqueue_push(&c->queue, vcpu);
+	}
 	spin_unlock(&c->queue_lock);
 }
 
@@ -48,7 +53,6 @@ void sched_enqueue(struct vcpu *vcpu)
 
 void sched_add(struct vcpu *vcpu)
 {
-	vcpu->vm->start_tsc = rdtsc();
 	sched_enqueue(vcpu);
 }
 
@@ -104,7 +108,7 @@ static bool run_slice(struct cpu *c, struct vcpu *v, uint64_t now)
 	if (event == VCPU_EVENT_ENDED && vm_crash_policy(vm))
 		return true;
 	if (!vm_handle_pending(vm))
-		return false; /* it ended, or a command stopped or paused it */
+		return false;		/* it ended, or a command stopped or paused it */
 	if (event == VCPU_EVENT_HALTED) /* no virtual interrupts yet: it sleeps one slice */
 		v->wake_tsc = rdtsc() + time_us_to_tsc(vm->config.slice_us);
 	return true;
@@ -123,6 +127,8 @@ void sched_run(void)
 		uint64_t now = rdtsc();
 		spin_lock(&c->queue_lock);
 		struct vcpu *v = runqueue_pop_ready(&c->queue, now);
+		if (v)
+			v->queued = false;
 		uint64_t next_wake = runqueue_earliest_wake(&c->queue);
 		spin_unlock(&c->queue_lock);
 		if (!v) {

@@ -13,15 +13,15 @@
 #include "kernel/time.h"
 #include "kernel/vm.h"
 
-#define INPUT_RING 256       /* a power of two */
-#define ESCAPE_CHAR 0x1d     /* Ctrl-]: back from a VM's console to kan */
-#define PROMPT "kan> "
+#define INPUT_RING  256	 /* a power of two */
+#define ESCAPE_CHAR 0x1d /* Ctrl-]: back from a VM's console to kan */
+#define PROMPT	    "kan> "
 
 static char input[INPUT_RING];
 static uint32_t input_head, input_tail; /* interrupt writes head, shell_poll reads tail */
 static char line[SHELL_LINE_MAX];
 static unsigned line_len;
-static struct vm *attached;       /* whose console the keyboard types into */
+static struct vm *attached; /* whose console the keyboard types into */
 static enum shell_log_level log_level = LOG_NORMAL;
 
 bool shell_input(char c)
@@ -42,7 +42,8 @@ bool shell_input(char c)
 static void help(void)
 {
 	static const char *const lines[] = {
-		"vm list                    every VM: id, name, state, CPU, memory, CPU time, exits",
+		"vm list                    every VM: id, name, state, CPU, memory, CPU time, "
+		"exits",
 		"vm info ID|NAME            its config, exits by reason, how it last stopped",
 		"vm start|stop|restart ID|NAME",
 		"vm pause|resume ID|NAME",
@@ -106,7 +107,7 @@ static void cpu_list(void)
 }
 
 static const enum vm_transition_cause lifecycle_causes[] = {
-	[SHELL_VM_START] = VM_DO_START,     [SHELL_VM_STOP] = VM_DO_STOP,
+	[SHELL_VM_START] = VM_DO_START,	    [SHELL_VM_STOP] = VM_DO_STOP,
 	[SHELL_VM_RESTART] = VM_DO_RESTART, [SHELL_VM_PAUSE] = VM_DO_PAUSE,
 	[SHELL_VM_RESUME] = VM_DO_RESUME,   [SHELL_VM_DESTROY] = VM_DO_DESTROY,
 };
@@ -116,7 +117,8 @@ static void vm_create_command(const struct shell_command *cmd)
 	char error[160];
 	struct vm *from = vm_find(cmd->target);
 	if (!from) {
-		printk("kan: no VM '%s' to take the image from (vm list shows them)\n", cmd->target);
+		printk("kan: no VM '%s' to take the image from (vm list shows them)\n",
+		       cmd->target);
 		return;
 	}
 	struct vm *vm = vm_create(from->module, cmd->options, error, sizeof(error));
@@ -161,7 +163,8 @@ static void run(const struct shell_command *cmd)
 			printk("kan: %s\n", error);
 		else if (log_level == LOG_VERBOSE)
 			printk("kan: %s for vm %s posted to cpu %u\n",
-			       vm_cause_name(lifecycle_causes[cmd->verb]), vm->config.name, vm->vcpu.cpu);
+			       vm_cause_name(lifecycle_causes[cmd->verb]), vm->config.name,
+			       vm->vcpu.cpu);
 		break;
 	case SHELL_VM_CREATE:
 		vm_create_command(cmd);
@@ -187,7 +190,7 @@ static void run(const struct shell_command *cmd)
 			log_level = cmd->log_level;
 			console_show_guest_output(log_level != LOG_QUIET);
 		}
-		printk("kan: log level %s\n", log_level == LOG_QUIET	  ? "quiet"
+		printk("kan: log level %s\n", log_level == LOG_QUIET	 ? "quiet"
 					      : log_level == LOG_VERBOSE ? "verbose"
 									 : "normal");
 		break;

@@ -16,7 +16,8 @@ static int split(const char *line, char words[WORDS_MAX][SHELL_LINE_MAX], int ma
 		if (!*s || n == max)
 			break;
 		size_t len = 0;
-		while (s[len] && s[len] != ' ' && s[len] != '\t' && s[len] != '\r' && s[len] != '\n')
+		while (s[len] && s[len] != ' ' && s[len] != '\t' && s[len] != '\r' &&
+		       s[len] != '\n')
 			len++;
 		if (len >= SHELL_LINE_MAX)
 			len = SHELL_LINE_MAX - 1;
@@ -42,9 +43,11 @@ static const struct {
 	const char *word;
 	enum shell_verb verb;
 } vm_verbs[] = {
-	{"list", SHELL_VM_LIST},       {"info", SHELL_VM_INFO},     {"start", SHELL_VM_START},
-	{"stop", SHELL_VM_STOP},       {"restart", SHELL_VM_RESTART}, {"pause", SHELL_VM_PAUSE},
-	{"resume", SHELL_VM_RESUME},   {"destroy", SHELL_VM_DESTROY}, {"create", SHELL_VM_CREATE},
+	{ "list", SHELL_VM_LIST },	 { "info", SHELL_VM_INFO },
+	{ "start", SHELL_VM_START },	 { "stop", SHELL_VM_STOP },
+	{ "restart", SHELL_VM_RESTART }, { "pause", SHELL_VM_PAUSE },
+	{ "resume", SHELL_VM_RESUME },	 { "destroy", SHELL_VM_DESTROY },
+	{ "create", SHELL_VM_CREATE },
 };
 
 static int parse_vm(char words[WORDS_MAX][SHELL_LINE_MAX], int n, const char *rest,
@@ -122,7 +125,7 @@ int shell_parse(const char *line, struct shell_command *out, char *error, size_t
 		out->verb = SHELL_LOG;
 		if (n == 1)
 			return 0;
-		static const char *const levels[] = {"quiet", "normal", "verbose"};
+		static const char *const levels[] = { "quiet", "normal", "verbose" };
 		for (int i = 0; i < 3; i++)
 			if (n == 2 && !*rest && !strcmp(words[1], levels[i])) {
 				out->log_level = (enum shell_log_level)i;
@@ -131,7 +134,8 @@ int shell_parse(const char *line, struct shell_command *out, char *error, size_t
 			}
 		FAIL("log takes quiet, normal or verbose");
 	}
-	if (!strcmp(words[0], "help") || !strcmp(words[0], "stats") || !strcmp(words[0], "shutdown"))
+	if (!strcmp(words[0], "help") || !strcmp(words[0], "stats") ||
+	    !strcmp(words[0], "shutdown"))
 		FAIL("%s takes nothing after it", words[0]);
 	FAIL("unknown command '%s' (try help)", words[0]);
 }

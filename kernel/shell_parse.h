@@ -29,10 +29,10 @@ enum shell_log_level { LOG_QUIET, LOG_NORMAL, LOG_VERBOSE };
 
 struct shell_command {
 	enum shell_verb verb;
-	char target[SHELL_LINE_MAX]; /* VM id or name; for vm create, the image */
-	char options[SHELL_LINE_MAX]; /* vm create: the VM's config line */
+	char target[SHELL_LINE_MAX];	/* VM id or name; for vm create, the image */
+	char options[SHELL_LINE_MAX];	/* vm create: the VM's config line */
 	enum shell_log_level log_level; /* log */
-	int has_log_level;              /* log without a level just shows it */
+	int has_log_level;		/* log without a level just shows it */
 };
 
 /* Parses one line. 0, or -1 with a message in `error` a user can act on. */

@@ -77,6 +77,8 @@ bool vm_apply(struct vm *vm, enum vm_transition_cause cause, const char *reason)
 	else if (!live(to) && live(vm->state))
 		__atomic_sub_fetch(&vms_live, 1, __ATOMIC_RELEASE);
 	enum vm_state from = vm->state;
+	if (to == VM_RUNNING && from != VM_PAUSED && from != VM_RUNNING)
+		vm->start_tsc = rdtsc(); /* timeout= counts from each start */
 	vm->state = to;
 	/* The two transitions guests cause have the lines scripts know; the rest say both ends. */
 	if (cause == VM_GUEST_EXIT)
@@ -167,7 +169,8 @@ int vm_request(struct vm *vm, enum vm_transition_cause cause, char *error, size_
 	int idle = -1;
 	if (!__atomic_compare_exchange_n(&vm->pending, &idle, (int)cause, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_ACQUIRE)) {
-		ksnprintf(error, error_size, "vm %s: busy with an earlier command", vm->config.name);
+		ksnprintf(error, error_size, "vm %s: busy with an earlier command",
+			  vm->config.name);
 		return -1;
 	}
 	/* A running vCPU is on its CPU's queue already; any other goes there to be handled. */
@@ -283,8 +286,8 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 	if (!vm)
 		REFUSE("kan runs at most %d VMs and none is destroyed", KAN_MAX_VMS);
 	default_name(cmdline, fallback, sizeof(fallback));
-	struct vm_config_limits limits = {percpu_present_mask(), kan_defaults->default_slice_us,
-					  fallback};
+	struct vm_config_limits limits = { percpu_present_mask(), kan_defaults->default_slice_us,
+					   fallback };
 	if (vm_config_parse(cmdline, &limits, &config, error, error_size))
 		return NULL;
 	struct vm *same = vm_find(config.name);
@@ -314,6 +317,8 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 	vm->vcpu.vm = vm;
 	vm->vcpu.cpu = place_vcpu(config.cpu_mask);
 	if (!backend_vm_create(vm) || !backend_vcpu_create(&vm->vcpu, &boot)) {
+		if (vm->backend)
+			backend_vm_destroy(vm); /* what backend_vm_create took */
 		phys_free(ram, config.mem);
 		REFUSE("the virtualization backend could not set it up (see above)");
 	}

@@ -21,8 +21,22 @@
  * unused). The layout is shared with the backend's entry stub.
  */
 enum guest_gpr {
-	GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
-	GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
+	GPR_RAX,
+	GPR_RCX,
+	GPR_RDX,
+	GPR_RBX,
+	GPR_RSP,
+	GPR_RBP,
+	GPR_RSI,
+	GPR_RDI,
+	GPR_R8,
+	GPR_R9,
+	GPR_R10,
+	GPR_R11,
+	GPR_R12,
+	GPR_R13,
+	GPR_R14,
+	GPR_R15,
 };
 
 struct guest_regs {
@@ -40,9 +54,10 @@ struct vm;
 struct vcpu {
 	struct guest_regs regs; /* first: the entry stub finds it at offset 0 */
 	struct vm *vm;
-	void *backend;  /* the backend's per-vCPU state (for VT-x: the VMCS and friends) */
-	unsigned cpu;   /* the physical CPU this vCPU runs on */
+	void *backend; /* the backend's per-vCPU state (for VT-x: the VMCS and friends) */
+	unsigned cpu;  /* the physical CPU this vCPU runs on */
 	struct vcpu *next_in_queue;
+	bool queued;	   /* on its CPU's run queue (guarded by that queue's lock) */
 	uint64_t wake_tsc; /* after HLT: not run again before this TSC value */
 	uint64_t cpu_time; /* TSC ticks spent in the guest and its exits, up to its last slice */
 	uint64_t running_since; /* TSC when its current slice began; 0 when it is not running */
@@ -51,23 +66,23 @@ struct vcpu {
 };
 
 struct vm {
-	unsigned id; /* from 1 */
-	enum vm_state state;  /* changed only through vm_apply, on the CPU that runs the VM */
-	int pending;          /* a lifecycle cause posted for that CPU (vm_request), or -1 */
+	unsigned id;	     /* from 1 */
+	enum vm_state state; /* changed only through vm_apply, on the CPU that runs the VM */
+	int pending;	     /* a lifecycle cause posted for that CPU (vm_request), or -1 */
 	struct vm_config config;
 	const struct boot_module *module; /* the image it boots from */
-	char cmdline[BOOT_CMDLINE_MAX];   /* its config line, as given */
-	uint64_t ram_base;   /* host-physical start of the VM's contiguous RAM */
-	void *backend;       /* the backend's per-VM state (for VT-x: the EPT) */
+	char cmdline[BOOT_CMDLINE_MAX];	  /* its config line, as given */
+	uint64_t ram_base;		  /* host-physical start of the VM's contiguous RAM */
+	void *backend;			  /* the backend's per-VM state (for VT-x: the EPT) */
 	struct vcpu vcpu;
 	struct vuart uart;
 	struct iobus io;
-	uint64_t start_tsc;  /* when it was first scheduled */
+	uint64_t start_tsc;   /* when it was first scheduled */
 	uint64_t msr_refused; /* RDMSR/WRMSR answered with #GP */
 	uint64_t kan_bytes;   /* memory kan spends on the VM beyond its RAM (tables, VMCS) */
-	bool exited;         /* it ended itself (KAN_HC_EXIT): exit_status is valid */
+	bool exited;	      /* it ended itself (KAN_HC_EXIT): exit_status is valid */
 	int64_t exit_status;
-	unsigned restarts;   /* by on_crash=restart */
+	unsigned restarts; /* by on_crash=restart */
 	char stop_reason[160];
 };
 

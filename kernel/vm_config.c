@@ -29,10 +29,23 @@ int parse_size(const char *s, uint64_t *out)
 		return -1;
 	unsigned shift = 0;
 	switch (*s) {
-	case 'K': case 'k': shift = 10; s++; break;
-	case 'M': case 'm': shift = 20; s++; break;
-	case 'G': case 'g': shift = 30; s++; break;
-	default: break;
+	case 'K':
+	case 'k':
+		shift = 10;
+		s++;
+		break;
+	case 'M':
+	case 'm':
+		shift = 20;
+		s++;
+		break;
+	case 'G':
+	case 'g':
+		shift = 30;
+		s++;
+		break;
+	default:
+		break;
 	}
 	if (*s || (v << shift) >> shift != v)
 		return -1;
@@ -154,8 +167,8 @@ static bool next_token(const char **line, char *token, char **value, bool *too_l
 		return -1;                                                                         \
 	} while (0)
 
-int vm_config_parse(const char *line, const struct vm_config_limits *limits,
-		    struct vm_config *out, char *error, size_t error_size)
+int vm_config_parse(const char *line, const struct vm_config_limits *limits, struct vm_config *out,
+		    char *error, size_t error_size)
 {
 	memset(out, 0, sizeof(*out));
 	out->mem = VM_MEM_DEFAULT;
@@ -197,7 +210,8 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits,
 				       "like 0-3)",
 				       value);
 			if (mask & ~limits->cpus_present)
-				REFUSE("key 'cpus' has bad value '%s' (no such CPU: kan runs VMs on "
+				REFUSE("key 'cpus' has bad value '%s' (no such CPU: kan runs VMs "
+				       "on "
 				       "%u CPUs, numbered from 0)",
 				       value, count_cpus(limits->cpus_present));
 			out->cpu_mask = mask;
@@ -210,12 +224,14 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits,
 			out->slice_us = (uint32_t)us;
 		} else if (!strcmp(token, "on_crash")) {
 			if (!parse_switch(value, "stop", "restart", &out->restart_on_crash))
-				REFUSE("key 'on_crash' has bad value '%s' (stop or restart)", value);
+				REFUSE("key 'on_crash' has bad value '%s' (stop or restart)",
+				       value);
 		} else if (!strcmp(token, "restarts")) {
 			uint64_t n;
 			const char *v = value;
 			if (parse_u64(&v, &n) || *v || n > 1000)
-				REFUSE("key 'restarts' has bad value '%s' (a number from 0 to 1000)",
+				REFUSE("key 'restarts' has bad value '%s' (a number from 0 to "
+				       "1000)",
 				       value);
 			out->restart_limit = (unsigned)n;
 		} else if (!strcmp(token, "autostart")) {
@@ -252,11 +268,13 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 		if (!strcmp(token, "slice")) {
 			uint64_t us;
 			if (parse_duration_us(value, VM_SLICE_MAX_US, &us))
-				REFUSE("key 'slice' has bad value '%s' (a duration like 10ms)", value);
+				REFUSE("key 'slice' has bad value '%s' (a duration like 10ms)",
+				       value);
 			out->default_slice_us = (uint32_t)us;
 		} else if (!strcmp(token, "on_empty")) {
 			if (!parse_switch(value, "shutdown", "wait", &out->wait_when_empty))
-				REFUSE("key 'on_empty' has bad value '%s' (shutdown or wait)", value);
+				REFUSE("key 'on_empty' has bad value '%s' (shutdown or wait)",
+				       value);
 		} else if (!strcmp(token, "selftest")) {
 			static const char *const names[] = {
 				[SELFTEST_PAGEFAULT] = "pagefault",

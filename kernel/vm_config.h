@@ -8,22 +8,22 @@
 
 #include "kernel/limits.h"
 
-#define VM_MEM_MIN     (1ull << 20)
-#define VM_MEM_DEFAULT (16ull << 20)
-#define VM_SLICE_DEFAULT_US 10000u
-#define VM_SLICE_MAX_US     10000000u     /* 10 s */
-#define VM_TIMEOUT_MAX_US   86400000000ull /* a day */
+#define VM_MEM_MIN		 (1ull << 20)
+#define VM_MEM_DEFAULT		 (16ull << 20)
+#define VM_SLICE_DEFAULT_US	 10000u
+#define VM_SLICE_MAX_US		 10000000u	/* 10 s */
+#define VM_TIMEOUT_MAX_US	 86400000000ull /* a day */
 #define VM_RESTART_LIMIT_DEFAULT 3
 
 struct vm_config {
 	char name[KAN_VM_NAME_MAX];
-	uint64_t mem;      /* bytes of guest RAM, from guest-physical 0 */
-	uint64_t cpu_mask; /* physical CPUs the vCPU may run on */
-	uint32_t slice_us; /* time slice before the vCPU is preempted */
-	uint64_t timeout_us; /* stop the VM this long after it started; 0: never */
-	bool restart_on_crash; /* on_crash=restart (default: stop) */
-	unsigned restart_limit;  /* restarts= : how many times on_crash=restart may act */
-	bool autostart;          /* autostart=no: created, waits for "vm start" */
+	uint64_t mem;		/* bytes of guest RAM, from guest-physical 0 */
+	uint64_t cpu_mask;	/* physical CPUs the vCPU may run on */
+	uint32_t slice_us;	/* time slice before the vCPU is preempted */
+	uint64_t timeout_us;	/* stop the VM this long after it started; 0: never */
+	bool restart_on_crash;	/* on_crash=restart (default: stop) */
+	unsigned restart_limit; /* restarts= : how many times on_crash=restart may act */
+	bool autostart;		/* autostart=no: created, waits for "vm start" */
 };
 
 /* What the parser checks values against. */
@@ -40,22 +40,22 @@ struct vm_config_limits {
  * belongs to the guest. Returns 0, or -1 with a message in `error` that names the key and
  * the value.
  */
-int vm_config_parse(const char *line, const struct vm_config_limits *limits,
-		    struct vm_config *out, char *error, size_t error_size);
+int vm_config_parse(const char *line, const struct vm_config_limits *limits, struct vm_config *out,
+		    char *error, size_t error_size);
 
 /* kan's own command line: "slice=5ms". Same error rules. */
 /* Deliberate faults in kan itself, to prove its crash report and its self-protection. */
 enum kan_selftest {
 	SELFTEST_NONE,
-	SELFTEST_PAGEFAULT,      /* read above 4 GiB, where nothing is mapped */
-	SELFTEST_WRITE_TEXT,     /* write into kan's own code */
-	SELFTEST_EXEC_DATA,      /* jump into kan's data */
+	SELFTEST_PAGEFAULT,	 /* read above 4 GiB, where nothing is mapped */
+	SELFTEST_WRITE_TEXT,	 /* write into kan's own code */
+	SELFTEST_EXEC_DATA,	 /* jump into kan's data */
 	SELFTEST_STACK_OVERFLOW, /* recurse into the guard page */
 };
 struct kan_config {
 	uint32_t default_slice_us;
 	enum kan_selftest selftest; /* selftest=NAME: fault on purpose once booted */
-	bool wait_when_empty;       /* on_empty=wait: keep serving the shell when no VM runs */
+	bool wait_when_empty;	    /* on_empty=wait: keep serving the shell when no VM runs */
 };
 int kan_config_parse(const char *line, struct kan_config *out, char *error, size_t error_size);
 

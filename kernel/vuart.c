@@ -4,19 +4,19 @@
 
 /* 16550 registers (offset from the base port) and the bits a guest driver looks at. */
 #define REG_DATA 0 /* THR/RBR, or DLL with LCR.DLAB */
-#define REG_IER  1 /* or DLM with LCR.DLAB */
-#define REG_IIR  2 /* FCR on write */
-#define REG_LCR  3
-#define REG_MCR  4
-#define REG_LSR  5
-#define REG_MSR  6
-#define REG_SCR  7
+#define REG_IER	 1 /* or DLM with LCR.DLAB */
+#define REG_IIR	 2 /* FCR on write */
+#define REG_LCR	 3
+#define REG_MCR	 4
+#define REG_LSR	 5
+#define REG_MSR	 6
+#define REG_SCR	 7
 
-#define LCR_DLAB        0x80
+#define LCR_DLAB	 0x80
 #define IIR_NO_INTERRUPT 0x01
-#define LSR_THRE_TEMT   0x60 /* transmitter holding register and shift register empty */
-#define LSR_DATA_READY  0x01
-#define MSR_DCD_DSR_CTS 0xb0
+#define LSR_THRE_TEMT	 0x60 /* transmitter holding register and shift register empty */
+#define LSR_DATA_READY	 0x01
+#define MSR_DCD_DSR_CTS	 0xb0
 
 void vuart_init(struct vuart *uart, const char *prefix)
 {
@@ -74,7 +74,8 @@ static void vuart_write_register(struct vuart *uart, unsigned reg, uint8_t v)
 		if (dlab) {
 			uart->dll = v;
 		} else {
-			/* Writing while LSR says busy is an overrun on a real UART: the byte is lost. */
+			/* Writing while LSR says busy is an overrun on a real UART: the byte is
+			 * lost. */
 			char c = (char)v;
 			if (!vuart_write_budgeted(uart, &c, 1))
 				uart->bytes_dropped++;

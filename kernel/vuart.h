@@ -17,7 +17,8 @@ struct vuart {
 	size_t len;
 	uint8_t ier, lcr, mcr, scr, dll, dlm;
 	struct console_budget budget; /* how fast this guest may print */
-	uint64_t bytes_dropped; /* written to THR while LSR said busy, or lines the console refused */
+	uint64_t bytes_dropped; /* written to THR while LSR said busy, or lines the console refused
+				 */
 	/* What the shell's console command types into the VM: one writer (the shell's CPU), one
 	 * reader (the VM's CPU). */
 	char rx[VUART_RX_SIZE];

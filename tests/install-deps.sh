@@ -21,6 +21,8 @@ declare -A need=(
 	[libcmocka-dev]=/usr/include/cmocka.h
 	[python3-pytest]=/usr/lib/python3/dist-packages/pytest/__init__.py
 	[python3-pytest-xdist]=/usr/lib/python3/dist-packages/xdist/__init__.py
+	[clang-format]=/usr/bin/clang-format
+	[cppcheck]=/usr/bin/cppcheck
 )
 
 missing=()

@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#define EPT_ENTRIES 512
+#define EPT_ENTRIES	    512
 #define EPT_LEAF_FLAGS_MASK 0xfffull
 
 static unsigned level_shift(unsigned level)
@@ -51,8 +51,8 @@ static uint64_t *walk_create(const struct ept_allocator *a, uint64_t pml4, uint6
 	return &table[index_at(gpa, target)];
 }
 
-int ept_map(const struct ept_allocator *a, uint64_t pml4, uint64_t gpa, uint64_t hpa,
-	    uint64_t size, uint64_t leaf_flags, unsigned largest_level, struct ept_stats *stats)
+int ept_map(const struct ept_allocator *a, uint64_t pml4, uint64_t gpa, uint64_t hpa, uint64_t size,
+	    uint64_t leaf_flags, unsigned largest_level, struct ept_stats *stats)
 {
 	if ((gpa | hpa | size) & 0xfff)
 		return -1;
@@ -66,7 +66,8 @@ int ept_map(const struct ept_allocator *a, uint64_t pml4, uint64_t gpa, uint64_t
 		uint64_t *entry = walk_create(a, pml4, gpa, level, stats);
 		if (!entry || present(*entry))
 			return -1;
-		*entry = hpa | (leaf_flags & EPT_LEAF_FLAGS_MASK) | (level > 1 ? EPT_LARGE_PAGE : 0);
+		*entry =
+			hpa | (leaf_flags & EPT_LEAF_FLAGS_MASK) | (level > 1 ? EPT_LARGE_PAGE : 0);
 		stats->pages[level]++;
 		uint64_t page = 1ull << level_shift(level);
 		gpa += page, hpa += page, size -= page;

@@ -25,8 +25,8 @@ uint64_t ept_create(const struct ept_allocator *a, struct ept_stats *stats);
  * the largest pages (up to `largest_level`) that alignment and size allow. 0, or -1 when
  * out of memory or the range collides with an existing mapping.
  */
-int ept_map(const struct ept_allocator *a, uint64_t pml4, uint64_t gpa, uint64_t hpa,
-	    uint64_t size, uint64_t leaf_flags, unsigned largest_level, struct ept_stats *stats);
+int ept_map(const struct ept_allocator *a, uint64_t pml4, uint64_t gpa, uint64_t hpa, uint64_t size,
+	    uint64_t leaf_flags, unsigned largest_level, struct ept_stats *stats);
 /* Frees every table page under (and including) `pml4`; the mapped memory is not touched. */
 void ept_destroy(const struct ept_allocator *a, uint64_t pml4);
 /* Looks up one guest-physical address: true with *hpa and *flags if it is mapped. */

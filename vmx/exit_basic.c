@@ -7,16 +7,17 @@
 enum exit_action vmx_exit_triple_fault(struct vcpu *vcpu)
 {
 	vm_crash(vcpu->vm, "triple fault (guest RIP 0x%lx, CR0 0x%lx)", vmcs_read(GUEST_RIP),
-		vmcs_read(CR0_READ_SHADOW));
+		 vmcs_read(CR0_READ_SHADOW));
 	return EXIT_STOP;
 }
 
 enum exit_action vmx_exit_hlt(struct vcpu *vcpu)
 {
 	if (!(vmcs_read(GUEST_RFLAGS) & RFLAGS_IF)) {
-		vm_crash(vcpu->vm, "HLT with interrupts disabled at guest RIP 0x%lx: it can never "
-				  "wake up",
-			vmcs_read(GUEST_RIP));
+		vm_crash(vcpu->vm,
+			 "HLT with interrupts disabled at guest RIP 0x%lx: it can never "
+			 "wake up",
+			 vmcs_read(GUEST_RIP));
 		return EXIT_STOP;
 	}
 	vmx_skip_instruction();

@@ -8,13 +8,13 @@
 #include "vmx/vmx_cpu.h"
 
 /* Exit qualification for control-register accesses (SDM Vol. 3C, Table 28-3). */
-#define CR_NUMBER(q)    ((q) & 0xf)
-#define CR_ACCESS(q)    (((q) >> 4) & 0x3)
-#define CR_GPR(q)       (((q) >> 8) & 0xf)
+#define CR_NUMBER(q)	((q)&0xf)
+#define CR_ACCESS(q)	(((q) >> 4) & 0x3)
+#define CR_GPR(q)	(((q) >> 8) & 0xf)
 #define CR_LMSW_DATA(q) (((q) >> 16) & 0xffff)
 enum { CR_MOV_TO, CR_MOV_FROM, CR_CLTS, CR_LMSW };
 
-#define CR0_TS (1ul << 3)
+#define CR0_TS		(1ul << 3)
 #define CS_AR_LONG_MODE (1u << 13) /* CS.L */
 
 static uint64_t read_gpr(struct vcpu *vcpu, unsigned n)

@@ -3,9 +3,9 @@
 #include "vmx/vmcs.h"
 
 /* Exit qualification for I/O instructions (SDM Vol. 3C, Table 28-5). */
-#define IO_SIZE_MASK 0x7
-#define IO_IN        (1u << 3)
-#define IO_STRING    (1u << 4)
+#define IO_SIZE_MASK  0x7
+#define IO_IN	      (1u << 3)
+#define IO_STRING     (1u << 4)
 #define IO_PORT_SHIFT 16
 
 enum exit_action vmx_exit_io(struct vcpu *vcpu)

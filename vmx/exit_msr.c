@@ -19,15 +19,22 @@ static enum exit_action refuse(struct vcpu *vcpu)
 static enum vmcs_field msr_field(uint32_t msr)
 {
 	switch (msr) {
-	case MSR_IA32_SYSENTER_CS: return GUEST_SYSENTER_CS;
-	case MSR_IA32_SYSENTER_ESP: return GUEST_SYSENTER_ESP;
-	case MSR_IA32_SYSENTER_EIP: return GUEST_SYSENTER_EIP;
-	case MSR_IA32_FS_BASE: return GUEST_FS_BASE;
-	case MSR_IA32_GS_BASE: return GUEST_GS_BASE;
-	case MSR_IA32_EFER: return GUEST_IA32_EFER;
+	case MSR_IA32_SYSENTER_CS:
+		return GUEST_SYSENTER_CS;
+	case MSR_IA32_SYSENTER_ESP:
+		return GUEST_SYSENTER_ESP;
+	case MSR_IA32_SYSENTER_EIP:
+		return GUEST_SYSENTER_EIP;
+	case MSR_IA32_FS_BASE:
+		return GUEST_FS_BASE;
+	case MSR_IA32_GS_BASE:
+		return GUEST_GS_BASE;
+	case MSR_IA32_EFER:
+		return GUEST_IA32_EFER;
 	case MSR_IA32_PAT:
 		return vmx_controls.entry & ENTRY_LOAD_IA32_PAT ? GUEST_IA32_PAT : 0;
-	default: return 0;
+	default:
+		return 0;
 	}
 }
 

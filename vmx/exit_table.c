@@ -87,7 +87,7 @@ void vmx_inject_exception(unsigned vector, bool has_error_code, uint32_t error_c
 enum exit_action vmx_stop_with_report(struct vcpu *vcpu, uint32_t reason, const char *why)
 {
 	vm_crash(vcpu->vm, "%s: exit reason %u (%s), qualification 0x%lx, guest RIP 0x%lx", why,
-		reason, vmx_exit_reason_name(reason), vmcs_read(EXIT_QUALIFICATION),
-		vmcs_read(GUEST_RIP));
+		 reason, vmx_exit_reason_name(reason), vmcs_read(EXIT_QUALIFICATION),
+		 vmcs_read(GUEST_RIP));
 	return EXIT_STOP;
 }

@@ -15,12 +15,12 @@
 extern char vmx_exit_entry[]; /* vmx_entry.asm */
 
 #define PAT_POWER_ON_DEFAULT 0x0007040600070406ull
-#define AR_CODE64   0xa09b /* present, code exec/read accessed, L=1, G=1 */
-#define AR_DATA     0xc093 /* present, data read/write accessed, D/B=1, G=1 */
-#define AR_CODE16   0x009b
-#define AR_DATA16   0x0093
-#define AR_TSS_BUSY 0x008b
-#define AR_LDT_UNUSABLE (AR_UNUSABLE | 0x82)
+#define AR_CODE64	     0xa09b /* present, code exec/read accessed, L=1, G=1 */
+#define AR_DATA		     0xc093 /* present, data read/write accessed, D/B=1, G=1 */
+#define AR_CODE16	     0x009b
+#define AR_DATA16	     0x0093
+#define AR_TSS_BUSY	     0x008b
+#define AR_LDT_UNUSABLE	     (AR_UNUSABLE | 0x82)
 
 bool vmcs_write_host_state(unsigned cpu)
 {
@@ -110,9 +110,9 @@ static bool write_guest_state(struct vcpu *vcpu, const struct vcpu_boot_state *b
 	ok &= vmcs_write(GUEST_SYSENTER_ESP, 0);
 	ok &= vmcs_write(GUEST_SYSENTER_EIP, 0);
 
-	static const enum vmcs_field data_segments[] = {GUEST_DS_SELECTOR, GUEST_ES_SELECTOR,
-							GUEST_SS_SELECTOR, GUEST_FS_SELECTOR,
-							GUEST_GS_SELECTOR};
+	static const enum vmcs_field data_segments[] = { GUEST_DS_SELECTOR, GUEST_ES_SELECTOR,
+							 GUEST_SS_SELECTOR, GUEST_FS_SELECTOR,
+							 GUEST_GS_SELECTOR };
 	if (lm) {
 		ok &= write_segment(GUEST_CS_SELECTOR, 0x08, 0, 0xffffffff, AR_CODE64);
 		for (unsigned i = 0; i < 5; i++)
@@ -149,8 +149,8 @@ static bool vmcs_init(struct vcpu *vcpu, struct vmx_vcpu *vx, const struct vcpu_
 	vx->host_cpu = -1;
 	vx->launched = false;
 	vx->cr8 = 0;
-	vx->entry_controls = vmx_controls.entry |
-			     (boot->mode == GUEST_MODE_LONG ? ENTRY_IA32E_MODE_GUEST : 0);
+	vx->entry_controls =
+		vmx_controls.entry | (boot->mode == GUEST_MODE_LONG ? ENTRY_IA32E_MODE_GUEST : 0);
 	enum vmx_status s = vmclear(vx->vmcs_phys);
 	memset(phys_to_ptr(vx->vmcs_phys), 0, PAGE_SIZE);
 	*(uint32_t *)phys_to_ptr(vx->vmcs_phys) = vmx_caps.revision;

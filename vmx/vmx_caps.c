@@ -31,8 +31,8 @@ static void read_caps(struct vmx_caps *c)
 	c->cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
 	bool secondary = allowed1(c->proc, PROC_ACTIVATE_SECONDARY);
 	c->proc2 = secondary ? rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2) : 0;
-	bool ept_or_vpid = allowed1(c->proc2, PROC2_ENABLE_EPT) ||
-			   allowed1(c->proc2, PROC2_ENABLE_VPID);
+	bool ept_or_vpid =
+		allowed1(c->proc2, PROC2_ENABLE_EPT) || allowed1(c->proc2, PROC2_ENABLE_VPID);
 	c->ept_vpid = ept_or_vpid ? rdmsr(MSR_IA32_VMX_EPT_VPID_CAP) : 0;
 }
 
@@ -113,18 +113,16 @@ static void choose_controls(void)
 	/* A guest's WBINVD would flush caches every VM shares: it becomes a no-op. */
 	if (allowed1(p2, PROC2_WBINVD_EXITING))
 		proc2 |= PROC2_WBINVD_EXITING;
-	k->pin = vmx_adjust_controls(vmx_caps.pin,
-				     PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING |
-					     PIN_PREEMPTION_TIMER,
-				     &missing);
+	k->pin = vmx_adjust_controls(
+		vmx_caps.pin,
+		PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_PREEMPTION_TIMER, &missing);
 	/* Every port access and every MSR access exits: the VM owns no hardware directly. */
-	k->proc = vmx_adjust_controls(vmx_caps.proc,
-				      PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING |
-					      PROC_MOV_DR_EXITING | PROC_CR8_LOAD_EXITING |
-					      PROC_CR8_STORE_EXITING |
-					      PROC_MWAIT_EXITING | PROC_MONITOR_EXITING |
-					      PROC_RDPMC_EXITING | PROC_ACTIVATE_SECONDARY,
-				      &missing);
+	k->proc = vmx_adjust_controls(
+		vmx_caps.proc,
+		PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING | PROC_MOV_DR_EXITING |
+			PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING | PROC_MWAIT_EXITING |
+			PROC_MONITOR_EXITING | PROC_RDPMC_EXITING | PROC_ACTIVATE_SECONDARY,
+		&missing);
 	k->proc2 = vmx_adjust_controls(p2, proc2, &missing);
 	uint32_t exit = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
 			EXIT_SAVE_PREEMPTION_TIMER | EXIT_ACK_INTERRUPT_ON_EXIT;
@@ -146,7 +144,8 @@ bool backend_probe(void)
 {
 	if (!(cpuid(1, 0).ecx & CPUID_1_ECX_VMX)) {
 		printk("kan: VT-x: not available: CPUID.1:ECX.VMX[bit 5] is 0.\n"
-		       "kan:   This CPU (or emulator) offers no Intel VT-x; kan needs it. Use a VT-x\n"
+		       "kan:   This CPU (or emulator) offers no Intel VT-x; kan needs it. Use a "
+		       "VT-x\n"
 		       "kan:   machine, QEMU with KVM and nested VT-x, or Bochs.\n");
 		return false;
 	}
@@ -156,28 +155,29 @@ bool backend_probe(void)
 	uint64_t ev = vmx_caps.ept_vpid;
 	bool save_timer = allowed1(vmx_caps.exit, EXIT_SAVE_PREEMPTION_TIMER);
 	const struct feature features[] = {
-		{"secondary controls", allowed1(vmx_caps.proc, PROC_ACTIVATE_SECONDARY), "needs"},
-		{"EPT", allowed1(vmx_caps.proc2, PROC2_ENABLE_EPT), "needs"},
-		{"EPT 4-level walk, write-back", (ev & EPT_CAP_WALK_4) && (ev & EPT_CAP_MEMTYPE_WB),
-		 "needs"},
-		{"INVEPT (single or all contexts)",
-		 (ev & EPT_CAP_INVEPT) && (ev & (EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL)),
-		 "needs"},
-		{"unrestricted guest", allowed1(vmx_caps.proc2, PROC2_UNRESTRICTED_GUEST), "needs"},
-		{"load/save IA32_EFER",
-		 allowed1(vmx_caps.exit, EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_EFER) &&
-			 allowed1(vmx_caps.entry, ENTRY_LOAD_IA32_EFER),
-		 "needs"},
-		{"preemption timer (saved on exit)",
-		 allowed1(vmx_caps.pin, PIN_PREEMPTION_TIMER) && save_timer, "needs"},
-		{"unconditional I/O exiting", allowed1(vmx_caps.proc, PROC_UNCONDITIONAL_IO_EXITING),
-		 "needs"},
-		{"VPID", allowed1(vmx_caps.proc2, PROC2_ENABLE_VPID), "uses"},
-		{"EPT 2 MiB pages", ev & EPT_CAP_2MB_PAGES, "uses"},
-		{"EPT 1 GiB pages", ev & EPT_CAP_1GB_PAGES, "uses"},
-		{"load/save IA32_PAT", allowed1(vmx_caps.entry, ENTRY_LOAD_IA32_PAT), "uses"},
-		{"EPT accessed/dirty bits", ev & EPT_CAP_ACCESSED_DIRTY, "-"},
-		{"APIC-register virtualization", allowed1(vmx_caps.proc2, 1u << 8), "-"},
+		{ "secondary controls", allowed1(vmx_caps.proc, PROC_ACTIVATE_SECONDARY), "needs" },
+		{ "EPT", allowed1(vmx_caps.proc2, PROC2_ENABLE_EPT), "needs" },
+		{ "EPT 4-level walk, write-back",
+		  (ev & EPT_CAP_WALK_4) && (ev & EPT_CAP_MEMTYPE_WB), "needs" },
+		{ "INVEPT (single or all contexts)",
+		  (ev & EPT_CAP_INVEPT) && (ev & (EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL)),
+		  "needs" },
+		{ "unrestricted guest", allowed1(vmx_caps.proc2, PROC2_UNRESTRICTED_GUEST),
+		  "needs" },
+		{ "load/save IA32_EFER",
+		  allowed1(vmx_caps.exit, EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_EFER) &&
+			  allowed1(vmx_caps.entry, ENTRY_LOAD_IA32_EFER),
+		  "needs" },
+		{ "preemption timer (saved on exit)",
+		  allowed1(vmx_caps.pin, PIN_PREEMPTION_TIMER) && save_timer, "needs" },
+		{ "unconditional I/O exiting",
+		  allowed1(vmx_caps.proc, PROC_UNCONDITIONAL_IO_EXITING), "needs" },
+		{ "VPID", allowed1(vmx_caps.proc2, PROC2_ENABLE_VPID), "uses" },
+		{ "EPT 2 MiB pages", ev & EPT_CAP_2MB_PAGES, "uses" },
+		{ "EPT 1 GiB pages", ev & EPT_CAP_1GB_PAGES, "uses" },
+		{ "load/save IA32_PAT", allowed1(vmx_caps.entry, ENTRY_LOAD_IA32_PAT), "uses" },
+		{ "EPT accessed/dirty bits", ev & EPT_CAP_ACCESSED_DIRTY, "-" },
+		{ "APIC-register virtualization", allowed1(vmx_caps.proc2, 1u << 8), "-" },
 	};
 	if (!report(features, sizeof(features) / sizeof(features[0])))
 		return false;

@@ -28,10 +28,10 @@ extern struct vmx_controls vmx_controls;
 struct vmx_vcpu {
 	uint64_t vmcs_phys;
 	bool launched;
-	int host_cpu;            /* the CPU whose host state is in the VMCS, -1 for none */
+	int host_cpu;		 /* the CPU whose host state is in the VMCS, -1 for none */
 	uint32_t entry_controls; /* changes with the guest's IA-32e mode */
-	uint8_t cr8;             /* the guest's task priority (CR8 accesses exit) */
-	uint64_t slice_end;      /* TSC at which the current slice ends, exits included */
+	uint8_t cr8;		 /* the guest's task priority (CR8 accesses exit) */
+	uint64_t slice_end;	 /* TSC at which the current slice ends, exits included */
 };
 
 struct vmx_vm {

@@ -3,95 +3,95 @@
 #define KAN_VMX_DEFS_H
 
 /* VMX capability MSRs (SDM Appendix A). */
-#define MSR_IA32_VMX_BASIC            0x480
-#define MSR_IA32_VMX_PINBASED_CTLS    0x481
-#define MSR_IA32_VMX_PROCBASED_CTLS   0x482
-#define MSR_IA32_VMX_EXIT_CTLS        0x483
-#define MSR_IA32_VMX_ENTRY_CTLS       0x484
-#define MSR_IA32_VMX_MISC             0x485
-#define MSR_IA32_VMX_CR0_FIXED0       0x486
-#define MSR_IA32_VMX_CR0_FIXED1       0x487
-#define MSR_IA32_VMX_CR4_FIXED0       0x488
-#define MSR_IA32_VMX_CR4_FIXED1       0x489
-#define MSR_IA32_VMX_PROCBASED_CTLS2  0x48b
-#define MSR_IA32_VMX_EPT_VPID_CAP     0x48c
-#define MSR_IA32_VMX_TRUE_PINBASED_CTLS  0x48d
+#define MSR_IA32_VMX_BASIC		 0x480
+#define MSR_IA32_VMX_PINBASED_CTLS	 0x481
+#define MSR_IA32_VMX_PROCBASED_CTLS	 0x482
+#define MSR_IA32_VMX_EXIT_CTLS		 0x483
+#define MSR_IA32_VMX_ENTRY_CTLS		 0x484
+#define MSR_IA32_VMX_MISC		 0x485
+#define MSR_IA32_VMX_CR0_FIXED0		 0x486
+#define MSR_IA32_VMX_CR0_FIXED1		 0x487
+#define MSR_IA32_VMX_CR4_FIXED0		 0x488
+#define MSR_IA32_VMX_CR4_FIXED1		 0x489
+#define MSR_IA32_VMX_PROCBASED_CTLS2	 0x48b
+#define MSR_IA32_VMX_EPT_VPID_CAP	 0x48c
+#define MSR_IA32_VMX_TRUE_PINBASED_CTLS	 0x48d
 #define MSR_IA32_VMX_TRUE_PROCBASED_CTLS 0x48e
-#define MSR_IA32_VMX_TRUE_EXIT_CTLS   0x48f
-#define MSR_IA32_VMX_TRUE_ENTRY_CTLS  0x490
+#define MSR_IA32_VMX_TRUE_EXIT_CTLS	 0x48f
+#define MSR_IA32_VMX_TRUE_ENTRY_CTLS	 0x490
 
-#define VMX_BASIC_TRUE_CTLS (1ull << 55)
+#define VMX_BASIC_TRUE_CTLS		    (1ull << 55)
 #define VMX_MISC_PREEMPTION_TIMER_RATE_MASK 0x1f
 
-#define FEATURE_CONTROL_LOCKED             (1ull << 0)
-#define FEATURE_CONTROL_VMX_OUTSIDE_SMX    (1ull << 2)
+#define FEATURE_CONTROL_LOCKED		(1ull << 0)
+#define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1ull << 2)
 
 /* IA32_VMX_EPT_VPID_CAP bits (SDM A.10). */
-#define EPT_CAP_EXECUTE_ONLY  (1ull << 0)
-#define EPT_CAP_WALK_4        (1ull << 6)
-#define EPT_CAP_MEMTYPE_WB    (1ull << 14)
-#define EPT_CAP_2MB_PAGES     (1ull << 16)
-#define EPT_CAP_1GB_PAGES     (1ull << 17)
-#define EPT_CAP_INVEPT        (1ull << 20)
+#define EPT_CAP_EXECUTE_ONLY   (1ull << 0)
+#define EPT_CAP_WALK_4	       (1ull << 6)
+#define EPT_CAP_MEMTYPE_WB     (1ull << 14)
+#define EPT_CAP_2MB_PAGES      (1ull << 16)
+#define EPT_CAP_1GB_PAGES      (1ull << 17)
+#define EPT_CAP_INVEPT	       (1ull << 20)
 #define EPT_CAP_ACCESSED_DIRTY (1ull << 21)
-#define EPT_CAP_INVEPT_SINGLE (1ull << 25)
-#define EPT_CAP_INVEPT_ALL    (1ull << 26)
-#define VPID_CAP_INVVPID      (1ull << 32)
+#define EPT_CAP_INVEPT_SINGLE  (1ull << 25)
+#define EPT_CAP_INVEPT_ALL     (1ull << 26)
+#define VPID_CAP_INVVPID       (1ull << 32)
 
 /* Pin-based VM-execution controls (SDM 25.6.1). */
 #define PIN_EXTERNAL_INTERRUPT_EXITING (1u << 0)
-#define PIN_NMI_EXITING                (1u << 3)
-#define PIN_VIRTUAL_NMIS               (1u << 5)
-#define PIN_PREEMPTION_TIMER           (1u << 6)
+#define PIN_NMI_EXITING		       (1u << 3)
+#define PIN_VIRTUAL_NMIS	       (1u << 5)
+#define PIN_PREEMPTION_TIMER	       (1u << 6)
 
 /* Primary processor-based VM-execution controls (SDM 25.6.2). */
 #define PROC_INTERRUPT_WINDOW_EXITING (1u << 2)
-#define PROC_USE_TSC_OFFSETTING       (1u << 3)
-#define PROC_HLT_EXITING              (1u << 7)
-#define PROC_INVLPG_EXITING           (1u << 9)
-#define PROC_MWAIT_EXITING            (1u << 10)
-#define PROC_RDPMC_EXITING            (1u << 11)
-#define PROC_RDTSC_EXITING            (1u << 12)
-#define PROC_CR3_LOAD_EXITING         (1u << 15)
-#define PROC_CR3_STORE_EXITING        (1u << 16)
-#define PROC_CR8_LOAD_EXITING         (1u << 19)
-#define PROC_CR8_STORE_EXITING        (1u << 20)
-#define PROC_USE_TPR_SHADOW           (1u << 21)
-#define PROC_MOV_DR_EXITING           (1u << 23)
+#define PROC_USE_TSC_OFFSETTING	      (1u << 3)
+#define PROC_HLT_EXITING	      (1u << 7)
+#define PROC_INVLPG_EXITING	      (1u << 9)
+#define PROC_MWAIT_EXITING	      (1u << 10)
+#define PROC_RDPMC_EXITING	      (1u << 11)
+#define PROC_RDTSC_EXITING	      (1u << 12)
+#define PROC_CR3_LOAD_EXITING	      (1u << 15)
+#define PROC_CR3_STORE_EXITING	      (1u << 16)
+#define PROC_CR8_LOAD_EXITING	      (1u << 19)
+#define PROC_CR8_STORE_EXITING	      (1u << 20)
+#define PROC_USE_TPR_SHADOW	      (1u << 21)
+#define PROC_MOV_DR_EXITING	      (1u << 23)
 #define PROC_UNCONDITIONAL_IO_EXITING (1u << 24)
-#define PROC_USE_IO_BITMAPS           (1u << 25)
-#define PROC_USE_MSR_BITMAPS          (1u << 28)
-#define PROC_MONITOR_EXITING          (1u << 29)
-#define PROC_PAUSE_EXITING            (1u << 30)
-#define PROC_ACTIVATE_SECONDARY       (1u << 31)
+#define PROC_USE_IO_BITMAPS	      (1u << 25)
+#define PROC_USE_MSR_BITMAPS	      (1u << 28)
+#define PROC_MONITOR_EXITING	      (1u << 29)
+#define PROC_PAUSE_EXITING	      (1u << 30)
+#define PROC_ACTIVATE_SECONDARY	      (1u << 31)
 
 /* Secondary processor-based VM-execution controls (SDM 25.6.2). */
 #define PROC2_VIRTUALIZE_APIC_ACCESSES (1u << 0)
-#define PROC2_ENABLE_EPT               (1u << 1)
+#define PROC2_ENABLE_EPT	       (1u << 1)
 #define PROC2_DESCRIPTOR_TABLE_EXITING (1u << 2)
-#define PROC2_ENABLE_RDTSCP            (1u << 3)
-#define PROC2_ENABLE_VPID              (1u << 5)
-#define PROC2_WBINVD_EXITING           (1u << 6)
+#define PROC2_ENABLE_RDTSCP	       (1u << 3)
+#define PROC2_ENABLE_VPID	       (1u << 5)
+#define PROC2_WBINVD_EXITING	       (1u << 6)
 #define PROC2_UNRESTRICTED_GUEST       (1u << 7)
 #define PROC2_PAUSE_LOOP_EXITING       (1u << 10)
-#define PROC2_ENABLE_INVPCID           (1u << 12)
-#define PROC2_ENABLE_XSAVES            (1u << 20)
+#define PROC2_ENABLE_INVPCID	       (1u << 12)
+#define PROC2_ENABLE_XSAVES	       (1u << 20)
 
 /* VM-exit controls (SDM 25.7.1). */
-#define EXIT_SAVE_DEBUG_CONTROLS    (1u << 2)
-#define EXIT_HOST_ADDR_SPACE_SIZE   (1u << 9)
-#define EXIT_ACK_INTERRUPT_ON_EXIT  (1u << 15)
-#define EXIT_SAVE_IA32_PAT          (1u << 18)
-#define EXIT_LOAD_IA32_PAT          (1u << 19)
-#define EXIT_SAVE_IA32_EFER         (1u << 20)
-#define EXIT_LOAD_IA32_EFER         (1u << 21)
-#define EXIT_SAVE_PREEMPTION_TIMER  (1u << 22)
+#define EXIT_SAVE_DEBUG_CONTROLS   (1u << 2)
+#define EXIT_HOST_ADDR_SPACE_SIZE  (1u << 9)
+#define EXIT_ACK_INTERRUPT_ON_EXIT (1u << 15)
+#define EXIT_SAVE_IA32_PAT	   (1u << 18)
+#define EXIT_LOAD_IA32_PAT	   (1u << 19)
+#define EXIT_SAVE_IA32_EFER	   (1u << 20)
+#define EXIT_LOAD_IA32_EFER	   (1u << 21)
+#define EXIT_SAVE_PREEMPTION_TIMER (1u << 22)
 
 /* VM-entry controls (SDM 25.8.1). */
 #define ENTRY_LOAD_DEBUG_CONTROLS (1u << 2)
-#define ENTRY_IA32E_MODE_GUEST    (1u << 9)
-#define ENTRY_LOAD_IA32_PAT       (1u << 14)
-#define ENTRY_LOAD_IA32_EFER      (1u << 15)
+#define ENTRY_IA32E_MODE_GUEST	  (1u << 9)
+#define ENTRY_LOAD_IA32_PAT	  (1u << 14)
+#define ENTRY_LOAD_IA32_EFER	  (1u << 15)
 
 /* VMCS field encodings (SDM Appendix B). */
 enum vmcs_field {
@@ -280,24 +280,24 @@ enum vmx_exit_reason {
 #define VMX_EXIT_REASON_BASIC_MASK    0xffffu
 
 /* VM-entry interruption-information field (SDM 25.8.3). */
-#define INTR_INFO_VALID            (1u << 31)
-#define INTR_INFO_DELIVER_CODE     (1u << 11)
+#define INTR_INFO_VALID		     (1u << 31)
+#define INTR_INFO_DELIVER_CODE	     (1u << 11)
 #define INTR_TYPE_HARDWARE_EXCEPTION (3u << 8)
-#define VECTOR_UD 6
-#define VECTOR_GP 13
+#define VECTOR_UD		     6
+#define VECTOR_GP		     13
 
 /* EPT entries (SDM 29.3.2). */
-#define EPT_READ        (1ull << 0)
-#define EPT_WRITE       (1ull << 1)
-#define EPT_EXECUTE     (1ull << 2)
-#define EPT_RWX         (EPT_READ | EPT_WRITE | EPT_EXECUTE)
-#define EPT_MEMTYPE_WB  (6ull << 3)
-#define EPT_LARGE_PAGE  (1ull << 7)
+#define EPT_READ	 (1ull << 0)
+#define EPT_WRITE	 (1ull << 1)
+#define EPT_EXECUTE	 (1ull << 2)
+#define EPT_RWX		 (EPT_READ | EPT_WRITE | EPT_EXECUTE)
+#define EPT_MEMTYPE_WB	 (6ull << 3)
+#define EPT_LARGE_PAGE	 (1ull << 7)
 #define EPT_ADDRESS_MASK 0x000ffffffffff000ull
 
 /* EPT pointer (SDM 25.6.11). */
-#define EPTP_MEMTYPE_WB  6ull
-#define EPTP_WALK_4      (3ull << 3)
+#define EPTP_MEMTYPE_WB	    6ull
+#define EPTP_WALK_4	    (3ull << 3)
 #define EPTP_ACCESSED_DIRTY (1ull << 6)
 
 /* EPT violation exit qualification (SDM Table 28-7). */

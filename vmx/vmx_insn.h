@@ -51,12 +51,13 @@ static inline enum vmx_status vmptrld(uint64_t phys)
 /* VMREAD and VMWRITE sit on the exit path: they branch on failure instead of computing
  * a status, so success costs the instruction and two untaken jumps. */
 static inline __attribute__((always_inline)) enum vmx_status vmread_raw(uint64_t field,
-									 uint64_t *value)
+									uint64_t *value)
 {
 	uint64_t v;
 	__asm__ goto("vmread %[f], %[v]\n\t"
 		     "jc %l[invalid]\n\t"
 		     "jz %l[valid]"
+		     /* cppcheck-suppress legacyUninitvar ; an output of asm goto, set by VMREAD */
 		     : [v] "=r"(v)
 		     : [f] "r"(field)
 		     : "cc"
@@ -70,7 +71,7 @@ valid:
 }
 
 static inline __attribute__((always_inline)) enum vmx_status vmwrite_raw(uint64_t field,
-									  uint64_t value)
+									 uint64_t value)
 {
 	__asm__ goto("vmwrite %[v], %[f]\n\t"
 		     "jc %l[invalid]\n\t"
@@ -96,7 +97,7 @@ struct invept_descriptor {
 
 static inline enum vmx_status invept(uint64_t type, uint64_t eptp)
 {
-	struct invept_descriptor d = {eptp, 0};
+	struct invept_descriptor d = { eptp, 0 };
 	uint8_t cf, zf;
 	__asm__ volatile("invept %[d], %[t]\n\t" VMX_STATUS_ASM
 			 : [cf] "=q"(cf), [zf] "=q"(zf)

@@ -17,7 +17,8 @@ bool backend_cpu_enable(unsigned cpu)
 		wrmsr(MSR_IA32_FEATURE_CONTROL,
 		      fc | FEATURE_CONTROL_LOCKED | FEATURE_CONTROL_VMX_OUTSIDE_SMX);
 	} else if (!(fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX)) {
-		printk("kan: cpu %u: IA32_FEATURE_CONTROL is locked with VMX off (0x%lx)\n", cpu, fc);
+		printk("kan: cpu %u: IA32_FEATURE_CONTROL is locked with VMX off (0x%lx)\n", cpu,
+		       fc);
 		return false;
 	}
 	/* CR0.NE and CR4.VMXE among others must be set in VMX operation (SDM 24.8). */
@@ -33,7 +34,8 @@ bool backend_cpu_enable(unsigned cpu)
 	*(uint32_t *)phys_to_ptr(p->vmxon_phys) = vmx_caps.revision;
 	enum vmx_status s = vmxon(p->vmxon_phys);
 	if (s != VMX_OK) {
-		vmx_report_failure("VMXON", "of this CPU's VMXON region", s, __builtin_return_address(0));
+		vmx_report_failure("VMXON", "of this CPU's VMXON region", s,
+				   __builtin_return_address(0));
 		return false;
 	}
 	cpus[cpu].backend = p;

@@ -40,7 +40,8 @@ static bool vmx_load(struct vcpu *vcpu, struct vmx_vcpu *vx)
 		if (s != VMX_OK)
 			s = invept(INVEPT_ALL_CONTEXTS, 0);
 		if (s != VMX_OK)
-			vmx_report_failure("INVEPT", "of the VM's EPT", s, __builtin_return_address(0));
+			vmx_report_failure("INVEPT", "of the VM's EPT", s,
+					   __builtin_return_address(0));
 	}
 	return true;
 }

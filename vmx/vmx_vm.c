@@ -25,7 +25,7 @@ static void free_table(void *ctx, uint64_t phys)
 	phys_free(phys, PAGE_SIZE);
 }
 
-static const struct ept_allocator kan_tables = {alloc_table, table_ptr, NULL, free_table};
+static const struct ept_allocator kan_tables = { alloc_table, table_ptr, NULL, free_table };
 
 bool backend_vm_create(struct vm *vm)
 {
@@ -33,7 +33,7 @@ bool backend_vm_create(struct vm *vm)
 	if (!state)
 		return false;
 	struct vmx_vm *vx = phys_to_ptr(state);
-	struct ept_stats stats = {0};
+	struct ept_stats stats = { 0 };
 	uint64_t pml4 = ept_create(&kan_tables, &stats);
 	if (!pml4 || ept_map(&kan_tables, pml4, 0, vm->ram_base, vm->config.mem,
 			     EPT_RWX | EPT_MEMTYPE_WB, vmx_controls.ept_largest_level, &stats)) {
@@ -53,7 +53,8 @@ bool backend_vm_create(struct vm *vm)
 void backend_vm_destroy(struct vm *vm)
 {
 	struct vmx_vm *vx = vm->backend;
-	backend_vcpu_destroy(&vm->vcpu);
+	if (vm->vcpu.backend)
+		backend_vcpu_destroy(&vm->vcpu);
 	/* No CPU may keep translations of memory that goes back to kan (SDM 29.4.3.1). */
 	if (invept(INVEPT_SINGLE_CONTEXT, vx->eptp) != VMX_OK)
 		invept(INVEPT_ALL_CONTEXTS, 0);

@@ -1,17 +1,18 @@
-/* Thin wrappers around x86 instructions that C cannot express: CPUID, MSRs, control registers, ports. */
+/* Thin wrappers around x86 instructions that C cannot express: CPUID, MSRs, control registers,
+ * ports. */
 #ifndef KAN_ARCH_CPU_H
 #define KAN_ARCH_CPU_H
 
 #include <stdint.h>
 
 #define MSR_IA32_FEATURE_CONTROL 0x03a
-#define MSR_IA32_SYSENTER_CS     0x174
-#define MSR_IA32_SYSENTER_ESP    0x175
-#define MSR_IA32_SYSENTER_EIP    0x176
-#define MSR_IA32_PAT             0x277
-#define MSR_IA32_EFER            0xc0000080
-#define MSR_IA32_FS_BASE         0xc0000100
-#define MSR_IA32_GS_BASE         0xc0000101
+#define MSR_IA32_SYSENTER_CS	 0x174
+#define MSR_IA32_SYSENTER_ESP	 0x175
+#define MSR_IA32_SYSENTER_EIP	 0x176
+#define MSR_IA32_PAT		 0x277
+#define MSR_IA32_EFER		 0xc0000080
+#define MSR_IA32_FS_BASE	 0xc0000100
+#define MSR_IA32_GS_BASE	 0xc0000101
 
 #define EFER_SCE (1ull << 0)
 #define EFER_LME (1ull << 8)
@@ -26,8 +27,8 @@
 #define CR0_CD (1ul << 30)
 #define CR0_PG (1ul << 31)
 
-#define CR4_PAE  (1ul << 5)
-#define CR4_PGE  (1ul << 7)
+#define CR4_PAE	 (1ul << 5)
+#define CR4_PGE	 (1ul << 7)
 #define CR4_VMXE (1ul << 13)
 #define CR4_SMEP (1ul << 20)
 #define CR4_SMAP (1ul << 21)

@@ -6,7 +6,7 @@
 
 #define SEL_KERNEL_CODE 0x08
 #define SEL_KERNEL_DATA 0x10
-#define SEL_TSS         0x18
+#define SEL_TSS		0x18
 
 #define IST_STACK_SIZE 8192
 

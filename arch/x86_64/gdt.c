@@ -40,7 +40,7 @@ void cpu_tables_load(unsigned cpu, uint64_t ist_stack_top)
 		    ((limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56); /* available TSS */
 	t->gdt[4] = base >> 32;
 
-	struct descriptor_pointer gdtr = {sizeof(t->gdt) - 1, (uint64_t)t->gdt};
+	struct descriptor_pointer gdtr = { sizeof(t->gdt) - 1, (uint64_t)t->gdt };
 	__asm__ volatile("lgdt %0\n\t"
 			 "pushq %1\n\t"
 			 "leaq 1f(%%rip), %%rax\n\t"
@@ -55,7 +55,7 @@ void cpu_tables_load(unsigned cpu, uint64_t ist_stack_top)
 			 : "m"(gdtr), "i"(SEL_KERNEL_CODE), "r"(SEL_KERNEL_DATA), "r"(SEL_TSS)
 			 : "rax", "memory");
 
-	struct descriptor_pointer idtr = {256 * 16 - 1, idt_base()};
+	struct descriptor_pointer idtr = { 256 * 16 - 1, idt_base() };
 	__asm__ volatile("lidt %0" ::"m"(idtr));
 }
 

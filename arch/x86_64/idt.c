@@ -12,9 +12,9 @@ struct idt_gate {
 	uint32_t reserved;
 } __attribute__((packed));
 
-#define IDT_INTERRUPT_GATE 0x8e /* present, DPL 0, 64-bit interrupt gate */
-#define VECTOR_NMI          2
-#define VECTOR_DOUBLE_FAULT 8
+#define IDT_INTERRUPT_GATE   0x8e /* present, DPL 0, 64-bit interrupt gate */
+#define VECTOR_NMI	     2
+#define VECTOR_DOUBLE_FAULT  8
 #define VECTOR_MACHINE_CHECK 18
 
 /* isr.asm */
@@ -40,7 +40,8 @@ void idt_init(void)
 {
 	for (unsigned v = 0; v < 32; v++) {
 		/* These can arrive on a broken stack: give them the known-good IST stack. */
-		int on_ist = v == VECTOR_NMI || v == VECTOR_DOUBLE_FAULT || v == VECTOR_MACHINE_CHECK;
+		int on_ist =
+			v == VECTOR_NMI || v == VECTOR_DOUBLE_FAULT || v == VECTOR_MACHINE_CHECK;
 		idt_set(v, exception_stubs[v], on_ist ? 1 : 0);
 	}
 	for (unsigned i = 0; i < INTERRUPT_VECTORS; i++)

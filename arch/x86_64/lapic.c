@@ -5,22 +5,22 @@
 #define APIC_BASE_ENABLE   (1ull << 11)
 
 /* Register offsets (Intel SDM Vol. 3A, Table 11-1). */
-#define LAPIC_ID        0x020
-#define LAPIC_EOI       0x0b0
-#define LAPIC_SVR       0x0f0
-#define LAPIC_ICR_LOW   0x300
-#define LAPIC_ICR_HIGH  0x310
-#define LAPIC_LVT_TIMER 0x320
+#define LAPIC_ID	    0x020
+#define LAPIC_EOI	    0x0b0
+#define LAPIC_SVR	    0x0f0
+#define LAPIC_ICR_LOW	    0x300
+#define LAPIC_ICR_HIGH	    0x310
+#define LAPIC_LVT_TIMER	    0x320
 #define LAPIC_TIMER_INITIAL 0x380
 #define LAPIC_TIMER_CURRENT 0x390
 #define LAPIC_TIMER_DIVIDE  0x3e0
 
-#define SVR_ENABLE         (1u << 8)
+#define SVR_ENABLE	     (1u << 8)
 #define ICR_DELIVERY_PENDING (1u << 12)
-#define ICR_INIT_ASSERT    0x00004500u
-#define ICR_STARTUP        0x00004600u
-#define LVT_MASKED         (1u << 16)
-#define TIMER_DIVIDE_BY_1  0xb
+#define ICR_INIT_ASSERT	     0x00004500u
+#define ICR_STARTUP	     0x00004600u
+#define LVT_MASKED	     (1u << 16)
+#define TIMER_DIVIDE_BY_1    0xb
 
 static volatile uint32_t *lapic;
 static uint64_t timer_ticks_per_ms;

@@ -1,10 +1,10 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/cpu.h"
 
-#define PAGE_LARGE     (1ull << 7)
-#define ADDRESS_MASK   0x000ffffffffff000ull
-#define MAP_LIMIT      (4ull << 30)
-#define LARGE_PAGE     (2ull << 20)
+#define PAGE_LARGE	 (1ull << 7)
+#define ADDRESS_MASK	 0x000ffffffffff000ull
+#define MAP_LIMIT	 (4ull << 30)
+#define LARGE_PAGE	 (2ull << 20)
 #define CPUID_7_EBX_SMEP (1u << 7)
 #define CPUID_7_EBX_SMAP (1u << 20)
 
@@ -33,7 +33,8 @@ static bool split(uint64_t *pde)
 	uint64_t pt = alloc_table();
 	if (!pt)
 		return false;
-	uint64_t base = *pde & ADDRESS_MASK & ~(LARGE_PAGE - 1), flags = *pde & ~ADDRESS_MASK & ~PAGE_LARGE;
+	uint64_t base = *pde & ADDRESS_MASK & ~(LARGE_PAGE - 1),
+		 flags = *pde & ~ADDRESS_MASK & ~PAGE_LARGE;
 	uint64_t *small = (uint64_t *)(uintptr_t)pt;
 	for (unsigned i = 0; i < 512; i++)
 		small[i] = (base + i * 4096) | flags;

@@ -7,7 +7,7 @@
 
 #define PAGE_PRESENT  (1ull << 0)
 #define PAGE_WRITABLE (1ull << 1)
-#define PAGE_NX       (1ull << 63)
+#define PAGE_NX	      (1ull << 63)
 
 /* Page-table pages come from the caller (kan's frame allocator): zeroed 4 KiB, or 0. */
 typedef uint64_t (*paging_alloc_fn)(void);

@@ -5,8 +5,7 @@
 
 /* boot/ap_trampoline.asm and boot/entry.asm */
 extern char ap_trampoline_start[], ap_trampoline_end[];
-extern char ap_trampoline_cr3[], ap_trampoline_stack[], ap_trampoline_entry[],
-	ap_trampoline_cpu[];
+extern char ap_trampoline_cr3[], ap_trampoline_stack[], ap_trampoline_entry[], ap_trampoline_cpu[];
 
 static volatile int started_cpu = -1;
 static uint64_t start_timeout_tsc;
@@ -14,13 +13,13 @@ static uint64_t start_timeout_tsc;
 /* Where a trampoline variable lives in the copy. */
 static void *in_copy(char *symbol)
 {
-	return (void *)(uintptr_t)(AP_TRAMPOLINE_ADDR + (symbol - ap_trampoline_start));
+	return (void *)(AP_TRAMPOLINE_ADDR + ((uintptr_t)symbol - (uintptr_t)ap_trampoline_start));
 }
 
 void smp_prepare(uint64_t tsc_hz)
 {
 	memcpy((void *)AP_TRAMPOLINE_ADDR, ap_trampoline_start,
-	       (size_t)(ap_trampoline_end - ap_trampoline_start));
+	       (uintptr_t)ap_trampoline_end - (uintptr_t)ap_trampoline_start);
 	*(uint64_t *)in_copy(ap_trampoline_cr3) = read_cr3();
 	start_timeout_tsc = tsc_hz / 5; /* 200 ms */
 }

@@ -9,7 +9,7 @@
 #include "compute.h"
 #include "guest.h"
 
-#define REPS 101
+#define REPS	     101
 #define UART_SCRATCH (KAN_UART_PORT + 7)
 #define UNOWNED_PORT 0x2f8 /* COM2: no VM owns it */
 

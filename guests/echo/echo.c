@@ -1,8 +1,8 @@
 /* Reads lines from its UART (typed through kan's "console" command) and echoes them back. */
 #include "guest.h"
 
-#define UART_LSR        (KAN_UART_PORT + 5)
-#define LSR_DATA_READY  0x01
+#define UART_LSR       (KAN_UART_PORT + 5)
+#define LSR_DATA_READY 0x01
 
 int64_t guest_main(const struct kan_start_info *info)
 {

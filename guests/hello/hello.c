@@ -30,7 +30,8 @@ int64_t guest_main(const struct kan_start_info *info)
 	__builtin_memcpy(sig + 4, &c, 4);
 	__builtin_memcpy(sig + 8, &d, 4);
 	sig[12] = 0;
-	guest_printf("cpuid: hypervisor bit %d, VMX bit %d, signature '%s'\n", hypervisor, vmx, sig);
+	guest_printf("cpuid: hypervisor bit %d, VMX bit %d, signature '%s'\n", hypervisor, vmx,
+		     sig);
 	guest_printf("cpuid exit round trip: %lu TSC ticks (best of %d)\n", cpuid_round_trip(),
 		     ROUNDS);
 	int64_t version = kan_hypercall(KAN_HC_VERSION, 0, 0, 0);

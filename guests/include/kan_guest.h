@@ -74,18 +74,21 @@
 #define KAN_UART_PORT 0x3f8
 
 /* Hypercall numbers (RAX). */
-#define KAN_HC_VERSION       0 /* () -> KAN_ABI_VERSION */
-#define KAN_HC_EXIT          1 /* (status) -> does not return */
+#define KAN_HC_VERSION	     0 /* () -> KAN_ABI_VERSION */
+#define KAN_HC_EXIT	     1 /* (status) -> does not return */
 #define KAN_HC_CONSOLE_WRITE 2 /* (gpa, length) -> bytes taken (may be fewer, or 0: retry) */
-#define KAN_HC_YIELD         3 /* () -> 0; gives the rest of the time slice away */
-#define KAN_HC_TIME_NS       4 /* () -> nanoseconds since kan started */
-#define KAN_HC_VM_INFO       5 /* (gpa of struct kan_vm_info) -> 0 */
-#define KAN_HC_REPORT        6 /* () -> 0; kan prints its VM table (state, CPU time, exits) */
+#define KAN_HC_YIELD	     3 /* () -> 0; gives the rest of the time slice away */
+#define KAN_HC_TIME_NS	     4 /* () -> nanoseconds since kan started */
+#define KAN_HC_VM_INFO	     5 /* (gpa of struct kan_vm_info) -> 0 */
+#define KAN_HC_REPORT                                                                              \
+	6 /* () -> 0 or KAN_EBUSY; kan prints its VM table; costs 2 KiB of                         \
+	   * the VM's console budget */
 
 /* Errors (negative RAX). */
 #define KAN_ENOSYS -1 /* no such hypercall */
 #define KAN_EFAULT -2 /* a pointer or length outside the VM's RAM */
 #define KAN_EINVAL -3 /* an argument out of range */
+#define KAN_EBUSY  -4 /* not now: the VM's console budget is spent; try again later */
 
 #define KAN_START_MAGIC 0x314e414bu /* "KAN1" */
 
@@ -94,19 +97,19 @@
 
 /* At KAN_START_INFO_ADDR when the guest starts. */
 struct kan_start_info {
-	uint32_t magic;       /* KAN_START_MAGIC */
+	uint32_t magic;	      /* KAN_START_MAGIC */
 	uint32_t abi_version; /* KAN_ABI_VERSION */
-	uint32_t vm_id;       /* kan's number for this VM, from 1 */
+	uint32_t vm_id;	      /* kan's number for this VM, from 1 */
 	uint32_t reserved;
-	uint64_t ram_size;    /* bytes of RAM at guest-physical 0 */
-	char name[24];        /* the VM's name, zero-terminated */
-	char cmdline[256];    /* the module's command line from grub.cfg, zero-terminated */
+	uint64_t ram_size; /* bytes of RAM at guest-physical 0 */
+	char name[24];	   /* the VM's name, zero-terminated */
+	char cmdline[256]; /* the module's command line from grub.cfg, zero-terminated */
 };
 
 /* Filled in by KAN_HC_VM_INFO. */
 struct kan_vm_info {
 	uint32_t vm_id;
-	uint32_t cpu;         /* the physical CPU the caller is running on */
+	uint32_t cpu; /* the physical CPU the caller is running on */
 	uint64_t ram_size;
 	char name[24];
 };

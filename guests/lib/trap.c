@@ -27,17 +27,17 @@ extern const char guest_trap_stubs[];
 extern const char guest_try_resume[];
 extern uint64_t guest_try_rsp;
 
-volatile struct guest_trap guest_last_trap = {.vector = GUEST_NO_TRAP};
+volatile struct guest_trap guest_last_trap = { .vector = GUEST_NO_TRAP };
 volatile uint64_t guest_trap_counts[IDT_VECTORS];
 volatile uint64_t guest_trap_landing;
 
 static struct idt_gate idt[IDT_VECTORS] __attribute__((aligned(16)));
 
 static const char *const vector_names[IDT_VECTORS] = {
-    [0] = "#DE",  [1] = "#DB",	[2] = "NMI",  [3] = "#BP",  [4] = "#OF",
-    [5] = "#BR",  [6] = "#UD",	[7] = "#NM",  [8] = "#DF",  [10] = "#TS",
-    [11] = "#NP", [12] = "#SS", [13] = "#GP", [14] = "#PF", [16] = "#MF",
-    [17] = "#AC", [18] = "#MC", [19] = "#XM", [20] = "#VE", [21] = "#CP",
+	[0] = "#DE",  [1] = "#DB",  [2] = "NMI",  [3] = "#BP",	[4] = "#OF",
+	[5] = "#BR",  [6] = "#UD",  [7] = "#NM",  [8] = "#DF",	[10] = "#TS",
+	[11] = "#NP", [12] = "#SS", [13] = "#GP", [14] = "#PF", [16] = "#MF",
+	[17] = "#AC", [18] = "#MC", [19] = "#XM", [20] = "#VE", [21] = "#CP",
 };
 
 const char *guest_vector_name(int vector)
@@ -54,17 +54,17 @@ void guest_trap_install(void)
 	for (unsigned v = 0; v < IDT_VECTORS; v++) {
 		uint64_t stub = (uint64_t)guest_trap_stubs + v * STUB_SPACING;
 		idt[v] = (struct idt_gate){
-		    .offset_low = (uint16_t)stub,
-		    .selector = CODE_SELECTOR,
-		    .type = GATE_INTERRUPT,
-		    .offset_mid = (uint16_t)(stub >> 16),
-		    .offset_high = (uint32_t)(stub >> 32),
+			.offset_low = (uint16_t)stub,
+			.selector = CODE_SELECTOR,
+			.type = GATE_INTERRUPT,
+			.offset_mid = (uint16_t)(stub >> 16),
+			.offset_high = (uint32_t)(stub >> 32),
 		};
 	}
 	struct {
 		uint16_t limit;
 		uint64_t base;
-	} __attribute__((packed)) idtr = {sizeof(idt) - 1, (uint64_t)idt};
+	} __attribute__((packed)) idtr = { sizeof(idt) - 1, (uint64_t)idt };
 	__asm__ volatile("lidt %0" ::"m"(idtr) : "memory");
 }
 

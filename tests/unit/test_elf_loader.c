@@ -12,8 +12,8 @@
 #include "kernel/elf_loader.h"
 #include "kan_guest.h"
 
-#define MIB (1ull << 20)
-#define RAM_SIZE (4 * MIB)
+#define MIB	  (1ull << 20)
+#define RAM_SIZE  (4 * MIB)
 #define UNTOUCHED 0xaa /* what RAM holds before loading */
 
 /* An image under construction: headers first, segment data from DATA_OFFSET on. */
@@ -68,9 +68,14 @@ static Elf64_Phdr *elf64_segment(uint32_t type, uint64_t paddr, uint64_t filesz,
 	Elf64_Ehdr *h = (Elf64_Ehdr *)image;
 	Elf64_Phdr *p = (Elf64_Phdr *)(image + h->e_phoff) + h->e_phnum++;
 	assert_true((uint8_t *)(p + 1) <= image + DATA_OFFSET);
-	*p = (Elf64_Phdr){.p_type = type, .p_flags = PF_R | PF_X, .p_offset = image_size,
-			  .p_vaddr = paddr, .p_paddr = paddr, .p_filesz = filesz,
-			  .p_memsz = memsz, .p_align = 0x1000};
+	*p = (Elf64_Phdr){ .p_type = type,
+			   .p_flags = PF_R | PF_X,
+			   .p_offset = image_size,
+			   .p_vaddr = paddr,
+			   .p_paddr = paddr,
+			   .p_filesz = filesz,
+			   .p_memsz = memsz,
+			   .p_align = 0x1000 };
 	assert_true(image_size + filesz <= sizeof(image));
 	for (uint64_t i = 0; i < filesz; i++)
 		image[image_size + i] = (uint8_t)(i + 1);
@@ -101,9 +106,14 @@ static Elf32_Phdr *elf32_segment(uint32_t paddr, uint32_t filesz, uint32_t memsz
 {
 	Elf32_Ehdr *h = (Elf32_Ehdr *)image;
 	Elf32_Phdr *p = (Elf32_Phdr *)(image + h->e_phoff) + h->e_phnum++;
-	*p = (Elf32_Phdr){.p_type = PT_LOAD, .p_offset = (uint32_t)image_size, .p_vaddr = paddr,
-			  .p_paddr = paddr, .p_filesz = filesz, .p_memsz = memsz,
-			  .p_flags = PF_R | PF_X, .p_align = 0x1000};
+	*p = (Elf32_Phdr){ .p_type = PT_LOAD,
+			   .p_offset = (uint32_t)image_size,
+			   .p_vaddr = paddr,
+			   .p_paddr = paddr,
+			   .p_filesz = filesz,
+			   .p_memsz = memsz,
+			   .p_flags = PF_R | PF_X,
+			   .p_align = 0x1000 };
 	for (uint32_t i = 0; i < filesz; i++)
 		image[image_size + i] = (uint8_t)(i + 1);
 	image_size += filesz;
@@ -127,7 +137,7 @@ static void assert_refused(const char *reason)
 static void build_good_guest(void)
 {
 	elf64_begin(0x100010);
-	elf64_segment(PT_LOAD, 0x100000, 0x300, 0x300);  /* .text */
+	elf64_segment(PT_LOAD, 0x100000, 0x300, 0x300);	 /* .text */
 	elf64_segment(PT_LOAD, 0x101000, 0x100, 0x2000); /* .data + .bss */
 }
 
@@ -363,10 +373,10 @@ static void a_shared_object_is_not_an_executable(void **state)
 }
 
 /*
- * Regression test, found by this suite and fixed: kernel/elf_loader.c:129 (the entry check after the segment loop): the entry is
- * checked against the span [lowest segment, end of highest segment), not against the segments
- * themselves, so an entry in the gap between two segments passes and the guest starts in
- * zeroed RAM.
+ * Regression test, found by this suite and fixed: kernel/elf_loader.c:129 (the entry check after
+ * the segment loop): the entry is checked against the span [lowest segment, end of highest
+ * segment), not against the segments themselves, so an entry in the gap between two segments passes
+ * and the guest starts in zeroed RAM.
  */
 static void an_entry_point_between_two_segments_is_refused(void **state)
 {

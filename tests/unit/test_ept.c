@@ -55,7 +55,7 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	f->tables.limit = 4096;
-	f->alloc = (struct ept_allocator){host_alloc_table, host_table_ptr, &f->tables, NULL};
+	f->alloc = (struct ept_allocator){ host_alloc_table, host_table_ptr, &f->tables, NULL };
 	f->pml4 = ept_create(&f->alloc, &f->stats);
 	if (!f->pml4)
 		return -1;
@@ -115,9 +115,9 @@ static void create_gives_an_empty_pml4_and_counts_one_table(void **state)
 static void create_fails_cleanly_when_no_table_can_be_allocated(void **state)
 {
 	(void)state;
-	struct host_tables tables = {.limit = 0};
-	struct ept_allocator alloc = {host_alloc_table, host_table_ptr, &tables, NULL};
-	struct ept_stats stats = {0};
+	struct host_tables tables = { .limit = 0 };
+	struct ept_allocator alloc = { host_alloc_table, host_table_ptr, &tables, NULL };
+	struct ept_stats stats = { 0 };
 	assert_int_equal(ept_create(&alloc, &stats), 0);
 	assert_int_equal(stats.tables, 0);
 }
@@ -227,8 +227,8 @@ static void a_2m_leaf_has_rwx_write_back_and_the_large_page_bit(void **state)
 	assert_int_equal(map(f, 0, hpa, 2 * MIB, 3), 0);
 	uint64_t leaf = raw_entry(f, 0, 2);
 	assert_int_equal(leaf & EPT_ADDRESS_MASK, hpa);
-	assert_int_equal(leaf & 7, 7);                   /* read, write, execute (SDM 29.3.2) */
-	assert_int_equal((leaf >> 3) & 7, 6);            /* memory type WB */
+	assert_int_equal(leaf & 7, 7);			 /* read, write, execute (SDM 29.3.2) */
+	assert_int_equal((leaf >> 3) & 7, 6);		 /* memory type WB */
 	assert_int_equal(leaf & (1ull << 7), 1ull << 7); /* maps a page, not a table */
 	assert_int_equal(leaf, hpa | 0xb7);
 

@@ -180,7 +180,7 @@ static void an_exact_fit_keeps_every_character(void **state)
 static void a_one_byte_buffer_gets_only_the_terminator(void **state)
 {
 	(void)state;
-	char buf[2] = {'Z', 'Z'};
+	char buf[2] = { 'Z', 'Z' };
 	assert_int_equal(ksnprintf(buf, 1, "abc"), 3);
 	assert_int_equal(buf[0], '\0');
 	assert_int_equal(buf[1], 'Z');
@@ -189,7 +189,7 @@ static void a_one_byte_buffer_gets_only_the_terminator(void **state)
 static void a_zero_size_buffer_is_not_written(void **state)
 {
 	(void)state;
-	char buf[1] = {'Z'};
+	char buf[1] = { 'Z' };
 	assert_int_equal(ksnprintf(buf, 0, "%s %d", "abc", 42), 6);
 	assert_int_equal(buf[0], 'Z');
 	assert_int_equal(ksnprintf(NULL, 0, "%lx", 0xfffful), 4);
@@ -208,8 +208,8 @@ static void kvsnprintf_takes_a_va_list(void **state)
 {
 	(void)state;
 	char buf[64];
-	assert_int_equal(format_list(buf, sizeof(buf), "kan: vm %s: %u exits at 0x%lx", "hello",
-				     7u, 0x100000ul),
+	assert_int_equal(format_list(buf, sizeof(buf), "kan: vm %s: %u exits at 0x%lx", "hello", 7u,
+				     0x100000ul),
 			 34);
 	assert_string_equal(buf, "kan: vm hello: 7 exits at 0x100000");
 }

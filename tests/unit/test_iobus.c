@@ -40,8 +40,8 @@ static int setup(void **state)
 {
 	(void)state;
 	memset(&bus, 0, sizeof(bus));
-	uart = (struct fake_device){.tag = 0x60};
-	pit = (struct fake_device){.tag = 0x42};
+	uart = (struct fake_device){ .tag = 0x60 };
+	pit = (struct fake_device){ .tag = 0x42 };
 	assert_true(iobus_register(&bus, 0x3f8, 0x3ff, fake_io, &uart));
 	assert_true(iobus_register(&bus, 0x40, 0x43, fake_io, &pit));
 	return 0;

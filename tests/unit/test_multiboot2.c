@@ -138,7 +138,7 @@ static void a_string_without_its_zero_stays_inside_the_tag(void **state)
 	(void)state;
 	mbi_begin();
 	mbi_tag(MB2_TAG_CMDLINE, "abcdef", 3); /* "abc", no terminator; padding follows */
-	mbi.bytes[mbi.len - 1] = 'Z';         /* ...and the padding is not zero either */
+	mbi.bytes[mbi.len - 1] = 'Z';	       /* ...and the padding is not zero either */
 	mbi_end();
 	assert_int_equal(parse(), 0);
 	assert_string_equal(info.cmdline, "abc");
@@ -165,15 +165,15 @@ static void the_memory_map_keeps_only_available_ram(void **state)
 {
 	(void)state;
 	const struct mmap_entry map[] = {
-		{0x0, 0x9fc00, 1, 0},             /* low RAM */
-		{0x9fc00, 0x400, 2, 0},           /* EBDA, reserved */
-		{0xf0000, 0x10000, 2, 0},         /* BIOS */
-		{0x100000, 0x7ee0000, 1, 0},      /* RAM above 1 MiB */
-		{0x7fe0000, 0x20000, 3, 0},       /* ACPI reclaimable */
-		{0x7fe0000, 0x0, 1, 0},           /* an empty available entry */
-		{0xfffc0000, 0x40000, 4, 0},      /* ACPI NVS */
-		{0x100000000, 0x40000000, 1, 0},  /* RAM above 4 GiB */
-		{0x140000000, 0x1000, 5, 0},      /* bad memory */
+		{ 0x0, 0x9fc00, 1, 0 },		   /* low RAM */
+		{ 0x9fc00, 0x400, 2, 0 },	   /* EBDA, reserved */
+		{ 0xf0000, 0x10000, 2, 0 },	   /* BIOS */
+		{ 0x100000, 0x7ee0000, 1, 0 },	   /* RAM above 1 MiB */
+		{ 0x7fe0000, 0x20000, 3, 0 },	   /* ACPI reclaimable */
+		{ 0x7fe0000, 0x0, 1, 0 },	   /* an empty available entry */
+		{ 0xfffc0000, 0x40000, 4, 0 },	   /* ACPI NVS */
+		{ 0x100000000, 0x40000000, 1, 0 }, /* RAM above 4 GiB */
+		{ 0x140000000, 0x1000, 5, 0 },	   /* bad memory */
 	};
 	mbi_begin();
 	mbi_mmap(map, 9);
@@ -191,10 +191,11 @@ static void the_memory_map_keeps_only_available_ram(void **state)
 static void memory_map_entries_larger_than_24_bytes_are_stepped_over(void **state)
 {
 	(void)state;
-	uint8_t payload[8 + 2 * 32] = {0};
+	uint8_t payload[8 + 2 * 32] = { 0 };
 	uint32_t entry_size = 32;
 	memcpy(payload, &entry_size, 4);
-	struct mmap_entry first = {0x100000, 0x100000, 1, 0}, second = {0x400000, 0x200000, 1, 0};
+	struct mmap_entry first = { 0x100000, 0x100000, 1, 0 },
+			  second = { 0x400000, 0x200000, 1, 0 };
 	memcpy(payload + 8, &first, sizeof(first));
 	memcpy(payload + 8 + 32, &second, sizeof(second));
 	mbi_begin();
@@ -211,7 +212,7 @@ static void more_ram_ranges_than_kan_keeps_are_dropped_quietly(void **state)
 	(void)state;
 	struct mmap_entry map[BOOT_MAX_RAM_RANGES + 6];
 	for (int i = 0; i < BOOT_MAX_RAM_RANGES + 6; i++)
-		map[i] = (struct mmap_entry){(uint64_t)i << 21, 1 << 20, 1, 0};
+		map[i] = (struct mmap_entry){ (uint64_t)i << 21, 1 << 20, 1, 0 };
 	mbi_begin();
 	mbi_mmap(map, BOOT_MAX_RAM_RANGES + 6);
 	mbi_end();
@@ -224,7 +225,7 @@ static void more_ram_ranges_than_kan_keeps_are_dropped_quietly(void **state)
 static void a_memory_map_entry_size_below_24_is_refused(void **state)
 {
 	(void)state;
-	uint8_t payload[8 + 16] = {0};
+	uint8_t payload[8 + 16] = { 0 };
 	uint32_t entry_size = 16;
 	memcpy(payload, &entry_size, 4);
 	mbi_begin();
@@ -282,7 +283,7 @@ static void an_efi_system_table_tag_means_efi(void **state)
 static void an_efi_memory_map_tag_means_efi(void **state)
 {
 	(void)state;
-	uint8_t efi_mmap[8 + 48] = {48, 0, 0, 0, 1, 0, 0, 0};
+	uint8_t efi_mmap[8 + 48] = { 48, 0, 0, 0, 1, 0, 0, 0 };
 	mbi_begin();
 	mbi_tag(MB2_TAG_EFI_MMAP, efi_mmap, sizeof(efi_mmap));
 	mbi_end();
@@ -293,9 +294,9 @@ static void an_efi_memory_map_tag_means_efi(void **state)
 static void unknown_tags_are_skipped(void **state)
 {
 	(void)state;
-	uint32_t meminfo[2] = {639, 130048};
+	uint32_t meminfo[2] = { 639, 130048 };
 	uint32_t load_base = 0x100000;
-	uint8_t framebuffer[24] = {0};
+	uint8_t framebuffer[24] = { 0 };
 	mbi_begin();
 	mbi_tag(MB2_TAG_BASIC_MEMINFO, meminfo, sizeof(meminfo));
 	mbi_tag(21, &load_base, sizeof(load_base));
@@ -369,9 +370,9 @@ static void one_module_too_many_is_refused(void **state)
 }
 
 /*
- * Regression test, found by this suite and fixed: kernel/multiboot2.c:89-90: a module tag shorter than its two 32-bit addresses passes
- * the size check (only >= 8 is required), so range[1] is read from past the tag and
- * `payload_size - 8` wraps to a huge size_t for the command line's bound.
+ * Regression test, found by this suite and fixed: kernel/multiboot2.c:89-90: a module tag shorter
+ * than its two 32-bit addresses passes the size check (only >= 8 is required), so range[1] is read
+ * from past the tag and `payload_size - 8` wraps to a huge size_t for the command line's bound.
  */
 static void a_module_tag_too_short_for_its_addresses_is_refused(void **state)
 {
@@ -384,9 +385,9 @@ static void a_module_tag_too_short_for_its_addresses_is_refused(void **state)
 }
 
 /*
- * Regression test, found by this suite and fixed: kernel/multiboot2.c:66: `off + tag->size > total` is computed in 32 bits, so a tag
- * size near 4 GiB wraps it and passes; the step `(tag->size + 7) & ~7u` then wraps to 0 and
- * mb2_parse loops for ever. Run in a child so the hang becomes a failure.
+ * Regression test, found by this suite and fixed: kernel/multiboot2.c:66: `off + tag->size > total`
+ * is computed in 32 bits, so a tag size near 4 GiB wraps it and passes; the step `(tag->size + 7) &
+ * ~7u` then wraps to 0 and mb2_parse loops for ever. Run in a child so the hang becomes a failure.
  */
 static void a_tag_size_near_4g_is_refused_not_looped_on(void **state)
 {

@@ -34,7 +34,7 @@ static void assert_ranges(int count, const struct mem_range *want)
 
 #define ASSERT_RANGES(...)                                                                         \
 	do {                                                                                       \
-		const struct mem_range want[] = {__VA_ARGS__};                                     \
+		const struct mem_range want[] = { __VA_ARGS__ };                                   \
 		assert_ranges(sizeof(want) / sizeof(want[0]), want);                               \
 	} while (0)
 
@@ -42,7 +42,7 @@ static void add_shrinks_a_range_inward_to_whole_pages(void **state)
 {
 	(void)state;
 	pmem_add(&pm, 0x1234, 0x5678);
-	ASSERT_RANGES({0x2000, 0x5000});
+	ASSERT_RANGES({ 0x2000, 0x5000 });
 	assert_int_equal(pmem_free_bytes(&pm), 0x3000);
 }
 
@@ -61,8 +61,8 @@ static void adjacent_ranges_merge_in_either_order(void **state)
 	(void)state;
 	pmem_add(&pm, 1 * MIB, 2 * MIB);
 	pmem_add(&pm, 2 * MIB, 3 * MIB); /* after */
-	pmem_add(&pm, 0, 1 * MIB);       /* before */
-	ASSERT_RANGES({0, 3 * MIB});
+	pmem_add(&pm, 0, 1 * MIB);	 /* before */
+	ASSERT_RANGES({ 0, 3 * MIB });
 }
 
 static void filling_the_hole_between_two_ranges_merges_all_three(void **state)
@@ -70,9 +70,9 @@ static void filling_the_hole_between_two_ranges_merges_all_three(void **state)
 	(void)state;
 	pmem_add(&pm, 1 * MIB, 2 * MIB);
 	pmem_add(&pm, 3 * MIB, 4 * MIB);
-	ASSERT_RANGES({1 * MIB, 2 * MIB}, {3 * MIB, 4 * MIB});
+	ASSERT_RANGES({ 1 * MIB, 2 * MIB }, { 3 * MIB, 4 * MIB });
 	pmem_add(&pm, 2 * MIB, 3 * MIB);
-	ASSERT_RANGES({1 * MIB, 4 * MIB});
+	ASSERT_RANGES({ 1 * MIB, 4 * MIB });
 }
 
 static void ranges_stay_sorted_whatever_the_order_they_come_in(void **state)
@@ -81,7 +81,7 @@ static void ranges_stay_sorted_whatever_the_order_they_come_in(void **state)
 	pmem_add(&pm, 64 * MIB, 128 * MIB);
 	pmem_add(&pm, 1 * MIB, 2 * MIB);
 	pmem_add(&pm, 16 * MIB, 32 * MIB);
-	ASSERT_RANGES({1 * MIB, 2 * MIB}, {16 * MIB, 32 * MIB}, {64 * MIB, 128 * MIB});
+	ASSERT_RANGES({ 1 * MIB, 2 * MIB }, { 16 * MIB, 32 * MIB }, { 64 * MIB, 128 * MIB });
 	assert_int_equal(pmem_free_bytes(&pm), 1 * MIB + 16 * MIB + 64 * MIB);
 }
 
@@ -91,7 +91,7 @@ static void overlapping_adds_count_memory_once(void **state)
 	pmem_add(&pm, 0, 2 * MIB);
 	pmem_add(&pm, 1 * MIB, 3 * MIB);
 	pmem_add(&pm, 512 * KIB, 1 * MIB);
-	ASSERT_RANGES({0, 3 * MIB});
+	ASSERT_RANGES({ 0, 3 * MIB });
 	assert_int_equal(pmem_free_bytes(&pm), 3 * MIB);
 }
 
@@ -102,7 +102,7 @@ static void an_add_covering_several_ranges_becomes_one(void **state)
 	pmem_add(&pm, 4 * MIB, 5 * MIB);
 	pmem_add(&pm, 8 * MIB, 9 * MIB);
 	pmem_add(&pm, 0, 16 * MIB);
-	ASSERT_RANGES({0, 16 * MIB});
+	ASSERT_RANGES({ 0, 16 * MIB });
 }
 
 static void reserve_in_the_middle_splits_a_range(void **state)
@@ -110,7 +110,7 @@ static void reserve_in_the_middle_splits_a_range(void **state)
 	(void)state;
 	pmem_add(&pm, 0, 16 * MIB);
 	pmem_reserve(&pm, 4 * MIB, 8 * MIB);
-	ASSERT_RANGES({0, 4 * MIB}, {8 * MIB, 16 * MIB});
+	ASSERT_RANGES({ 0, 4 * MIB }, { 8 * MIB, 16 * MIB });
 	assert_int_equal(pmem_free_bytes(&pm), 12 * MIB);
 }
 
@@ -119,7 +119,7 @@ static void reserve_grows_outward_to_whole_pages(void **state)
 	(void)state;
 	pmem_add(&pm, 0, 0x10000);
 	pmem_reserve(&pm, 0x3001, 0x4fff);
-	ASSERT_RANGES({0, 0x3000}, {0x5000, 0x10000});
+	ASSERT_RANGES({ 0, 0x3000 }, { 0x5000, 0x10000 });
 }
 
 static void reserve_trims_both_ends_and_removes_what_it_covers(void **state)
@@ -129,7 +129,7 @@ static void reserve_trims_both_ends_and_removes_what_it_covers(void **state)
 	pmem_add(&pm, 3 * MIB, 4 * MIB);
 	pmem_add(&pm, 5 * MIB, 8 * MIB);
 	pmem_reserve(&pm, 1 * MIB, 6 * MIB);
-	ASSERT_RANGES({0, 1 * MIB}, {6 * MIB, 8 * MIB});
+	ASSERT_RANGES({ 0, 1 * MIB }, { 6 * MIB, 8 * MIB });
 }
 
 static void reserve_of_memory_not_in_the_list_changes_nothing(void **state)
@@ -138,7 +138,7 @@ static void reserve_of_memory_not_in_the_list_changes_nothing(void **state)
 	pmem_add(&pm, 16 * MIB, 32 * MIB);
 	pmem_reserve(&pm, 0, 1 * MIB);
 	pmem_reserve(&pm, 32 * MIB, 64 * MIB);
-	ASSERT_RANGES({16 * MIB, 32 * MIB});
+	ASSERT_RANGES({ 16 * MIB, 32 * MIB });
 }
 
 static void alloc_aligns_to_2m(void **state)
@@ -147,7 +147,7 @@ static void alloc_aligns_to_2m(void **state)
 	pmem_add(&pm, 1 * MIB + 4 * KIB, 64 * MIB);
 	uint64_t p = pmem_alloc(&pm, 16 * MIB, 2 * MIB);
 	assert_int_equal(p, 2 * MIB);
-	ASSERT_RANGES({1 * MIB + 4 * KIB, 2 * MIB}, {18 * MIB, 64 * MIB});
+	ASSERT_RANGES({ 1 * MIB + 4 * KIB, 2 * MIB }, { 18 * MIB, 64 * MIB });
 	uint64_t q = pmem_alloc(&pm, 4 * KIB, 2 * MIB);
 	assert_int_equal(q, 18 * MIB);
 }
@@ -178,7 +178,7 @@ static void alloc_fails_with_0_and_changes_nothing_when_no_block_fits(void **sta
 	pmem_add(&pm, 5 * MIB, 6 * MIB);
 	assert_int_equal(pmem_alloc(&pm, 2 * MIB, 2 * MIB), 0);
 	assert_int_equal(pmem_alloc(&pm, 4 * MIB, PAGE_SIZE), 0);
-	ASSERT_RANGES({1 * MIB, 3 * MIB + 4 * KIB}, {5 * MIB, 6 * MIB});
+	ASSERT_RANGES({ 1 * MIB, 3 * MIB + 4 * KIB }, { 5 * MIB, 6 * MIB });
 }
 
 static void alloc_from_an_empty_list_fails(void **state)
@@ -209,7 +209,7 @@ static void freed_memory_is_reused_and_merges_back(void **state)
 	pmem_free(&pm, a, 16 * MIB);
 	pmem_free(&pm, b, 16 * MIB);
 	assert_int_equal(pmem_free_bytes(&pm), before);
-	ASSERT_RANGES({2 * MIB, 64 * MIB});
+	ASSERT_RANGES({ 2 * MIB, 64 * MIB });
 }
 
 static bool overlaps(uint64_t a, uint64_t a_end, uint64_t b, uint64_t b_end)
@@ -222,10 +222,10 @@ static void reserved_memory_is_never_handed_out(void **state)
 	(void)state;
 	/* As memory_init does it: RAM, then the low 1 MiB, kan itself, the MBI and a module. */
 	const struct mem_range reserved[] = {
-		{0, 1 * MIB},
-		{1 * MIB, 1 * MIB + 300 * KIB},
-		{0x10b000, 0x10b800},
-		{5 * MIB + 100, 5 * MIB + 9000},
+		{ 0, 1 * MIB },
+		{ 1 * MIB, 1 * MIB + 300 * KIB },
+		{ 0x10b000, 0x10b800 },
+		{ 5 * MIB + 100, 5 * MIB + 9000 },
 	};
 	pmem_add(&pm, 0, 0x9fc00);
 	pmem_add(&pm, 1 * MIB, 32 * MIB);
@@ -262,21 +262,20 @@ static void free_bytes_is_the_sum_of_the_ranges(void **state)
 
 /* A memory map as GRUB reports it: low RAM, then RAM from 1 MiB up to an ACPI hole, then more. */
 static const struct mem_range boot_ram[] = {
-	{0, 0x9fc00},
-	{1 * MIB, 0x7fee000},         /* ends neither 2 MiB nor 1 MiB aligned */
-	{0x8300000, 0x10000000 - 1},  /* after the hole, starts off 2 MiB; odd end */
+	{ 0, 0x9fc00 },
+	{ 1 * MIB, 0x7fee000 },	       /* ends neither 2 MiB nor 1 MiB aligned */
+	{ 0x8300000, 0x10000000 - 1 }, /* after the hole, starts off 2 MiB; odd end */
 };
 /* What memory_init reserves: the first MiB, kan at 1 MiB, the MBI and the modules. */
 static const struct mem_range boot_reserved[] = {
-	{0, 1 * MIB},
-	{1 * MIB, 0x12a3c0},           /* _kernel_start, _kernel_end */
-	{0x12b000, 0x12c2a8},          /* the multiboot2 information */
-	{0x12d000, 0x1385a1},          /* a module: kan's configuration */
-	{0x139000, 0x2f1e40},          /* a guest ELF, across the 2 MiB line */
-	{0x2f2000, 0x4a00abc},         /* a big guest image, across many */
-	{0x9001000, 0x9102345},        /* a module GRUB placed after the hole */
+	{ 0, 1 * MIB },		  { 1 * MIB, 0x12a3c0 }, /* _kernel_start, _kernel_end */
+	{ 0x12b000, 0x12c2a8 },				 /* the multiboot2 information */
+	{ 0x12d000, 0x1385a1 },				 /* a module: kan's configuration */
+	{ 0x139000, 0x2f1e40 },				 /* a guest ELF, across the 2 MiB line */
+	{ 0x2f2000, 0x4a00abc },			 /* a big guest image, across many */
+	{ 0x9001000, 0x9102345 },			 /* a module GRUB placed after the hole */
 };
-#define N_RAM      (int)(sizeof(boot_ram) / sizeof(boot_ram[0]))
+#define N_RAM	   (int)(sizeof(boot_ram) / sizeof(boot_ram[0]))
 #define N_RESERVED (int)(sizeof(boot_reserved) / sizeof(boot_reserved[0]))
 
 static bool model_free[MODEL_PAGES]; /* what must be in pm's free list, page by page */
@@ -389,7 +388,7 @@ static int alloc_until_exhausted(const uint64_t *pattern, int n)
 		}
 		misses = 0;
 		assert_true(block_count < MAX_BLOCKS);
-		blocks[block_count++] = (struct block){p, size, true};
+		blocks[block_count++] = (struct block){ p, size, true };
 		for (uint64_t q = p / PAGE_SIZE; q < (p + size) / PAGE_SIZE; q++)
 			model_free[q] = false;
 		assert_int_equal(pmem_free_bytes(&pm), model_free_bytes());
@@ -414,10 +413,11 @@ static void boot_reservations_leave_exactly_the_rest_of_ram_free(void **state)
 {
 	(void)state;
 	boot_like_memory_init();
-	/* Worked by hand: [0x4a01000, 0x7fee000) + [0x8300000, 0x9001000) + [0x9103000, 0xffff000). */
-	ASSERT_RANGES({0x4a01000, 0x7fee000}, {0x8300000, 0x9001000}, {0x9103000, 0xffff000});
-	assert_int_equal(pmem_free_bytes(&pm),
-			 (0x7fee000 - 0x4a01000) + (0x9001000 - 0x8300000) + (0xffff000 - 0x9103000));
+	/* Worked by hand: [0x4a01000, 0x7fee000) + [0x8300000, 0x9001000) + [0x9103000, 0xffff000).
+	 */
+	ASSERT_RANGES({ 0x4a01000, 0x7fee000 }, { 0x8300000, 0x9001000 }, { 0x9103000, 0xffff000 });
+	assert_int_equal(pmem_free_bytes(&pm), (0x7fee000 - 0x4a01000) + (0x9001000 - 0x8300000) +
+						       (0xffff000 - 0x9103000));
 	assert_consistent();
 }
 
@@ -425,7 +425,7 @@ static void vm_blocks_fill_memory_without_overlap(void **state)
 {
 	(void)state;
 	boot_like_memory_init();
-	const uint64_t pattern[] = {16 * MIB, 2 * MIB, 1 * MIB};
+	const uint64_t pattern[] = { 16 * MIB, 2 * MIB, 1 * MIB };
 	int made = alloc_until_exhausted(pattern, 3);
 	assert_true(made >= 20);
 	assert_blocks_placed_apart();
@@ -440,7 +440,7 @@ static void freed_vm_blocks_are_reused_without_overlap(void **state)
 	(void)state;
 	boot_like_memory_init();
 	const uint64_t initial = pmem_free_bytes(&pm);
-	const uint64_t first[] = {16 * MIB, 2 * MIB, 1 * MIB};
+	const uint64_t first[] = { 16 * MIB, 2 * MIB, 1 * MIB };
 	alloc_until_exhausted(first, 3);
 	int first_count = block_count;
 
@@ -452,7 +452,7 @@ static void freed_vm_blocks_are_reused_without_overlap(void **state)
 	assert_blocks_placed_apart();
 
 	/* New VMs of other sizes fill the holes again. */
-	const uint64_t second[] = {4 * MIB, 1 * MIB, 16 * MIB, 2 * MIB};
+	const uint64_t second[] = { 4 * MIB, 1 * MIB, 16 * MIB, 2 * MIB };
 	assert_true(alloc_until_exhausted(second, 4) > 0);
 	assert_blocks_placed_apart();
 	assert_consistent();
@@ -462,7 +462,7 @@ static void freed_vm_blocks_are_reused_without_overlap(void **state)
 		if (blocks[i].live)
 			free_block(&blocks[i]);
 	assert_int_equal(pmem_free_bytes(&pm), initial);
-	ASSERT_RANGES({0x4a01000, 0x7fee000}, {0x8300000, 0x9001000}, {0x9103000, 0xffff000});
+	ASSERT_RANGES({ 0x4a01000, 0x7fee000 }, { 0x8300000, 0x9001000 }, { 0x9103000, 0xffff000 });
 }
 
 #define PMEM_TEST(name) cmocka_unit_test_setup(name, setup)

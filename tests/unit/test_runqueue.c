@@ -45,7 +45,7 @@ static void assert_queue(int count, struct vcpu *const *want)
 
 #define ASSERT_QUEUE(...)                                                                          \
 	do {                                                                                       \
-		struct vcpu *const want[] = {__VA_ARGS__};                                         \
+		struct vcpu *const want[] = { __VA_ARGS__ };                                       \
 		assert_queue(sizeof(want) / sizeof(want[0]), want);                                \
 	} while (0)
 #define ASSERT_QUEUE_EMPTY() assert_queue(0, NULL)
@@ -94,7 +94,7 @@ static void pop_and_push_cycles_round_robin(void **state)
 	runqueue_push(&q, &a);
 	runqueue_push(&q, &b);
 	runqueue_push(&q, &c);
-	struct vcpu *const order[] = {&a, &b, &c, &a, &b, &c, &a, &b, &c};
+	struct vcpu *const order[] = { &a, &b, &c, &a, &b, &c, &a, &b, &c };
 	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
 		struct vcpu *v = runqueue_pop_ready(&q, 1000);
 		assert_ptr_equal(v, order[i]);
@@ -215,7 +215,7 @@ static void earliest_wake_is_the_minimum_wherever_it_sits(void **state)
 static void length_follows_a_mix_of_pushes_and_pops(void **state)
 {
 	(void)state;
-	struct vcpu *all[] = {&a, &b, &c, &d};
+	struct vcpu *all[] = { &a, &b, &c, &d };
 	/* Wake times 0, 1, 2, 3: at time t the vCPUs ready are those with wake_tsc <= t. */
 	for (int i = 0; i < 4; i++) {
 		all[i]->wake_tsc = i;

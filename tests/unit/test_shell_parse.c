@@ -54,12 +54,12 @@ static void refused_with(const char *line, const char *const *parts)
 		if (!strstr(error, *p))
 			fail_msg("\"%s\": message \"%s\" lacks \"%s\"", line, error, *p);
 }
-#define REFUSED(line, ...) refused_with(line, (const char *const[]){__VA_ARGS__, NULL})
+#define REFUSED(line, ...) refused_with(line, (const char *const[]){ __VA_ARGS__, NULL })
 
 static void empty_and_blank_lines_are_none(void **state)
 {
 	(void)state;
-	const char *const blank[] = {"", " ", "\t", "   ", "\t\t", " \t \t  ", "\t \t"};
+	const char *const blank[] = { "", " ", "\t", "   ", "\t\t", " \t \t  ", "\t \t" };
 	for (size_t i = 0; i < sizeof(blank) / sizeof(blank[0]); i++)
 		parses_as(blank[i], SHELL_NONE, "", "");
 }
@@ -85,9 +85,9 @@ static const struct {
 	const char *word;
 	enum shell_verb verb;
 } targeted[] = {
-	{"info", SHELL_VM_INFO},       {"start", SHELL_VM_START},   {"stop", SHELL_VM_STOP},
-	{"restart", SHELL_VM_RESTART}, {"pause", SHELL_VM_PAUSE},   {"resume", SHELL_VM_RESUME},
-	{"destroy", SHELL_VM_DESTROY},
+	{ "info", SHELL_VM_INFO },	 { "start", SHELL_VM_START }, { "stop", SHELL_VM_STOP },
+	{ "restart", SHELL_VM_RESTART }, { "pause", SHELL_VM_PAUSE }, { "resume", SHELL_VM_RESUME },
+	{ "destroy", SHELL_VM_DESTROY },
 };
 #define TARGETED_COUNT (sizeof(targeted) / sizeof(targeted[0]))
 
@@ -165,9 +165,9 @@ static void log_sets_each_level(void **state)
 		const char *line;
 		enum shell_log_level level;
 	} cases[] = {
-		{"log quiet", LOG_QUIET},       {"log normal", LOG_NORMAL},
-		{"log verbose", LOG_VERBOSE},   {"  log\tquiet ", LOG_QUIET},
-		{"\tlog   normal\t", LOG_NORMAL}, {"log \t verbose \t", LOG_VERBOSE},
+		{ "log quiet", LOG_QUIET },	    { "log normal", LOG_NORMAL },
+		{ "log verbose", LOG_VERBOSE },	    { "  log\tquiet ", LOG_QUIET },
+		{ "\tlog   normal\t", LOG_NORMAL }, { "log \t verbose \t", LOG_VERBOSE },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		parses_as(cases[i].line, SHELL_LOG, "", "");
@@ -201,7 +201,8 @@ static void unknown_commands_are_named(void **state)
 	REFUSED("vmlist", "unknown command 'vmlist'");
 	REFUSED("cpus list", "unknown command 'cpus'");
 	REFUSED("helpme", "unknown command 'helpme'");
-	parses_as("help\r\n", SHELL_HELP, "", ""); /* a serial terminal sends CR: a line end is a blank */
+	parses_as("help\r\n", SHELL_HELP, "",
+		  ""); /* a serial terminal sends CR: a line end is a blank */
 }
 
 static void vm_needs_a_known_subcommand(void **state)
@@ -282,8 +283,8 @@ static void cpu_needs_list(void **state)
 static void log_refuses_other_levels(void **state)
 {
 	(void)state;
-	const char *const bad[] = {"log loud", "log QUIET", "log 2", "log debug", "log quietly",
-				   "log q", "log normal-ish"};
+	const char *const bad[] = { "log loud",	   "log QUIET", "log 2",	 "log debug",
+				    "log quietly", "log q",	"log normal-ish" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		REFUSED(bad[i], "log takes quiet, normal or verbose");
 }
@@ -314,7 +315,7 @@ static void over_long_words_are_cut_to_fit(void **state)
 {
 	(void)state;
 	const size_t fits = SHELL_LINE_MAX - 1;
-	const size_t lengths[] = {fits - 1, fits, fits + 1, fits + 2, 2 * SHELL_LINE_MAX, 1000};
+	const size_t lengths[] = { fits - 1, fits, fits + 1, fits + 2, 2 * SHELL_LINE_MAX, 1000 };
 	for (size_t i = 0; i < sizeof(lengths) / sizeof(lengths[0]); i++) {
 		size_t want = lengths[i] < fits ? lengths[i] : fits;
 		char *line = repeat('x', lengths[i], "vm info ");
@@ -372,7 +373,7 @@ static void an_over_long_word_still_reaches_its_later_words(void **state)
 static void over_long_unknown_words_give_a_terminated_message(void **state)
 {
 	(void)state;
-	const char *const prefixes[] = {"", "vm ", "log ", "cpu ", "help "};
+	const char *const prefixes[] = { "", "vm ", "log ", "cpu ", "help " };
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
 		char *line = repeat('q', 1000, prefixes[i]);
 		assert_int_equal(parse(line), -1);
@@ -391,8 +392,8 @@ static void over_long_unknown_words_give_a_terminated_message(void **state)
 static void a_small_error_buffer_is_never_overrun(void **state)
 {
 	(void)state;
-	const char *const bad[] = {"frobnicate", "vm", "vm frob", "vm start", "vm list x",
-				   "vm start 1 2", "console", "cpu", "log loud", "help me"};
+	const char *const bad[] = { "frobnicate",   "vm",      "vm frob", "vm start", "vm list x",
+				    "vm start 1 2", "console", "cpu",	  "log loud", "help me" };
 	for (size_t size = 1; size <= 24; size++)
 		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			char *small = malloc(size); /* exactly `size` bytes: ASan guards the rest */
@@ -400,7 +401,8 @@ static void a_small_error_buffer_is_never_overrun(void **state)
 			memset(small, '#', size);
 			assert_int_equal(shell_parse(bad[i], &cmd, small, size), -1);
 			assert_true(memchr(small, '\0', size) != NULL);
-			assert_true(strlen(small) == size - 1); /* every message is longer than 24 */
+			assert_true(strlen(small) ==
+				    size - 1); /* every message is longer than 24 */
 			free(small);
 		}
 }

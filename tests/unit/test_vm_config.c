@@ -39,7 +39,7 @@ static void assert_refused_with(const char *line, const char *const *fragments)
 }
 
 #define ASSERT_REFUSED(line, ...)                                                                  \
-	assert_refused_with(line, (const char *const[]){__VA_ARGS__, NULL})
+	assert_refused_with(line, (const char *const[]){ __VA_ARGS__, NULL })
 
 /* ---- vm_config_parse: what a good line gives ---- */
 
@@ -56,7 +56,7 @@ static void an_empty_line_gives_the_defaults(void **state)
 static void the_default_cpu_is_the_lowest_one_present(void **state)
 {
 	(void)state;
-	const struct vm_config_limits high_cpus = {.cpus_present = 0xc, .default_slice_us = 5000};
+	const struct vm_config_limits high_cpus = { .cpus_present = 0xc, .default_slice_us = 5000 };
 	assert_int_equal(vm_config_parse("", &high_cpus, &config, error, sizeof(error)), 0);
 	assert_int_equal(config.cpu_mask, 0x4);
 	assert_int_equal(config.slice_us, 5000);
@@ -216,7 +216,9 @@ static void a_cpu_the_machine_lacks_is_refused(void **state)
 static void a_malformed_cpu_list_is_refused(void **state)
 {
 	(void)state;
-	static const char *const bad[] = {"3-1", "0,,1", "0,", ",0", "", "a", "0-", "1;2", "0-1-2"};
+	static const char *const bad[] = {
+		"3-1", "0,,1", "0,", ",0", "", "a", "0-", "1;2", "0-1-2"
+	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char line[32], quoted[32];
 		snprintf(line, sizeof(line), "cpus=%s", bad[i]);
@@ -271,9 +273,9 @@ static void a_name_of_24_characters_is_refused(void **state)
 }
 
 /*
- * Regression test, found by this suite and fixed: kernel/vm_config.c:112-115 (next_token): a token longer than TOKEN_MAX - 1 = 127
- * characters is cut without a word, so the rest of the value is silently dropped. This
- * 129-character cpus list means CPUs 1 and 3; kan takes only CPU 1.
+ * Regression test, found by this suite and fixed: kernel/vm_config.c:112-115 (next_token): a token
+ * longer than TOKEN_MAX - 1 = 127 characters is cut without a word, so the rest of the value is
+ * silently dropped. This 129-character cpus list means CPUs 1 and 3; kan takes only CPU 1.
  */
 static void an_over_long_option_is_refused_not_cut(void **state)
 {
@@ -362,8 +364,9 @@ static void parse_size_refuses_junk_and_overflow(void **state)
 {
 	(void)state;
 	uint64_t v = 77;
-	static const char *const bad[] = {"",   "M",    "-1", "1.5M", "12 ",
-					  "0x10", "1KB", "18446744073709551616", "17179869184G"};
+	static const char *const bad[] = {
+		"", "M", "-1", "1.5M", "12 ", "0x10", "1KB", "18446744073709551616", "17179869184G"
+	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (parse_size(bad[i], &v) != -1)
 			fail_msg("parse_size accepted '%s'", bad[i]);
@@ -400,9 +403,9 @@ static void parse_duration_refuses_zero_too_long_and_bad_units(void **state)
 {
 	(void)state;
 	uint64_t us = 77;
-	static const char *const bad[] = {"0s",  "0ms",  "10000001us", "10001ms",
-					  "11s", "5",    "5 ms",       "5MS",
-					  "ms",  "",     "-5ms",       "99999999999999999999s"};
+	static const char *const bad[] = { "0s",  "0ms", "10000001us", "10001ms",
+					   "11s", "5",	 "5 ms",       "5MS",
+					   "ms",  "",	 "-5ms",       "99999999999999999999s" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (parse_duration_us(bad[i], VM_SLICE_MAX_US, &us) != -1)
 			fail_msg("parse_duration_us accepted '%s' as a slice", bad[i]);
@@ -433,8 +436,8 @@ static void parse_cpu_list_refuses_bad_ranges_empty_items_and_cpus_past_63(void 
 {
 	(void)state;
 	uint64_t mask = 77;
-	static const char *const bad[] = {"3-1", "0,,1", "0,", ",0", "", "-1", "0-",
-					  "a",   "1;2",  "64",  "0-64", "1 ", "0-1-2"};
+	static const char *const bad[] = { "3-1", "0,,1", "0,", ",0",	"",   "-1",   "0-",
+					   "a",	  "1;2",  "64", "0-64", "1 ", "0-1-2" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		if (parse_cpu_list(bad[i], &mask) != -1)
 			fail_msg("parse_cpu_list accepted '%s'", bad[i]);

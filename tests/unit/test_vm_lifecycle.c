@@ -31,12 +31,12 @@
 
 static const int expected[VM_STATE_COUNT][VM_CAUSE_COUNT] = {
 	/* from, cause:   start  stop  pause resume restart destroy exit  crash */
-	[VM_CREATED]   = {RUNN,  NO,   NO,   NO,    RUNN,   DEST,   NO,   NO},
-	[VM_RUNNING]   = {NO,    STOP, PAUS, NO,    RUNN,   DEST,   STOP, CRSH},
-	[VM_PAUSED]    = {NO,    STOP, NO,   RUNN,  RUNN,   DEST,   NO,   NO},
-	[VM_STOPPED]   = {RUNN,  NO,   NO,   NO,    RUNN,   DEST,   NO,   NO},
-	[VM_CRASHED]   = {RUNN,  NO,   NO,   NO,    RUNN,   DEST,   NO,   NO},
-	[VM_DESTROYED] = {NO,    NO,   NO,   NO,    NO,     NO,     NO,   NO},
+	[VM_CREATED] = { RUNN, NO, NO, NO, RUNN, DEST, NO, NO },
+	[VM_RUNNING] = { NO, STOP, PAUS, NO, RUNN, DEST, STOP, CRSH },
+	[VM_PAUSED] = { NO, STOP, NO, RUNN, RUNN, DEST, NO, NO },
+	[VM_STOPPED] = { RUNN, NO, NO, NO, RUNN, DEST, NO, NO },
+	[VM_CRASHED] = { RUNN, NO, NO, NO, RUNN, DEST, NO, NO },
+	[VM_DESTROYED] = { NO, NO, NO, NO, NO, NO, NO, NO },
 };
 
 /* The reason a refusal gives: it names the state the VM is in. */
@@ -55,8 +55,8 @@ static const char *const state_names[VM_STATE_COUNT] = {
 };
 
 static const char *const cause_names[VM_CAUSE_COUNT] = {
-	[VM_DO_START] = "start",     [VM_DO_STOP] = "stop",       [VM_DO_PAUSE] = "pause",
-	[VM_DO_RESUME] = "resume",   [VM_DO_RESTART] = "restart", [VM_DO_DESTROY] = "destroy",
+	[VM_DO_START] = "start",	[VM_DO_STOP] = "stop",	     [VM_DO_PAUSE] = "pause",
+	[VM_DO_RESUME] = "resume",	[VM_DO_RESTART] = "restart", [VM_DO_DESTROY] = "destroy",
 	[VM_GUEST_EXIT] = "guest exit", [VM_GUEST_CRASH] = "crash",
 };
 
@@ -130,7 +130,8 @@ static void every_state_and_cause_does_what_the_table_says(void **state)
 					fail_msg("%s while %s: -> %d, expected -> %s",
 						 cause_names[c], state_names[s], (int)to,
 						 state_names[expected[s][c]]);
-				assert_ptr_equal(why, untouched_why); /* no reason when it applies */
+				assert_ptr_equal(why,
+						 untouched_why); /* no reason when it applies */
 				legal++;
 			} else {
 				if (rc != -1)
@@ -157,16 +158,20 @@ static void every_refusal_reason_names_the_current_state(void **state)
 	(void)state;
 	/* Each state refuses something; the reason mentions that state and no other. */
 	static const char *const word[VM_STATE_COUNT] = {
-		[VM_CREATED] = "not been started", [VM_RUNNING] = "running",
-		[VM_PAUSED] = "paused",           [VM_STOPPED] = "stopped",
-		[VM_CRASHED] = "crashed",         [VM_DESTROYED] = "destroyed",
+		[VM_CREATED] = "not been started",
+		[VM_RUNNING] = "running",
+		[VM_PAUSED] = "paused",
+		[VM_STOPPED] = "stopped",
+		[VM_CRASHED] = "crashed",
+		[VM_DESTROYED] = "destroyed",
 	};
 	for (int s = 0; s < VM_STATE_COUNT; s++) {
 		int seen = 0;
 		for (int c = 0; c < VM_CAUSE_COUNT; c++) {
 			enum vm_state to;
 			const char *why = NULL;
-			if (vm_transition((enum vm_state)s, (enum vm_transition_cause)c, &to, &why) == 0)
+			if (vm_transition((enum vm_state)s, (enum vm_transition_cause)c, &to,
+					  &why) == 0)
 				continue;
 			seen++;
 			assert_non_null(why);
@@ -189,15 +194,16 @@ static void destroyed_is_final_and_created_is_never_reentered(void **state)
 	for (int c = 0; c < VM_CAUSE_COUNT; c++) {
 		enum vm_state to;
 		const char *why = NULL;
-		assert_int_equal(vm_transition(VM_DESTROYED, (enum vm_transition_cause)c, &to, &why),
-				 -1);
+		assert_int_equal(
+			vm_transition(VM_DESTROYED, (enum vm_transition_cause)c, &to, &why), -1);
 		assert_string_equal(why, "it has been destroyed");
 	}
 	for (int s = 0; s < VM_STATE_COUNT; s++)
 		for (int c = 0; c < VM_CAUSE_COUNT; c++) {
 			enum vm_state to = UNTOUCHED_STATE;
 			const char *why;
-			if (vm_transition((enum vm_state)s, (enum vm_transition_cause)c, &to, &why) == 0)
+			if (vm_transition((enum vm_state)s, (enum vm_transition_cause)c, &to,
+					  &why) == 0)
 				assert_int_not_equal(to, VM_CREATED);
 		}
 }
@@ -209,10 +215,12 @@ static void a_whole_life_walks_through_the_table(void **state)
 		enum vm_transition_cause cause;
 		enum vm_state to;
 	} life[] = {
-		{VM_DO_START, VM_RUNNING},   {VM_DO_PAUSE, VM_PAUSED},     {VM_DO_RESUME, VM_RUNNING},
-		{VM_GUEST_EXIT, VM_STOPPED}, {VM_DO_START, VM_RUNNING},    {VM_GUEST_CRASH, VM_CRASHED},
-		{VM_DO_RESTART, VM_RUNNING}, {VM_DO_PAUSE, VM_PAUSED},     {VM_DO_STOP, VM_STOPPED},
-		{VM_DO_RESTART, VM_RUNNING}, {VM_DO_DESTROY, VM_DESTROYED},
+		{ VM_DO_START, VM_RUNNING },	 { VM_DO_PAUSE, VM_PAUSED },
+		{ VM_DO_RESUME, VM_RUNNING },	 { VM_GUEST_EXIT, VM_STOPPED },
+		{ VM_DO_START, VM_RUNNING },	 { VM_GUEST_CRASH, VM_CRASHED },
+		{ VM_DO_RESTART, VM_RUNNING },	 { VM_DO_PAUSE, VM_PAUSED },
+		{ VM_DO_STOP, VM_STOPPED },	 { VM_DO_RESTART, VM_RUNNING },
+		{ VM_DO_DESTROY, VM_DESTROYED },
 	};
 	enum vm_state s = VM_CREATED;
 	for (size_t i = 0; i < sizeof(life) / sizeof(life[0]); i++) {
@@ -240,19 +248,19 @@ static void out_of_range_names_are_invalid(void **state)
 	assert_string_equal(vm_state_name(VM_STATE_COUNT), "invalid");
 	assert_string_equal(vm_state_name((enum vm_state)(VM_STATE_COUNT + 1)), "invalid");
 	assert_string_equal(vm_state_name((enum vm_state)1000), "invalid");
-	assert_string_equal(vm_state_name((enum vm_state)-1), "invalid");
+	assert_string_equal(vm_state_name((enum vm_state) - 1), "invalid");
 	assert_string_equal(vm_cause_name(VM_CAUSE_COUNT), "invalid");
 	assert_string_equal(vm_cause_name((enum vm_transition_cause)(VM_CAUSE_COUNT + 1)),
 			    "invalid");
 	assert_string_equal(vm_cause_name((enum vm_transition_cause)1000), "invalid");
-	assert_string_equal(vm_cause_name((enum vm_transition_cause)-1), "invalid");
+	assert_string_equal(vm_cause_name((enum vm_transition_cause) - 1), "invalid");
 }
 
 static void out_of_range_inputs_are_refused(void **state)
 {
 	(void)state;
-	const int bad_states[] = {VM_STATE_COUNT, VM_STATE_COUNT + 1, 1000, -1, INT32_MIN};
-	const int bad_causes[] = {VM_CAUSE_COUNT, VM_CAUSE_COUNT + 1, 1000, -1, INT32_MIN};
+	const int bad_states[] = { VM_STATE_COUNT, VM_STATE_COUNT + 1, 1000, -1, INT32_MIN };
+	const int bad_causes[] = { VM_CAUSE_COUNT, VM_CAUSE_COUNT + 1, 1000, -1, INT32_MIN };
 	const size_t nb = sizeof(bad_states) / sizeof(bad_states[0]);
 	/* A bad state with every good cause, a good state with every bad cause, and both bad. */
 	for (size_t i = 0; i < nb; i++) {

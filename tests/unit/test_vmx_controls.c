@@ -93,8 +93,8 @@ static void a_cpu_without_secondary_controls_reports_them_missing(void **state)
 {
 	(void)state;
 	uint32_t missing;
-	uint32_t value = vmx_adjust_controls(SKYLAKE_TRUE_PROCBASED & ~(1ull << 63), KAN_PROC,
-					     &missing);
+	uint32_t value =
+		vmx_adjust_controls(SKYLAKE_TRUE_PROCBASED & ~(1ull << 63), KAN_PROC, &missing);
 	assert_int_equal(missing, PROC_ACTIVATE_SECONDARY);
 	assert_int_equal(value, 0x25006df2);
 }

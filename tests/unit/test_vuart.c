@@ -136,9 +136,10 @@ static void a_line_longer_than_200_bytes_is_split(void **state)
 }
 
 /*
- * Regression test, found by this suite and fixed: kernel/vuart.c:50-52 (vuart_write): the line is flushed as soon as it reaches
- * 200 bytes, so a line of exactly 200 bytes followed by '\n' prints as that line plus an
- * extra empty line. The ABI (kan_guest.h) splits only lines *longer* than 200 bytes.
+ * Regression test, found by this suite and fixed: kernel/vuart.c:50-52 (vuart_write): the line is
+ * flushed as soon as it reaches 200 bytes, so a line of exactly 200 bytes followed by '\n' prints
+ * as that line plus an extra empty line. The ABI (kan_guest.h) splits only lines *longer* than 200
+ * bytes.
  */
 static void a_line_of_exactly_200_bytes_is_one_line(void **state)
 {
@@ -179,9 +180,9 @@ static void iir_msr_and_rbr_read_as_an_idle_line(void **state)
 static void the_divisor_latch_round_trips_under_dlab(void **state)
 {
 	(void)state;
-	out8(3, 0x80); /* LCR.DLAB */
+	out8(3, 0x80);		       /* LCR.DLAB */
 	assert_int_equal(in(0, 1), 1); /* 115200 baud, as firmware would leave it */
-	out8(0, 0x0c); /* 9600 baud */
+	out8(0, 0x0c);		       /* 9600 baud */
 	out8(1, 0x00);
 	assert_int_equal(in(0, 1), 0x0c);
 	assert_int_equal(in(1, 1), 0x00);

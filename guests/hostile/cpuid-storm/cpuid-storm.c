@@ -14,9 +14,10 @@
 #define KAN_SIG_EDX 0x6e614b6eu /* "nKan" */
 
 static const uint32_t leaves[] = {
-    0x0,	0x1,	    0x2,	0x4,	    0x6,	0x7,	    0xb,	0xd,
-    0x14,	0x1f,	    0x20,	0xffff,	    0x40000000, 0x40000001, 0x40000010, 0x4fffffff,
-    0x80000000, 0x80000001, 0x80000008, 0x8000001f, 0x80001234, 0xc0000000, 0xffffffff,
+	0x0,	    0x1,	0x2,	    0x4,	0x6,	    0x7,
+	0xb,	    0xd,	0x14,	    0x1f,	0x20,	    0xffff,
+	0x40000000, 0x40000001, 0x40000010, 0x4fffffff, 0x80000000, 0x80000001,
+	0x80000008, 0x8000001f, 0x80001234, 0xc0000000, 0xffffffff,
 };
 #define LEAF_COUNT (sizeof(leaves) / sizeof(leaves[0]))
 
@@ -58,8 +59,8 @@ int64_t guest_main(const struct kan_start_info *info)
 			cpuid_subleaf(leaf, (uint32_t)(done >> 5), r);
 			if (!answer_holds(leaf, r) && wrong++ < 5)
 				guest_printf(
-				    "cpuid-storm: WRONG answer to leaf 0x%x: %x %x %x %x\n", leaf,
-				    r[0], r[1], r[2], r[3]);
+					"cpuid-storm: WRONG answer to leaf 0x%x: %x %x %x %x\n",
+					leaf, r[0], r[1], r[2], r[3]);
 		}
 	}
 	uint64_t us = (kan_time_ns() - start) / 1000;

@@ -39,7 +39,7 @@
 #define EFER_LME      (1ull << 8)
 
 enum reg { CR0, CR3, CR4, CR8, EFER };
-static const char *const reg_names[] = {"CR0", "CR3", "CR4", "CR8", "EFER"};
+static const char *const reg_names[] = { "CR0", "CR3", "CR4", "CR8", "EFER" };
 
 struct attempt {
 	enum reg reg;
@@ -102,7 +102,7 @@ static void try_write(struct tally *t, const struct attempt *a, int verbose)
 	/* A refused write leaves the register alone; an accepted one reads back as written. */
 	uint64_t expected_after = a->expected == GUEST_NO_TRAP ? a->value : before;
 	int ok =
-	    vector == a->expected && after == expected_after && restore_vector == GUEST_NO_TRAP;
+		vector == a->expected && after == expected_after && restore_vector == GUEST_NO_TRAP;
 	t->attempts++;
 	t->gp_expected += a->expected == GUEST_VECTOR_GP;
 	t->gp += vector == GUEST_VECTOR_GP;
@@ -141,7 +141,7 @@ static unsigned build_attempts(struct attempt *list)
 	uint64_t efer = read_reg(EFER);
 	uint64_t cr0_cached = cr0 & ~(CR0_CD | CR0_NW); /* the documented entry value */
 	unsigned n = 0;
-#define ADD(r, v, e, w) list[n++] = (struct attempt){r, v, e, w}
+#define ADD(r, v, e, w) list[n++] = (struct attempt){ r, v, e, w }
 	/* The documented refusals (kan's policy: as on hardware). */
 	ADD(CR0, cr0 & ~CR0_PE, GUEST_VECTOR_GP, "PG without PE");
 	ADD(CR0, cr0_cached | CR0_NW, GUEST_VECTOR_GP, "NW without CD");
@@ -199,7 +199,7 @@ int64_t guest_main(const struct kan_start_info *info)
 	uint64_t ms = guest_arg(info, "ms", 0);
 	struct attempt list[MAX_ATTEMPTS];
 	unsigned n = build_attempts(list);
-	struct tally t = {0};
+	struct tally t = { 0 };
 	/* kan_guest.h, ENTRY STATE: CR0 = PE|MP|ET|NE|WP|PG, CR4 = PAE, EFER = LME|LMA|NXE. */
 	uint64_t cr0 = guest_read_cr0(), cr4 = guest_read_cr4(), efer = read_reg(EFER);
 	int entry_ok = cr0 == 0x80010033 && cr4 == 0x20 && efer == 0xd00;

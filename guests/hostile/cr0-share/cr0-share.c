@@ -14,7 +14,7 @@
 
 static int64_t writer(uint64_t ms)
 {
-	static const uint64_t caching[] = {0, CR0_CD, CR0_CD | CR0_NW}; /* the valid ones */
+	static const uint64_t caching[] = { 0, CR0_CD, CR0_CD | CR0_NW }; /* the valid ones */
 	uint64_t base = guest_read_cr0() & ~(CR0_CD | CR0_NW), writes = 0, wrong = 0;
 	guest_printf("cr0-share: writer: cycling CR0.CD/NW through 00, 10, 11 for %lu ms\n", ms);
 	uint64_t end = kan_time_ns() + ms * 1000000;
@@ -47,8 +47,8 @@ static int64_t watcher(uint64_t ms)
 	}
 	if (changes)
 		guest_printf(
-		    "cr0-share: WRONG: my CR0 changed under me %lu times (first to 0x%lx)\n",
-		    changes, first_seen);
+			"cr0-share: WRONG: my CR0 changed under me %lu times (first to 0x%lx)\n",
+			changes, first_seen);
 	guest_printf("cr0-share done: watcher: %lu reads, my CR0 changed under me %lu times\n",
 		     reads, changes);
 	return changes ? 1 : 0;

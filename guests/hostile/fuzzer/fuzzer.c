@@ -25,8 +25,9 @@
 #define SHOW_VIOLATIONS	      10
 
 enum op_kind { OP_CPUID, OP_PORT, OP_MSR, OP_HYPERCALL, OP_REFUSED, OP_CR, OP_KINDS };
-static const char *const op_names[OP_KINDS] = {"cpuid",	    "port",    "msr",
-					       "hypercall", "refused", "cr"};
+static const char *const op_names[OP_KINDS] = {
+	"cpuid", "port", "msr", "hypercall", "refused", "cr"
+};
 
 static uint64_t rng, op_index, violations, mix[OP_KINDS];
 static uint64_t ram;
@@ -57,10 +58,10 @@ static uint64_t random_below(uint64_t n)
 
 static void fuzz_cpuid(void)
 {
-	static const uint32_t bases[] = {0, 0x40000000, 0x80000000, 0};
+	static const uint32_t bases[] = { 0, 0x40000000, 0x80000000, 0 };
 	uint64_t r = guest_random(&rng);
 	uint32_t leaf =
-	    (r & 3) == 3 ? (uint32_t)(r >> 32) : bases[r & 3] + (uint32_t)(r >> 8) % 0x24;
+		(r & 3) == 3 ? (uint32_t)(r >> 32) : bases[r & 3] + (uint32_t)(r >> 8) % 0x24;
 	uint32_t a, b, c, d;
 	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(leaf), "c"(r >> 16));
 	if (leaf == 1 && ((c >> 5) & 1 || !((c >> 31) & 1)))
@@ -114,9 +115,10 @@ static void expect_vector(const char *what, uint32_t msr, uint64_t value, int go
 /* WRMSR of a random value to an MSR kan emulates, with the hardware's verdict on it. */
 static void fuzz_emulated_msr(uint64_t r)
 {
-	static const uint32_t emulated[] = {
-	    MSR_IA32_FS_BASE, MSR_IA32_GS_BASE, MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
-	    MSR_IA32_PAT,     MSR_IA32_EFER,	MSR_IA32_TSC,	       MSR_IA32_SYSENTER_CS};
+	static const uint32_t emulated[] = { MSR_IA32_FS_BASE,	    MSR_IA32_GS_BASE,
+					     MSR_IA32_SYSENTER_ESP, MSR_IA32_SYSENTER_EIP,
+					     MSR_IA32_PAT,	    MSR_IA32_EFER,
+					     MSR_IA32_TSC,	    MSR_IA32_SYSENTER_CS };
 	uint32_t msr = emulated[r % 8];
 	uint64_t v = guest_random(&rng), old = 0;
 	guest_rdmsr_safe(msr, &old);
@@ -308,11 +310,11 @@ static int cr0_valid(uint64_t v)
  * whose change the CPU refuses here (PE, bits 63:32, PAE in long mode, VMXE, reserved). */
 static void fuzz_cr(void)
 {
-	static const uint64_t cr0_flips[] = {1ull << 16, 1ull << 18, 1ull << 1,	 1ull << 30,
-					     1ull << 29, 1ull << 0,  1ull << 32, 1ull << 63};
-	static const uint64_t cr4_safe[] = {1ull << 2, 1ull << 3, 1ull << 7,
-					    1ull << 8, 1ull << 9, 1ull << 10};
-	static const uint64_t cr4_bad[] = {1ull << 5, 1ull << 13, 1ull << 15, 1ull << 63};
+	static const uint64_t cr0_flips[] = { 1ull << 16, 1ull << 18, 1ull << 1,  1ull << 30,
+					      1ull << 29, 1ull << 0,  1ull << 32, 1ull << 63 };
+	static const uint64_t cr4_safe[] = { 1ull << 2, 1ull << 3, 1ull << 7,
+					     1ull << 8, 1ull << 9, 1ull << 10 };
+	static const uint64_t cr4_bad[] = { 1ull << 5, 1ull << 13, 1ull << 15, 1ull << 63 };
 	uint64_t r = guest_random(&rng);
 	int cr4 = r & 1;
 	uint64_t old = cr4 ? guest_read_cr4() : guest_read_cr0(), value;
@@ -353,7 +355,7 @@ static void counts_line(const char *prefix)
 	guest_printf("%s #GP %lu, #UD %lu, other exceptions %lu, violations %lu\n", prefix,
 		     guest_trap_counts[GUEST_VECTOR_GP], guest_trap_counts[GUEST_VECTOR_UD],
 		     guest_trap_total() - guest_trap_counts[GUEST_VECTOR_GP] -
-			 guest_trap_counts[GUEST_VECTOR_UD],
+			     guest_trap_counts[GUEST_VECTOR_UD],
 		     violations);
 }
 

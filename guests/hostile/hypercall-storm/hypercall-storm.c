@@ -27,7 +27,7 @@ static void check(const struct call *c, int verbose)
 	/* A console write takes what the VM's console budget allows: any count up to the
 	 * expected one is right (kan_guest.h, CONSOLE). */
 	int ok = got == c->expected || (c->nr == KAN_HC_CONSOLE_WRITE && c->expected > 0 &&
-					 got >= 0 && got <= c->expected);
+					got >= 0 && got <= c->expected);
 	if (!ok && wrong++ < SHOW_WRONG)
 		guest_printf("hypercall-storm: WRONG: nr 0x%lx (%lx, %lx, %lx, %lx) %s: %ld, "
 			     "expected %ld\n",
@@ -48,35 +48,38 @@ static void crafted_calls(uint64_t ram)
 	while (msg[msg_len])
 		msg_len++;
 	const struct call calls[] = {
-	    {7, 0, 0, 0, 0, KAN_ENOSYS, "first unknown number"},
-	    {0xff, 0, 0, 0, 0, KAN_ENOSYS, "unknown number"},
-	    {0x7fffffff, 0, 0, 0, 0, KAN_ENOSYS, "unknown number"},
-	    {0x100000001ull, 0, 0, 0, 0, KAN_ENOSYS, "EXIT with bit 32 set (a truncation test)"},
-	    {0x8000000000000002ull, 0, 0, 0, 0, KAN_ENOSYS, "CONSOLE_WRITE with bit 63 set"},
-	    {huge, huge, huge, huge, huge, KAN_ENOSYS, "all ones everywhere"},
-	    {(uint64_t)-2, 0, 0, 0, 0, KAN_ENOSYS, "negative number"},
-	    {KAN_HC_CONSOLE_WRITE, ram, 1, 0, 0, KAN_EFAULT, "first byte beyond RAM"},
-	    {KAN_HC_CONSOLE_WRITE, ram - 1, 2, 0, 0, KAN_EFAULT, "straddling the end of RAM"},
-	    {KAN_HC_CONSOLE_WRITE, 0xfee00000, 16, 0, 0, KAN_EFAULT, "the LAPIC"},
-	    {KAN_HC_CONSOLE_WRITE, huge, 1, 0, 0, KAN_EFAULT, "pointer all ones"},
-	    {KAN_HC_CONSOLE_WRITE, huge - 7, 64, 0, 0, KAN_EFAULT, "pointer + length wraps"},
-	    {KAN_HC_CONSOLE_WRITE, 0x8000000000000000ull, 16, 0, 0, KAN_EFAULT,
-	     "non-canonical pointer"},
-	    {KAN_HC_CONSOLE_WRITE, 1ull << 52, 16, 0, 0, KAN_EFAULT, "beyond any physical address"},
-	    {KAN_HC_CONSOLE_WRITE, ram - 64, huge, 0, 0, KAN_EFAULT,
-	     "length all ones near the end of RAM"},
-	    {KAN_HC_CONSOLE_WRITE, ram - 64, neg, 0, 0, KAN_EFAULT,
-	     "negative length near the end of RAM"},
-	    {KAN_HC_CONSOLE_WRITE, unaligned, msg_len, 0, 0, (int64_t)msg_len,
-	     "unaligned pointer inside RAM"},
-	    {KAN_HC_VM_INFO, ram, 0, 0, 0, KAN_EFAULT, "VM_INFO beyond RAM"},
-	    {KAN_HC_VM_INFO, ram - 8, 0, 0, 0, KAN_EFAULT, "VM_INFO straddling the end of RAM"},
-	    {KAN_HC_VM_INFO, huge - 15, 0, 0, 0, KAN_EFAULT, "VM_INFO pointer wraps"},
-	    {KAN_HC_VM_INFO, (uint64_t)info_buffer + 3, huge, huge, huge, 0,
-	     "VM_INFO unaligned, garbage in the other registers"},
-	    {KAN_HC_VERSION, huge, huge, huge, huge, KAN_ABI_VERSION,
-	     "VERSION with garbage arguments"},
-	    {KAN_HC_YIELD, huge, ram, huge, huge, 0, "YIELD with garbage arguments"},
+		{ 7, 0, 0, 0, 0, KAN_ENOSYS, "first unknown number" },
+		{ 0xff, 0, 0, 0, 0, KAN_ENOSYS, "unknown number" },
+		{ 0x7fffffff, 0, 0, 0, 0, KAN_ENOSYS, "unknown number" },
+		{ 0x100000001ull, 0, 0, 0, 0, KAN_ENOSYS,
+		  "EXIT with bit 32 set (a truncation test)" },
+		{ 0x8000000000000002ull, 0, 0, 0, 0, KAN_ENOSYS, "CONSOLE_WRITE with bit 63 set" },
+		{ huge, huge, huge, huge, huge, KAN_ENOSYS, "all ones everywhere" },
+		{ (uint64_t)-2, 0, 0, 0, 0, KAN_ENOSYS, "negative number" },
+		{ KAN_HC_CONSOLE_WRITE, ram, 1, 0, 0, KAN_EFAULT, "first byte beyond RAM" },
+		{ KAN_HC_CONSOLE_WRITE, ram - 1, 2, 0, 0, KAN_EFAULT, "straddling the end of RAM" },
+		{ KAN_HC_CONSOLE_WRITE, 0xfee00000, 16, 0, 0, KAN_EFAULT, "the LAPIC" },
+		{ KAN_HC_CONSOLE_WRITE, huge, 1, 0, 0, KAN_EFAULT, "pointer all ones" },
+		{ KAN_HC_CONSOLE_WRITE, huge - 7, 64, 0, 0, KAN_EFAULT, "pointer + length wraps" },
+		{ KAN_HC_CONSOLE_WRITE, 0x8000000000000000ull, 16, 0, 0, KAN_EFAULT,
+		  "non-canonical pointer" },
+		{ KAN_HC_CONSOLE_WRITE, 1ull << 52, 16, 0, 0, KAN_EFAULT,
+		  "beyond any physical address" },
+		{ KAN_HC_CONSOLE_WRITE, ram - 64, huge, 0, 0, KAN_EFAULT,
+		  "length all ones near the end of RAM" },
+		{ KAN_HC_CONSOLE_WRITE, ram - 64, neg, 0, 0, KAN_EFAULT,
+		  "negative length near the end of RAM" },
+		{ KAN_HC_CONSOLE_WRITE, unaligned, msg_len, 0, 0, (int64_t)msg_len,
+		  "unaligned pointer inside RAM" },
+		{ KAN_HC_VM_INFO, ram, 0, 0, 0, KAN_EFAULT, "VM_INFO beyond RAM" },
+		{ KAN_HC_VM_INFO, ram - 8, 0, 0, 0, KAN_EFAULT,
+		  "VM_INFO straddling the end of RAM" },
+		{ KAN_HC_VM_INFO, huge - 15, 0, 0, 0, KAN_EFAULT, "VM_INFO pointer wraps" },
+		{ KAN_HC_VM_INFO, (uint64_t)info_buffer + 3, huge, huge, huge, 0,
+		  "VM_INFO unaligned, garbage in the other registers" },
+		{ KAN_HC_VERSION, huge, huge, huge, huge, KAN_ABI_VERSION,
+		  "VERSION with garbage arguments" },
+		{ KAN_HC_YIELD, huge, ram, huge, huge, 0, "YIELD with garbage arguments" },
 	};
 	for (unsigned i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
 		check(&calls[i], 1);
@@ -89,8 +92,9 @@ static void crafted_calls(uint64_t ram)
 	for (unsigned i = 0; i < sizeof(long_line); i++)
 		long_line[i] = (i + 1) % 100 == 0 ? '\n' : (char)('a' + i % 26);
 	const struct call cap = {
-	    KAN_HC_CONSOLE_WRITE, (uint64_t)long_line,	       sizeof(long_line), 0, 0,
-	    CONSOLE_WRITE_MAX,	  "4608 bytes: capped at 4096"};
+		KAN_HC_CONSOLE_WRITE, (uint64_t)long_line,	   sizeof(long_line), 0, 0,
+		CONSOLE_WRITE_MAX,    "4608 bytes: capped at 4096"
+	};
 	check(&cap, 1);
 	guest_printf("\n");
 }
@@ -108,24 +112,25 @@ static struct call random_call(uint64_t *rng, uint64_t ram)
 		uint64_t nr = r % 3 == 0 ? 7 + (b & 0xffff) : b;
 		if (nr <= KAN_HC_REPORT)
 			nr += 7;
-		return (struct call){nr, a, c, d, b, KAN_ENOSYS, "garbage number"};
+		return (struct call){ nr, a, c, d, b, KAN_ENOSYS, "garbage number" };
 	}
 	case 3:
-		return (struct call){KAN_HC_CONSOLE_WRITE,	 outside, b, c, d, KAN_EFAULT,
-				     "console write outside RAM"};
+		return (struct call){ KAN_HC_CONSOLE_WRITE,	  outside, b, c, d, KAN_EFAULT,
+				      "console write outside RAM" };
 	case 4: /* inside RAM, but the (capped) length runs past its end */
 		return (struct call){
-		    KAN_HC_CONSOLE_WRITE, ram - 1 - (a & 0x7ff),	  b | 0x801, c, d,
-		    KAN_EFAULT,		  "console write running off RAM"};
+			KAN_HC_CONSOLE_WRITE, ram - 1 - (a & 0x7ff),	      b | 0x801, c, d,
+			KAN_EFAULT,	      "console write running off RAM"
+		};
 	case 5:
-		return (struct call){KAN_HC_VM_INFO,	   outside, b, c, d, KAN_EFAULT,
-				     "VM_INFO outside RAM"};
+		return (struct call){ KAN_HC_VM_INFO,	    outside, b, c, d, KAN_EFAULT,
+				      "VM_INFO outside RAM" };
 	case 6:
-		return (struct call){KAN_HC_VM_INFO, ram - 1 - (a & 0x1f),     b, c, d,
-				     KAN_EFAULT,     "VM_INFO running off RAM"};
+		return (struct call){ KAN_HC_VM_INFO, ram - 1 - (a & 0x1f),	b, c, d,
+				      KAN_EFAULT,     "VM_INFO running off RAM" };
 	default:
-		return (struct call){KAN_HC_VERSION,	    a, b, c, d, KAN_ABI_VERSION,
-				     "VERSION with garbage"};
+		return (struct call){ KAN_HC_VERSION,	     a, b, c, d, KAN_ABI_VERSION,
+				      "VERSION with garbage" };
 	}
 }
 

@@ -13,7 +13,7 @@
 #define STACK_SPACE    0x10000ull
 
 /* start64.asm's first instructions: xor ebp, ebp; and rsp, -16; call guest_main. */
-static const uint8_t my_entry_code[] = {0x31, 0xed, 0x48, 0x83, 0xe4, 0xf0, 0xe8};
+static const uint8_t my_entry_code[] = { 0x31, 0xed, 0x48, 0x83, 0xe4, 0xf0, 0xe8 };
 
 /* Kept inverted so the magic itself never appears in this guest's image. */
 static volatile uint32_t multiboot2_magic_inverted = ~0xe85250d6u;

@@ -26,8 +26,8 @@ int64_t guest_main(const struct kan_start_info *info)
 		/* For the IOAPIC: select redirection entry 0, the first step to rerouting an IRQ.
 		 */
 		guest_printf(
-		    "mmio-probe: writing 0x10 to the %s at 0x%lx: kan must stop me (write)\n",
-		    device, addr);
+			"mmio-probe: writing 0x10 to the %s at 0x%lx: kan must stop me (write)\n",
+			device, addr);
 		*(volatile uint32_t *)addr = 0x10;
 		guest_printf("mmio-probe: WRITE SUCCEEDED to the %s at 0x%lx\n", device, addr);
 	} else {

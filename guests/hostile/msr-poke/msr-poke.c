@@ -34,67 +34,67 @@ struct sensitive_msr {
 };
 
 static const struct sensitive_msr sensitive[] = {
-    {0x3a, "IA32_FEATURE_CONTROL (VMX enable, lock)", 0x5, 1, 0x1}, /* locked, VMX off */
-    {0x1b, "IA32_APIC_BASE (move or disable the APIC)", 0xfe000900, 0, 0},
-    {0xfe, "IA32_MTRRCAP", 0, 1, 0},
-    {0x2ff, "IA32_MTRR_DEF_TYPE (all memory uncached)", 0x800, 1, 0},
-    {0x200, "IA32_MTRR_PHYSBASE0", 0x6, 0, 0},
-    {0x201, "IA32_MTRR_PHYSMASK0", 0xfff00000800, 0, 0},
-    {0x20f, "IA32_MTRR_PHYSMASK7", 0xfff00000800, 0, 0},
-    {0x250, "IA32_MTRR_FIX64K_00000", 0, 0, 0},
-    {0x268, "IA32_MTRR_FIX4K_C0000", 0, 0, 0},
-    {0x26f, "IA32_MTRR_FIX4K_F8000", 0, 0, 0},
-    {0x1d9, "IA32_DEBUGCTL (LBR, BTF)", 0x3, 0, 0},
-    {0x480, "IA32_VMX_BASIC", 0, 0, 0},
-    {0x481, "IA32_VMX_PINBASED_CTLS", 0, 0, 0},
-    {0x482, "IA32_VMX_PROCBASED_CTLS", 0, 0, 0},
-    {0x483, "IA32_VMX_EXIT_CTLS", 0, 0, 0},
-    {0x484, "IA32_VMX_ENTRY_CTLS", 0, 0, 0},
-    {0x485, "IA32_VMX_MISC", 0, 0, 0},
-    {0x486, "IA32_VMX_CR0_FIXED0", 0, 0, 0},
-    {0x487, "IA32_VMX_CR0_FIXED1", 0, 0, 0},
-    {0x488, "IA32_VMX_CR4_FIXED0", 0, 0, 0},
-    {0x489, "IA32_VMX_CR4_FIXED1", 0, 0, 0},
-    {0x48a, "IA32_VMX_VMCS_ENUM", 0, 0, 0},
-    {0x48b, "IA32_VMX_PROCBASED_CTLS2", 0, 0, 0},
-    {0x48c, "IA32_VMX_EPT_VPID_CAP", 0, 0, 0},
-    {0x48d, "IA32_VMX_TRUE_PINBASED_CTLS", 0, 0, 0},
-    {0x48e, "IA32_VMX_TRUE_PROCBASED_CTLS", 0, 0, 0},
-    {0x48f, "IA32_VMX_TRUE_EXIT_CTLS", 0, 0, 0},
-    {0x490, "IA32_VMX_TRUE_ENTRY_CTLS", 0, 0, 0},
-    {0x491, "IA32_VMX_VMFUNC", 0, 0, 0},
-    {0x48, "IA32_SPEC_CTRL (IBRS, STIBP)", 0x3, 0, 0},
-    {0x49, "IA32_PRED_CMD (IBPB)", 0x1, 0, 0},
-    {0x10b, "IA32_FLUSH_CMD (L1D flush)", 0x1, 0, 0},
-    {0x10a, "IA32_ARCH_CAPABILITIES", 0, 0, 0},
-    {0x1a0, "IA32_MISC_ENABLE", 0, 1, 0x1}, /* fast strings */
-    {0x79, "IA32_BIOS_UPDT_TRIG (load microcode)", 0x100000, 0, 0},
-    {0x8b, "IA32_BIOS_SIGN_ID", 0, 1, 0},
-    {0x9b, "IA32_SMM_MONITOR_CTL (dual-monitor SMM)", 0x1, 0, 0},
-    {0x1f2, "IA32_SMRR_PHYSBASE", 0x6, 0, 0},
-    {0x1f3, "IA32_SMRR_PHYSMASK", 0x800, 0, 0},
-    {0x3b, "IA32_TSC_ADJUST", 0x100000000, 0, 0},
-    {MSR_IA32_TSC, "IA32_TSC (write: readable only)", 0, 1, 0},
-    {0x6e0, "IA32_TSC_DEADLINE", 1, 0, 0},
-    {0x802, "x2APIC ID", 0, 0, 0},
-    {0x808, "x2APIC TPR", 0xff, 0, 0},
-    {0x80b, "x2APIC EOI", 0, 0, 0},
-    {0x830, "x2APIC ICR (INIT IPI to every other CPU)", 0xc4500, 0, 0},
-    {0x186, "IA32_PERFEVTSEL0", 0x43003c, 0, 0},
-    {0x38f, "IA32_PERF_GLOBAL_CTRL", 0x1, 0, 0},
-    {0x199, "IA32_PERF_CTL (P-state)", 0xffff, 0, 0},
-    {0x19a, "IA32_CLOCK_MODULATION", 0x11, 0, 0},
-    {0x17a, "IA32_MCG_STATUS", 0, 0, 0},
-    {0x400, "IA32_MC0_CTL", 0, 0, 0},
-    {0x600, "IA32_DS_AREA", 0x1000, 0, 0},
-    {0xc0000081, "IA32_STAR", 0, 0, 0},
-    {0xc0000082, "IA32_LSTAR", 0x100000, 0, 0},
-    {0xc0000084, "IA32_FMASK", 0, 0, 0},
-    {0xc0000102, "IA32_KERNEL_GS_BASE", 0, 0, 0},
-    {0xc0000103, "IA32_TSC_AUX", 1, 0, 0},
-    {0x40000000, "Hyper-V guest OS ID", 1, 0, 0},
-    {0x4b564d00, "KVM wall clock", 0x1000, 0, 0},
-    {0xffffffff, "MSR 0xffffffff", 0, 0, 0},
+	{ 0x3a, "IA32_FEATURE_CONTROL (VMX enable, lock)", 0x5, 1, 0x1 }, /* locked, VMX off */
+	{ 0x1b, "IA32_APIC_BASE (move or disable the APIC)", 0xfe000900, 0, 0 },
+	{ 0xfe, "IA32_MTRRCAP", 0, 1, 0 },
+	{ 0x2ff, "IA32_MTRR_DEF_TYPE (all memory uncached)", 0x800, 1, 0 },
+	{ 0x200, "IA32_MTRR_PHYSBASE0", 0x6, 0, 0 },
+	{ 0x201, "IA32_MTRR_PHYSMASK0", 0xfff00000800, 0, 0 },
+	{ 0x20f, "IA32_MTRR_PHYSMASK7", 0xfff00000800, 0, 0 },
+	{ 0x250, "IA32_MTRR_FIX64K_00000", 0, 0, 0 },
+	{ 0x268, "IA32_MTRR_FIX4K_C0000", 0, 0, 0 },
+	{ 0x26f, "IA32_MTRR_FIX4K_F8000", 0, 0, 0 },
+	{ 0x1d9, "IA32_DEBUGCTL (LBR, BTF)", 0x3, 0, 0 },
+	{ 0x480, "IA32_VMX_BASIC", 0, 0, 0 },
+	{ 0x481, "IA32_VMX_PINBASED_CTLS", 0, 0, 0 },
+	{ 0x482, "IA32_VMX_PROCBASED_CTLS", 0, 0, 0 },
+	{ 0x483, "IA32_VMX_EXIT_CTLS", 0, 0, 0 },
+	{ 0x484, "IA32_VMX_ENTRY_CTLS", 0, 0, 0 },
+	{ 0x485, "IA32_VMX_MISC", 0, 0, 0 },
+	{ 0x486, "IA32_VMX_CR0_FIXED0", 0, 0, 0 },
+	{ 0x487, "IA32_VMX_CR0_FIXED1", 0, 0, 0 },
+	{ 0x488, "IA32_VMX_CR4_FIXED0", 0, 0, 0 },
+	{ 0x489, "IA32_VMX_CR4_FIXED1", 0, 0, 0 },
+	{ 0x48a, "IA32_VMX_VMCS_ENUM", 0, 0, 0 },
+	{ 0x48b, "IA32_VMX_PROCBASED_CTLS2", 0, 0, 0 },
+	{ 0x48c, "IA32_VMX_EPT_VPID_CAP", 0, 0, 0 },
+	{ 0x48d, "IA32_VMX_TRUE_PINBASED_CTLS", 0, 0, 0 },
+	{ 0x48e, "IA32_VMX_TRUE_PROCBASED_CTLS", 0, 0, 0 },
+	{ 0x48f, "IA32_VMX_TRUE_EXIT_CTLS", 0, 0, 0 },
+	{ 0x490, "IA32_VMX_TRUE_ENTRY_CTLS", 0, 0, 0 },
+	{ 0x491, "IA32_VMX_VMFUNC", 0, 0, 0 },
+	{ 0x48, "IA32_SPEC_CTRL (IBRS, STIBP)", 0x3, 0, 0 },
+	{ 0x49, "IA32_PRED_CMD (IBPB)", 0x1, 0, 0 },
+	{ 0x10b, "IA32_FLUSH_CMD (L1D flush)", 0x1, 0, 0 },
+	{ 0x10a, "IA32_ARCH_CAPABILITIES", 0, 0, 0 },
+	{ 0x1a0, "IA32_MISC_ENABLE", 0, 1, 0x1 }, /* fast strings */
+	{ 0x79, "IA32_BIOS_UPDT_TRIG (load microcode)", 0x100000, 0, 0 },
+	{ 0x8b, "IA32_BIOS_SIGN_ID", 0, 1, 0 },
+	{ 0x9b, "IA32_SMM_MONITOR_CTL (dual-monitor SMM)", 0x1, 0, 0 },
+	{ 0x1f2, "IA32_SMRR_PHYSBASE", 0x6, 0, 0 },
+	{ 0x1f3, "IA32_SMRR_PHYSMASK", 0x800, 0, 0 },
+	{ 0x3b, "IA32_TSC_ADJUST", 0x100000000, 0, 0 },
+	{ MSR_IA32_TSC, "IA32_TSC (write: readable only)", 0, 1, 0 },
+	{ 0x6e0, "IA32_TSC_DEADLINE", 1, 0, 0 },
+	{ 0x802, "x2APIC ID", 0, 0, 0 },
+	{ 0x808, "x2APIC TPR", 0xff, 0, 0 },
+	{ 0x80b, "x2APIC EOI", 0, 0, 0 },
+	{ 0x830, "x2APIC ICR (INIT IPI to every other CPU)", 0xc4500, 0, 0 },
+	{ 0x186, "IA32_PERFEVTSEL0", 0x43003c, 0, 0 },
+	{ 0x38f, "IA32_PERF_GLOBAL_CTRL", 0x1, 0, 0 },
+	{ 0x199, "IA32_PERF_CTL (P-state)", 0xffff, 0, 0 },
+	{ 0x19a, "IA32_CLOCK_MODULATION", 0x11, 0, 0 },
+	{ 0x17a, "IA32_MCG_STATUS", 0, 0, 0 },
+	{ 0x400, "IA32_MC0_CTL", 0, 0, 0 },
+	{ 0x600, "IA32_DS_AREA", 0x1000, 0, 0 },
+	{ 0xc0000081, "IA32_STAR", 0, 0, 0 },
+	{ 0xc0000082, "IA32_LSTAR", 0x100000, 0, 0 },
+	{ 0xc0000084, "IA32_FMASK", 0, 0, 0 },
+	{ 0xc0000102, "IA32_KERNEL_GS_BASE", 0, 0, 0 },
+	{ 0xc0000103, "IA32_TSC_AUX", 1, 0, 0 },
+	{ 0x40000000, "Hyper-V guest OS ID", 1, 0, 0 },
+	{ 0x4b564d00, "KVM wall clock", 0x1000, 0, 0 },
+	{ 0xffffffff, "MSR 0xffffffff", 0, 0, 0 },
 };
 #define SENSITIVE (sizeof(sensitive) / sizeof(sensitive[0]))
 
@@ -106,19 +106,19 @@ struct invalid_write {
 };
 
 static const struct invalid_write invalid_writes[] = {
-    {MSR_IA32_FS_BASE, 0x0000800000000000ull, "FS_BASE non-canonical"},
-    {MSR_IA32_FS_BASE, 0x8000000000000000ull, "FS_BASE non-canonical"},
-    {MSR_IA32_GS_BASE, 0x00ff000000001000ull, "GS_BASE non-canonical"},
-    {MSR_IA32_SYSENTER_ESP, 0x0001000000000000ull, "SYSENTER_ESP non-canonical"},
-    {MSR_IA32_SYSENTER_EIP, 0xfff0000000000000ull, "SYSENTER_EIP non-canonical"},
-    {MSR_IA32_EFER, EFER_LME | EFER_LMA | EFER_NXE | (1ull << 1), "EFER reserved bit 1"},
-    {MSR_IA32_EFER, EFER_LME | EFER_LMA | EFER_NXE | (1ull << 12), "EFER bit 12 (SVME, AMD)"},
-    {MSR_IA32_EFER, EFER_LME | EFER_LMA | EFER_NXE | (1ull << 63), "EFER reserved bit 63"},
-    {MSR_IA32_EFER, EFER_LMA | EFER_NXE, "EFER.LME cleared while paging is on"},
-    {MSR_IA32_PAT, 0x0007040600070402ull, "PAT memory type 2 (reserved)"},
-    {MSR_IA32_PAT, 0x0007040600070403ull, "PAT memory type 3 (reserved)"},
-    {MSR_IA32_PAT, 0x0807040600070406ull, "PAT memory type 8"},
-    {MSR_IA32_PAT, 0xffffffffffffffffull, "PAT all 0xff"},
+	{ MSR_IA32_FS_BASE, 0x0000800000000000ull, "FS_BASE non-canonical" },
+	{ MSR_IA32_FS_BASE, 0x8000000000000000ull, "FS_BASE non-canonical" },
+	{ MSR_IA32_GS_BASE, 0x00ff000000001000ull, "GS_BASE non-canonical" },
+	{ MSR_IA32_SYSENTER_ESP, 0x0001000000000000ull, "SYSENTER_ESP non-canonical" },
+	{ MSR_IA32_SYSENTER_EIP, 0xfff0000000000000ull, "SYSENTER_EIP non-canonical" },
+	{ MSR_IA32_EFER, EFER_LME | EFER_LMA | EFER_NXE | (1ull << 1), "EFER reserved bit 1" },
+	{ MSR_IA32_EFER, EFER_LME | EFER_LMA | EFER_NXE | (1ull << 12), "EFER bit 12 (SVME, AMD)" },
+	{ MSR_IA32_EFER, EFER_LME | EFER_LMA | EFER_NXE | (1ull << 63), "EFER reserved bit 63" },
+	{ MSR_IA32_EFER, EFER_LMA | EFER_NXE, "EFER.LME cleared while paging is on" },
+	{ MSR_IA32_PAT, 0x0007040600070402ull, "PAT memory type 2 (reserved)" },
+	{ MSR_IA32_PAT, 0x0007040600070403ull, "PAT memory type 3 (reserved)" },
+	{ MSR_IA32_PAT, 0x0807040600070406ull, "PAT memory type 8" },
+	{ MSR_IA32_PAT, 0xffffffffffffffffull, "PAT all 0xff" },
 };
 #define INVALID_WRITES (sizeof(invalid_writes) / sizeof(invalid_writes[0]))
 
@@ -154,7 +154,7 @@ static void attack_round(struct tally *t, int verbose)
 {
 	for (unsigned i = 0; i < SENSITIVE; i++) {
 		const struct sensitive_msr *s = &sensitive[i];
-		const uint64_t values[] = {s->attack, 0, ~0ull};
+		const uint64_t values[] = { s->attack, 0, ~0ull };
 		for (unsigned k = 0; k < 3; k++)
 			expect_gp(t, guest_wrmsr_safe(s->msr, values[k]), verbose && k == 0,
 				  "WRMSR", s->msr, values[k], s->name);
@@ -186,12 +186,12 @@ static uint64_t check_emulated(uint64_t salt, int verbose)
 		uint32_t msr;
 		uint64_t value;
 	} writes[] = {
-	    {MSR_IA32_FS_BASE, 0x00007f0000000000ull | (salt << 12)},
-	    {MSR_IA32_GS_BASE, 0xffff800000000000ull | (salt << 12)},
-	    {MSR_IA32_SYSENTER_CS, 0x8 + (salt & 0xff) * 8},
-	    {MSR_IA32_SYSENTER_ESP, 0x200000 + salt * 16},
-	    {MSR_IA32_SYSENTER_EIP, 0xffffffff80000000ull + salt},
-	    {MSR_IA32_PAT, salt & 1 ? 0x0007010600070106ull : PAT_POWER_ON},
+		{ MSR_IA32_FS_BASE, 0x00007f0000000000ull | (salt << 12) },
+		{ MSR_IA32_GS_BASE, 0xffff800000000000ull | (salt << 12) },
+		{ MSR_IA32_SYSENTER_CS, 0x8 + (salt & 0xff) * 8 },
+		{ MSR_IA32_SYSENTER_ESP, 0x200000 + salt * 16 },
+		{ MSR_IA32_SYSENTER_EIP, 0xffffffff80000000ull + salt },
+		{ MSR_IA32_PAT, salt & 1 ? 0x0007010600070106ull : PAT_POWER_ON },
 	};
 	uint64_t wrong = 0, got;
 	for (unsigned i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
@@ -217,8 +217,8 @@ static uint64_t check_emulated(uint64_t salt, int verbose)
 /* Writes of fresh values, a yield so other VMs run on this CPU, then the same values back. */
 static uint64_t check_per_vm(uint64_t salt)
 {
-	const uint32_t msrs[] = {MSR_IA32_FS_BASE, MSR_IA32_GS_BASE, MSR_IA32_SYSENTER_ESP,
-				 MSR_IA32_SYSENTER_EIP};
+	const uint32_t msrs[] = { MSR_IA32_FS_BASE, MSR_IA32_GS_BASE, MSR_IA32_SYSENTER_ESP,
+				  MSR_IA32_SYSENTER_EIP };
 	uint64_t values[4], wrong = 0, got;
 	for (unsigned i = 0; i < 4; i++) {
 		values[i] = 0x10000000ull * (salt & 0xfff) + 0x1000ull * i + 0x10;
@@ -229,9 +229,9 @@ static uint64_t check_per_vm(uint64_t salt)
 		if (guest_rdmsr_safe(msrs[i], &got) != GUEST_NO_TRAP || got != values[i]) {
 			if (wrong++, show_wrong())
 				guest_printf(
-				    "msr-poke: WRONG: MSR 0x%x was 0x%lx before a yield, 0x%lx "
-				    "after\n",
-				    msrs[i], values[i], got);
+					"msr-poke: WRONG: MSR 0x%x was 0x%lx before a yield, 0x%lx "
+					"after\n",
+					msrs[i], values[i], got);
 		}
 	}
 	return wrong;
@@ -242,10 +242,10 @@ int64_t guest_main(const struct kan_start_info *info)
 	guest_trap_install();
 	uint64_t ms = guest_arg(info, "ms", 0), efer = 0, tsc = 0;
 	guest_printf(
-	    "msr-poke: %lu sensitive MSRs x 3 values and RDMSR of each, %lu invalid values "
-	    "for per-VM ones: each must raise #GP (but kan's fixed reads)\n",
-	    (uint64_t)SENSITIVE, (uint64_t)INVALID_WRITES);
-	struct tally t = {0};
+		"msr-poke: %lu sensitive MSRs x 3 values and RDMSR of each, %lu invalid values "
+		"for per-VM ones: each must raise #GP (but kan's fixed reads)\n",
+		(uint64_t)SENSITIVE, (uint64_t)INVALID_WRITES);
+	struct tally t = { 0 };
 	attack_round(&t, 1);
 	uint64_t emulated_wrong = check_emulated(info->vm_id, 1);
 	int efer_vector = guest_rdmsr_safe(MSR_IA32_EFER, &efer);
@@ -253,24 +253,24 @@ int64_t guest_main(const struct kan_start_info *info)
 	uint64_t efer_expected = EFER_LME | EFER_LMA | EFER_NXE;
 	guest_printf("msr-poke: EFER reads 0x%lx (expected 0x%lx), TSC reads 0x%lx (%s)\n", efer,
 		     efer_expected, tsc, guest_vector_name(tsc_vector));
-	emulated_wrong +=
-	    efer_vector != GUEST_NO_TRAP || efer != efer_expected || tsc_vector != GUEST_NO_TRAP;
+	emulated_wrong += efer_vector != GUEST_NO_TRAP || efer != efer_expected ||
+			  tsc_vector != GUEST_NO_TRAP;
 	guest_printf("msr-poke: first round: %lu attempts, %lu #GP, %lu wrong\n", t.attempts,
 		     t.faults, t.wrong + emulated_wrong);
 
 	uint64_t rounds = 1, end = kan_time_ns() + ms * 1000000;
 	while (kan_time_ns() < end) {
 		attack_round(&t, 0);
-		emulated_wrong +=
-		    check_emulated(info->vm_id + rounds, 0) + check_per_vm(info->vm_id + rounds);
+		emulated_wrong += check_emulated(info->vm_id + rounds, 0) +
+				  check_per_vm(info->vm_id + rounds);
 		rounds++;
 	}
 	uint64_t wrong = t.wrong + emulated_wrong;
 	guest_printf(
-	    "msr-poke done: %lu rounds, %lu attempts, %lu #GP, %lu fixed reads, %lu wrong; "
-	    "exceptions seen: %lu #GP, %lu other\n",
-	    rounds, t.attempts, t.faults, t.reads_emulated, wrong,
-	    guest_trap_counts[GUEST_VECTOR_GP],
-	    guest_trap_total() - guest_trap_counts[GUEST_VECTOR_GP]);
+		"msr-poke done: %lu rounds, %lu attempts, %lu #GP, %lu fixed reads, %lu wrong; "
+		"exceptions seen: %lu #GP, %lu other\n",
+		rounds, t.attempts, t.faults, t.reads_emulated, wrong,
+		guest_trap_counts[GUEST_VECTOR_GP],
+		guest_trap_total() - guest_trap_counts[GUEST_VECTOR_GP]);
 	return wrong || t.faults != t.attempts ? 1 : 0;
 }

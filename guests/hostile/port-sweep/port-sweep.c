@@ -24,12 +24,12 @@ static uint32_t all_ones(unsigned size)
 
 int64_t guest_main(const struct kan_start_info *info)
 {
-	static const unsigned sizes[] = {1, 2, 4};
+	static const unsigned sizes[] = { 1, 2, 4 };
 	uint32_t step = (uint32_t)guest_arg(info, "step", 1);
 	if (!step)
 		step = 1;
 	/* A pattern with the reset bits of 0xcf9, 0x92 and 0x64 set, as a hostile guest would. */
-	static const uint32_t patterns[] = {0xa5, 0xa5fe, 0xa5a5fe0f};
+	static const uint32_t patterns[] = { 0xa5, 0xa5fe, 0xa5a5fe0f };
 	uint64_t accesses = 0, skipped = 0, wrong = 0, start = kan_time_ns();
 	guest_printf("port-sweep: OUT then IN of sizes 1, 2, 4 on ports 0-0xffff in steps of %u, "
 		     "but COM1's; every IN must read all ones\n",
@@ -49,8 +49,8 @@ int64_t guest_main(const struct kan_start_info *info)
 			accesses += 2;
 			if (v != all_ones(size) && wrong++ < WRONG_TO_SHOW)
 				guest_printf(
-				    "port-sweep: WRONG: IN of size %u at port 0x%x read 0x%x\n",
-				    size, port, v);
+					"port-sweep: WRONG: IN of size %u at port 0x%x read 0x%x\n",
+					size, port, v);
 		}
 	}
 	uint64_t us = (kan_time_ns() - start) / 1000;

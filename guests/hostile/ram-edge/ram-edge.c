@@ -29,9 +29,9 @@ int64_t guest_main(const struct kan_start_info *info)
 		guest_printf("ram-edge: FETCH SUCCEEDED: came back from 0x%lx\n", target);
 	} else if (write) {
 		guest_printf(
-		    "ram-edge: writing 0x6b616e to 0x%lx, outside my RAM: kan must stop me "
-		    "(write)\n",
-		    target);
+			"ram-edge: writing 0x6b616e to 0x%lx, outside my RAM: kan must stop me "
+			"(write)\n",
+			target);
 		*(volatile uint64_t *)target = 0x6b616e;
 		guest_printf("ram-edge: WRITE SUCCEEDED at 0x%lx\n", target);
 	} else {

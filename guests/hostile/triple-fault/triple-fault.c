@@ -36,7 +36,7 @@ int64_t guest_main(const struct kan_start_info *info)
 	struct {
 		uint16_t limit;
 		uint64_t base;
-	} __attribute__((packed)) empty = {0, 0};
+	} __attribute__((packed)) empty = { 0, 0 };
 	__asm__ volatile("lidt %0; ud2" ::"m"(empty) : "memory");
 	guest_printf("triple-fault: STILL RUNNING after the triple fault\n");
 	return 1;

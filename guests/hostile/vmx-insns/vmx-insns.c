@@ -42,7 +42,7 @@ static void attack_round(struct tally *t, int verbose)
 	uint64_t pa = (uint64_t)region, value = 0, field = 0x681e; /* GUEST_RIP */
 	struct {
 		uint64_t eptp_or_vpid, address;
-	} descriptor = {pa, 0};
+	} descriptor = { pa, 0 };
 	check(t, "VMXON [region]",
 	      GUEST_TRY_ASM("vmxon %0",
 			    :
@@ -174,7 +174,7 @@ int64_t guest_main(const struct kan_start_info *info)
 	uint64_t ms = guest_arg(info, "ms", 0);
 	guest_printf("vmx-insns: VMX, SMX, MONITOR/MWAIT and XSETBV must raise #UD, RDPMC #GP, "
 		     "INVD must do nothing\n");
-	struct tally t = {0};
+	struct tally t = { 0 };
 	attack_round(&t, 1);
 	uint32_t a, b, c, d;
 	guest_cpuid(1, &a, &b, &c, &d);
@@ -194,8 +194,8 @@ int64_t guest_main(const struct kan_start_info *info)
 		rounds++;
 	}
 	guest_printf(
-	    "vmx-insns done: %lu rounds, %lu #UD of %lu expected, %lu #GP of %lu expected, "
-	    "%lu wrong\n",
-	    rounds, t.ud, t.ud_attempts, t.gp, t.gp_attempts, t.wrong);
+		"vmx-insns done: %lu rounds, %lu #UD of %lu expected, %lu #GP of %lu expected, "
+		"%lu wrong\n",
+		rounds, t.ud, t.ud_attempts, t.gp, t.gp_attempts, t.wrong);
 	return t.wrong ? 1 : 0;
 }
