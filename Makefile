@@ -46,7 +46,8 @@ BARE_BENCH := $(BUILD)/bench/bare-compute.elf
 SCENARIOS  := $(basename $(notdir $(wildcard iso/scenarios/*.cfg)))
 SCENARIO_ISOS := $(foreach s,$(SCENARIOS),$(BUILD)/iso/$(s).iso)
 
-.PHONY: all iso scenario-isos run test unit-tests scenarios deps clean format lint bench
+.PHONY: all iso scenario-isos run test unit-tests scenarios deps clean format lint bench \
+	linux-guest linux-demo
 all: $(BUILD)/kan.elf $(GUEST_ELFS)
 
 # The VM-exit fast path runs without frame pointers; backtraces through it lose a frame.
@@ -150,6 +151,24 @@ unit-tests-build:
 
 deps:
 	@tests/install-deps.sh
+
+# Linux as a guest (in progress): Debian's kernel and busybox, fetched once and cached.
+linux-guest:
+	@guests/linux/fetch.sh $(BUILD)/linux
+
+$(BUILD)/iso/linux-early.iso: iso/scenarios/linux-early.cfg $(BUILD)/kan.elf $(GUEST_ELFS) \
+		| linux-guest
+	@rm -rf $@.d && mkdir -p $@.d/boot/grub $@.d/boot/guests $@.d/boot/linux
+	@cp $(BUILD)/kan.elf $@.d/boot/kan.elf
+	@cp $(GUEST_ELFS) $@.d/boot/guests/
+	@cp $(BUILD)/linux/vmlinuz $(BUILD)/linux/initrd.img $@.d/boot/linux/
+	@cp $< $@.d/boot/grub/grub.cfg
+	@grub-mkrescue -o $@ $@.d >$@.log 2>&1 || (cat $@.log; exit 1)
+	@rm -rf $@.d
+	@echo "ISO   $@"
+
+linux-demo: deps $(BUILD)/iso/linux-early.iso
+	$(PYTHON) tests/scenarios/kanemu.py bochs $(BUILD)/iso/linux-early.iso
 
 # Figures: the bench scenario and the bare-metal reference in Bochs; table in build/bench.md.
 bench: deps

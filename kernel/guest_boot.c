@@ -2,6 +2,7 @@
 #include "guests/include/kan_guest.h"
 #include "kernel/elf_loader.h"
 #include "kernel/format.h"
+#include "kernel/linux_boot.h"
 #include "kernel/memory.h"
 #include "kernel/string.h"
 
@@ -42,6 +43,10 @@ int guest_boot_prepare(struct vm *vm, const void *image, size_t image_size,
 		       struct vcpu_boot_state *boot, char *error, size_t error_size)
 {
 	uint8_t *ram = phys_to_ptr(vm->ram_base);
+	if (vm->config.kind == VM_KIND_LINUX) {
+		write_long_mode_tables(ram);
+		return linux_boot_prepare(vm, image, image_size, boot, error, error_size);
+	}
 	struct elf_image elf;
 	if (elf_load(image, image_size, ram, vm->config.mem, &elf, error, error_size))
 		return -1;
@@ -60,5 +65,6 @@ int guest_boot_prepare(struct vm *vm, const void *image, size_t image_size,
 	boot->cr3 = KAN_GUEST_PML4_ADDR;
 	boot->gdt_base = KAN_GUEST_GDT_ADDR;
 	boot->gdt_limit = 4 * 8 - 1;
+	boot->cs = 0x08, boot->ds = 0x10, boot->tr = 0x18;
 	return 0;
 }

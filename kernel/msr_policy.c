@@ -1,12 +1,11 @@
 #include "kernel/msr_policy.h"
 #include "arch/x86_64/cpu.h"
 
-#define MSR_IA32_TSC		0x010
-#define MSR_IA32_BIOS_SIGN_ID	0x08b
-#define MSR_IA32_MTRRCAP	0x0fe
-#define MSR_IA32_MISC_ENABLE	0x1a0
-#define MSR_IA32_MTRR_DEF_TYPE	0x2ff
-#define MSR_IA32_KERNEL_GS_BASE 0xc0000102
+#define MSR_IA32_TSC	       0x010
+#define MSR_IA32_BIOS_SIGN_ID  0x08b
+#define MSR_IA32_MTRRCAP       0x0fe
+#define MSR_IA32_MISC_ENABLE   0x1a0
+#define MSR_IA32_MTRR_DEF_TYPE 0x2ff
 
 #define FEATURE_CONTROL_LOCKED_VMX_OFF 0x1 /* what a guest sees: locked, no VMX */
 #define MISC_ENABLE_FAST_STRINGS       0x1
@@ -23,6 +22,12 @@ enum msr_policy msr_policy(uint32_t msr, bool write)
 	case MSR_IA32_SYSENTER_CS:
 	case MSR_IA32_SYSENTER_ESP:
 	case MSR_IA32_SYSENTER_EIP:
+	case MSR_IA32_STAR:
+	case MSR_IA32_LSTAR:
+	case MSR_IA32_CSTAR:
+	case MSR_IA32_FMASK:
+	case MSR_IA32_KERNEL_GS_BASE:
+	case MSR_IA32_TSC_AUX:
 		return MSR_GUEST_STATE;
 	case MSR_IA32_TSC:
 	case MSR_IA32_FEATURE_CONTROL:
@@ -83,7 +88,12 @@ bool msr_value_valid(uint32_t msr, uint64_t value, uint64_t old_value, bool pagi
 	case MSR_IA32_GS_BASE:
 	case MSR_IA32_SYSENTER_ESP:
 	case MSR_IA32_SYSENTER_EIP:
+	case MSR_IA32_LSTAR:
+	case MSR_IA32_CSTAR:
+	case MSR_IA32_KERNEL_GS_BASE:
 		return canonical(value);
+	case MSR_IA32_TSC_AUX:
+		return !(value >> 32);
 	default:
 		return true;
 	}

@@ -15,10 +15,11 @@ enum guest_mode { GUEST_MODE_REAL, GUEST_MODE_LONG };
 
 struct vcpu_boot_state {
 	enum guest_mode mode;
-	uint64_t rip, rsp, rdi;
+	uint64_t rip, rsp, rdi, rsi;
 	uint64_t cr3;	   /* long mode only */
 	uint64_t gdt_base; /* long mode only */
 	uint16_t gdt_limit;
+	uint16_t cs, ds, tr; /* long mode: selectors of the GDT at gdt_base */
 };
 
 /* Why backend_vcpu_run returned to the scheduler. */

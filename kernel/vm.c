@@ -14,6 +14,12 @@
 #include <stdarg.h>
 
 static struct vm vms[KAN_MAX_VMS];
+/* Modules that are data for VMs (kind=initrd), by name. */
+static struct {
+	char name[KAN_VM_NAME_MAX];
+	const struct boot_module *module;
+} data_modules[KAN_MAX_MODULES];
+static unsigned data_module_count;
 static unsigned vms_used;
 static unsigned vms_live; /* running or paused */
 static const struct kan_config *kan_defaults;
@@ -138,6 +144,7 @@ static bool vm_reset(struct vm *vm)
 	}
 	memset(&vm->vcpu.regs, 0, sizeof(vm->vcpu.regs));
 	vm->vcpu.regs.rdi = boot.rdi;
+	vm->vcpu.regs.rsi = boot.rsi;
 	vm->vcpu.wake_tsc = 0;
 	vm->exited = false;
 	vm->stop_reason[0] = '\0';
@@ -290,6 +297,15 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 					   fallback };
 	if (vm_config_parse(cmdline, &limits, &config, error, error_size))
 		return NULL;
+	if (config.kind == VM_KIND_INITRD)
+		REFUSE("key 'kind' has value 'initrd': that is data for a VM, not a VM");
+	const struct boot_module *initrd = NULL;
+	for (unsigned i = 0; config.initrd[0] && i < data_module_count; i++)
+		if (!strcmp(data_modules[i].name, config.initrd))
+			initrd = data_modules[i].module;
+	if (config.initrd[0] && !initrd)
+		REFUSE("key 'initrd' has bad value '%s' (no kind=initrd module has that name)",
+		       config.initrd);
 	struct vm *same = vm_find(config.name);
 	if (same && same->state != VM_DESTROYED)
 		REFUSE("key 'name' has bad value '%s' (another VM has it)", config.name);
@@ -304,6 +320,7 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 	vm->state = VM_CREATED;
 	vm->config = config;
 	vm->module = module;
+	vm->initrd = initrd;
 	strlcpy(vm->cmdline, cmdline, sizeof(vm->cmdline));
 	vm->ram_base = ram;
 	struct vcpu_boot_state boot;
@@ -337,8 +354,27 @@ void vms_create_from_boot(const struct boot_info *boot, const struct kan_config 
 {
 	char error[160];
 	kan_defaults = kan;
+	/* First the data modules (initrds), so that any VM line may name one. */
 	for (int i = 0; i < boot->module_count; i++) {
 		const struct boot_module *m = &boot->modules[i];
+		struct vm_config config;
+		struct vm_config_limits limits = { percpu_present_mask(), kan->default_slice_us,
+						   "initrd" };
+		if (vm_config_parse(m->cmdline, &limits, &config, error, sizeof(error)) ||
+		    config.kind != VM_KIND_INITRD)
+			continue;
+		data_modules[data_module_count].module = m;
+		strlcpy(data_modules[data_module_count++].name, config.name, KAN_VM_NAME_MAX);
+		printk("kan: module '%s': initrd, %lu KiB\n", config.name,
+		       (m->end - m->start) >> 10);
+	}
+	for (int i = 0; i < boot->module_count; i++) {
+		const struct boot_module *m = &boot->modules[i];
+		bool is_data = false;
+		for (unsigned d = 0; d < data_module_count; d++)
+			is_data |= data_modules[d].module == m;
+		if (is_data)
+			continue;
 		struct vm *vm = vm_create(m, m->cmdline, error, sizeof(error));
 		if (!vm) {
 			printk("kan: refused guest module '%s': %s\n", m->cmdline, error);

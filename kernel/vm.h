@@ -71,6 +71,7 @@ struct vm {
 	int pending;	     /* a lifecycle cause posted for that CPU (vm_request), or -1 */
 	struct vm_config config;
 	const struct boot_module *module; /* the image it boots from */
+	const struct boot_module *initrd; /* kind=linux: its initrd= module, or NULL */
 	char cmdline[BOOT_CMDLINE_MAX];	  /* its config line, as given */
 	uint64_t ram_base;		  /* host-physical start of the VM's contiguous RAM */
 	void *backend;			  /* the backend's per-VM state (for VT-x: the EPT) */

@@ -222,6 +222,22 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits, str
 				       "500us, at most 10s)",
 				       value);
 			out->slice_us = (uint32_t)us;
+		} else if (!strcmp(token, "kind")) {
+			if (!strcmp(value, "elf"))
+				out->kind = VM_KIND_ELF;
+			else if (!strcmp(value, "linux"))
+				out->kind = VM_KIND_LINUX;
+			else if (!strcmp(value, "initrd"))
+				out->kind = VM_KIND_INITRD;
+			else
+				REFUSE("key 'kind' has bad value '%s' (elf, linux or initrd)",
+				       value);
+		} else if (!strcmp(token, "initrd")) {
+			if (!valid_name(value))
+				REFUSE("key 'initrd' has bad value '%s' (the name of a kind=initrd "
+				       "module)",
+				       value);
+			strlcpy(out->initrd, value, sizeof(out->initrd));
 		} else if (!strcmp(token, "on_crash")) {
 			if (!parse_switch(value, "stop", "restart", &out->restart_on_crash))
 				REFUSE("key 'on_crash' has bad value '%s' (stop or restart)",
@@ -247,6 +263,15 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits, str
 		}
 	}
 	return 0;
+}
+
+const char *vm_config_guest_args(const char *line)
+{
+	for (const char *p = line; *p; p++)
+		if (p[0] == '-' && p[1] == '-' && (p == line || p[-1] == ' ') &&
+		    (p[2] == ' ' || p[2] == '\0'))
+			return p[2] ? p + 3 : p + 2;
+	return "";
 }
 
 int kan_config_parse(const char *line, struct kan_config *out, char *error, size_t error_size)

@@ -15,7 +15,12 @@
 #define VM_TIMEOUT_MAX_US	 86400000000ull /* a day */
 #define VM_RESTART_LIMIT_DEFAULT 3
 
+/* What a module is: a guest in kan's ELF format, a Linux kernel (bzImage), or an initrd. */
+enum vm_kind { VM_KIND_ELF, VM_KIND_LINUX, VM_KIND_INITRD };
+
 struct vm_config {
+	enum vm_kind kind;	      /* kind= : elf (default), linux, initrd */
+	char initrd[KAN_VM_NAME_MAX]; /* initrd= : the name of a kind=initrd module */
 	char name[KAN_VM_NAME_MAX];
 	uint64_t mem;		/* bytes of guest RAM, from guest-physical 0 */
 	uint64_t cpu_mask;	/* physical CPUs the vCPU may run on */
@@ -42,6 +47,9 @@ struct vm_config_limits {
  */
 int vm_config_parse(const char *line, const struct vm_config_limits *limits, struct vm_config *out,
 		    char *error, size_t error_size);
+
+/* What follows " -- " on a module's line (the guest's own arguments), or "". */
+const char *vm_config_guest_args(const char *line);
 
 /* kan's own command line: "slice=5ms". Same error rules. */
 /* Deliberate faults in kan itself, to prove its crash report and its self-protection. */

@@ -3,6 +3,7 @@
 #include "arch/x86_64/interrupts.h"
 #include "vmx/exit.h"
 #include "vmx/vmcs.h"
+#include "vmx/vmx_cpu.h"
 
 enum exit_action vmx_exit_triple_fault(struct vcpu *vcpu)
 {
@@ -69,11 +70,38 @@ enum exit_action vmx_exit_invd(struct vcpu *vcpu)
 	return EXIT_RESUME;
 }
 
+/*
+ * MOV to/from DRn (SDM Table 28-4 qualification). DR7 is the guest's own in the VMCS; the
+ * others are kept per vCPU and never reach the hardware, so a guest's breakpoints never
+ * fire (on kan or on anyone else) -- they are storage, which is what kernels need at boot.
+ */
 enum exit_action vmx_exit_dr_access(struct vcpu *vcpu)
 {
-	/* Debug registers are not virtualized yet: MOV to or from DRn faults. Hardware
-	 * breakpoints on the host's addresses would otherwise be the guest's to set. */
-	(void)vcpu;
-	vmx_inject_exception(VECTOR_GP, true, 0);
+	uint64_t q = vmcs_read(EXIT_QUALIFICATION);
+	unsigned dr = q & 7, gpr = (q >> 8) & 0xf;
+	bool to_guest_register = q & (1u << 4); /* MOV from DR */
+	uint64_t *slot = &((struct vmx_vcpu *)vcpu->backend)->dr[dr & 3];
+	if (dr == 4 || dr == 5)
+		dr += 2; /* aliases of DR6 and DR7 while CR4.DE is clear */
+	if (dr == 6)
+		slot = &((struct vmx_vcpu *)vcpu->backend)->dr6;
+	if (to_guest_register) {
+		uint64_t v = dr == 7 ? vmcs_read(GUEST_DR7) : *slot;
+		if (gpr == GPR_RSP)
+			vmcs_write(GUEST_RSP, v);
+		else
+			vcpu->regs.gpr[gpr] = v;
+	} else {
+		uint64_t v = gpr == GPR_RSP ? vmcs_read(GUEST_RSP) : vcpu->regs.gpr[gpr];
+		if ((dr == 6 || dr == 7) && (v >> 32)) {
+			vmx_inject_exception(VECTOR_GP, true, 0);
+			return EXIT_RESUME;
+		}
+		if (dr == 7)
+			vmcs_write(GUEST_DR7, (v | 0x400) & ~0x2000ull); /* bit 10 set, GD clear */
+		else
+			*slot = v;
+	}
+	vmx_skip_instruction();
 	return EXIT_RESUME;
 }

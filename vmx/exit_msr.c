@@ -44,9 +44,12 @@ enum exit_action vmx_exit_msr_read(struct vcpu *vcpu)
 	uint64_t value;
 	switch (msr_policy(msr, false)) {
 	case MSR_GUEST_STATE:
-		if (!msr_field(msr))
+		if (vmx_lazy_msr_index(msr) >= 0)
+			value = rdmsr(msr); /* the hardware holds this vCPU's value */
+		else if (msr_field(msr))
+			value = vmcs_read(msr_field(msr));
+		else
 			return refuse(vcpu);
-		value = vmcs_read(msr_field(msr));
 		break;
 	case MSR_EMULATED:
 		value = msr_emulated_read(vcpu, msr);
@@ -65,8 +68,16 @@ enum exit_action vmx_exit_msr_write(struct vcpu *vcpu)
 	uint32_t msr = (uint32_t)vcpu->regs.rcx;
 	uint64_t value = (vcpu->regs.rdx << 32) | (uint32_t)vcpu->regs.rax;
 	enum vmcs_field field = msr_field(msr);
-	if (msr_policy(msr, true) != MSR_GUEST_STATE || !field)
+	bool lazy = vmx_lazy_msr_index(msr) >= 0;
+	if (msr_policy(msr, true) != MSR_GUEST_STATE || (!field && !lazy))
 		return refuse(vcpu);
+	if (lazy) {
+		if (!msr_value_valid(msr, value, 0, false))
+			return refuse(vcpu);
+		wrmsr(msr, value); /* this vCPU's until another runs here (vmx_lazy_msrs_load) */
+		vmx_skip_instruction();
+		return EXIT_RESUME;
+	}
 	uint64_t old = vmcs_read(field);
 	bool paging = vmcs_read(CR0_READ_SHADOW) & CR0_PG;
 	if (!msr_value_valid(msr, value, old, paging))

@@ -114,10 +114,10 @@ static bool write_guest_state(struct vcpu *vcpu, const struct vcpu_boot_state *b
 							 GUEST_SS_SELECTOR, GUEST_FS_SELECTOR,
 							 GUEST_GS_SELECTOR };
 	if (lm) {
-		ok &= write_segment(GUEST_CS_SELECTOR, 0x08, 0, 0xffffffff, AR_CODE64);
+		ok &= write_segment(GUEST_CS_SELECTOR, b->cs, 0, 0xffffffff, AR_CODE64);
 		for (unsigned i = 0; i < 5; i++)
-			ok &= write_segment(data_segments[i], 0x10, 0, 0xffffffff, AR_DATA);
-		ok &= write_segment(GUEST_TR_SELECTOR, 0x18, 0, 0x67, AR_TSS_BUSY);
+			ok &= write_segment(data_segments[i], b->ds, 0, 0xffffffff, AR_DATA);
+		ok &= write_segment(GUEST_TR_SELECTOR, b->tr, 0, 0x67, AR_TSS_BUSY);
 	} else {
 		ok &= write_segment(GUEST_CS_SELECTOR, 0, 0, 0xffff, AR_CODE16);
 		for (unsigned i = 0; i < 5; i++)
@@ -137,6 +137,7 @@ static bool write_guest_state(struct vcpu *vcpu, const struct vcpu_boot_state *b
 	ok &= vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
 	ok &= vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
 	vcpu->regs.rdi = b->rdi;
+	vcpu->regs.rsi = b->rsi;
 	return ok;
 }
 
@@ -149,6 +150,12 @@ static bool vmcs_init(struct vcpu *vcpu, struct vmx_vcpu *vx, const struct vcpu_
 	vx->host_cpu = -1;
 	vx->launched = false;
 	vx->cr8 = 0;
+	memset(vx->dr, 0, sizeof(vx->dr));
+	vx->dr6 = 0xffff0ff0; /* its reset value */
+	memset(vx->lazy_msr, 0, sizeof(vx->lazy_msr));
+	struct vmx_pcpu *owner_cpu = this_cpu()->backend;
+	if (owner_cpu && owner_cpu->lazy_owner == vx)
+		owner_cpu->lazy_owner = NULL; /* its old values must not be saved over the new */
 	vx->entry_controls =
 		vmx_controls.entry | (boot->mode == GUEST_MODE_LONG ? ENTRY_IA32E_MODE_GUEST : 0);
 	enum vmx_status s = vmclear(vx->vmcs_phys);
@@ -216,6 +223,8 @@ void backend_vcpu_destroy(struct vcpu *vcpu)
 	struct vmx_pcpu *pc = this_cpu()->backend;
 	if (pc->current_vmcs == vx->vmcs_phys)
 		pc->current_vmcs = 0;
+	if (pc->lazy_owner == vx)
+		pc->lazy_owner = NULL;
 	phys_free(vx->vmcs_phys, PAGE_SIZE);
 	phys_free((uint64_t)vx, PAGE_SIZE);
 	vcpu->backend = NULL;

@@ -31,6 +31,8 @@ struct vmx_vcpu {
 	int host_cpu;		 /* the CPU whose host state is in the VMCS, -1 for none */
 	uint32_t entry_controls; /* changes with the guest's IA-32e mode */
 	uint8_t cr8;		 /* the guest's task priority (CR8 accesses exit) */
+	uint64_t dr[4], dr6;	 /* the guest's debug registers (storage only) */
+	uint64_t lazy_msr[6];	 /* the guest's SYSCALL/SWAPGS MSRs, see vmx_lazy_msrs */
 	uint64_t slice_end;	 /* TSC at which the current slice ends, exits included */
 };
 
@@ -42,8 +44,18 @@ struct vmx_vm {
 /* The per-CPU part (cpu->backend). */
 struct vmx_pcpu {
 	uint64_t vmxon_phys;
-	uint64_t current_vmcs; /* what VMPTRLD last loaded here */
+	uint64_t current_vmcs;	     /* what VMPTRLD last loaded here */
+	struct vmx_vcpu *lazy_owner; /* whose lazy MSRs the hardware holds */
 };
+
+/* MSRs VT-x does not switch and kan never uses: the hardware holds the values of the last
+ * vCPU that ran on the CPU, and they are swapped only when another vCPU runs there. */
+#define VMX_LAZY_MSRS 6
+extern const uint32_t vmx_lazy_msrs[VMX_LAZY_MSRS];
+/* Index of `msr` in vmx_lazy_msrs, or -1. */
+int vmx_lazy_msr_index(uint32_t msr);
+/* Makes this CPU's lazy MSRs hold `vx`'s values. */
+void vmx_lazy_msrs_load(struct vmx_pcpu *pc, struct vmx_vcpu *vx);
 
 /* Adjusts a wanted control value to a capability MSR (SDM A.3): returns the value to write,
  * and in *missing the wanted bits the CPU cannot set. */

@@ -14,6 +14,31 @@
 int vmx_enter(struct vcpu *vcpu, int launched);
 #define VMX_ENTER_FAIL_INVALID (-1)
 #define VMX_ENTER_FAIL_VALID   (-2)
+const uint32_t vmx_lazy_msrs[VMX_LAZY_MSRS] = {
+	MSR_IA32_KERNEL_GS_BASE, MSR_IA32_STAR,	 MSR_IA32_LSTAR,
+	MSR_IA32_CSTAR,		 MSR_IA32_FMASK, MSR_IA32_TSC_AUX,
+};
+
+int vmx_lazy_msr_index(uint32_t msr)
+{
+	for (int i = 0; i < VMX_LAZY_MSRS; i++)
+		if (vmx_lazy_msrs[i] == msr)
+			return i;
+	return -1;
+}
+
+void vmx_lazy_msrs_load(struct vmx_pcpu *pc, struct vmx_vcpu *vx)
+{
+	if (pc->lazy_owner == vx)
+		return;
+	for (int i = 0; i < VMX_LAZY_MSRS; i++) {
+		if (pc->lazy_owner)
+			pc->lazy_owner->lazy_msr[i] = rdmsr(vmx_lazy_msrs[i]);
+		wrmsr(vmx_lazy_msrs[i], vx->lazy_msr[i]);
+	}
+	pc->lazy_owner = vx;
+}
+
 /* Makes the vCPU's VMCS current on this CPU, with this CPU's host state in it. */
 static bool vmx_load(struct vcpu *vcpu, struct vmx_vcpu *vx)
 {
@@ -28,6 +53,7 @@ static bool vmx_load(struct vcpu *vcpu, struct vmx_vcpu *vx)
 		return false;
 	}
 	pc->current_vmcs = vx->vmcs_phys;
+	vmx_lazy_msrs_load(pc, vx);
 	if (vx->host_cpu != (int)c->index) {
 		if (!vmcs_write_host_state(c->index)) {
 			vm_crash(vcpu->vm, "its VMCS host state could not be written");

@@ -13,6 +13,13 @@
 #define MSR_IA32_EFER		 0xc0000080
 #define MSR_IA32_FS_BASE	 0xc0000100
 #define MSR_IA32_GS_BASE	 0xc0000101
+/* Not switched by VT-x; kan uses none of them (no SYSCALL, no SWAPGS, no RDTSCP). */
+#define MSR_IA32_STAR		0xc0000081
+#define MSR_IA32_LSTAR		0xc0000082
+#define MSR_IA32_CSTAR		0xc0000083
+#define MSR_IA32_FMASK		0xc0000084
+#define MSR_IA32_KERNEL_GS_BASE 0xc0000102
+#define MSR_IA32_TSC_AUX	0xc0000103
 
 #define EFER_SCE (1ull << 0)
 #define EFER_LME (1ull << 8)

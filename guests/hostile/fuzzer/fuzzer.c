@@ -186,7 +186,9 @@ static void fuzz_msr(void)
 	}
 	int guest_state = msr == MSR_IA32_PAT || msr == MSR_IA32_EFER ||
 			  (msr >= MSR_IA32_SYSENTER_CS && msr <= MSR_IA32_SYSENTER_EIP) ||
-			  msr == MSR_IA32_FS_BASE || msr == MSR_IA32_GS_BASE;
+			  msr == MSR_IA32_FS_BASE || msr == MSR_IA32_GS_BASE ||
+			  (msr >= 0xc0000081 && msr <= 0xc0000084) || msr == 0xc0000102 ||
+			  msr == 0xc0000103; /* the SYSCALL MSRs, KERNEL_GS_BASE, TSC_AUX */
 	if (guest_state)
 		return; /* the structured case above owns these */
 	uint64_t v = guest_random(&rng);
@@ -243,13 +245,14 @@ static void fuzz_refused(void)
 	uint64_t r = guest_random(&rng), pa = (uint64_t)vmx_region, v = 0;
 	int got, expected = GUEST_VECTOR_UD;
 	switch (r % 13) {
-	case 10:
-		got = GUEST_TRY_ASM("mov %0, %%dr7", : : "r"(r >> 8) : "memory");
-		expected = GUEST_VECTOR_GP;
+	case 10: /* debug registers are per-VM storage; DR7's upper half must be zero */
+		v = r & 0x1000 ? (r >> 13) & 0xffff00ffull : r >> 8;
+		got = GUEST_TRY_ASM("mov %0, %%dr7", : : "r"(v) : "memory");
+		expected = v >> 32 ? GUEST_VECTOR_GP : GUEST_NO_TRAP;
 		break;
 	case 11:
 		got = GUEST_TRY_ASM("mov %%dr6, %0", : "=r"(v) : : "memory");
-		expected = GUEST_VECTOR_GP;
+		expected = GUEST_NO_TRAP;
 		break;
 	case 12:
 		got = GUEST_TRY_ASM("wbinvd", : : : "memory");

@@ -1,11 +1,11 @@
 /*
  * Hostile: WRMSR (and RDMSR) on the MSRs that control the machine under kan: VMX enable and
  * lock, the APIC base, MTRRs, debug and performance controls, VMX capabilities, speculation
- * controls, microcode, x2APIC (IPIs), SMM. kan keeps EFER, PAT, FS/GS base and SYSENTER_*
- * per VM and answers a few reads with fixed values (TSC, FEATURE_CONTROL locked without VMX,
- * MISC_ENABLE, MTRRCAP, MTRR_DEF_TYPE, BIOS_SIGN_ID: docs/security.md); every other access
- * must raise #GP, and so must invalid values for the per-VM ones. Then checks the emulated ones
- * work and stay per VM: with
+ * controls, microcode, x2APIC (IPIs), SMM. kan keeps EFER, PAT, FS/GS base, SYSENTER_*,
+ * the SYSCALL MSRs, KERNEL_GS_BASE and TSC_AUX per VM and answers a few reads with fixed values
+ * (TSC, FEATURE_CONTROL locked without VMX, MISC_ENABLE, MTRRCAP, MTRR_DEF_TYPE, BIOS_SIGN_ID:
+ * docs/security.md); every other access must raise #GP, and so must invalid values for the per-VM
+ * ones. Then checks the emulated ones work and stay per VM: with
  * "-- ms=N" it keeps writing VM-specific values, yielding, and reading them back for N ms.
  * Ends with status 0 if every attempt had the documented outcome.
  */
@@ -19,6 +19,11 @@
 #define MSR_IA32_EFER	      0xc0000080
 #define MSR_IA32_FS_BASE      0xc0000100
 #define MSR_IA32_GS_BASE      0xc0000101
+#define MSR_IA32_STAR	      0xc0000081
+#define MSR_IA32_LSTAR	      0xc0000082
+#define MSR_IA32_FMASK	      0xc0000084
+#define MSR_IA32_KERNEL_GS    0xc0000102
+#define MSR_IA32_TSC_AUX      0xc0000103
 #define EFER_SCE	      (1ull << 0)
 #define EFER_LME	      (1ull << 8)
 #define EFER_LMA	      (1ull << 10)
@@ -87,11 +92,6 @@ static const struct sensitive_msr sensitive[] = {
 	{ 0x17a, "IA32_MCG_STATUS", 0, 0, 0 },
 	{ 0x400, "IA32_MC0_CTL", 0, 0, 0 },
 	{ 0x600, "IA32_DS_AREA", 0x1000, 0, 0 },
-	{ 0xc0000081, "IA32_STAR", 0, 0, 0 },
-	{ 0xc0000082, "IA32_LSTAR", 0x100000, 0, 0 },
-	{ 0xc0000084, "IA32_FMASK", 0, 0, 0 },
-	{ 0xc0000102, "IA32_KERNEL_GS_BASE", 0, 0, 0 },
-	{ 0xc0000103, "IA32_TSC_AUX", 1, 0, 0 },
 	{ 0x40000000, "Hyper-V guest OS ID", 1, 0, 0 },
 	{ 0x4b564d00, "KVM wall clock", 0x1000, 0, 0 },
 	{ 0xffffffff, "MSR 0xffffffff", 0, 0, 0 },
@@ -192,6 +192,11 @@ static uint64_t check_emulated(uint64_t salt, int verbose)
 		{ MSR_IA32_SYSENTER_ESP, 0x200000 + salt * 16 },
 		{ MSR_IA32_SYSENTER_EIP, 0xffffffff80000000ull + salt },
 		{ MSR_IA32_PAT, salt & 1 ? 0x0007010600070106ull : PAT_POWER_ON },
+		{ MSR_IA32_STAR, 0x0023001000000000ull + salt },
+		{ MSR_IA32_LSTAR, 0xffffffff81000000ull + salt * 16 },
+		{ MSR_IA32_FMASK, 0x47700 + (salt & 0xff) },
+		{ MSR_IA32_KERNEL_GS, 0xffff888000000000ull + (salt << 12) },
+		{ MSR_IA32_TSC_AUX, salt & 0xffffffff },
 	};
 	uint64_t wrong = 0, got;
 	for (unsigned i = 0; i < sizeof(writes) / sizeof(writes[0]); i++) {
@@ -217,15 +222,15 @@ static uint64_t check_emulated(uint64_t salt, int verbose)
 /* Writes of fresh values, a yield so other VMs run on this CPU, then the same values back. */
 static uint64_t check_per_vm(uint64_t salt)
 {
-	const uint32_t msrs[] = { MSR_IA32_FS_BASE, MSR_IA32_GS_BASE, MSR_IA32_SYSENTER_ESP,
-				  MSR_IA32_SYSENTER_EIP };
-	uint64_t values[4], wrong = 0, got;
-	for (unsigned i = 0; i < 4; i++) {
+	const uint32_t msrs[] = { MSR_IA32_FS_BASE,	 MSR_IA32_GS_BASE, MSR_IA32_SYSENTER_ESP,
+				  MSR_IA32_SYSENTER_EIP, MSR_IA32_LSTAR,   MSR_IA32_KERNEL_GS };
+	uint64_t values[6], wrong = 0, got;
+	for (unsigned i = 0; i < 6; i++) {
 		values[i] = 0x10000000ull * (salt & 0xfff) + 0x1000ull * i + 0x10;
 		guest_wrmsr_safe(msrs[i], values[i]);
 	}
 	kan_hypercall(KAN_HC_YIELD, 0, 0, 0);
-	for (unsigned i = 0; i < 4; i++) {
+	for (unsigned i = 0; i < 6; i++) {
 		if (guest_rdmsr_safe(msrs[i], &got) != GUEST_NO_TRAP || got != values[i]) {
 			if (wrong++, show_wrong())
 				guest_printf(

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# make linux-guest: Debian's own kernel and busybox-static, unpacked (never patched), and an
+# initramfs built from them. Cached: nothing is fetched again once build/linux/ has them.
+set -euo pipefail
+out=${1:-build/linux}
+here=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$out/debs"
+if [ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ]; then
+	echo "linux-guest: cached in $out"
+	exit 0
+fi
+find_kernel() {
+	apt-cache depends linux-image-amd64 2>/dev/null |
+		sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -n1
+}
+kernel=$(find_kernel)
+if [ -z "$kernel" ]; then # no package lists yet on this machine
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	$sudo apt-get update -q >/dev/null
+	kernel=$(find_kernel)
+fi
+[ -n "$kernel" ] || { echo "linux-guest: cannot find Debian's linux-image-amd64 package"; exit 1; }
+echo "linux-guest: fetching $kernel and busybox-static"
+(cd "$out/debs" && apt-get download -q "$kernel" busybox-static 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
+rm -rf "$out/unpacked" && mkdir -p "$out/unpacked"
+for deb in "$out"/debs/*.deb; do dpkg -x "$deb" "$out/unpacked"; done
+cp "$out"/unpacked/boot/vmlinuz-* "$out/vmlinuz"
+/usr/bin/python3 "$here/build-initramfs.py" "$out/unpacked/bin/busybox" "$here/init" "$out/initrd.img"
+echo "linux-guest: $(basename "$out"/unpacked/boot/vmlinuz-*) and initrd.img in $out"
