@@ -6,36 +6,36 @@
 #include "kernel/string.h"
 
 /* Setup header fields: offsets into the bzImage and into the zero page alike. */
-#define HDR_SETUP_SECTS  0x1f1
-#define HDR_JUMP_LEN     0x201 /* header length: 0x202 + this byte */
-#define HDR_MAGIC        0x202 /* "HdrS" */
-#define HDR_VERSION      0x206
+#define HDR_SETUP_SECTS	   0x1f1
+#define HDR_JUMP_LEN	   0x201 /* header length: 0x202 + this byte */
+#define HDR_MAGIC	   0x202 /* "HdrS" */
+#define HDR_VERSION	   0x206
 #define HDR_TYPE_OF_LOADER 0x210
-#define HDR_LOADFLAGS    0x211
-#define HDR_RAMDISK_IMAGE 0x218
-#define HDR_RAMDISK_SIZE 0x21c
-#define HDR_CMD_LINE_PTR 0x228
-#define HDR_INITRD_MAX   0x22c
-#define HDR_XLOADFLAGS   0x236
-#define HDR_CMDLINE_SIZE 0x238
-#define HDR_PREF_ADDRESS 0x258
-#define HDR_INIT_SIZE    0x260
-#define ZP_E820_ENTRIES  0x1e8
-#define ZP_E820_TABLE    0x2d0
+#define HDR_LOADFLAGS	   0x211
+#define HDR_RAMDISK_IMAGE  0x218
+#define HDR_RAMDISK_SIZE   0x21c
+#define HDR_CMD_LINE_PTR   0x228
+#define HDR_INITRD_MAX	   0x22c
+#define HDR_XLOADFLAGS	   0x236
+#define HDR_CMDLINE_SIZE   0x238
+#define HDR_PREF_ADDRESS   0x258
+#define HDR_INIT_SIZE	   0x260
+#define ZP_E820_ENTRIES	   0x1e8
+#define ZP_E820_TABLE	   0x2d0
 
-#define LOADED_HIGH   0x01
-#define XLF_KERNEL_64 0x01
+#define LOADED_HIGH    0x01
+#define XLF_KERNEL_64  0x01
 #define LOADER_UNKNOWN 0xff
-#define E820_RAM      1
-#define E820_RESERVED 2
+#define E820_RAM       1
+#define E820_RESERVED  2
 
 /* Where kan puts things for Linux (guest-physical). */
 #define LINUX_ZERO_PAGE 0x10000
-#define LINUX_CMDLINE   0x20000
-#define LINUX_STACK     0xf000
-#define LINUX_BOOT_CS   0x10
-#define LINUX_BOOT_DS   0x18
-#define LINUX_BOOT_TR   0x20
+#define LINUX_CMDLINE	0x20000
+#define LINUX_STACK	0xf000
+#define LINUX_BOOT_CS	0x10
+#define LINUX_BOOT_DS	0x18
+#define LINUX_BOOT_TR	0x20
 
 struct e820_entry {
 	uint64_t addr, size;
@@ -124,8 +124,8 @@ int linux_boot_prepare(struct vm *vm, const uint8_t *image, size_t image_size,
 				       : (uint64_t)get32(image, HDR_INITRD_MAX) + 1;
 		uint64_t at = (top - size) & ~0xfffull;
 		if (size >= top || at < load + init_size)
-			FAIL("the initrd (%lu KiB) does not fit above the kernel in %lu MiB", size >> 10,
-			     mem >> 20);
+			FAIL("the initrd (%lu KiB) does not fit above the kernel in %lu MiB",
+			     size >> 10, mem >> 20);
 		memcpy(ram + at, phys_to_ptr(vm->initrd->start), size);
 		put32(zp, HDR_RAMDISK_IMAGE, (uint32_t)at);
 		put32(zp, HDR_RAMDISK_SIZE, (uint32_t)size);
