@@ -161,7 +161,8 @@ static void vm_release(struct vm *vm)
 	printk("kan: vm %s: %lu MiB at host 0x%lx freed\n", vm->config.name, vm->config.mem >> 20,
 	       vm->ram_base);
 	vm->ram_base = 0;
-	cpus[vm->vcpu.cpu].vcpus--;
+	__atomic_sub_fetch(&cpus[vm->vcpu.cpu].vcpus, 1,
+			   __ATOMIC_RELAXED); /* CPU 0 may be placing */
 }
 
 int vm_request(struct vm *vm, enum vm_transition_cause cause, char *error, size_t error_size)
@@ -341,7 +342,7 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 	}
 	if (vm == &vms[vms_used])
 		vms_used++;
-	cpus[vm->vcpu.cpu].vcpus++;
+	__atomic_add_fetch(&cpus[vm->vcpu.cpu].vcpus, 1, __ATOMIC_RELAXED);
 	printk("kan: vm %u '%s': %lu MiB at host 0x%lx, %s guest entry 0x%lx, cpu %u, slice %u us, "
 	       "kan overhead %lu KiB\n",
 	       vm->id, vm->config.name, vm->config.mem >> 20, vm->ram_base,
