@@ -31,17 +31,6 @@ void uart_init(void)
 	outb(UART_COM1 + UART_MCR, 0x03); /* DTR, RTS */
 }
 
-void uart_putc(char c)
-{
-	/* A missing UART reads 0xff: THRE looks set, so we never spin forever. */
-	for (int spins = 0; spins < 100000; spins++) {
-		if (inb(UART_COM1 + UART_LSR) & UART_LSR_THRE)
-			break;
-		cpu_relax();
-	}
-	outb(UART_COM1 + UART_THR, (uint8_t)c);
-}
-
 bool uart_tx_empty(void)
 {
 	return inb(UART_COM1 + UART_LSR) & UART_LSR_THRE;

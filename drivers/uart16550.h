@@ -10,8 +10,6 @@
 #define UART_FIFO_SIZE 16
 
 void uart_init(void);
-/* Waits for room, then sends one byte. */
-void uart_putc(char c);
 /* True when the transmit FIFO is empty: up to UART_FIFO_SIZE bytes may go at once. */
 bool uart_tx_empty(void);
 /* Sends up to UART_FIFO_SIZE bytes without waiting; only after uart_tx_empty(). */

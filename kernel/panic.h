@@ -6,10 +6,4 @@ __attribute__((noreturn, format(printf, 1, 2))) void panic(const char *fmt, ...)
 /* A clean, deliberate end of the machine (nothing left to run, or a refusal to start). */
 __attribute__((noreturn)) void kan_shutdown(int code, const char *why);
 
-#define BUG_ON(cond)                                                                               \
-	do {                                                                                       \
-		if (cond)                                                                          \
-			panic("%s:%d: BUG_ON(%s)", __FILE__, __LINE__, #cond);                     \
-	} while (0)
-
 #endif
