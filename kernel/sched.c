@@ -108,9 +108,14 @@ static bool run_slice(struct cpu *c, struct vcpu *v, uint64_t now)
 	if (event == VCPU_EVENT_ENDED && vm_crash_policy(vm))
 		return true;
 	if (!vm_handle_pending(vm))
-		return false;		/* it ended, or a command stopped or paused it */
-	if (event == VCPU_EVENT_HALTED) /* no virtual interrupts yet: it sleeps one slice */
-		v->wake_tsc = rdtsc() + time_us_to_tsc(vm->config.slice_us);
+		return false; /* it ended, or a command stopped or paused it */
+	if (event == VCPU_EVENT_HALTED) {
+		/* It sleeps until its next timer tick, or one slice if it has no timer. */
+		uint64_t wake = rdtsc() + time_us_to_tsc(vm->config.slice_us);
+		if (vm->has_pic && vm->pic.pit.period_tsc && vm->pic.pit.next_tick < wake)
+			wake = vm->pic.pit.next_tick;
+		v->wake_tsc = wake;
+	}
 	return true;
 }
 

@@ -130,6 +130,30 @@ void vm_crash(struct vm *vm, const char *fmt, ...)
 	va_end(ap);
 }
 
+static void raise_com1_irq(void *pic)
+{
+	vpic_raise(pic, 4);
+}
+
+/* A fresh PIC and PIT, with COM1 wired to IRQ 4. */
+static void reset_legacy_pic(struct vm *vm)
+{
+	vpic_init(&vm->pic);
+	vm->uart.raise_irq = raise_com1_irq;
+	vm->uart.irq_ctx = &vm->pic;
+}
+
+/* The 8259 pair and the 8254 a Linux guest expects. */
+static void add_legacy_pic(struct vm *vm)
+{
+	vm->has_pic = true;
+	reset_legacy_pic(vm);
+	iobus_register(&vm->io, 0x20, 0x21, vpic_io_pic, &vm->pic);
+	iobus_register(&vm->io, 0xa0, 0xa1, vpic_io_pic, &vm->pic);
+	iobus_register(&vm->io, 0x40, 0x43, vpic_io_pit, &vm->pic);
+	iobus_register(&vm->io, 0x61, 0x61, vpic_io_pit, &vm->pic);
+}
+
 /* Fresh memory, the image loaded again, the vCPU at its entry point: on the VM's CPU. */
 static bool vm_reset(struct vm *vm)
 {
@@ -149,6 +173,8 @@ static bool vm_reset(struct vm *vm)
 	vm->exited = false;
 	vm->stop_reason[0] = '\0';
 	vuart_init(&vm->uart, vm->config.name);
+	if (vm->has_pic)
+		reset_legacy_pic(vm);
 	vm->start_tsc = rdtsc();
 	return true;
 }
@@ -332,6 +358,8 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 	}
 	vuart_init(&vm->uart, vm->config.name);
 	iobus_register(&vm->io, KAN_UART_PORT, KAN_UART_PORT + 7, vuart_io, &vm->uart);
+	if (config.kind == VM_KIND_LINUX)
+		add_legacy_pic(vm);
 	vm->vcpu.vm = vm;
 	vm->vcpu.cpu = place_vcpu(config.cpu_mask);
 	if (!backend_vm_create(vm) || !backend_vcpu_create(&vm->vcpu, &boot)) {

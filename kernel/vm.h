@@ -11,6 +11,7 @@
 #include "kernel/multiboot2.h"
 #include "kernel/vm_config.h"
 #include "kernel/vm_lifecycle.h"
+#include "kernel/vpic.h"
 #include "kernel/vuart.h"
 
 #define VCPU_EXIT_REASONS 80 /* counters per basic exit reason of the backend */
@@ -78,6 +79,8 @@ struct vm {
 	struct vcpu vcpu;
 	struct vuart uart;
 	struct iobus io;
+	bool has_pic; /* kind=linux: the legacy PIC and PIT below answer */
+	struct vpic pic;
 	uint64_t start_tsc;   /* when it was first scheduled */
 	uint64_t msr_refused; /* RDMSR/WRMSR answered with #GP */
 	uint64_t kan_bytes;   /* memory kan spends on the VM beyond its RAM (tables, VMCS) */

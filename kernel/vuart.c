@@ -14,6 +14,8 @@
 
 #define LCR_DLAB	 0x80
 #define IIR_NO_INTERRUPT 0x01
+#define IIR_THR_EMPTY	 0x02
+#define IER_THR_EMPTY	 0x02
 #define LSR_THRE_TEMT	 0x60 /* transmitter holding register and shift register empty */
 #define LSR_DATA_READY	 0x01
 #define MSR_DCD_DSR_CTS	 0xb0
@@ -66,6 +68,14 @@ size_t vuart_write_budgeted(struct vuart *uart, const char *text, size_t len)
 	return n;
 }
 
+static void signal_thr_empty(struct vuart *uart)
+{
+	if (!uart->raise_irq || !(uart->ier & IER_THR_EMPTY))
+		return;
+	uart->thre_interrupt = true;
+	uart->raise_irq(uart->irq_ctx);
+}
+
 static void vuart_write_register(struct vuart *uart, unsigned reg, uint8_t v)
 {
 	bool dlab = uart->lcr & LCR_DLAB;
@@ -79,13 +89,16 @@ static void vuart_write_register(struct vuart *uart, unsigned reg, uint8_t v)
 			char c = (char)v;
 			if (!vuart_write_budgeted(uart, &c, 1))
 				uart->bytes_dropped++;
+			signal_thr_empty(uart); /* sent at once: the holding register is empty */
 		}
 		break;
 	case REG_IER:
-		if (dlab)
+		if (dlab) {
 			uart->dlm = v;
-		else
+		} else {
 			uart->ier = v & 0x0f;
+			signal_thr_empty(uart); /* enabling it with THR empty interrupts at once */
+		}
 		break;
 	case REG_LCR:
 		uart->lcr = v;
@@ -136,6 +149,10 @@ static uint8_t vuart_read_register(struct vuart *uart, unsigned reg)
 	case REG_IER:
 		return dlab ? uart->dlm : uart->ier;
 	case REG_IIR:
+		if (uart->thre_interrupt && (uart->ier & IER_THR_EMPTY)) {
+			uart->thre_interrupt = false; /* reading IIR clears it, as on a 16550 */
+			return IIR_THR_EMPTY;
+		}
 		return IIR_NO_INTERRUPT;
 	case REG_LCR:
 		return uart->lcr;

@@ -17,6 +17,10 @@ struct vuart {
 	size_t len;
 	uint8_t ier, lcr, mcr, scr, dll, dlm;
 	struct console_budget budget; /* how fast this guest may print */
+	/* Interrupts, for guests with an interrupt controller (Linux's 8250 driver). */
+	void (*raise_irq)(void *ctx);
+	void *irq_ctx;
+	bool thre_interrupt;	/* "transmitter empty" waits to be read from IIR */
 	uint64_t bytes_dropped; /* written to THR while LSR said busy, or lines the console refused
 				 */
 	/* What the shell's console command types into the VM: one writer (the shell's CPU), one

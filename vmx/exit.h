@@ -49,5 +49,12 @@ enum exit_action vmx_exit_undefined_opcode(struct vcpu *vcpu);
 enum exit_action vmx_exit_general_protection(struct vcpu *vcpu);
 enum exit_action vmx_exit_invd(struct vcpu *vcpu);
 enum exit_action vmx_exit_dr_access(struct vcpu *vcpu);
+enum exit_action vmx_exit_interrupt_window(struct vcpu *vcpu);
+
+/* For VMs with a virtual interrupt controller (vm->has_pic): injects the highest pending
+ * interrupt if the guest can take it now, else asks for an exit when it can. */
+void vmx_deliver_interrupts(struct vcpu *vcpu);
+/* An event whose delivery a VM exit interrupted goes in again on the next entry (SDM 27.2.4). */
+void vmx_reinject_vectored_event(void);
 
 #endif

@@ -38,6 +38,7 @@ static const vmx_exit_handler exit_handlers[VMX_EXIT_REASON_COUNT] = {
 	[VMX_EXIT_REASON_EPT_VIOLATION] = vmx_exit_ept_violation,
 	[VMX_EXIT_REASON_EPT_MISCONFIG] = vmx_exit_ept_misconfig,
 	[VMX_EXIT_REASON_PREEMPTION_TIMER] = vmx_exit_preemption_timer,
+	[VMX_EXIT_REASON_INTERRUPT_WINDOW] = vmx_exit_interrupt_window,
 	[VMX_EXIT_REASON_XSETBV] = vmx_exit_undefined_opcode,
 	[VMX_EXIT_REASON_WBINVD] = vmx_exit_invd,
 	[VMX_EXIT_REASON_DR_ACCESS] = vmx_exit_dr_access,
@@ -61,7 +62,11 @@ int vmx_exit_dispatch(struct vcpu *vcpu)
 	if (basic >= VMX_EXIT_REASON_COUNT || !exit_handlers[basic])
 		return vmx_stop_with_report(vcpu, basic, "kan has no handler for this VM exit");
 	vcpu->exits[basic]++;
+	if (vcpu->vm->has_pic)
+		vmx_reinject_vectored_event();
 	enum exit_action action = exit_handlers[basic](vcpu);
+	if (action == EXIT_RESUME && vcpu->vm->has_pic)
+		vmx_deliver_interrupts(vcpu);
 	/* The preemption timer counts guest time only: a guest that exits all the time would
 	 * keep its CPU for ever if the slice did not also end by the clock. */
 	if (action == EXIT_RESUME && rdtsc() >= vx->slice_end)

@@ -99,7 +99,14 @@ enum vcpu_event backend_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc)
 	struct vmx_vcpu *vx = vcpu->backend;
 	if (!vmx_load(vcpu, vx))
 		return VCPU_EVENT_ENDED;
-	vx->slice_end = rdtsc() + slice_tsc;
+	uint64_t now = rdtsc();
+	if (vcpu->vm->has_pic) {
+		vmx_deliver_interrupts(vcpu);
+		uint64_t tick = vcpu->vm->pic.pit.next_tick; /* be back for the next timer tick */
+		if (vcpu->vm->pic.pit.period_tsc && tick > now && tick - now < slice_tsc)
+			slice_tsc = tick - now;
+	}
+	vx->slice_end = now + slice_tsc;
 	uint64_t timer = slice_tsc >> vmx_controls.preemption_timer_shift;
 	vmcs_write(VMX_PREEMPTION_TIMER_VALUE, timer > 0xffffffff ? 0xffffffff : timer);
 	int result = vmx_enter(vcpu, vx->launched);
