@@ -1,57 +1,28 @@
 #include "kernel/vm_lifecycle.h"
 
-#define NO (-1) /* not allowed */
-
-/* next[from][cause]: the state after, or NO. */
-static const int next[VM_STATE_COUNT][VM_CAUSE_COUNT] = {
-	[VM_CREATED] = { [VM_DO_START] = VM_RUNNING,
-			 [VM_DO_STOP] = NO,
-			 [VM_DO_PAUSE] = NO,
-			 [VM_DO_RESUME] = NO,
-			 [VM_DO_RESTART] = VM_RUNNING,
-			 [VM_DO_DESTROY] = VM_DESTROYED,
-			 [VM_GUEST_EXIT] = NO,
-			 [VM_GUEST_CRASH] = NO },
-	[VM_RUNNING] = { [VM_DO_START] = NO,
-			 [VM_DO_STOP] = VM_STOPPED,
-			 [VM_DO_PAUSE] = VM_PAUSED,
-			 [VM_DO_RESUME] = NO,
-			 [VM_DO_RESTART] = VM_RUNNING,
-			 [VM_DO_DESTROY] = VM_DESTROYED,
-			 [VM_GUEST_EXIT] = VM_STOPPED,
-			 [VM_GUEST_CRASH] = VM_CRASHED },
-	[VM_PAUSED] = { [VM_DO_START] = NO,
-			[VM_DO_STOP] = VM_STOPPED,
-			[VM_DO_PAUSE] = NO,
-			[VM_DO_RESUME] = VM_RUNNING,
-			[VM_DO_RESTART] = VM_RUNNING,
-			[VM_DO_DESTROY] = VM_DESTROYED,
-			[VM_GUEST_EXIT] = NO,
-			[VM_GUEST_CRASH] = NO },
-	[VM_STOPPED] = { [VM_DO_START] = VM_RUNNING,
-			 [VM_DO_STOP] = NO,
-			 [VM_DO_PAUSE] = NO,
-			 [VM_DO_RESUME] = NO,
-			 [VM_DO_RESTART] = VM_RUNNING,
-			 [VM_DO_DESTROY] = VM_DESTROYED,
-			 [VM_GUEST_EXIT] = NO,
-			 [VM_GUEST_CRASH] = NO },
-	[VM_CRASHED] = { [VM_DO_START] = VM_RUNNING,
-			 [VM_DO_STOP] = NO,
-			 [VM_DO_PAUSE] = NO,
-			 [VM_DO_RESUME] = NO,
-			 [VM_DO_RESTART] = VM_RUNNING,
-			 [VM_DO_DESTROY] = VM_DESTROYED,
-			 [VM_GUEST_EXIT] = NO,
-			 [VM_GUEST_CRASH] = NO },
-	[VM_DESTROYED] = { [VM_DO_START] = NO,
-			   [VM_DO_STOP] = NO,
-			   [VM_DO_PAUSE] = NO,
-			   [VM_DO_RESUME] = NO,
-			   [VM_DO_RESTART] = NO,
-			   [VM_DO_DESTROY] = NO,
-			   [VM_GUEST_EXIT] = NO,
-			   [VM_GUEST_CRASH] = NO },
+/* allowed[from][cause]: the state after, plus one; 0 (the default) means it cannot apply. */
+#define TO(state) ((state) + 1)
+static const unsigned char allowed[VM_STATE_COUNT][VM_CAUSE_COUNT] = {
+	[VM_CREATED] = { [VM_DO_START] = TO(VM_RUNNING),
+			 [VM_DO_RESTART] = TO(VM_RUNNING),
+			 [VM_DO_DESTROY] = TO(VM_DESTROYED) },
+	[VM_RUNNING] = { [VM_DO_STOP] = TO(VM_STOPPED),
+			 [VM_DO_PAUSE] = TO(VM_PAUSED),
+			 [VM_DO_RESTART] = TO(VM_RUNNING),
+			 [VM_DO_DESTROY] = TO(VM_DESTROYED),
+			 [VM_GUEST_EXIT] = TO(VM_STOPPED),
+			 [VM_GUEST_CRASH] = TO(VM_CRASHED) },
+	[VM_PAUSED] = { [VM_DO_STOP] = TO(VM_STOPPED),
+			[VM_DO_RESUME] = TO(VM_RUNNING),
+			[VM_DO_RESTART] = TO(VM_RUNNING),
+			[VM_DO_DESTROY] = TO(VM_DESTROYED) },
+	[VM_STOPPED] = { [VM_DO_START] = TO(VM_RUNNING),
+			 [VM_DO_RESTART] = TO(VM_RUNNING),
+			 [VM_DO_DESTROY] = TO(VM_DESTROYED) },
+	[VM_CRASHED] = { [VM_DO_START] = TO(VM_RUNNING),
+			 [VM_DO_RESTART] = TO(VM_RUNNING),
+			 [VM_DO_DESTROY] = TO(VM_DESTROYED) },
+	/* VM_DESTROYED: nothing applies. */
 };
 
 const char *vm_state_name(enum vm_state state)
@@ -81,8 +52,8 @@ int vm_transition(enum vm_state from, enum vm_transition_cause cause, enum vm_st
 		*why = "no such state or command";
 		return -1;
 	}
-	int n = next[from][cause];
-	if (n == NO) {
+	unsigned n = allowed[from][cause];
+	if (!n) {
 		static const char *const reasons[VM_STATE_COUNT] = {
 			[VM_CREATED] = "it has not been started",
 			[VM_RUNNING] = "it is running",
@@ -94,6 +65,6 @@ int vm_transition(enum vm_state from, enum vm_transition_cause cause, enum vm_st
 		*why = reasons[from];
 		return -1;
 	}
-	*to = (enum vm_state)n;
+	*to = (enum vm_state)(n - 1);
 	return 0;
 }

@@ -10,19 +10,11 @@
  * of kan's time, asks kan for its VM table, and ends with status 0 if nothing was violated.
  */
 #include "guest.h"
+#include "msr.h"
 
-#define MSR_IA32_TSC	      0x10
-#define MSR_IA32_SYSENTER_CS  0x174
-#define MSR_IA32_SYSENTER_ESP 0x175
-#define MSR_IA32_SYSENTER_EIP 0x176
-#define MSR_IA32_PAT	      0x277
-#define MSR_IA32_EFER	      0xc0000080
-#define MSR_IA32_FS_BASE      0xc0000100
-#define MSR_IA32_GS_BASE      0xc0000101
-#define PAT_POWER_ON	      0x0007040600070406ull
-#define COM1_FIRST	      0x3f8
-#define COM1_LAST	      0x3ff
-#define SHOW_VIOLATIONS	      10
+#define COM1_FIRST	0x3f8
+#define COM1_LAST	0x3ff
+#define SHOW_VIOLATIONS 10
 
 enum op_kind { OP_CPUID, OP_PORT, OP_MSR, OP_HYPERCALL, OP_REFUSED, OP_CR, OP_KINDS };
 static const char *const op_names[OP_KINDS] = {
@@ -187,8 +179,9 @@ static void fuzz_msr(void)
 	int guest_state = msr == MSR_IA32_PAT || msr == MSR_IA32_EFER ||
 			  (msr >= MSR_IA32_SYSENTER_CS && msr <= MSR_IA32_SYSENTER_EIP) ||
 			  msr == MSR_IA32_FS_BASE || msr == MSR_IA32_GS_BASE ||
-			  (msr >= 0xc0000081 && msr <= 0xc0000084) || msr == 0xc0000102 ||
-			  msr == 0xc0000103; /* the SYSCALL MSRs, KERNEL_GS_BASE, TSC_AUX */
+			  (msr >= MSR_IA32_STAR && msr <= MSR_IA32_FMASK) ||
+			  msr == MSR_IA32_KERNEL_GS ||
+			  msr == MSR_IA32_TSC_AUX; /* the SYSCALL MSRs, KERNEL_GS_BASE, TSC_AUX */
 	if (guest_state)
 		return; /* the structured case above owns these */
 	uint64_t v = guest_random(&rng);

@@ -10,25 +10,12 @@
  * Ends with status 0 if every attempt had the documented outcome.
  */
 #include "guest.h"
+#include "msr.h"
 
-#define MSR_IA32_TSC	      0x10
-#define MSR_IA32_SYSENTER_CS  0x174
-#define MSR_IA32_SYSENTER_ESP 0x175
-#define MSR_IA32_SYSENTER_EIP 0x176
-#define MSR_IA32_PAT	      0x277
-#define MSR_IA32_EFER	      0xc0000080
-#define MSR_IA32_FS_BASE      0xc0000100
-#define MSR_IA32_GS_BASE      0xc0000101
-#define MSR_IA32_STAR	      0xc0000081
-#define MSR_IA32_LSTAR	      0xc0000082
-#define MSR_IA32_FMASK	      0xc0000084
-#define MSR_IA32_KERNEL_GS    0xc0000102
-#define MSR_IA32_TSC_AUX      0xc0000103
-#define EFER_SCE	      (1ull << 0)
-#define EFER_LME	      (1ull << 8)
-#define EFER_LMA	      (1ull << 10)
-#define EFER_NXE	      (1ull << 11)
-#define PAT_POWER_ON	      0x0007040600070406ull
+#define EFER_SCE (1ull << 0)
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
+#define EFER_NXE (1ull << 11)
 
 struct sensitive_msr {
 	uint32_t msr;
