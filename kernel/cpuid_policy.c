@@ -4,6 +4,7 @@
  * bits are allow-listed, so a new CPU's new features stay hidden until kan knows them.
  */
 #include "kernel/cpuid_policy.h"
+#include "kernel/time.h"
 
 #include <stdbool.h>
 
@@ -32,6 +33,20 @@ static bool hidden_leaf(uint32_t leaf)
 	       leaf == 0x1f || (leaf > 0x40000000u && leaf < 0x80000000u);
 }
 
+/* The TSC frequency leaves, so that a guest (Linux: native_calibrate_tsc) need not measure:
+ * 0x15 says TSC = crystal * EBX / EAX with a 1 kHz crystal, so EBX is the TSC in kHz; 0x16
+ * gives base and maximum frequency in MHz and a 100 MHz bus. */
+#define LEAF_TSC_CRYSTAL 0x15
+#define LEAF_FREQUENCY	 0x16
+
+static struct cpuid_regs tsc_leaf(uint32_t leaf)
+{
+	uint32_t khz = (uint32_t)(time_tsc_hz() / 1000);
+	if (leaf == LEAF_TSC_CRYSTAL)
+		return (struct cpuid_regs){ 1, khz, 1000, 0 };
+	return (struct cpuid_regs){ khz / 1000, khz / 1000, 100, 0 };
+}
+
 static struct cpuid_regs cpuid_policy(uint32_t leaf, uint32_t subleaf)
 {
 	if (leaf == KAN_CPUID_SIGNATURE_LEAF)
@@ -40,8 +55,19 @@ static struct cpuid_regs cpuid_policy(uint32_t leaf, uint32_t subleaf)
 					    0x6e614b6e };
 	if (hidden_leaf(leaf))
 		return (struct cpuid_regs){ 0, 0, 0, 0 };
+	if (leaf == LEAF_TSC_CRYSTAL || leaf == LEAF_FREQUENCY)
+		return tsc_leaf(leaf);
+	static uint32_t host_max;
+	if (!host_max)
+		host_max = cpuid(0, 0).eax;
+	if (leaf > host_max && leaf < 0x40000000u)
+		return (struct cpuid_regs){ 0, 0, 0, 0 }; /* not the host's last leaf again */
 	struct cpuid_regs r = cpuid(leaf, subleaf);
 	switch (leaf) {
+	case 0:
+		if (r.eax < LEAF_FREQUENCY)
+			r.eax = LEAF_FREQUENCY;
+		break;
 	case 1:
 		r.ecx = (r.ecx & LEAF1_ECX_ALLOWED & ~LEAF1_ECX_F16C) | LEAF1_ECX_HYPERVISOR;
 		r.edx &= ~LEAF1_EDX_HIDDEN;

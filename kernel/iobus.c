@@ -18,6 +18,11 @@ void iobus_access(struct iobus *bus, uint16_t port, unsigned size, bool write, u
 			return;
 		}
 	}
+	iobus_absent(bus, size, write, value);
+}
+
+void iobus_absent(struct iobus *bus, unsigned size, bool write, uint32_t *value)
+{
 	bus->unowned_accesses++;
 	if (!write)
 		*value = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define IOBUS_MAX_DEVICES 8
+#define IOBUS_MAX_DEVICES 12
 
 /* A device's port handler; on a read it fills *value (size is 1, 2 or 4 bytes). */
 typedef void (*io_handler_fn)(void *device, uint16_t port, unsigned size, bool write,
@@ -27,5 +27,8 @@ bool iobus_register(struct iobus *bus, uint16_t first, uint16_t last, io_handler
 		    void *device);
 /* Dispatches one port access; a port no device owns reads all-ones and ignores writes. */
 void iobus_access(struct iobus *bus, uint16_t port, unsigned size, bool write, uint32_t *value);
+/* What a port without hardware does (reads all-ones, ignores writes), counted as unowned:
+ * for device models that own a range but not every access to it. */
+void iobus_absent(struct iobus *bus, unsigned size, bool write, uint32_t *value);
 
 #endif

@@ -1,6 +1,7 @@
 /* The Linux/x86 boot protocol (Documentation/arch/x86/boot.rst), version 2.12 and later. */
 #include "kernel/linux_boot.h"
 #include "guests/include/kan_guest.h"
+#include "kernel/acpi_tables.h"
 #include "kernel/format.h"
 #include "kernel/memory.h"
 #include "kernel/string.h"
@@ -20,6 +21,7 @@
 #define HDR_CMDLINE_SIZE   0x238
 #define HDR_PREF_ADDRESS   0x258
 #define HDR_INIT_SIZE	   0x260
+#define ZP_ACPI_RSDP_ADDR  0x070
 #define ZP_E820_ENTRIES	   0x1e8
 #define ZP_E820_TABLE	   0x2d0
 
@@ -36,6 +38,7 @@
 #define LINUX_BOOT_CS	0x10
 #define LINUX_BOOT_DS	0x18
 #define LINUX_BOOT_TR	0x20
+#define LINUX_ACPI	0xe0000 /* in the reserved BIOS area, where Linux also scans */
 
 struct e820_entry {
 	uint64_t addr, size;
@@ -109,6 +112,8 @@ int linux_boot_prepare(struct vm *vm, const uint8_t *image, size_t image_size,
 	       (size_t)(0x202 + image[HDR_JUMP_LEN] - HDR_SETUP_SECTS));
 	zp[HDR_TYPE_OF_LOADER] = LOADER_UNKNOWN;
 	write_e820(zp, mem);
+	uint64_t rsdp = acpi_tables_build(ram + LINUX_ACPI, LINUX_ACPI);
+	memcpy(zp + ZP_ACPI_RSDP_ADDR, &rsdp, 8);
 
 	const char *cmdline = vm_config_guest_args(vm->cmdline);
 	size_t cmdline_max = get32(image, HDR_CMDLINE_SIZE);

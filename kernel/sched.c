@@ -62,6 +62,12 @@ void sched_kick(unsigned cpu)
 		lapic_send_ipi(cpus[cpu].apic_id, KICK_VECTOR);
 }
 
+void sched_wake(struct vcpu *vcpu)
+{
+	__atomic_store_n(&vcpu->wake_tsc, 0, __ATOMIC_RELEASE);
+	sched_kick(vcpu->cpu);
+}
+
 /* Halts this CPU until `wake_tsc` (or IDLE_MAX_US), woken by its LAPIC timer or a kick. */
 static void idle_until(struct cpu *c, uint64_t wake_tsc)
 {
@@ -105,7 +111,7 @@ static bool run_slice(struct cpu *c, struct vcpu *v, uint64_t now)
 	__atomic_store_n(&v->running_since, 0, __ATOMIC_RELEASE);
 	c->busy_tsc += ran;
 	c->current = NULL;
-	if (event == VCPU_EVENT_ENDED && vm_crash_policy(vm))
+	if (event == VCPU_EVENT_ENDED && vm_end_policy(vm))
 		return true;
 	if (!vm_handle_pending(vm))
 		return false; /* it ended, or a command stopped or paused it */

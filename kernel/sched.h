@@ -12,6 +12,8 @@ void sched_init(bool keep_running_when_empty);
 void sched_add(struct vcpu *vcpu);
 /* Puts a vCPU on its CPU's run queue, from any CPU. */
 void sched_enqueue(struct vcpu *vcpu);
+/* Ends a halted vCPU's sleep early (input arrived for it), from any CPU. */
+void sched_wake(struct vcpu *vcpu);
 /* Makes `cpu` look at its run queue now (an IPI, unless it is this CPU). */
 void sched_kick(unsigned cpu);
 /* This CPU's loop: run the next vCPU for its slice, forever; ends kan when all VMs ended. */

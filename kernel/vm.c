@@ -9,6 +9,7 @@
 #include "kernel/percpu.h"
 #include "kernel/sched.h"
 #include "kernel/string.h"
+#include "kernel/time.h"
 #include "kernel/vcpu_backend.h"
 
 #include <stdarg.h>
@@ -91,6 +92,10 @@ bool vm_apply(struct vm *vm, enum vm_transition_cause cause, const char *reason)
 		printk("kan: vm %s ended: exit status %ld\n", vm->config.name, vm->exit_status);
 	else if (cause == VM_GUEST_CRASH)
 		printk("kan: vm %s crashed: %s\n", vm->config.name, reason);
+	else if (cause == VM_GUEST_POWEROFF)
+		printk("kan: vm %s ended: powered off (%s)\n", vm->config.name, reason);
+	else if (cause == VM_GUEST_RESET)
+		printk("kan: vm %s reset itself (%s): starting again\n", vm->config.name, reason);
 	else
 		printk("kan: vm %s: %s -> %s (%s)\n", vm->config.name, vm_state_name(from),
 		       vm_state_name(to), reason);
@@ -130,20 +135,35 @@ void vm_crash(struct vm *vm, const char *fmt, ...)
 	va_end(ap);
 }
 
+void vm_power_off(struct vm *vm, const char *how)
+{
+	vuart_flush(&vm->uart);
+	vm->exited = false;
+	ksnprintf(vm->stop_reason, sizeof(vm->stop_reason), "powered off (%s)", how);
+	vm_apply(vm, VM_GUEST_POWEROFF, how);
+}
+
+void vm_request_reset(struct vm *vm, const char *how)
+{
+	strlcpy(vm->reset_reason, how, sizeof(vm->reset_reason));
+	vm->reset_requested = true;
+}
+
 static void raise_com1_irq(void *pic)
 {
 	vpic_raise(pic, 4);
 }
 
-/* A fresh PIC and PIT, with COM1 wired to IRQ 4. */
+/* A fresh PIC, PIT and board, with COM1 wired to IRQ 4. */
 static void reset_legacy_pic(struct vm *vm)
 {
 	vpic_init(&vm->pic);
+	pcboard_reset(&vm->board, vm, time_tsc_hz(), rdtsc());
 	vm->uart.raise_irq = raise_com1_irq;
 	vm->uart.irq_ctx = &vm->pic;
 }
 
-/* The 8259 pair and the 8254 a Linux guest expects. */
+/* The 8259 pair, the 8254 and the rest of the PC board a Linux guest expects. */
 static void add_legacy_pic(struct vm *vm)
 {
 	vm->has_pic = true;
@@ -152,6 +172,7 @@ static void add_legacy_pic(struct vm *vm)
 	iobus_register(&vm->io, 0xa0, 0xa1, vpic_io_pic, &vm->pic);
 	iobus_register(&vm->io, 0x40, 0x43, vpic_io_pit, &vm->pic);
 	iobus_register(&vm->io, 0x61, 0x61, vpic_io_pit, &vm->pic);
+	pcboard_attach(&vm->board, vm);
 }
 
 /* Fresh memory, the image loaded again, the vCPU at its entry point: on the VM's CPU. */
@@ -167,6 +188,7 @@ static bool vm_reset(struct vm *vm)
 		return false;
 	}
 	memset(&vm->vcpu.regs, 0, sizeof(vm->vcpu.regs));
+	vm->reset_requested = false;
 	vm->vcpu.regs.rdi = boot.rdi;
 	vm->vcpu.regs.rsi = boot.rsi;
 	vm->vcpu.wake_tsc = 0;
@@ -245,8 +267,22 @@ bool vm_handle_pending(struct vm *vm)
 	}
 }
 
-bool vm_crash_policy(struct vm *vm)
+/* A reset the guest asked for: the machine starts again, unless on_reset=stop. */
+static bool vm_reset_policy(struct vm *vm)
 {
+	vm->reset_requested = false;
+	vuart_flush(&vm->uart);
+	if (vm->config.stop_on_reset) {
+		vm_stop(vm, "it reset itself (%s), and on_reset=stop", vm->reset_reason);
+		return false;
+	}
+	return vm_reset(vm) && vm_apply(vm, VM_GUEST_RESET, vm->reset_reason);
+}
+
+bool vm_end_policy(struct vm *vm)
+{
+	if (vm->state == VM_RUNNING && vm->reset_requested)
+		return vm_reset_policy(vm);
 	if (vm->state != VM_CRASHED || !vm->config.restart_on_crash)
 		return false;
 	if (vm->restarts >= vm->config.restart_limit) {

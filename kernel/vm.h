@@ -9,6 +9,7 @@
 #include "kernel/iobus.h"
 #include "kernel/limits.h"
 #include "kernel/multiboot2.h"
+#include "kernel/pcboard.h"
 #include "kernel/vm_config.h"
 #include "kernel/vm_lifecycle.h"
 #include "kernel/vpic.h"
@@ -79,14 +80,17 @@ struct vm {
 	struct vcpu vcpu;
 	struct vuart uart;
 	struct iobus io;
-	bool has_pic; /* kind=linux: the legacy PIC and PIT below answer */
+	bool has_pic; /* kind=linux: the legacy PIC and PIT below answer, and the board */
 	struct vpic pic;
+	struct pcboard board;
 	uint64_t start_tsc;   /* when it was first scheduled */
 	uint64_t msr_refused; /* RDMSR/WRMSR answered with #GP */
 	uint64_t kan_bytes;   /* memory kan spends on the VM beyond its RAM (tables, VMCS) */
 	bool exited;	      /* it ended itself (KAN_HC_EXIT): exit_status is valid */
 	int64_t exit_status;
-	unsigned restarts; /* by on_crash=restart */
+	unsigned restarts;    /* by on_crash=restart */
+	bool reset_requested; /* by a device model; the vCPU stops, vm_end_policy acts */
+	char reset_reason[48];
 	char stop_reason[160];
 };
 
@@ -98,6 +102,16 @@ void *vm_guest_ptr(struct vm *vm, uint64_t gpa, uint64_t len);
 void vm_exit(struct vm *vm, int64_t status);
 void vm_stop(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void vm_crash(struct vm *vm, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The guest turned its machine off (a device model saw it): the VM stops, `how` says how. */
+void vm_power_off(struct vm *vm, const char *how);
+/* The guest reset its machine: its vCPU stops at once (the device's exit handler sees
+ * vm_wants_cpu_back), and vm_end_policy boots it afresh, or stops it for on_reset=stop. */
+void vm_request_reset(struct vm *vm, const char *how);
+/* After a device access: whether the vCPU must leave the guest (the VM ended or reset). */
+static inline bool vm_wants_cpu_back(const struct vm *vm)
+{
+	return vm->state != VM_RUNNING || vm->reset_requested;
+}
 
 /* Moves the VM through its lifecycle and prints the transition; false (said why) if the
  * move is not allowed from its state. Only the CPU that runs the VM calls it. */
@@ -106,8 +120,9 @@ bool vm_apply(struct vm *vm, enum vm_transition_cause cause, const char *reason)
 int vm_request(struct vm *vm, enum vm_transition_cause cause, char *error, size_t error_size);
 /* On the VM's CPU: carries out a pending request; true if the vCPU should run (again). */
 bool vm_handle_pending(struct vm *vm);
-/* On the VM's CPU: after a crash, restarts it if its on_crash policy says so. */
-bool vm_crash_policy(struct vm *vm);
+/* On the VM's CPU, when its vCPU has stopped: carries out a reset the guest asked for, or
+ * restarts it after a crash if its on_crash policy says so. True if it should run again. */
+bool vm_end_policy(struct vm *vm);
 
 /* Creates a VM for every guest module; a refused module is reported and skipped. */
 void vms_create_from_boot(const struct boot_info *boot, const struct kan_config *kan);

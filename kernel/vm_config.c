@@ -242,6 +242,12 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits, str
 			if (!parse_switch(value, "stop", "restart", &out->restart_on_crash))
 				REFUSE("key 'on_crash' has bad value '%s' (stop or restart)",
 				       value);
+		} else if (!strcmp(token, "on_reset")) {
+			bool restart;
+			if (!parse_switch(value, "stop", "restart", &restart))
+				REFUSE("key 'on_reset' has bad value '%s' (restart or stop)",
+				       value);
+			out->stop_on_reset = !restart;
 		} else if (!strcmp(token, "restarts")) {
 			uint64_t n;
 			const char *v = value;

@@ -29,6 +29,7 @@ struct vm_config {
 	bool restart_on_crash;	/* on_crash=restart (default: stop) */
 	unsigned restart_limit; /* restarts= : how many times on_crash=restart may act */
 	bool autostart;		/* autostart=no: created, waits for "vm start" */
+	bool stop_on_reset; /* on_reset=stop: a reset by the guest stops it (default: restart) */
 };
 
 /* What the parser checks values against. */

@@ -11,7 +11,9 @@ static const unsigned char allowed[VM_STATE_COUNT][VM_CAUSE_COUNT] = {
 			 [VM_DO_RESTART] = TO(VM_RUNNING),
 			 [VM_DO_DESTROY] = TO(VM_DESTROYED),
 			 [VM_GUEST_EXIT] = TO(VM_STOPPED),
-			 [VM_GUEST_CRASH] = TO(VM_CRASHED) },
+			 [VM_GUEST_CRASH] = TO(VM_CRASHED),
+			 [VM_GUEST_POWEROFF] = TO(VM_STOPPED),
+			 [VM_GUEST_RESET] = TO(VM_RUNNING) },
 	[VM_PAUSED] = { [VM_DO_STOP] = TO(VM_STOPPED),
 			[VM_DO_RESUME] = TO(VM_RUNNING),
 			[VM_DO_RESTART] = TO(VM_RUNNING),
@@ -37,10 +39,11 @@ const char *vm_state_name(enum vm_state state)
 const char *vm_cause_name(enum vm_transition_cause cause)
 {
 	static const char *const names[VM_CAUSE_COUNT] = {
-		[VM_DO_START] = "start",	[VM_DO_STOP] = "stop",
-		[VM_DO_PAUSE] = "pause",	[VM_DO_RESUME] = "resume",
-		[VM_DO_RESTART] = "restart",	[VM_DO_DESTROY] = "destroy",
-		[VM_GUEST_EXIT] = "guest exit", [VM_GUEST_CRASH] = "crash",
+		[VM_DO_START] = "start",	   [VM_DO_STOP] = "stop",
+		[VM_DO_PAUSE] = "pause",	   [VM_DO_RESUME] = "resume",
+		[VM_DO_RESTART] = "restart",	   [VM_DO_DESTROY] = "destroy",
+		[VM_GUEST_EXIT] = "guest exit",	   [VM_GUEST_CRASH] = "crash",
+		[VM_GUEST_POWEROFF] = "power-off", [VM_GUEST_RESET] = "reset",
 	};
 	return cause < VM_CAUSE_COUNT ? names[cause] : "invalid";
 }

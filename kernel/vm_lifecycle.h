@@ -13,14 +13,16 @@ enum vm_state {
 };
 
 enum vm_transition_cause {
-	VM_DO_START,	/* command: boot it (afresh unless it was only created) */
-	VM_DO_STOP,	/* command: stop it */
-	VM_DO_PAUSE,	/* command */
-	VM_DO_RESUME,	/* command */
-	VM_DO_RESTART,	/* command or on_crash=restart: boot it afresh */
-	VM_DO_DESTROY,	/* command: free it */
-	VM_GUEST_EXIT,	/* event: the guest ended itself (KAN_HC_EXIT) */
-	VM_GUEST_CRASH, /* event: kan stopped it for misbehaving */
+	VM_DO_START,	   /* command: boot it (afresh unless it was only created) */
+	VM_DO_STOP,	   /* command: stop it */
+	VM_DO_PAUSE,	   /* command */
+	VM_DO_RESUME,	   /* command */
+	VM_DO_RESTART,	   /* command or on_crash=restart: boot it afresh */
+	VM_DO_DESTROY,	   /* command: free it */
+	VM_GUEST_EXIT,	   /* event: the guest ended itself (KAN_HC_EXIT) */
+	VM_GUEST_CRASH,	   /* event: kan stopped it for misbehaving */
+	VM_GUEST_POWEROFF, /* event: the guest turned its machine off (ACPI S5) */
+	VM_GUEST_RESET,	   /* event: the guest reset its machine; it starts again */
 	VM_CAUSE_COUNT,
 };
 

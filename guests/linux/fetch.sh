@@ -5,8 +5,15 @@ set -euo pipefail
 out=${1:-build/linux}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out/debs"
-if [ -f "$out/vmlinuz" ] && [ -f "$out/initrd.img" ]; then
-	echo "linux-guest: cached in $out"
+build_initrd() {
+	/usr/bin/python3 "$here/build-initramfs.py" "$out/unpacked/bin/busybox" "$here/init" "$out/initrd.img"
+}
+if [ -f "$out/vmlinuz" ] && [ -f "$out/unpacked/bin/busybox" ]; then
+	if [ "$out/initrd.img" -nt "$here/init" ] && [ "$out/initrd.img" -nt "$here/build-initramfs.py" ]; then
+		echo "linux-guest: cached in $out"
+	else
+		build_initrd
+	fi
 	exit 0
 fi
 find_kernel() {
@@ -26,5 +33,5 @@ echo "linux-guest: fetching $kernel and busybox-static"
 rm -rf "$out/unpacked" && mkdir -p "$out/unpacked"
 for deb in "$out"/debs/*.deb; do dpkg -x "$deb" "$out/unpacked"; done
 cp "$out"/unpacked/boot/vmlinuz-* "$out/vmlinuz"
-/usr/bin/python3 "$here/build-initramfs.py" "$out/unpacked/bin/busybox" "$here/init" "$out/initrd.img"
+build_initrd
 echo "linux-guest: $(basename "$out"/unpacked/boot/vmlinuz-*) and initrd.img in $out"

@@ -30,13 +30,13 @@
 #define NO   (-1)
 
 static const int expected[VM_STATE_COUNT][VM_CAUSE_COUNT] = {
-	/* from, cause:   start  stop  pause resume restart destroy exit  crash */
-	[VM_CREATED] = { RUNN, NO, NO, NO, RUNN, DEST, NO, NO },
-	[VM_RUNNING] = { NO, STOP, PAUS, NO, RUNN, DEST, STOP, CRSH },
-	[VM_PAUSED] = { NO, STOP, NO, RUNN, RUNN, DEST, NO, NO },
-	[VM_STOPPED] = { RUNN, NO, NO, NO, RUNN, DEST, NO, NO },
-	[VM_CRASHED] = { RUNN, NO, NO, NO, RUNN, DEST, NO, NO },
-	[VM_DESTROYED] = { NO, NO, NO, NO, NO, NO, NO, NO },
+	/* from, cause:   start  stop  pause resume restart destroy exit  crash off  reset */
+	[VM_CREATED] = { RUNN, NO, NO, NO, RUNN, DEST, NO, NO, NO, NO },
+	[VM_RUNNING] = { NO, STOP, PAUS, NO, RUNN, DEST, STOP, CRSH, STOP, RUNN },
+	[VM_PAUSED] = { NO, STOP, NO, RUNN, RUNN, DEST, NO, NO, NO, NO },
+	[VM_STOPPED] = { RUNN, NO, NO, NO, RUNN, DEST, NO, NO, NO, NO },
+	[VM_CRASHED] = { RUNN, NO, NO, NO, RUNN, DEST, NO, NO, NO, NO },
+	[VM_DESTROYED] = { NO, NO, NO, NO, NO, NO, NO, NO, NO, NO },
 };
 
 /* The reason a refusal gives: it names the state the VM is in. */
@@ -55,9 +55,11 @@ static const char *const state_names[VM_STATE_COUNT] = {
 };
 
 static const char *const cause_names[VM_CAUSE_COUNT] = {
-	[VM_DO_START] = "start",	[VM_DO_STOP] = "stop",	     [VM_DO_PAUSE] = "pause",
-	[VM_DO_RESUME] = "resume",	[VM_DO_RESTART] = "restart", [VM_DO_DESTROY] = "destroy",
-	[VM_GUEST_EXIT] = "guest exit", [VM_GUEST_CRASH] = "crash",
+	[VM_DO_START] = "start",	   [VM_DO_STOP] = "stop",
+	[VM_DO_PAUSE] = "pause",	   [VM_DO_RESUME] = "resume",
+	[VM_DO_RESTART] = "restart",	   [VM_DO_DESTROY] = "destroy",
+	[VM_GUEST_EXIT] = "guest exit",	   [VM_GUEST_CRASH] = "crash",
+	[VM_GUEST_POWEROFF] = "power-off", [VM_GUEST_RESET] = "reset",
 };
 
 /* Sentinels: what *to and *why hold before a call, to see whether the call wrote them. */
@@ -91,6 +93,12 @@ static bool documented_legal(enum vm_state s, enum vm_transition_cause c, enum v
 		return s == VM_RUNNING;
 	case VM_GUEST_CRASH:
 		*to = VM_CRASHED;
+		return s == VM_RUNNING;
+	case VM_GUEST_POWEROFF:
+		*to = VM_STOPPED;
+		return s == VM_RUNNING;
+	case VM_GUEST_RESET:
+		*to = VM_RUNNING;
 		return s == VM_RUNNING;
 	default:
 		return false;
@@ -148,9 +156,9 @@ static void every_state_and_cause_does_what_the_table_says(void **state)
 				refused++;
 			}
 		}
-	assert_int_equal(legal + refused, 6 * 8); /* the full matrix, nothing skipped */
-	assert_int_equal(legal, 19);
-	assert_int_equal(refused, 29);
+	assert_int_equal(legal + refused, 6 * 10); /* the full matrix, nothing skipped */
+	assert_int_equal(legal, 21);
+	assert_int_equal(refused, 39);
 }
 
 static void every_refusal_reason_names_the_current_state(void **state)

@@ -1,0 +1,167 @@
+#include "kernel/acpi_tables.h"
+#include "kernel/pcboard.h"
+#include "kernel/string.h"
+
+/* Where each table goes, as offsets from the start of the block. */
+#define OFF_RSDP 0x000 /* 36 bytes, 16-byte aligned for Linux's scan of 0xe0000-0xfffff */
+#define OFF_RSDT 0x040 /* 36 + 4 */
+#define OFF_XSDT 0x080 /* 36 + 8 */
+#define OFF_FACS 0x0c0 /* 64, 64-byte aligned */
+#define OFF_FADT 0x100 /* 276 */
+#define OFF_DSDT 0x240
+
+#define HEADER_LEN 36
+#define FADT_LEN   276
+#define FACS_LEN   64
+
+/* FADT fields (ACPI 6.5, Table 5.9), as offsets. */
+#define FADT_FIRMWARE_CTRL  36
+#define FADT_DSDT	    40
+#define FADT_SCI_INT	    46
+#define FADT_PM1A_EVT_BLK   56
+#define FADT_PM1A_CNT_BLK   64
+#define FADT_PM_TMR_BLK	    76
+#define FADT_PM1_EVT_LEN    88
+#define FADT_PM1_CNT_LEN    89
+#define FADT_PM_TMR_LEN	    91
+#define FADT_IAPC_BOOT_ARCH 109
+#define FADT_FLAGS	    112
+#define FADT_RESET_REG	    116
+#define FADT_RESET_VALUE    128
+#define FADT_MINOR_VERSION  131
+#define FADT_HYPERVISOR_ID  268
+
+#define BOOT_LEGACY_DEVICES (1u << 0)
+#define BOOT_NO_VGA	    (1u << 2)
+#define BOOT_NO_MSI	    (1u << 3)
+#define BOOT_NO_CMOS_RTC    (1u << 5)
+/* (bit 1 clear: no 8042 keyboard controller) */
+
+#define FLAG_WBINVD	   (1u << 0)
+#define FLAG_PROC_C1	   (1u << 2)
+#define FLAG_PWR_BUTTON	   (1u << 4) /* set: no fixed-feature power button */
+#define FLAG_SLP_BUTTON	   (1u << 5) /* set: no fixed-feature sleep button */
+#define FLAG_RESET_REG_SUP (1u << 10)
+
+#define GAS_SYSTEM_IO 1
+#define GAS_BYTE      1
+
+/* DefinitionBlock: Name (_S5, Package (4) { 5, 5, 0, 0 }) in AML. */
+static const uint8_t dsdt_body[] = {
+	0x08, '_',
+	'S',  '5',
+	'_', /* NameOp "_S5_" */
+	0x12, 0x08,
+	0x04,			  /* PackageOp, PkgLength 8, 4 elements */
+	0x0a, PCBOARD_S5_SLP_TYP, /* BytePrefix: SLP_TYPa */
+	0x0a, PCBOARD_S5_SLP_TYP, /* BytePrefix: SLP_TYPb */
+	0x00, 0x00,		  /* Zero, Zero (reserved) */
+};
+
+uint8_t acpi_checksum(const uint8_t *p, unsigned len)
+{
+	uint8_t sum = 0;
+	for (unsigned i = 0; i < len; i++)
+		sum = (uint8_t)(sum + p[i]);
+	return (uint8_t)-sum;
+}
+
+static void put16(uint8_t *p, unsigned off, uint16_t v)
+{
+	memcpy(p + off, &v, 2);
+}
+
+static void put32(uint8_t *p, unsigned off, uint32_t v)
+{
+	memcpy(p + off, &v, 4);
+}
+
+static void put64(uint8_t *p, unsigned off, uint64_t v)
+{
+	memcpy(p + off, &v, 8);
+}
+
+/* The common header of every table but the RSDP and FACS; the checksum comes last. */
+static void header(uint8_t *t, const char *signature, uint32_t length, uint8_t revision)
+{
+	memcpy(t, signature, 4);
+	put32(t, 4, length);
+	t[8] = revision;
+	memcpy(t + 10, "KAN   ", 6);   /* OEM ID */
+	memcpy(t + 16, "KANVM   ", 8); /* OEM table ID */
+	put32(t, 24, 1);	       /* OEM revision */
+	memcpy(t + 28, "KAN ", 4);     /* creator ID */
+	put32(t, 32, 1);	       /* creator revision */
+}
+
+static void seal(uint8_t *t)
+{
+	uint32_t length;
+	memcpy(&length, t + 4, 4);
+	t[9] = 0;
+	t[9] = acpi_checksum(t, length);
+}
+
+static void write_fadt(uint8_t *t, uint64_t gpa)
+{
+	header(t, "FACP", FADT_LEN, 6);
+	put32(t, FADT_FIRMWARE_CTRL, (uint32_t)(gpa + OFF_FACS));
+	put32(t, FADT_DSDT, (uint32_t)(gpa + OFF_DSDT));
+	put16(t, FADT_SCI_INT, PCBOARD_SCI_IRQ);
+	put32(t, FADT_PM1A_EVT_BLK, PCBOARD_PM_BASE);
+	put32(t, FADT_PM1A_CNT_BLK, PCBOARD_PM_BASE + 4);
+	put32(t, FADT_PM_TMR_BLK, PCBOARD_PM_BASE + 8);
+	t[FADT_PM1_EVT_LEN] = PCBOARD_PM1_EVT_LEN;
+	t[FADT_PM1_CNT_LEN] = PCBOARD_PM1_CNT_LEN;
+	t[FADT_PM_TMR_LEN] = PCBOARD_PM_TMR_LEN;
+	put16(t, FADT_IAPC_BOOT_ARCH,
+	      BOOT_LEGACY_DEVICES | BOOT_NO_VGA | BOOT_NO_MSI | BOOT_NO_CMOS_RTC);
+	put32(t, FADT_FLAGS,
+	      FLAG_WBINVD | FLAG_PROC_C1 | FLAG_PWR_BUTTON | FLAG_SLP_BUTTON | FLAG_RESET_REG_SUP);
+	t[FADT_RESET_REG] = GAS_SYSTEM_IO;
+	t[FADT_RESET_REG + 1] = 8; /* bit width */
+	t[FADT_RESET_REG + 3] = GAS_BYTE;
+	put64(t, FADT_RESET_REG + 4, PCBOARD_RESET_CTL);
+	t[FADT_RESET_VALUE] = PCBOARD_RESET_VALUE;
+	t[FADT_MINOR_VERSION] = 5;
+	memcpy(t + FADT_HYPERVISOR_ID, "KanKan\0\0", 8);
+	seal(t);
+}
+
+uint64_t acpi_tables_build(uint8_t *at, uint64_t gpa)
+{
+	memset(at, 0, ACPI_TABLES_SIZE);
+
+	uint8_t *rsdp = at + OFF_RSDP;
+	memcpy(rsdp, "RSD PTR ", 8);
+	memcpy(rsdp + 9, "KAN   ", 6);
+	rsdp[15] = 2; /* ACPI 2.0+: the XSDT is there too */
+	put32(rsdp, 16, (uint32_t)(gpa + OFF_RSDT));
+	put32(rsdp, 20, 36);
+	put64(rsdp, 24, gpa + OFF_XSDT);
+	rsdp[8] = acpi_checksum(rsdp, 20);
+	rsdp[32] = acpi_checksum(rsdp, 36);
+
+	uint8_t *rsdt = at + OFF_RSDT;
+	header(rsdt, "RSDT", HEADER_LEN + 4, 1);
+	put32(rsdt, HEADER_LEN, (uint32_t)(gpa + OFF_FADT));
+	seal(rsdt);
+
+	uint8_t *xsdt = at + OFF_XSDT;
+	header(xsdt, "XSDT", HEADER_LEN + 8, 1);
+	put64(xsdt, HEADER_LEN, gpa + OFF_FADT);
+	seal(xsdt);
+
+	uint8_t *facs = at + OFF_FACS;
+	memcpy(facs, "FACS", 4);
+	put32(facs, 4, FACS_LEN);
+	facs[32] = 2; /* version */
+
+	write_fadt(at + OFF_FADT, gpa);
+
+	uint8_t *dsdt = at + OFF_DSDT;
+	header(dsdt, "DSDT", HEADER_LEN + sizeof(dsdt_body), 2);
+	memcpy(dsdt + HEADER_LEN, dsdt_body, sizeof(dsdt_body));
+	seal(dsdt);
+	return gpa + OFF_RSDP;
+}

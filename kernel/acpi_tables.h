@@ -1,0 +1,23 @@
+/*
+ * The ACPI tables of a Linux VM (ACPI 6.x, the smallest set Linux's ACPICA accepts):
+ *
+ *   RSDP -> RSDT, XSDT -> FADT -> FACS, DSDT
+ *
+ * The FADT describes kernel/pcboard.h: PM1a event and control blocks, the PM timer, SCI on
+ * IRQ 9, the reset register (0xcf9, value 6), and IA-PC boot flags saying there is no 8042,
+ * no VGA and no CMOS RTC. The DSDT holds only \_S5 (sleep type 5), which is what lets Linux
+ * power off. There is no MADT: Linux then keeps the 8259 PIC, which kan models.
+ */
+#ifndef KAN_KERNEL_ACPI_TABLES_H
+#define KAN_KERNEL_ACPI_TABLES_H
+
+#include <stdint.h>
+
+#define ACPI_TABLES_SIZE 0x400 /* bytes from `gpa` that acpi_tables_build uses */
+
+/* Writes the tables at guest-physical `gpa` (host view: `at`); returns the RSDP's address. */
+uint64_t acpi_tables_build(uint8_t *at, uint64_t gpa);
+/* The byte that makes `len` bytes from `p` sum to zero. */
+uint8_t acpi_checksum(const uint8_t *p, unsigned len);
+
+#endif

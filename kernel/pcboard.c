@@ -1,0 +1,143 @@
+/* The PC board of a Linux VM: PCI with no devices, reset ports, ACPI power management. */
+#include "kernel/pcboard.h"
+#include "arch/x86_64/cpu.h"
+#include "kernel/vm.h"
+
+#define PCI_ENABLE	   0x80000000u
+#define RST_CPU		   0x04 /* in the reset control register */
+#define KBD_PULSE_RESET	   0xfe
+#define PM1_CNT_SCI_EN	   0x0001 /* the VM is in ACPI mode from the start (no SMI_CMD) */
+#define PM1_CNT_SLP_EN	   0x2000
+#define PM1_CNT_SLP_TYP(v) (((v) >> 10) & 7)
+#define PM_TIMER_HZ	   3579545ull
+#define PM_TIMER_MASK	   0xffffff
+
+void pcboard_reset(struct pcboard *board, struct vm *vm, uint64_t tsc_hz, uint64_t now_tsc)
+{
+	*board = (struct pcboard){ .vm = vm,
+				   .pm1_control = PM1_CNT_SCI_EN,
+				   .pm_timer_start_tsc = now_tsc,
+				   .pm_timer_mult = (PM_TIMER_HZ << 32) / (tsc_hz ? tsc_hz : 1) };
+}
+
+void pcboard_attach(struct pcboard *board, struct vm *vm)
+{
+	iobus_register(&vm->io, PCBOARD_PCI_ADDRESS, PCBOARD_PCI_ADDRESS + 7, pcboard_io_pci,
+		       board);
+	iobus_register(&vm->io, PCBOARD_KBD_COMMAND, PCBOARD_KBD_COMMAND, pcboard_io_kbd, board);
+	iobus_register(&vm->io, PCBOARD_PM_BASE, PCBOARD_PM_BASE + 11, pcboard_io_pm, board);
+}
+
+static uint32_t all_ones(unsigned size)
+{
+	return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+}
+
+void pcboard_io_pci(void *device, uint16_t port, unsigned size, bool write, uint32_t *value)
+{
+	struct pcboard *board = device;
+	if (port == PCBOARD_PCI_ADDRESS && size == 4) {
+		if (write)
+			board->pci_address = *value & 0x80fffffcu; /* reserved bits read as 0 */
+		else
+			*value = board->pci_address;
+	} else if (port == PCBOARD_RESET_CTL && size == 1) {
+		if (!write) {
+			*value = board->reset_control;
+		} else {
+			board->reset_control = (uint8_t)(*value & 0x0e);
+			if (*value & RST_CPU)
+				vm_request_reset(board->vm, "reset control register 0xcf9");
+		}
+	} else if (port >= PCBOARD_PCI_ADDRESS + 4 && (board->pci_address & PCI_ENABLE)) {
+		/* A configuration cycle that no device claims: reads all-ones, as on a real
+		 * empty bus; writes go nowhere. */
+		if (!write)
+			*value = all_ones(size);
+	} else {
+		iobus_absent(&board->vm->io, size, write, value);
+	}
+}
+
+void pcboard_io_kbd(void *device, uint16_t port, unsigned size, bool write, uint32_t *value)
+{
+	struct pcboard *board = device;
+	(void)port;
+	if (write && size == 1 && (*value & 0xff) == KBD_PULSE_RESET)
+		vm_request_reset(board->vm, "keyboard controller reset pulse");
+	else
+		iobus_absent(&board->vm->io, size, write, value);
+}
+
+static uint32_t pm_timer(const struct pcboard *board)
+{
+	uint64_t elapsed = rdtsc() - board->pm_timer_start_tsc;
+	return (uint32_t)((unsigned __int128)elapsed * board->pm_timer_mult >> 32) & PM_TIMER_MASK;
+}
+
+/* One byte of the PM register block, at `offset` from PCBOARD_PM_BASE. */
+static uint8_t pm_read_byte(const struct pcboard *board, unsigned offset, uint32_t timer)
+{
+	switch (offset) {
+	case 0:
+	case 1:
+		return (uint8_t)(board->pm1_status >> (8 * (offset & 1)));
+	case 2:
+	case 3:
+		return (uint8_t)(board->pm1_enable >> (8 * (offset & 1)));
+	case 4:
+	case 5:
+		return (uint8_t)(board->pm1_control >> (8 * (offset & 1)));
+	case 8:
+	case 9:
+	case 10:
+	case 11:
+		return (uint8_t)(timer >> (8 * (offset - 8)));
+	default:
+		return 0xff;
+	}
+}
+
+static void pm_write_byte(struct pcboard *board, unsigned offset, uint8_t v)
+{
+	unsigned shift = 8 * (offset & 1);
+	switch (offset) {
+	case 0:
+	case 1: /* status bits clear when written with 1 */
+		board->pm1_status &= (uint16_t) ~(v << shift);
+		break;
+	case 2:
+	case 3:
+		board->pm1_enable = (uint16_t)((board->pm1_enable & ~(0xff << shift)) | v << shift);
+		break;
+	case 4:
+	case 5:
+		board->pm1_control =
+			(uint16_t)((board->pm1_control & ~(0xff << shift)) | v << shift);
+		break;
+	default: /* the PM timer and the gap before it are read-only */
+		break;
+	}
+}
+
+void pcboard_io_pm(void *device, uint16_t port, unsigned size, bool write, uint32_t *value)
+{
+	struct pcboard *board = device;
+	unsigned offset = port - PCBOARD_PM_BASE;
+	if (!write) {
+		uint32_t timer = pm_timer(board), v = 0;
+		for (unsigned i = 0; i < size; i++)
+			v |= (uint32_t)pm_read_byte(board, offset + i, timer) << (8 * i);
+		*value = v;
+		return;
+	}
+	for (unsigned i = 0; i < size; i++)
+		pm_write_byte(board, offset + i, (uint8_t)(*value >> (8 * i)));
+	uint16_t control = board->pm1_control;
+	if (control & PM1_CNT_SLP_EN) {
+		board->pm1_control &= (uint16_t)~PM1_CNT_SLP_EN; /* write-only: reads as 0 */
+		if (PM1_CNT_SLP_TYP(control) == PCBOARD_S5_SLP_TYP)
+			vm_power_off(board->vm, "ACPI S5 through PM1a_CNT");
+		/* Other sleep types are not in kan's DSDT: the request does nothing. */
+	}
+}
