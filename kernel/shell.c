@@ -8,6 +8,7 @@
 #include "kernel/panic.h"
 #include "kernel/percpu.h"
 #include "kernel/report.h"
+#include "kernel/sched.h"
 #include "kernel/shell_parse.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
@@ -29,6 +30,8 @@ bool shell_input(char c)
 	struct vm *vm = __atomic_load_n(&attached, __ATOMIC_ACQUIRE);
 	if (vm && c != ESCAPE_CHAR) {
 		vuart_receive(&vm->uart, c); /* a full FIFO drops it, as a real UART would */
+		if (vm->has_pic)
+			sched_wake(&vm->vcpu); /* its interrupt wakes it from HLT */
 		return false;
 	}
 	uint32_t head = input_head;

@@ -15,6 +15,8 @@
 #define LCR_DLAB	 0x80
 #define IIR_NO_INTERRUPT 0x01
 #define IIR_THR_EMPTY	 0x02
+#define IIR_RX_DATA	 0x04
+#define IER_RX_DATA	 0x01
 #define IER_THR_EMPTY	 0x02
 #define LSR_THRE_TEMT	 0x60 /* transmitter holding register and shift register empty */
 #define LSR_DATA_READY	 0x01
@@ -125,7 +127,18 @@ static uint8_t rx_take(struct vuart *uart)
 		return 0;
 	uint8_t c = (uint8_t)uart->rx[uart->rx_tail % VUART_RX_SIZE];
 	__atomic_store_n(&uart->rx_tail, uart->rx_tail + 1, __ATOMIC_RELEASE);
+	if (!rx_waiting(uart))
+		uart->rx_interrupt = false; /* drained: the next byte interrupts again */
 	return c;
+}
+
+void vuart_poll_rx(struct vuart *uart)
+{
+	if (uart->raise_irq && (uart->ier & IER_RX_DATA) && !uart->rx_interrupt &&
+	    rx_waiting(uart)) {
+		uart->rx_interrupt = true;
+		uart->raise_irq(uart->irq_ctx);
+	}
 }
 
 bool vuart_receive(struct vuart *uart, char c)
@@ -149,6 +162,8 @@ static uint8_t vuart_read_register(struct vuart *uart, unsigned reg)
 	case REG_IER:
 		return dlab ? uart->dlm : uart->ier;
 	case REG_IIR:
+		if ((uart->ier & IER_RX_DATA) && rx_waiting(uart))
+			return IIR_RX_DATA; /* the higher priority; reading RBR clears it */
 		if (uart->thre_interrupt && (uart->ier & IER_THR_EMPTY)) {
 			uart->thre_interrupt = false; /* reading IIR clears it, as on a 16550 */
 			return IIR_THR_EMPTY;

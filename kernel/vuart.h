@@ -21,6 +21,7 @@ struct vuart {
 	void (*raise_irq)(void *ctx);
 	void *irq_ctx;
 	bool thre_interrupt;	/* "transmitter empty" waits to be read from IIR */
+	bool rx_interrupt;	/* "data received" was signalled and RBR is not yet drained */
 	uint64_t bytes_dropped; /* written to THR while LSR said busy, or lines the console refused
 				 */
 	/* What the shell's console command types into the VM: one writer (the shell's CPU), one
@@ -39,7 +40,10 @@ void vuart_write(struct vuart *uart, const char *text, size_t len);
 size_t vuart_write_budgeted(struct vuart *uart, const char *text, size_t len);
 /* Prints what is left of an unfinished line, e.g. when the VM ends. */
 void vuart_flush(struct vuart *uart);
-/* Queues a byte for the guest to read from RBR; false if its FIFO is full. */
+/* Queues a byte for the guest to read from RBR; false if its FIFO is full. Any CPU. */
 bool vuart_receive(struct vuart *uart, char c);
+/* On the VM's CPU, before it enters the guest: raises the "data received" interrupt if bytes
+ * arrived, the guest enabled that interrupt, and it was not raised for them already. */
+void vuart_poll_rx(struct vuart *uart);
 
 #endif

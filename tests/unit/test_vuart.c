@@ -227,6 +227,53 @@ static void a_16bit_access_touches_two_registers(void **state)
 	assert_string_equal(lines[0], "[hello] x");
 }
 
+static int raised;
+
+static void count_raise(void *ctx)
+{
+	(void)ctx;
+	raised++;
+}
+
+static void received_bytes_interrupt_once_until_rbr_is_drained(void **state)
+{
+	(void)state;
+	raised = 0;
+	uart.raise_irq = count_raise;
+	vuart_receive(&uart, 'a');
+	vuart_poll_rx(&uart);
+	assert_int_equal(raised, 0); /* IER.ERBFI is off: no interrupt, LSR.DR only */
+	assert_int_equal(in(5, 1) & 1, 1);
+	assert_int_equal(in(2, 1), 0x01);
+	out8(1, 0x01);
+	vuart_receive(&uart, 'b');
+	vuart_poll_rx(&uart);
+	vuart_poll_rx(&uart);
+	assert_int_equal(raised, 1); /* one edge for the bytes waiting */
+	assert_int_equal(in(2, 1), 0x04);
+	assert_int_equal(in(0, 1), 'a');
+	assert_int_equal(in(2, 1), 0x04); /* 'b' still waits */
+	assert_int_equal(in(0, 1), 'b');
+	assert_int_equal(in(2, 1), 0x01);
+	assert_int_equal(in(5, 1) & 1, 0);
+	vuart_receive(&uart, 'c');
+	vuart_poll_rx(&uart);
+	assert_int_equal(raised, 2); /* drained, so the next byte interrupts again */
+}
+
+static void received_data_outranks_transmitter_empty(void **state)
+{
+	(void)state;
+	raised = 0;
+	uart.raise_irq = count_raise;
+	out8(1, 0x03); /* both interrupts on: THRE is signalled at once */
+	vuart_receive(&uart, 'x');
+	assert_int_equal(in(2, 1), 0x04);
+	assert_int_equal(in(0, 1), 'x');
+	assert_int_equal(in(2, 1), 0x02); /* then THRE, cleared by this read */
+	assert_int_equal(in(2, 1), 0x01);
+}
+
 #define VUART_TEST(name) cmocka_unit_test_setup(name, setup)
 
 int main(void)
@@ -246,6 +293,8 @@ int main(void)
 		VUART_TEST(ier_is_separate_from_the_divisor_and_keeps_four_bits),
 		VUART_TEST(scratch_and_mcr_read_back_what_was_written),
 		VUART_TEST(a_16bit_access_touches_two_registers),
+		VUART_TEST(received_bytes_interrupt_once_until_rbr_is_drained),
+		VUART_TEST(received_data_outranks_transmitter_empty),
 	};
 	return cmocka_run_group_tests_name("vuart", tests, NULL, NULL);
 }
