@@ -156,7 +156,8 @@ deps:
 linux-guest:
 	@guests/linux/fetch.sh $(BUILD)/linux
 
-$(BUILD)/iso/linux-early.iso: iso/scenarios/linux-early.cfg $(BUILD)/kan.elf $(GUEST_ELFS) \
+# Scenarios named linux-*: the ISO also carries Debian's kernel and the initramfs.
+$(BUILD)/iso/linux-%.iso: iso/scenarios/linux-%.cfg $(BUILD)/kan.elf $(GUEST_ELFS) \
 		| linux-guest
 	@rm -rf $@.d && mkdir -p $@.d/boot/grub $@.d/boot/guests $@.d/boot/linux
 	@cp $(BUILD)/kan.elf $@.d/boot/kan.elf

@@ -18,12 +18,20 @@ void iobus_access(struct iobus *bus, uint16_t port, unsigned size, bool write, u
 			return;
 		}
 	}
-	iobus_absent(bus, size, write, value);
+	iobus_absent(bus, port, size, write, value);
 }
 
-void iobus_absent(struct iobus *bus, unsigned size, bool write, uint32_t *value)
+void iobus_absent(struct iobus *bus, uint16_t port, unsigned size, bool write, uint32_t *value)
 {
 	bus->unowned_accesses++;
+	for (unsigned i = 0; i < IOBUS_UNOWNED_PORTS; i++) {
+		if (!bus->unowned[i].accesses)
+			bus->unowned[i].port = port;
+		if (bus->unowned[i].port == port) {
+			bus->unowned[i].accesses++;
+			break;
+		}
+	}
 	if (!write)
 		*value = size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
 }

@@ -17,10 +17,17 @@ struct io_range {
 	void *device;
 };
 
+#define IOBUS_UNOWNED_PORTS 6
+
 struct iobus {
 	struct io_range ranges[IOBUS_MAX_DEVICES];
 	unsigned count;
 	uint64_t unowned_accesses;
+	/* The first unowned ports the guest touched, and how often: what it probes for. */
+	struct {
+		uint16_t port;
+		uint64_t accesses;
+	} unowned[IOBUS_UNOWNED_PORTS];
 };
 
 bool iobus_register(struct iobus *bus, uint16_t first, uint16_t last, io_handler_fn handler,
@@ -29,6 +36,6 @@ bool iobus_register(struct iobus *bus, uint16_t first, uint16_t last, io_handler
 void iobus_access(struct iobus *bus, uint16_t port, unsigned size, bool write, uint32_t *value);
 /* What a port without hardware does (reads all-ones, ignores writes), counted as unowned:
  * for device models that own a range but not every access to it. */
-void iobus_absent(struct iobus *bus, unsigned size, bool write, uint32_t *value);
+void iobus_absent(struct iobus *bus, uint16_t port, unsigned size, bool write, uint32_t *value);
 
 #endif

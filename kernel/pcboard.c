@@ -55,18 +55,17 @@ void pcboard_io_pci(void *device, uint16_t port, unsigned size, bool write, uint
 		if (!write)
 			*value = all_ones(size);
 	} else {
-		iobus_absent(&board->vm->io, size, write, value);
+		iobus_absent(&board->vm->io, port, size, write, value);
 	}
 }
 
 void pcboard_io_kbd(void *device, uint16_t port, unsigned size, bool write, uint32_t *value)
 {
 	struct pcboard *board = device;
-	(void)port;
 	if (write && size == 1 && (*value & 0xff) == KBD_PULSE_RESET)
 		vm_request_reset(board->vm, "keyboard controller reset pulse");
 	else
-		iobus_absent(&board->vm->io, size, write, value);
+		iobus_absent(&board->vm->io, port, size, write, value);
 }
 
 static uint32_t pm_timer(const struct pcboard *board)

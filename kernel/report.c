@@ -31,6 +31,14 @@ void report_vm_exits(const struct vm *vm)
 		printk("kan:     refused: %lu MSR accesses (#GP), %lu accesses to unowned ports, "
 		       "%lu console bytes dropped\n",
 		       vm->msr_refused, vm->io.unowned_accesses, vm->uart.bytes_dropped);
+	if (vm->io.unowned_accesses) {
+		char ports[IOBUS_UNOWNED_PORTS * 28];
+		int m = 0;
+		for (unsigned i = 0; i < IOBUS_UNOWNED_PORTS && vm->io.unowned[i].accesses; i++)
+			m += ksnprintf(ports + m, sizeof(ports) - (size_t)m, " 0x%x x%lu",
+				       vm->io.unowned[i].port, vm->io.unowned[i].accesses);
+		printk("kan:     unowned ports first touched:%s\n", ports);
+	}
 }
 
 void report_vm_table(void)

@@ -108,6 +108,24 @@ static void a_write_to_an_unowned_port_is_counted_and_ignored(void **state)
 	assert_int_equal(uart.calls + pit.calls, 0);
 }
 
+static void the_first_unowned_ports_are_tallied_and_the_rest_only_counted(void **state)
+{
+	(void)state;
+	uint32_t value = 0;
+	const uint16_t ports[] = { 0x70, 0x80, 0x70, 0x2f8, 0x3e8, 0x2e8, 0x61, 0x92, 0x93, 0x70 };
+	for (unsigned i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
+		iobus_access(&bus, ports[i], 1, false, &value);
+	assert_int_equal(bus.unowned_accesses, 10);
+	assert_int_equal(bus.unowned[0].port, 0x70);
+	assert_int_equal(bus.unowned[0].accesses, 3);
+	assert_int_equal(bus.unowned[1].port, 0x80);
+	assert_int_equal(bus.unowned[5].port, 0x61); /* 0x92 and 0x93 found no slot */
+	assert_int_equal(bus.unowned[5].accesses, 1);
+	iobus_absent(&bus, 0x80, 2, true, &value); /* a device's own "nothing here" counts too */
+	assert_int_equal(bus.unowned[1].accesses, 2);
+	assert_int_equal(bus.unowned_accesses, 11);
+}
+
 static void registering_stops_at_the_device_limit(void **state)
 {
 	(void)state;
@@ -132,6 +150,7 @@ int main(void)
 		IOBUS_TEST(the_first_and_last_ports_of_a_range_belong_to_it),
 		IOBUS_TEST(an_unowned_port_reads_all_ones_of_the_access_size),
 		IOBUS_TEST(a_write_to_an_unowned_port_is_counted_and_ignored),
+		IOBUS_TEST(the_first_unowned_ports_are_tallied_and_the_rest_only_counted),
 		IOBUS_TEST(registering_stops_at_the_device_limit),
 	};
 	return cmocka_run_group_tests_name("iobus", tests, NULL, NULL);

@@ -53,6 +53,18 @@ static void an_empty_line_gives_the_defaults(void **state)
 	assert_int_equal(config.slice_us, 10000);
 }
 
+static void on_reset_restarts_by_default_and_accepts_stop(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(""), 0);
+	assert_false(config.stop_on_reset);
+	assert_int_equal(parse("on_reset=stop"), 0);
+	assert_true(config.stop_on_reset);
+	assert_int_equal(parse("on_reset=restart"), 0);
+	assert_false(config.stop_on_reset);
+	ASSERT_REFUSED("on_reset=reboot", "key 'on_reset'", "'reboot'", "restart or stop");
+}
+
 static void the_default_cpu_is_the_lowest_one_present(void **state)
 {
 	(void)state;
@@ -448,6 +460,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(an_empty_line_gives_the_defaults),
+		cmocka_unit_test(on_reset_restarts_by_default_and_accepts_stop),
 		cmocka_unit_test(the_default_cpu_is_the_lowest_one_present),
 		cmocka_unit_test(every_key_is_read),
 		cmocka_unit_test(a_leading_image_path_is_ignored),
