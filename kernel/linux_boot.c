@@ -4,6 +4,7 @@
 #include "kernel/acpi_tables.h"
 #include "kernel/format.h"
 #include "kernel/memory.h"
+#include "kernel/smbios.h"
 #include "kernel/string.h"
 
 /* Setup header fields: offsets into the bzImage and into the zero page alike. */
@@ -39,6 +40,7 @@
 #define LINUX_BOOT_DS	0x18
 #define LINUX_BOOT_TR	0x20
 #define LINUX_ACPI	0xe0000 /* in the reserved BIOS area, where Linux also scans */
+#define LINUX_SMBIOS	0xf0000 /* where Linux scans for the SMBIOS entry point */
 
 struct e820_entry {
 	uint64_t addr, size;
@@ -114,6 +116,7 @@ int linux_boot_prepare(struct vm *vm, const uint8_t *image, size_t image_size,
 	write_e820(zp, mem);
 	uint64_t rsdp = acpi_tables_build(ram + LINUX_ACPI, LINUX_ACPI);
 	memcpy(zp + ZP_ACPI_RSDP_ADDR, &rsdp, 8);
+	smbios_build(ram + LINUX_SMBIOS, LINUX_SMBIOS);
 
 	const char *cmdline = vm_config_guest_args(vm->cmdline);
 	size_t cmdline_max = get32(image, HDR_CMDLINE_SIZE);
