@@ -172,6 +172,13 @@ void vpic_io_pit(void *device, uint16_t port, unsigned size, bool write, uint32_
 	pit->next_tick = now + pit->period_tsc;
 }
 
+/* Modes 2 and 3 (and their aliases 6 and 7) reload and count again; 0, 1, 4 and 5 interrupt
+ * once. Linux's one-shot clock events use mode 4, the software-triggered strobe. */
+static bool pit_mode_periodic(uint8_t mode)
+{
+	return (mode & 3) == 2 || (mode & 3) == 3;
+}
+
 uint64_t vpic_tick(struct vpic *pic, uint64_t now)
 {
 	struct vpit *pit = &pic->pit;
@@ -179,8 +186,8 @@ uint64_t vpic_tick(struct vpic *pic, uint64_t now)
 		return UINT64_MAX;
 	if (now >= pit->next_tick) {
 		vpic_raise(pic, 0);
-		if (pit->mode == 0 || pit->mode == 1) {
-			pit->period_tsc = 0; /* one-shot modes */
+		if (!pit_mode_periodic(pit->mode)) {
+			pit->period_tsc = 0; /* counts down once, until written again */
 			return UINT64_MAX;
 		}
 		/* Missed ticks are dropped, not queued: a descheduled guest sees time jump. */
