@@ -24,6 +24,7 @@
 #define FADT_PM1_EVT_LEN    88
 #define FADT_PM1_CNT_LEN    89
 #define FADT_PM_TMR_LEN	    91
+#define FADT_CENTURY	    108
 #define FADT_IAPC_BOOT_ARCH 109
 #define FADT_FLAGS	    112
 #define FADT_RESET_REG	    116
@@ -34,8 +35,7 @@
 #define BOOT_LEGACY_DEVICES (1u << 0)
 #define BOOT_NO_VGA	    (1u << 2)
 #define BOOT_NO_MSI	    (1u << 3)
-#define BOOT_NO_CMOS_RTC    (1u << 5)
-/* (bit 1 clear: no 8042 keyboard controller) */
+/* (bit 1 clear: no 8042 keyboard controller; bit 5 clear: a CMOS RTC is there) */
 
 #define FLAG_WBINVD	   (1u << 0)
 #define FLAG_PROC_C1	   (1u << 2)
@@ -114,8 +114,8 @@ static void write_fadt(uint8_t *t, uint64_t gpa)
 	t[FADT_PM1_EVT_LEN] = PCBOARD_PM1_EVT_LEN;
 	t[FADT_PM1_CNT_LEN] = PCBOARD_PM1_CNT_LEN;
 	t[FADT_PM_TMR_LEN] = PCBOARD_PM_TMR_LEN;
-	put16(t, FADT_IAPC_BOOT_ARCH,
-	      BOOT_LEGACY_DEVICES | BOOT_NO_VGA | BOOT_NO_MSI | BOOT_NO_CMOS_RTC);
+	t[FADT_CENTURY] = PCBOARD_CMOS_CENTURY;
+	put16(t, FADT_IAPC_BOOT_ARCH, BOOT_LEGACY_DEVICES | BOOT_NO_VGA | BOOT_NO_MSI);
 	put32(t, FADT_FLAGS,
 	      FLAG_WBINVD | FLAG_PROC_C1 | FLAG_PWR_BUTTON | FLAG_SLP_BUTTON | FLAG_RESET_REG_SUP);
 	t[FADT_RESET_REG] = GAS_SYSTEM_IO;

@@ -4,9 +4,9 @@
  *   RSDP -> RSDT, XSDT -> FADT -> FACS, DSDT
  *
  * The FADT describes kernel/pcboard.h: PM1a event and control blocks, the PM timer, SCI on
- * IRQ 9, the reset register (0xcf9, value 6), and IA-PC boot flags saying there is no 8042,
- * no VGA and no CMOS RTC. The DSDT holds only \_S5 (sleep type 5), which is what lets Linux
- * power off. There is no MADT: Linux then keeps the 8259 PIC, which kan models.
+ * IRQ 9, the reset register (0xcf9, value 6), the CMOS RTC's century register, and IA-PC
+ * boot flags saying there is no 8042 and no VGA. The DSDT holds only \_S5 (sleep type 5), which is
+ * what lets Linux power off. There is no MADT: Linux then keeps the 8259 PIC, which kan models.
  */
 #ifndef KAN_KERNEL_ACPI_TABLES_H
 #define KAN_KERNEL_ACPI_TABLES_H

@@ -1,6 +1,8 @@
 /* The PC board of a Linux VM: PCI with no devices, reset ports, ACPI power management. */
 #include "kernel/pcboard.h"
 #include "arch/x86_64/cpu.h"
+#include "kernel/calendar.h"
+#include "kernel/time.h"
 #include "kernel/vm.h"
 
 #define PCI_ENABLE	   0x80000000u
@@ -25,6 +27,7 @@ void pcboard_attach(struct pcboard *board, struct vm *vm)
 	iobus_register(&vm->io, PCBOARD_PCI_ADDRESS, PCBOARD_PCI_ADDRESS + 7, pcboard_io_pci,
 		       board);
 	iobus_register(&vm->io, PCBOARD_KBD_COMMAND, PCBOARD_KBD_COMMAND, pcboard_io_kbd, board);
+	iobus_register(&vm->io, PCBOARD_CMOS, PCBOARD_CMOS + 1, pcboard_io_cmos, board);
 	iobus_register(&vm->io, PCBOARD_PM_BASE, PCBOARD_PM_BASE + 11, pcboard_io_pm, board);
 }
 
@@ -66,6 +69,78 @@ void pcboard_io_kbd(void *device, uint16_t port, unsigned size, bool write, uint
 		vm_request_reset(board->vm, "keyboard controller reset pulse");
 	else
 		iobus_absent(&board->vm->io, port, size, write, value);
+}
+
+/* MC146818 registers: the clock, then status A-D. */
+#define RTC_SECONDS    0x00
+#define RTC_MINUTES    0x02
+#define RTC_HOURS      0x04
+#define RTC_WEEKDAY    0x06
+#define RTC_DAY	       0x07
+#define RTC_MONTH      0x08
+#define RTC_YEAR       0x09
+#define RTC_STATUS_A   0x0a
+#define RTC_STATUS_B   0x0b
+#define RTC_STATUS_C   0x0c
+#define RTC_STATUS_D   0x0d
+#define STATUS_A_32KHZ 0x26 /* divider and rate as firmware sets them; UIP (bit 7) clear */
+#define STATUS_B_24H   0x02 /* BCD, 24-hour, no interrupts enabled */
+#define STATUS_D_VALID 0x80 /* "valid RAM and time": the battery is fine */
+
+static uint8_t bcd(unsigned v)
+{
+	return (uint8_t)((v / 10 % 10) << 4 | v % 10);
+}
+
+static uint8_t cmos_read(const struct pcboard *board, uint8_t reg)
+{
+	struct calendar_time t = calendar_from_seconds(time_wall_seconds());
+	switch (reg) {
+	case RTC_SECONDS:
+		return bcd(t.second);
+	case RTC_MINUTES:
+		return bcd(t.minute);
+	case RTC_HOURS:
+		return bcd(t.hour);
+	case RTC_WEEKDAY:
+		return bcd(t.weekday);
+	case RTC_DAY:
+		return bcd(t.day);
+	case RTC_MONTH:
+		return bcd(t.month);
+	case RTC_YEAR:
+		return bcd(t.year % 100);
+	case PCBOARD_CMOS_CENTURY:
+		return bcd(t.year / 100);
+	case RTC_STATUS_A:
+		return STATUS_A_32KHZ;
+	case RTC_STATUS_B:
+		return STATUS_B_24H;
+	case RTC_STATUS_C:
+		return 0; /* no interrupt flags: kan raises no IRQ 8 */
+	case RTC_STATUS_D:
+		return STATUS_D_VALID;
+	default:
+		return board->cmos[reg];
+	}
+}
+
+void pcboard_io_cmos(void *device, uint16_t port, unsigned size, bool write, uint32_t *value)
+{
+	struct pcboard *board = device;
+	if (size != 1) {
+		iobus_absent(&board->vm->io, port, size, write, value);
+	} else if (port == PCBOARD_CMOS) { /* the index; bit 7 is the NMI mask, ignored here */
+		if (write)
+			board->cmos_index = (uint8_t)(*value & 0x7f);
+		else
+			*value = 0xff; /* the index register is write-only */
+	} else if (!write) {
+		*value = cmos_read(board, board->cmos_index);
+	} else if (board->cmos_index > RTC_STATUS_D && board->cmos_index != PCBOARD_CMOS_CENTURY) {
+		board->cmos[board->cmos_index] =
+			(uint8_t)*value; /* the clock is kan's, not the VM's */
+	}
 }
 
 static uint32_t pm_timer(const struct pcboard *board)

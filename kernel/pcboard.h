@@ -7,6 +7,9 @@
  *                control register, and writing it with bit 2 (RST_CPU) set resets the VM.
  *   0x64         the keyboard controller's command port: only the reset pulse (0xfe) is
  *                modelled; everything else answers as absent hardware does.
+ *   0x70-0x71    a CMOS RTC (MC146818): the date and time are kan's wall clock (the
+ *                machine's RTC at boot, plus the TSC), in BCD, 24-hour, never updating
+ *                (UIP 0); the guest cannot set them. The other 114 bytes are its own RAM.
  *   0x600-0x60b  ACPI fixed hardware: PM1a event block (status, enable), PM1a control
  *                (SLP_TYP 5 with SLP_EN powers the VM off) and the 24-bit PM timer.
  *
@@ -19,16 +22,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define PCBOARD_PCI_ADDRESS 0xcf8
-#define PCBOARD_RESET_CTL   0xcf9
-#define PCBOARD_KBD_COMMAND 0x64
-#define PCBOARD_PM_BASE	    0x600 /* PM1a_EVT_BLK; PM1a_CNT_BLK at +4, PM_TMR_BLK at +8 */
-#define PCBOARD_PM1_EVT_LEN 4
-#define PCBOARD_PM1_CNT_LEN 2
-#define PCBOARD_PM_TMR_LEN  4
-#define PCBOARD_SCI_IRQ	    9
-#define PCBOARD_S5_SLP_TYP  5	 /* the \_S5 package in kan's DSDT says this */
-#define PCBOARD_RESET_VALUE 0x06 /* the FADT's RESET_VALUE: SYS_RST | RST_CPU */
+#define PCBOARD_PCI_ADDRESS  0xcf8
+#define PCBOARD_RESET_CTL    0xcf9
+#define PCBOARD_KBD_COMMAND  0x64
+#define PCBOARD_CMOS	     0x70
+#define PCBOARD_CMOS_CENTURY 0x32  /* the register the FADT names */
+#define PCBOARD_PM_BASE	     0x600 /* PM1a_EVT_BLK; PM1a_CNT_BLK at +4, PM_TMR_BLK at +8 */
+#define PCBOARD_PM1_EVT_LEN  4
+#define PCBOARD_PM1_CNT_LEN  2
+#define PCBOARD_PM_TMR_LEN   4
+#define PCBOARD_SCI_IRQ	     9
+#define PCBOARD_S5_SLP_TYP   5	  /* the \_S5 package in kan's DSDT says this */
+#define PCBOARD_RESET_VALUE  0x06 /* the FADT's RESET_VALUE: SYS_RST | RST_CPU */
 
 struct vm;
 
@@ -36,6 +41,8 @@ struct pcboard {
 	struct vm *vm;
 	uint32_t pci_address;  /* 0xcf8 */
 	uint8_t reset_control; /* 0xcf9 */
+	uint8_t cmos_index;
+	uint8_t cmos[128]; /* the RTC's RAM; the clock registers are computed on reads */
 	uint16_t pm1_status, pm1_enable, pm1_control;
 	uint64_t pm_timer_start_tsc; /* the PM timer reads 0 here */
 	uint64_t pm_timer_mult;	     /* PM timer ticks per TSC tick, as a 32.32 fixed point */
@@ -47,6 +54,7 @@ void pcboard_attach(struct pcboard *board, struct vm *vm);
 
 void pcboard_io_pci(void *board, uint16_t port, unsigned size, bool write, uint32_t *value);
 void pcboard_io_kbd(void *board, uint16_t port, unsigned size, bool write, uint32_t *value);
+void pcboard_io_cmos(void *board, uint16_t port, unsigned size, bool write, uint32_t *value);
 void pcboard_io_pm(void *board, uint16_t port, unsigned size, bool write, uint32_t *value);
 
 #endif

@@ -1,4 +1,4 @@
-/* kan's clock: the TSC, calibrated once against the PIT. */
+/* kan's clock: the TSC, calibrated once against the PIT, and the RTC's date at boot. */
 #ifndef KAN_KERNEL_TIME_H
 #define KAN_KERNEL_TIME_H
 
@@ -9,5 +9,8 @@ uint64_t time_tsc_hz(void);
 uint64_t time_us_to_tsc(uint64_t us);
 uint64_t time_tsc_to_us(uint64_t tsc);
 uint64_t time_now_ns(void);
+/* Wall-clock seconds since 1970 (UTC): the machine's RTC at boot plus the TSC since; 0 if
+ * the RTC could not be read. */
+uint64_t time_wall_seconds(void);
 
 #endif

@@ -96,9 +96,10 @@ static void the_fadt_describes_kans_board(void **state)
 	assert_int_equal(fadt[89], 2);
 	assert_int_equal(fadt[91], 4);
 	uint16_t boot_arch = (uint16_t)(fadt[109] | fadt[110] << 8);
-	assert_int_equal(boot_arch & 0x02, 0);	  /* no 8042 */
-	assert_int_equal(boot_arch & 0x04, 0x04); /* no VGA */
-	assert_int_equal(boot_arch & 0x20, 0x20); /* no CMOS RTC */
+	assert_int_equal(boot_arch & 0x02, 0);		   /* no 8042 */
+	assert_int_equal(boot_arch & 0x04, 0x04);	   /* no VGA */
+	assert_int_equal(boot_arch & 0x20, 0);		   /* a CMOS RTC, */
+	assert_int_equal(fadt[108], PCBOARD_CMOS_CENTURY); /* with a century register */
 	uint32_t flags = u32(fadt + 112);
 	assert_int_equal(flags & (1u << 10), 1u << 10); /* RESET_REG_SUP */
 	assert_int_equal(flags & (1u << 20), 0);	/* not hardware-reduced: keeps the PIC */

@@ -29,6 +29,12 @@ void vm_power_off(struct vm *vm, const char *how)
 
 static struct vm vm;
 
+/* kan's wall clock, fixed for the test: 2026-11-22 04:05:06 UTC, a Sunday. */
+uint64_t time_wall_seconds(void)
+{
+	return 1795320306;
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -134,6 +140,41 @@ static void the_pm_timer_counts_at_3_58_mhz_in_24_bits(void **state)
 	assert_true(((t - (3579545ull * 5 & 0xffffff)) & 0xffffff) < 900000); /* it wrapped */
 }
 
+static uint8_t cmos(uint8_t reg)
+{
+	out(0x70, 1, 0x80 | reg); /* with the NMI mask bit, as Linux writes it */
+	return (uint8_t)in(0x71, 1);
+}
+
+static void the_cmos_rtc_shows_kans_wall_clock_in_bcd(void **state)
+{
+	(void)state;
+	assert_int_equal(cmos(0x00), 0x06);
+	assert_int_equal(cmos(0x02), 0x05);
+	assert_int_equal(cmos(0x04), 0x04);
+	assert_int_equal(cmos(0x06), 0x01); /* Sunday */
+	assert_int_equal(cmos(0x07), 0x22);
+	assert_int_equal(cmos(0x08), 0x11);
+	assert_int_equal(cmos(0x09), 0x26);
+	assert_int_equal(cmos(PCBOARD_CMOS_CENTURY), 0x20);
+	assert_int_equal(cmos(0x0a) & 0x80, 0); /* never in an update */
+	assert_int_equal(cmos(0x0b), 0x02);	/* BCD, 24-hour */
+	assert_int_equal(cmos(0x0d), 0x80);	/* valid */
+}
+
+static void the_guest_keeps_cmos_ram_but_cannot_set_the_clock(void **state)
+{
+	(void)state;
+	out(0x70, 1, 0x00);
+	out(0x71, 1, 0x59);
+	assert_int_equal(cmos(0x00), 0x06);
+	out(0x70, 1, 0x40);
+	out(0x71, 1, 0xab);
+	assert_int_equal(cmos(0x40), 0xab);
+	assert_int_equal(in(0x70, 1), 0xff); /* the index is write-only */
+	assert_int_equal(vm.io.unowned_accesses, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -144,6 +185,8 @@ int main(void)
 		cmocka_unit_test_setup(pm1_status_clears_by_writing_ones_and_enable_keeps_its_value,
 				       setup),
 		cmocka_unit_test_setup(the_pm_timer_counts_at_3_58_mhz_in_24_bits, setup),
+		cmocka_unit_test_setup(the_cmos_rtc_shows_kans_wall_clock_in_bcd, setup),
+		cmocka_unit_test_setup(the_guest_keeps_cmos_ram_but_cannot_set_the_clock, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

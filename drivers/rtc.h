@@ -1,0 +1,12 @@
+/* The machine's CMOS real-time clock, read once at boot for the wall-clock time. */
+#ifndef KAN_DRIVERS_RTC_H
+#define KAN_DRIVERS_RTC_H
+
+#include <stdbool.h>
+
+#include "kernel/calendar.h"
+
+/* The time the RTC shows, taken as UTC; false if it never left an update or made no sense. */
+bool rtc_read(struct calendar_time *out);
+
+#endif
