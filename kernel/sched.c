@@ -116,8 +116,10 @@ static bool run_slice(struct cpu *c, struct vcpu *v, uint64_t now)
 	if (!vm_handle_pending(vm))
 		return false; /* it ended, or a command stopped or paused it */
 	if (event == VCPU_EVENT_HALTED) {
-		/* It sleeps until its next timer tick, or one slice if it has no timer. */
-		uint64_t wake = rdtsc() + time_us_to_tsc(vm->config.slice_us);
+		/* A VM with interrupts sleeps until its next timer tick, or input (sched_wake),
+		 * or at most a second; one without sleeps one slice. */
+		uint64_t wake = rdtsc() +
+				time_us_to_tsc(vm->has_pic ? SLICE_ALONE_US : vm->config.slice_us);
 		if (vm->has_pic && vm->pic.pit.period_tsc && vm->pic.pit.next_tick < wake)
 			wake = vm->pic.pit.next_tick;
 		v->wake_tsc = wake;

@@ -22,6 +22,13 @@ enum exit_action vmx_exit_hlt(struct vcpu *vcpu)
 		return EXIT_STOP;
 	}
 	vmx_skip_instruction();
+	/* An interrupt already waiting ends the halt at once: it is injected on the way in. */
+	if (vcpu->vm->has_pic) {
+		vpic_tick(&vcpu->vm->pic, rdtsc());
+		vuart_poll_rx(&vcpu->vm->uart);
+		if (vpic_pending(&vcpu->vm->pic))
+			return EXIT_RESUME;
+	}
 	return EXIT_HALT;
 }
 
