@@ -47,7 +47,7 @@ SCENARIOS  := $(basename $(notdir $(wildcard iso/scenarios/*.cfg)))
 SCENARIO_ISOS := $(foreach s,$(SCENARIOS),$(BUILD)/iso/$(s).iso)
 
 .PHONY: all iso scenario-isos run test unit-tests scenarios deps clean format lint bench \
-	linux-guest linux-demo
+	linux-guest linux-demo bench-linux
 all: $(BUILD)/kan.elf $(GUEST_ELFS)
 
 # The VM-exit fast path runs without frame pointers; backtraces through it lose a frame.
@@ -168,6 +168,15 @@ $(BUILD)/iso/linux-%.iso: iso/scenarios/linux-%.cfg $(BUILD)/kan.elf $(GUEST_ELF
 	@rm -rf $@.d
 	@echo "ISO   $@"
 
+# Debian's kernel without kan, for make bench-linux.
+$(BUILD)/iso/bare-linux.iso: iso/bare-linux.cfg guests/linux/init | linux-guest
+	@rm -rf $@.d && mkdir -p $@.d/boot/grub $@.d/boot/linux
+	@cp $(BUILD)/linux/vmlinuz $(BUILD)/linux/initrd.img $@.d/boot/linux/
+	@cp $< $@.d/boot/grub/grub.cfg
+	@grub-mkrescue -o $@ $@.d >$@.log 2>&1 || (cat $@.log; exit 1)
+	@rm -rf $@.d
+	@echo "ISO   $@"
+
 linux-demo: deps $(BUILD)/iso/linux-early.iso
 	$(PYTHON) tests/scenarios/kanemu.py bochs $(BUILD)/iso/linux-early.iso
 
@@ -176,6 +185,11 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/iso/bench.iso $(BUILD)/iso/bench-compute.iso \
 		$(BUILD)/iso/bare-compute.iso
 	@$(PYTHON) tests/bench.py
+
+# Linux's boot under kan and bare, in the same one-CPU Bochs; table in build/bench-linux.md.
+bench-linux: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/iso/linux-solo.iso $(BUILD)/iso/bare-linux.iso
+	@$(PYTHON) tests/bench_linux.py
 
 C_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 

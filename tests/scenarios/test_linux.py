@@ -17,7 +17,7 @@ def test_debian_kernel_reaches_userspace_beside_a_counter():
            "kan: vm 1 'linux': 128 MiB", "64-bit guest entry 0x1000200")
     expect(r, "[linux] [    0.000000] Linux version 6.1.0",
            "BIOS-e820: [mem 0x0000000000100000-0x0000000007ffffff] usable",
-           "ACPI: RSDP 0x00000000000E0000", "RAMDISK: [mem ",
+           "RAMDISK: [mem ", "ACPI: RSDP 0x00000000000E0000",
            "Calibrating delay loop (skipped), value calculated using timer frequency",
            "ACPI: PM: (supports S0 S5)", "Run /init as init process")
     expect(r, "[linux] kan-linux: userspace reached", "[linux] Linux (none) 6.1.0",
@@ -26,6 +26,10 @@ def test_debian_kernel_reaches_userspace_beside_a_counter():
            "[linux] [", "reboot: Power down",
            "kan: vm linux ended: powered off (ACPI S5 through PM1a_CNT)")
     expect(r, "[count-a] counter done:", "kan: vm count-a ended: exit status 0")
+    # The VM's clock is kan's: the year of the machine's RTC, read through the CMOS RTC model.
+    year = re.search(r"kan: time: the RTC says (\d{4})-", r.serial)[1]
+    expect(r, "rtc_cmos rtc_cmos: setting system clock to " + year, "[linux] Mem:",
+           f" UTC {year}\n[linux] kan-linux: done")
     wall_us = int(re.search(r"\[count-a\] counter done: \d+ loops in (\d+) us", r.serial)[1])
     cpu_us = int(re.search(r"^kan: \d+\s+count-a\s+\S+\s+\d+\s+(\d+)", r.serial, re.M)[1])
     print(f"counter beside Linux: {cpu_us / wall_us:.3f} of CPU 0")
