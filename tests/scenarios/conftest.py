@@ -18,3 +18,19 @@ def pytest_terminal_summary(terminalreporter):
 def _skip_reason(report):
     longrepr = report.longrepr  # (path, line, reason) for a skip; a list when it came from xdist
     return longrepr[2] if isinstance(longrepr, (tuple, list)) else str(longrepr)
+
+
+# The Linux scenarios take 2-7 minutes each, the rest seconds. xdist hands out the first
+# tests round-robin, so these go first, on alternate workers: the pair on one, the other two
+# on the other, and the short ones fill in around them.
+LONG_FIRST = ("test_two_linux_vms_at_once_a_shell_and_a_reboot",
+              "test_debian_kernel_reaches_userspace_beside_a_counter",
+              None,  # a short test, so that the next long one lands on the second worker
+              "test_linux_shares_its_cpu_round_robin_with_a_counter")
+
+
+def pytest_collection_modifyitems(items):
+    long = {item.name: item for item in items if item.name in LONG_FIRST}
+    rest = [item for item in items if item.name not in long]
+    head = [long.get(name) if name else (rest.pop(0) if rest else None) for name in LONG_FIRST]
+    items[:] = [item for item in head if item is not None] + rest

@@ -326,16 +326,18 @@ class Session:
             time.sleep(0.05)
         _fail(self.result(timed_out=True), f"waited {timeout} s for {text!r} in the serial log")
 
-    def wait_seen(self, text, timeout=60):
-        """Waits until `text` has appeared anywhere in the log (the cursor does not move)."""
+    def wait_seen(self, text, timeout=60, times=1):
+        """Waits until `text` has appeared `times` times anywhere in the log (the cursor does
+        not move)."""
         __tracebackhide__ = True
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self.lock:
-                if text in self.buffer:
+                if self.buffer.count(text) >= times:
                     return
             time.sleep(0.05)
-        _fail(self.result(timed_out=True), f"waited {timeout} s for {text!r} in the serial log")
+        _fail(self.result(timed_out=True),
+              f"waited {timeout} s for {text!r} ({times} times) in the serial log")
 
     def send(self, line):
         """Types a line (and Enter) into kan's console."""
