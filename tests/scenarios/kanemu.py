@@ -6,6 +6,7 @@ Every run keeps its files in build/scenario-runs/<scenario>-<emulator>-<n>/.
 """
 import functools
 import os
+import re
 import shutil
 import signal
 import socket
@@ -338,6 +339,21 @@ class Session:
             time.sleep(0.05)
         _fail(self.result(timed_out=True),
               f"waited {timeout} s for {text!r} ({times} times) in the serial log")
+
+    def wait_match(self, pattern, timeout=60):
+        """Waits until the regular expression matches a whole line of the log; returns the match
+        (a line still arriving does not count until its end is there)."""
+        __tracebackhide__ = True
+        regex = re.compile(pattern, re.M)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                complete = self.buffer[:self.buffer.rfind("\n") + 1]
+            found = regex.search(complete)
+            if found:
+                return found
+            time.sleep(0.05)
+        _fail(self.result(timed_out=True), f"waited {timeout} s for /{pattern}/ in the serial log")
 
     def send(self, line):
         """Types a line (and Enter) into kan's console."""
