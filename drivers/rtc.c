@@ -6,6 +6,7 @@
 #define NMI_DISABLE  0x80
 #define REG_STATUS_A 0x0a
 #define REG_STATUS_B 0x0b
+#define REG_STATUS_D 0x0d
 #define REG_CENTURY  0x32
 #define STATUS_A_UIP 0x80 /* an update is in progress: the time registers are changing */
 #define STATUS_B_24H 0x02
@@ -30,8 +31,10 @@ bool rtc_read(struct calendar_time *out)
 	for (int attempt = 0; attempt < 1000; attempt++) {
 		for (int r = 0; r < 2; r++) {
 			for (int spins = 0; cmos(REG_STATUS_A) & STATUS_A_UIP; spins++)
-				if (spins > 1000000)
+				if (spins > 1000000) {
+					outb(CMOS_INDEX, REG_STATUS_D);
 					return false;
+				}
 			const uint8_t index[7] = {
 				0x00, 0x02, 0x04, 0x07, 0x08, 0x09, REG_CENTURY
 			};
@@ -42,6 +45,7 @@ bool rtc_read(struct calendar_time *out)
 			break;
 	}
 	uint8_t b = cmos(REG_STATUS_B);
+	outb(CMOS_INDEX, REG_STATUS_D); /* bit 7 clear: the NMI mask off again */
 	bool binary = b & STATUS_B_BIN;
 	const uint8_t *v = regs[0];
 	unsigned hour = from_bcd(v[2] & (uint8_t)~HOUR_PM, binary);
