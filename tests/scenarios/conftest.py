@@ -1,4 +1,5 @@
 """pytest setup for the scenario tests: import kanemu, and say once why KVM runs were skipped."""
+import os
 import sys
 from pathlib import Path
 
@@ -30,8 +31,9 @@ SECOND_WORKER = ("test_debian_kernel_reaches_userspace_beside_a_counter",
 
 
 def pytest_collection_modifyitems(config, items):
-    workers = getattr(config.option, "numprocesses", None) or 1
-    if not isinstance(workers, int) or workers < 2:
+    # Workers collect (and order) the tests; xdist tells them how many there are.
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+    if workers < 2:
         return
     chunk = max(len(items) // workers // 4, 2)
     first = [item for item in items if item.name in FIRST_WORKER]
