@@ -92,7 +92,8 @@ static uint8_t bcd(unsigned v)
 	return (uint8_t)((v / 10 % 10) << 4 | v % 10);
 }
 
-static uint8_t cmos_read(const struct pcboard *board, uint8_t reg)
+/* A clock register, from kan's wall clock now. */
+static uint8_t clock_read(uint8_t reg)
 {
 	struct calendar_time t = calendar_from_seconds(time_wall_seconds());
 	switch (reg) {
@@ -110,8 +111,23 @@ static uint8_t cmos_read(const struct pcboard *board, uint8_t reg)
 		return bcd(t.month);
 	case RTC_YEAR:
 		return bcd(t.year % 100);
-	case PCBOARD_CMOS_CENTURY:
+	default: /* PCBOARD_CMOS_CENTURY */
 		return bcd(t.year / 100);
+	}
+}
+
+static uint8_t cmos_read(const struct pcboard *board, uint8_t reg)
+{
+	switch (reg) {
+	case RTC_SECONDS:
+	case RTC_MINUTES:
+	case RTC_HOURS:
+	case RTC_WEEKDAY:
+	case RTC_DAY:
+	case RTC_MONTH:
+	case RTC_YEAR:
+	case PCBOARD_CMOS_CENTURY:
+		return clock_read(reg);
 	case RTC_STATUS_A:
 		return STATUS_A_32KHZ;
 	case RTC_STATUS_B:

@@ -160,6 +160,8 @@ static void the_cmos_rtc_shows_kans_wall_clock_in_bcd(void **state)
 	assert_int_equal(cmos(0x0a) & 0x80, 0); /* never in an update */
 	assert_int_equal(cmos(0x0b), 0x02);	/* BCD, 24-hour */
 	assert_int_equal(cmos(0x0d), 0x80);	/* valid */
+	assert_int_equal(cmos(0x01), 0x00);	/* the alarm registers are not the clock */
+	assert_int_equal(cmos(0x05), 0x00);
 }
 
 static void the_guest_keeps_cmos_ram_but_cannot_set_the_clock(void **state)
