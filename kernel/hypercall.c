@@ -8,11 +8,12 @@
 
 static int64_t hc_console_write(struct vm *vm, uint64_t gpa, uint64_t len)
 {
-	if (len > CONSOLE_WRITE_MAX)
-		len = CONSOLE_WRITE_MAX;
+	/* The whole range must be the VM's, even the part beyond what one call takes. */
 	const char *text = vm_guest_ptr(vm, gpa, len);
 	if (!text)
 		return KAN_EFAULT;
+	if (len > CONSOLE_WRITE_MAX)
+		len = CONSOLE_WRITE_MAX;
 	return (int64_t)vuart_write_budgeted(&vm->uart, text, len);
 }
 
