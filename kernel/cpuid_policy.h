@@ -7,7 +7,10 @@
 
 #define KAN_CPUID_SIGNATURE_LEAF 0x40000000u
 
-/* Answers the guest's CPUID: leaf and subleaf from its RAX and RCX, result into RAX-RDX. */
-void cpuid_policy_apply(struct guest_regs *regs);
+/* Answers the vCPU's CPUID: leaf and subleaf from its RAX and RCX, result into RAX-RDX.
+ * OSXSAVE and leaf 0xD's current size follow the vCPU's CR4 and XCR0. */
+void cpuid_policy_apply(struct vcpu *vcpu);
+/* The CR4 bits a guest may set, by what its CPUID offers (before the CPU's own limits). */
+uint64_t cpuid_policy_cr4_allowed(void);
 
 #endif

@@ -3,6 +3,7 @@
 #include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/paging.h"
+#include "arch/x86_64/xstate.h"
 #include "arch/x86_64/smp.h"
 #include "drivers/acpi.h"
 #include "kernel/console.h"
@@ -27,6 +28,7 @@ static void wait_for(enum phase p)
 
 static void enable_this_cpu(unsigned index)
 {
+	xstate_cpu_init(); /* before the backend records this CPU's CR4 as the host's */
 	if (backend_cpu_enable(index))
 		percpu_set_present(index);
 	__atomic_add_fetch(&cpus_enabled_or_failed, 1, __ATOMIC_RELEASE);

@@ -7,6 +7,9 @@
 #include "arch/x86_64/interrupts.h"
 #include "drivers/ioapic.h"
 #include "drivers/uart16550.h"
+#include "arch/x86_64/xstate.h"
+#include "kernel/msr_policy.h"
+#include "kernel/spec_policy.h"
 #include "kernel/cpus.h"
 #include "kernel/console.h"
 #include "kernel/memory.h"
@@ -113,6 +116,23 @@ static void print_boot_info(void)
 	printk("\n");
 }
 
+/* What of the CPU's state kan gives each guest, and how it keeps VMs apart on one core. */
+static void guest_state_probe(void)
+{
+	xstate_probe();
+	msr_policy_init();
+	static const char *const names[8] = { "x87", "SSE", "AVX", "", "", "AVX-512", "", "" };
+	printk("kan: extended state per vCPU: %u bytes by %s:", xstate.size,
+	       !xstate.xsave	 ? "FXSAVE"
+	       : xstate.xsaveopt ? "XSAVEOPT/XRSTOR"
+				 : "XSAVE/XRSTOR");
+	for (unsigned i = 0; i < 8; i++)
+		if ((xstate.mask & (1ull << i)) && names[i][0])
+			printk(" %s", names[i]);
+	printk("\n");
+	spec_policy_init();
+}
+
 void kernel_main(uint32_t magic, uint64_t mbi_addr)
 {
 	console_init();
@@ -148,6 +168,7 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	}
 	run_selftest(kan.selftest);
 
+	guest_state_probe();
 	if (!backend_probe())
 		kan_shutdown(1, "this CPU cannot run kan's guests");
 	cpus_enable_virtualization();

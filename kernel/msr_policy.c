@@ -12,6 +12,21 @@
 
 #define EFER_WRITABLE (EFER_SCE | EFER_LME | EFER_NXE)
 
+static bool has_tsc_aux;
+
+void msr_policy_init(void)
+{
+	bool rdtscp =
+		cpuid(0x80000000, 0).eax >= 0x80000001 && (cpuid(0x80000001, 0).edx & (1u << 27));
+	bool rdpid = cpuid(0, 0).eax >= 7 && (cpuid(7, 0).ecx & (1u << 22));
+	has_tsc_aux = rdtscp || rdpid;
+}
+
+bool msr_policy_has_tsc_aux(void)
+{
+	return has_tsc_aux;
+}
+
 enum msr_policy msr_policy(uint32_t msr, bool write)
 {
 	switch (msr) {
@@ -27,8 +42,9 @@ enum msr_policy msr_policy(uint32_t msr, bool write)
 	case MSR_IA32_CSTAR:
 	case MSR_IA32_FMASK:
 	case MSR_IA32_KERNEL_GS_BASE:
-	case MSR_IA32_TSC_AUX:
 		return MSR_GUEST_STATE;
+	case MSR_IA32_TSC_AUX:
+		return has_tsc_aux ? MSR_GUEST_STATE : MSR_REFUSE;
 	case MSR_IA32_TSC:
 	case MSR_IA32_FEATURE_CONTROL:
 	case MSR_IA32_BIOS_SIGN_ID:
@@ -93,7 +109,10 @@ bool msr_value_valid(uint32_t msr, uint64_t value, uint64_t old_value, bool pagi
 	case MSR_IA32_KERNEL_GS_BASE:
 		return canonical(value);
 	case MSR_IA32_TSC_AUX:
-		return !(value >> 32);
+	case MSR_IA32_FMASK:
+		return !(value >> 32); /* bits 63:32 are reserved */
+	case MSR_IA32_STAR:
+		return true; /* every bit is a selector or a 32-bit entry point */
 	default:
 		return true;
 	}

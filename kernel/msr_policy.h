@@ -16,6 +16,11 @@ enum msr_policy {
 	MSR_EMULATED,	 /* kan answers with a fixed or computed value (reads only) */
 };
 
+/* Once, on the boot CPU: which of the guest-state MSRs this CPU has (TSC_AUX exists only
+ * with RDTSCP or RDPID). */
+void msr_policy_init(void);
+/* Whether the CPU has IA32_TSC_AUX, so that a guest gets its own. */
+bool msr_policy_has_tsc_aux(void);
 enum msr_policy msr_policy(uint32_t msr, bool write);
 /* The value of an MSR_EMULATED read. */
 uint64_t msr_emulated_read(const struct vcpu *vcpu, uint32_t msr);

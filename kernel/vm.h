@@ -57,7 +57,13 @@ struct vcpu {
 	struct guest_regs regs; /* first: the entry stub finds it at offset 0 */
 	struct vm *vm;
 	void *backend; /* the backend's per-vCPU state (for VT-x: the VMCS and friends) */
-	unsigned cpu;  /* the physical CPU this vCPU runs on */
+	/* Extended state (x87, SSE, AVX, AVX-512): the save area, 64-byte aligned, holds it
+	 * while another vCPU has the CPU (arch/x86_64/xstate.h). XCR0 and CR4.OSXSAVE are the
+	 * guest's, as its CPUID and XSETBV see them. */
+	void *xsave_area;
+	uint64_t xcr0;
+	bool osxsave;
+	unsigned cpu; /* the physical CPU this vCPU runs on */
 	struct vcpu *next_in_queue;
 	bool queued;	   /* on its CPU's run queue (guarded by that queue's lock) */
 	uint64_t wake_tsc; /* after HLT: not run again before this TSC value */

@@ -23,9 +23,16 @@ typedef enum exit_action (*vmx_exit_handler)(struct vcpu *vcpu);
 int vmx_exit_dispatch(struct vcpu *vcpu);
 
 /* Helpers for handlers. */
+#define BLOCKING_BY_STI_OR_MOV_SS 0x3u
+
+/* Completes an emulated instruction: RIP past it, and the interrupt shadow of an STI or
+ * MOV SS just before it ends, as it would have after one instruction (SDM 26.7.1.2). */
 static inline void vmx_skip_instruction(void)
 {
 	vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN));
+	uint64_t blocking = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
+	if (__builtin_expect(blocking & BLOCKING_BY_STI_OR_MOV_SS, 0))
+		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, blocking & ~BLOCKING_BY_STI_OR_MOV_SS);
 }
 void vmx_inject_exception(unsigned vector, bool has_error_code, uint32_t error_code);
 /* Stops the VM, naming the exit, its qualification and the guest's RIP. */
@@ -49,6 +56,7 @@ enum exit_action vmx_exit_undefined_opcode(struct vcpu *vcpu);
 enum exit_action vmx_exit_general_protection(struct vcpu *vcpu);
 enum exit_action vmx_exit_invd(struct vcpu *vcpu);
 enum exit_action vmx_exit_dr_access(struct vcpu *vcpu);
+enum exit_action vmx_exit_xsetbv(struct vcpu *vcpu);
 enum exit_action vmx_exit_interrupt_window(struct vcpu *vcpu);
 
 /* For VMs with a virtual interrupt controller (vm->has_pic): injects the highest pending

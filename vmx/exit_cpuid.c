@@ -3,7 +3,7 @@
 
 enum exit_action vmx_exit_cpuid(struct vcpu *vcpu)
 {
-	cpuid_policy_apply(&vcpu->regs);
+	cpuid_policy_apply(vcpu);
 	vmx_skip_instruction();
 	return EXIT_RESUME;
 }

@@ -3,6 +3,8 @@
  * guest keeps its own view in the read shadows; the real value adds what VT-x requires.
  */
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/xstate.h"
+#include "kernel/cpuid_policy.h"
 #include "vmx/exit.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
@@ -36,6 +38,43 @@ static enum exit_action fault(void)
 	return EXIT_RESUME;
 }
 
+uint64_t vmx_guest_cr4_allowed(void)
+{
+	static uint64_t allowed;
+	if (!allowed)
+		allowed = cpuid_policy_cr4_allowed() & vmx_caps.cr4_fixed1 & ~CR4_VMXE;
+	return allowed;
+}
+
+/*
+ * With EPT, a guest using PAE paging (CR0.PG, CR4.PAE, not IA-32e mode) has its four PDPTEs
+ * loaded from the VMCS on VM entry (SDM 26.3.2.4), so a CR0, CR3 or CR4 write that kan
+ * emulates must load them as the CPU would, from the 32-byte table at CR3, and #GP on a
+ * present entry with reserved bits set (SDM Vol. 3A, 4.4.1). False: #GP, nothing changed.
+ */
+static bool load_pdptes(struct vcpu *vcpu, uint64_t cr0, uint64_t cr3, uint64_t cr4)
+{
+	if (!(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (vmcs_read(GUEST_IA32_EFER) & EFER_LME))
+		return true;
+	static uint64_t reserved;
+	if (!reserved) {
+		unsigned maxphys = cpuid(0x80000008, 0).eax & 0xff;
+		reserved = 0x1e6ull | (~0ull << maxphys);
+	}
+	const uint64_t *table = vm_guest_ptr(vcpu->vm, cr3 & 0xffffffe0ull, 32);
+	if (!table)
+		return false;
+	uint64_t pdpte[4];
+	for (unsigned i = 0; i < 4; i++) {
+		pdpte[i] = table[i];
+		if ((pdpte[i] & 1) && (pdpte[i] & reserved))
+			return false;
+	}
+	for (unsigned i = 0; i < 4; i++)
+		vmcs_write(GUEST_PDPTE0 + 2 * i, pdpte[i]);
+	return true;
+}
+
 static enum exit_action set_cr0(struct vcpu *vcpu, uint64_t value)
 {
 	struct vmx_vcpu *vx = vcpu->backend;
@@ -57,6 +96,8 @@ static enum exit_action set_cr0(struct vcpu *vcpu, uint64_t value)
 		efer &= ~EFER_LMA;
 		vx->entry_controls &= ~ENTRY_IA32E_MODE_GUEST;
 	}
+	if (!load_pdptes(vcpu, value, vmcs_read(GUEST_CR3), vmcs_read(CR4_READ_SHADOW)))
+		return fault();
 	vmcs_write(GUEST_IA32_EFER, efer);
 	vmcs_write(VM_ENTRY_CONTROLS, vx->entry_controls);
 	vmcs_write(CR0_READ_SHADOW, value);
@@ -69,12 +110,14 @@ static enum exit_action set_cr0(struct vcpu *vcpu, uint64_t value)
 
 static enum exit_action set_cr4(struct vcpu *vcpu, uint64_t value)
 {
-	(void)vcpu;
-	/* VMXE is not offered to guests; other bits must be ones this CPU supports. */
-	if ((value & CR4_VMXE) || (value & ~vmx_caps.cr4_fixed1))
+	/* Only bits of features the guest's CPUID offers and this CPU has (never VMXE). */
+	if (value & ~vmx_guest_cr4_allowed())
 		return fault();
 	if (!(value & CR4_PAE) && (vmcs_read(GUEST_IA32_EFER) & EFER_LMA))
 		return fault();
+	if (!load_pdptes(vcpu, vmcs_read(CR0_READ_SHADOW), vmcs_read(GUEST_CR3), value))
+		return fault();
+	vcpu->osxsave = value & CR4_OSXSAVE;
 	vmcs_write(CR4_READ_SHADOW, value);
 	vmcs_write(GUEST_CR4, vmx_fixed_cr4(value));
 	vmx_skip_instruction();
@@ -92,7 +135,11 @@ enum exit_action vmx_exit_cr_access(struct vcpu *vcpu)
 		if (cr == 4)
 			return set_cr4(vcpu, read_gpr(vcpu, gpr));
 		if (cr == 3) {
-			vmcs_write(GUEST_CR3, read_gpr(vcpu, gpr));
+			uint64_t cr3 = read_gpr(vcpu, gpr);
+			if (!load_pdptes(vcpu, vmcs_read(CR0_READ_SHADOW), cr3,
+					 vmcs_read(CR4_READ_SHADOW)))
+				return fault();
+			vmcs_write(GUEST_CR3, cr3);
 			vmx_skip_instruction();
 			return EXIT_RESUME;
 		}
@@ -128,4 +175,24 @@ enum exit_action vmx_exit_cr_access(struct vcpu *vcpu)
 	}
 	return vmx_stop_with_report(vcpu, VMX_EXIT_REASON_CR_ACCESS,
 				    "a control-register access kan does not emulate");
+}
+
+/*
+ * XSETBV (SDM Vol. 2, XSETBV): XCR0 is the vCPU's own, held in the CPU while it runs
+ * (vmx_switch_owner). The checks are the instruction's, with the components kan offers.
+ */
+enum exit_action vmx_exit_xsetbv(struct vcpu *vcpu)
+{
+	if (!(vmcs_read(GUEST_CR4) & CR4_OSXSAVE)) {
+		vmx_inject_exception(VECTOR_UD, false, 0);
+		return EXIT_RESUME;
+	}
+	uint64_t value = (vcpu->regs.rdx << 32) | (uint32_t)vcpu->regs.rax;
+	unsigned cpl = (vmcs_read(GUEST_SS_AR_BYTES) >> 5) & 3;
+	if (cpl != 0 || (uint32_t)vcpu->regs.rcx != 0 || !xstate_xcr0_valid(value))
+		return fault();
+	vcpu->xcr0 = value;
+	xsetbv(0, value);
+	vmx_skip_instruction();
+	return EXIT_RESUME;
 }

@@ -72,9 +72,10 @@ enum exit_action vmx_exit_msr_write(struct vcpu *vcpu)
 	if (msr_policy(msr, true) != MSR_GUEST_STATE || (!field && !lazy))
 		return refuse(vcpu);
 	if (lazy) {
-		if (!msr_value_valid(msr, value, 0, false))
+		/* This vCPU's until another runs here (vmx_switch_owner). The policy checks the
+		 * value; should the CPU still refuse it, that is the guest's #GP, not kan's. */
+		if (!msr_value_valid(msr, value, 0, false) || !wrmsr_safe(msr, value))
 			return refuse(vcpu);
-		wrmsr(msr, value); /* this vCPU's until another runs here (vmx_lazy_msrs_load) */
 		vmx_skip_instruction();
 		return EXIT_RESUME;
 	}

@@ -39,7 +39,7 @@ static const vmx_exit_handler exit_handlers[VMX_EXIT_REASON_COUNT] = {
 	[VMX_EXIT_REASON_EPT_MISCONFIG] = vmx_exit_ept_misconfig,
 	[VMX_EXIT_REASON_PREEMPTION_TIMER] = vmx_exit_preemption_timer,
 	[VMX_EXIT_REASON_INTERRUPT_WINDOW] = vmx_exit_interrupt_window,
-	[VMX_EXIT_REASON_XSETBV] = vmx_exit_undefined_opcode,
+	[VMX_EXIT_REASON_XSETBV] = vmx_exit_xsetbv,
 	[VMX_EXIT_REASON_WBINVD] = vmx_exit_invd,
 	[VMX_EXIT_REASON_DR_ACCESS] = vmx_exit_dr_access,
 };
@@ -79,12 +79,21 @@ const char *backend_exit_name(unsigned i)
 	return vmx_exit_reason_name(i);
 }
 
+/*
+ * An exception as the guest's CPU would deliver it in the guest's current mode: in real mode
+ * no exception pushes an error code (VM entry insists, SDM 26.2.1.3); in protected mode a
+ * fault's pushed RFLAGS has RF set, so that returning retries the instruction without
+ * re-triggering an instruction breakpoint (SDM 6.8.3).
+ */
 void vmx_inject_exception(unsigned vector, bool has_error_code, uint32_t error_code)
 {
 	uint32_t info = INTR_INFO_VALID | INTR_TYPE_HARDWARE_EXCEPTION | vector;
-	if (has_error_code) {
-		info |= INTR_INFO_DELIVER_CODE;
-		vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, error_code);
+	if (vmcs_read(GUEST_CR0) & CR0_PE) {
+		if (has_error_code) {
+			info |= INTR_INFO_DELIVER_CODE;
+			vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, error_code);
+		}
+		vmcs_write(GUEST_RFLAGS, vmcs_read(GUEST_RFLAGS) | RFLAGS_RF);
 	}
 	vmcs_write(VM_ENTRY_INTR_INFO, info);
 }

@@ -5,10 +5,9 @@
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
 
-#define INTR_TYPE_EXTERNAL	  (0u << 8)
-#define INTR_INFO_TYPE_MASK	  (7u << 8)
-#define INTR_INFO_NMI_UNBLOCKING  (1u << 12)
-#define BLOCKING_BY_STI_OR_MOV_SS 0x3u
+#define INTR_TYPE_EXTERNAL	 (0u << 8)
+#define INTR_INFO_TYPE_MASK	 (7u << 8)
+#define INTR_INFO_NMI_UNBLOCKING (1u << 12)
 
 static void window_exiting(bool on)
 {

@@ -4,6 +4,8 @@
  */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/descriptors.h"
+#include "arch/x86_64/xstate.h"
+#include "kernel/cpuid_policy.h"
 #include "kernel/console.h"
 #include "kernel/memory.h"
 #include "kernel/percpu.h"
@@ -72,7 +74,10 @@ static bool write_controls(struct vcpu *vcpu, struct vmx_vcpu *vx)
 	 * shadows, and writing them exits (handled in exit_cr.c). */
 	ok &= vmcs_write(CR0_GUEST_HOST_MASK,
 			 vmx_caps.cr0_fixed0 | ~vmx_caps.cr0_fixed1 | CR0_NE | CR0_CD | CR0_NW);
-	ok &= vmcs_write(CR4_GUEST_HOST_MASK, vmx_caps.cr4_fixed0 | ~vmx_caps.cr4_fixed1);
+	/* CR4 bits of features the guest's CPUID does not offer fault (exit_cr.c); OSXSAVE
+	 * exits too, so that kan knows what CPUID.1:ECX.OSXSAVE must say. */
+	ok &= vmcs_write(CR4_GUEST_HOST_MASK,
+			 vmx_caps.cr4_fixed0 | ~vmx_guest_cr4_allowed() | CR4_OSXSAVE);
 	ok &= vmcs_write(VMCS_LINK_POINTER, ~0ull);
 	return ok;
 }
@@ -153,9 +158,12 @@ static bool vmcs_init(struct vcpu *vcpu, struct vmx_vcpu *vx, const struct vcpu_
 	memset(vx->dr, 0, sizeof(vx->dr));
 	vx->dr6 = 0xffff0ff0; /* its reset value */
 	memset(vx->lazy_msr, 0, sizeof(vx->lazy_msr));
-	struct vmx_pcpu *owner_cpu = this_cpu()->backend;
-	if (owner_cpu && owner_cpu->lazy_owner == vx)
-		owner_cpu->lazy_owner = NULL; /* its old values must not be saved over the new */
+	vx->cr2 = 0;
+	vcpu->xcr0 = XSTATE_X87;
+	vcpu->osxsave = false;
+	xstate_init_area(vcpu->xsave_area);
+	/* Its old values must not be saved over the new ones. */
+	vmx_drop_owner(this_cpu()->backend, vcpu);
 	vx->entry_controls =
 		vmx_controls.entry | (boot->mode == GUEST_MODE_LONG ? ENTRY_IA32E_MODE_GUEST : 0);
 	enum vmx_status s = vmclear(vx->vmcs_phys);
@@ -184,27 +192,35 @@ static bool vmcs_init(struct vcpu *vcpu, struct vmx_vcpu *vx, const struct vcpu_
 
 bool backend_vcpu_create(struct vcpu *vcpu, const struct vcpu_boot_state *boot)
 {
+	uint64_t xsave_bytes = (xstate.size + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
 	uint64_t state = phys_alloc(PAGE_SIZE, PAGE_SIZE);
 	uint64_t vmcs = phys_alloc(PAGE_SIZE, PAGE_SIZE);
-	if (!state || !vmcs) {
-		printk("kan: vm %s: no memory for its VMCS\n", vcpu->vm->config.name);
+	uint64_t xsave = phys_alloc(xsave_bytes, PAGE_SIZE);
+	if (!state || !vmcs || !xsave) {
+		printk("kan: vm %s: no memory for its VMCS and register state\n",
+		       vcpu->vm->config.name);
 		if (state)
 			phys_free(state, PAGE_SIZE);
 		if (vmcs)
 			phys_free(vmcs, PAGE_SIZE);
+		if (xsave)
+			phys_free(xsave, xsave_bytes);
 		return false;
 	}
 	struct vmx_vcpu *vx = phys_to_ptr(state);
 	vx->vmcs_phys = vmcs;
+	vcpu->xsave_area = phys_to_ptr(xsave);
 	/* VMCLEAR wants a VMCS with its revision identifier in place (SDM 31.3). */
 	*(uint32_t *)phys_to_ptr(vmcs) = vmx_caps.revision;
 	if (!vmcs_init(vcpu, vx, boot)) {
 		phys_free(vmcs, PAGE_SIZE);
 		phys_free(state, PAGE_SIZE);
+		phys_free(xsave, xsave_bytes);
+		vcpu->xsave_area = NULL;
 		return false;
 	}
 	vcpu->backend = vx;
-	vcpu->vm->kan_bytes += 2 * PAGE_SIZE;
+	vcpu->vm->kan_bytes += 2 * PAGE_SIZE + xsave_bytes;
 	return true;
 }
 
@@ -223,9 +239,11 @@ void backend_vcpu_destroy(struct vcpu *vcpu)
 	struct vmx_pcpu *pc = this_cpu()->backend;
 	if (pc->current_vmcs == vx->vmcs_phys)
 		pc->current_vmcs = 0;
-	if (pc->lazy_owner == vx)
-		pc->lazy_owner = NULL;
+	vmx_drop_owner(pc, vcpu);
 	phys_free(vx->vmcs_phys, PAGE_SIZE);
 	phys_free((uint64_t)vx, PAGE_SIZE);
+	phys_free((uint64_t)vcpu->xsave_area,
+		  (xstate.size + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1));
+	vcpu->xsave_area = NULL;
 	vcpu->backend = NULL;
 }

@@ -1,5 +1,6 @@
 /* What VT-x this CPU offers, what kan needs of it, and the controls kan will use (one report). */
 #include "arch/x86_64/cpu.h"
+#include "kernel/msr_policy.h"
 #include "kernel/console.h"
 #include "kernel/vcpu_backend.h"
 #include "vmx/vmcs.h"
@@ -182,5 +183,7 @@ bool backend_probe(void)
 	if (!report(features, sizeof(features) / sizeof(features[0])))
 		return false;
 	choose_controls();
+	if (msr_policy_has_tsc_aux())
+		vmx_lazy_msr_count = VMX_LAZY_MSRS;
 	return true;
 }

@@ -25,6 +25,9 @@ struct vmx_controls {
 extern struct vmx_caps vmx_caps;
 extern struct vmx_controls vmx_controls;
 
+/* The MSRs kan swaps itself (vmx_lazy_msrs below). */
+#define VMX_LAZY_MSRS 6
+
 struct vmx_vcpu {
 	uint64_t vmcs_phys;
 	bool launched;
@@ -32,8 +35,11 @@ struct vmx_vcpu {
 	uint32_t entry_controls; /* changes with the guest's IA-32e mode */
 	uint8_t cr8;		 /* the guest's task priority (CR8 accesses exit) */
 	uint64_t dr[4], dr6;	 /* the guest's debug registers (storage only) */
-	uint64_t lazy_msr[6];	 /* the guest's SYSCALL/SWAPGS MSRs, see vmx_lazy_msrs */
-	uint64_t slice_end;	 /* TSC at which the current slice ends, exits included */
+	/* State VT-x does not switch and the hardware keeps while kan runs: it is the owner's
+	 * (vmx_pcpu.owner) and is saved here only when another vCPU runs on the CPU. */
+	uint64_t lazy_msr[VMX_LAZY_MSRS]; /* SYSCALL/SWAPGS MSRs, see vmx_lazy_msrs */
+	uint64_t cr2;			  /* the guest's last page-fault address */
+	uint64_t slice_end;		  /* TSC at which the current slice ends, exits included */
 };
 
 struct vmx_vm {
@@ -44,18 +50,22 @@ struct vmx_vm {
 /* The per-CPU part (cpu->backend). */
 struct vmx_pcpu {
 	uint64_t vmxon_phys;
-	uint64_t current_vmcs;	     /* what VMPTRLD last loaded here */
-	struct vmx_vcpu *lazy_owner; /* whose lazy MSRs the hardware holds */
+	uint64_t current_vmcs; /* what VMPTRLD last loaded here */
+	struct vcpu *owner;    /* whose lazy MSRs, CR2 and extended state the CPU holds */
 };
 
 /* MSRs VT-x does not switch and kan never uses: the hardware holds the values of the last
- * vCPU that ran on the CPU, and they are swapped only when another vCPU runs there. */
-#define VMX_LAZY_MSRS 6
+ * vCPU that ran on the CPU, and they are swapped only when another vCPU runs there.
+ * TSC_AUX is last: it exists only where RDTSCP or RDPID does (vmx_lazy_msr_count). */
 extern const uint32_t vmx_lazy_msrs[VMX_LAZY_MSRS];
+extern unsigned vmx_lazy_msr_count;
 /* Index of `msr` in vmx_lazy_msrs, or -1. */
 int vmx_lazy_msr_index(uint32_t msr);
-/* Makes this CPU's lazy MSRs hold `vx`'s values. */
-void vmx_lazy_msrs_load(struct vmx_pcpu *pc, struct vmx_vcpu *vx);
+/* Makes this CPU hold `vcpu`'s lazy MSRs, CR2 and extended state, saving the previous
+ * owner's. Called when the vCPU's VMCS becomes current on the CPU. */
+void vmx_switch_owner(struct vmx_pcpu *pc, struct vcpu *vcpu);
+/* Forgets `vcpu` as its CPU's owner without saving (it is reset or destroyed). */
+void vmx_drop_owner(struct vmx_pcpu *pc, struct vcpu *vcpu);
 
 /* Adjusts a wanted control value to a capability MSR (SDM A.3): returns the value to write,
  * and in *missing the wanted bits the CPU cannot set. */
@@ -63,6 +73,8 @@ uint32_t vmx_adjust_controls(uint64_t capability, uint32_t wanted, uint32_t *mis
 /* Applies the CR0/CR4 fixed-bit MSRs; `unrestricted` relaxes CR0.PE and CR0.PG. */
 uint64_t vmx_fixed_cr0(uint64_t value, bool unrestricted);
 uint64_t vmx_fixed_cr4(uint64_t value);
+/* The CR4 bits a guest may set: its CPUID's features that this CPU allows in VMX. */
+uint64_t vmx_guest_cr4_allowed(void);
 
 /* The host state for this CPU, written into the current VMCS. */
 bool vmcs_write_host_state(unsigned cpu);

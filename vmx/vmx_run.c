@@ -1,6 +1,8 @@
 /* Running a vCPU: enter, take the exit, look up its handler, and again until the scheduler
  * must decide. This loop is the exit fast path: keep it short. */
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/xstate.h"
+#include "kernel/spec_policy.h"
 #include "kernel/console.h"
 #include "kernel/percpu.h"
 #include "kernel/vcpu_backend.h"
@@ -18,25 +20,46 @@ const uint32_t vmx_lazy_msrs[VMX_LAZY_MSRS] = {
 	MSR_IA32_KERNEL_GS_BASE, MSR_IA32_STAR,	 MSR_IA32_LSTAR,
 	MSR_IA32_CSTAR,		 MSR_IA32_FMASK, MSR_IA32_TSC_AUX,
 };
+unsigned vmx_lazy_msr_count = VMX_LAZY_MSRS - 1; /* TSC_AUX too where it exists */
 
 int vmx_lazy_msr_index(uint32_t msr)
 {
-	for (int i = 0; i < VMX_LAZY_MSRS; i++)
+	for (unsigned i = 0; i < vmx_lazy_msr_count; i++)
 		if (vmx_lazy_msrs[i] == msr)
-			return i;
+			return (int)i;
 	return -1;
 }
 
-void vmx_lazy_msrs_load(struct vmx_pcpu *pc, struct vmx_vcpu *vx)
+/*
+ * The state VT-x leaves alone stays in the CPU while kan runs, because kan never uses it:
+ * SYSCALL/SWAPGS MSRs, CR2 and the extended state. It changes hands only here, when another
+ * vCPU is about to run on this CPU; the previous owner's values are saved first. Between two
+ * different VMs the CPU's indirect-branch predictions are dropped too (spec_policy).
+ */
+void vmx_switch_owner(struct vmx_pcpu *pc, struct vcpu *vcpu)
 {
-	if (pc->lazy_owner == vx)
+	struct vcpu *old = pc->owner;
+	if (old == vcpu)
 		return;
-	for (int i = 0; i < VMX_LAZY_MSRS; i++) {
-		if (pc->lazy_owner)
-			pc->lazy_owner->lazy_msr[i] = rdmsr(vmx_lazy_msrs[i]);
+	struct vmx_vcpu *vx = vcpu->backend, *ox = old ? old->backend : NULL;
+	for (unsigned i = 0; i < vmx_lazy_msr_count; i++) {
+		if (ox)
+			ox->lazy_msr[i] = rdmsr(vmx_lazy_msrs[i]);
 		wrmsr(vmx_lazy_msrs[i], vx->lazy_msr[i]);
 	}
-	pc->lazy_owner = vx;
+	if (ox)
+		ox->cr2 = read_cr2();
+	write_cr2(vx->cr2);
+	xstate_switch(old ? old->xsave_area : NULL, vcpu->xsave_area, vcpu->xcr0);
+	if (!old || old->vm != vcpu->vm)
+		spec_on_vm_switch();
+	pc->owner = vcpu;
+}
+
+void vmx_drop_owner(struct vmx_pcpu *pc, struct vcpu *vcpu)
+{
+	if (pc && pc->owner == vcpu)
+		pc->owner = NULL;
 }
 
 /* Makes the vCPU's VMCS current on this CPU, with this CPU's host state in it. */
@@ -53,7 +76,7 @@ static bool vmx_load(struct vcpu *vcpu, struct vmx_vcpu *vx)
 		return false;
 	}
 	pc->current_vmcs = vx->vmcs_phys;
-	vmx_lazy_msrs_load(pc, vx);
+	vmx_switch_owner(pc, vcpu);
 	if (vx->host_cpu != (int)c->index) {
 		if (!vmcs_write_host_state(c->index)) {
 			vm_crash(vcpu->vm, "its VMCS host state could not be written");
@@ -109,6 +132,7 @@ enum vcpu_event backend_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc)
 	vx->slice_end = now + slice_tsc;
 	uint64_t timer = slice_tsc >> vmx_controls.preemption_timer_shift;
 	vmcs_write(VMX_PREEMPTION_TIMER_VALUE, timer > 0xffffffff ? 0xffffffff : timer);
+	spec_before_entry();
 	int result = vmx_enter(vcpu, vx->launched);
 	if (result < 0 || result == VMX_EXIT_ENTRY_FAILED)
 		return entry_failed(vcpu, vx, result);

@@ -43,6 +43,7 @@
 #define RFLAGS_CF (1ul << 0)
 #define RFLAGS_ZF (1ul << 6)
 #define RFLAGS_IF (1ul << 9)
+#define RFLAGS_RF (1ul << 16)
 
 struct cpuid_regs {
 	uint32_t eax, ebx, ecx, edx;
@@ -85,6 +86,9 @@ DEFINE_CR_ACCESS(2)
 DEFINE_CR_ACCESS(3)
 DEFINE_CR_ACCESS(4)
 #undef DEFINE_CR_ACCESS
+
+/* WRMSR that returns false instead of faulting when the CPU refuses the value (#GP). */
+_Bool wrmsr_safe(uint32_t msr, uint64_t value);
 
 static inline uint64_t rdtsc(void)
 {

@@ -37,10 +37,17 @@ static const char *const exception_names[32] = {
 
 void exception_dispatch(struct exception_frame *f);
 
+extern char wrmsr_safe_insn[], wrmsr_safe_fixup[]; /* msr_safe.asm */
+#define VECTOR_GP 13
+
 void exception_dispatch(struct exception_frame *f)
 {
 	if (f->vector >= INTERRUPT_VECTOR_FIRST) {
 		interrupt_dispatch((uint8_t)f->vector);
+		return;
+	}
+	if (f->vector == VECTOR_GP && f->rip == (uint64_t)wrmsr_safe_insn) {
+		f->rip = (uint64_t)wrmsr_safe_fixup; /* the caller hears "refused" */
 		return;
 	}
 	const char *name = f->vector < 32 && exception_names[f->vector] ? exception_names[f->vector]
