@@ -1,9 +1,11 @@
 /*
  * Hostile: tries to become a hypervisor under kan, or to reach kan's VMCS: VMXON, VMCLEAR,
  * VMPTRLD, VMPTRST, VMREAD, VMWRITE, VMLAUNCH, VMRESUME, VMXOFF, INVEPT, INVVPID, VMFUNC, plus
- * MONITOR, MWAIT, GETSEC and XSETBV (also after turning CR4.OSXSAVE on, if CPUID offers it).
- * Each must raise #UD. RDPMC must raise #GP; the debug registers are the VM's own storage (a
- * DR7 value with bits 63:32 set raises #GP, as on hardware); INVD and WBINVD must do
+ * MONITOR, MWAIT and GETSEC. Each must raise #UD. XSETBV must raise #UD while CR4.OSXSAVE
+ * is off; once it is on (if CPUID offers XSAVE), kan emulates it: XCR0 values the CPU would
+ * refuse (no x87, AVX without SSE, PKRU or anything kan does not offer, ECX != 0) raise #GP
+ * and a valid one is what XGETBV then reads. RDPMC must raise #GP; the debug registers are the VM's
+ * own storage (a DR7 value with bits 63:32 set raises #GP, as on hardware); INVD and WBINVD must do
  * nothing (memory written before INVD stays written). With "-- ms=N" it repeats the round,
  * quietly, for N ms. Ends with status 0 if all held.
  */
@@ -38,7 +40,35 @@ static void check(struct tally *t, const char *insn, int vector, int expected, i
 		guest_printf("vmx-insns: %s: %s\n", insn, guest_vector_name(vector));
 }
 
-static void attack_round(struct tally *t, int verbose)
+static int xsetbv(uint32_t index, uint64_t value)
+{
+	return GUEST_TRY_ASM("xsetbv",
+			     :
+			     : "a"((uint32_t)value), "c"(index), "d"((uint32_t)(value >> 32))
+			     : "memory");
+}
+
+static void xsetbv_round(struct tally *t, int osxsave, int verbose)
+{
+	if (!osxsave) {
+		check(t, "XSETBV XCR0=7", xsetbv(0, 7), GUEST_VECTOR_UD, verbose);
+		return;
+	}
+	check(t, "XSETBV XCR0=0 (no x87)", xsetbv(0, 0), GUEST_VECTOR_GP, verbose);
+	check(t, "XSETBV XCR0=5 (AVX without SSE)", xsetbv(0, 5), GUEST_VECTOR_GP, verbose);
+	check(t, "XSETBV XCR0=0x203 (PKRU)", xsetbv(0, 0x203), GUEST_VECTOR_GP, verbose);
+	check(t, "XSETBV XCR0 bit 63", xsetbv(0, 3 | (1ull << 63)), GUEST_VECTOR_GP, verbose);
+	check(t, "XSETBV XCR1", xsetbv(1, 3), GUEST_VECTOR_GP, verbose);
+	check(t, "XSETBV XCR0=3", xsetbv(0, 3), GUEST_NO_TRAP, verbose);
+	uint32_t lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	if (lo != 3 || hi != 0) {
+		t->wrong++;
+		guest_printf("vmx-insns: WRONG: XGETBV reads 0x%x after XSETBV 3\n", lo);
+	}
+}
+
+static void attack_round(struct tally *t, int osxsave, int verbose)
 {
 	uint64_t pa = (uint64_t)region, value = 0, field = 0x681e; /* GUEST_RIP */
 	struct {
@@ -129,12 +159,7 @@ static void attack_round(struct tally *t, int verbose)
 			    : "a"(0), "b"(0)
 			    : "memory"),
 	      GUEST_VECTOR_UD, verbose);
-	check(t, "XSETBV XCR0=7",
-	      GUEST_TRY_ASM("xsetbv",
-			    :
-			    : "a"(7), "c"(0), "d"(0)
-			    : "memory"),
-	      GUEST_VECTOR_UD, verbose);
+	xsetbv_round(t, osxsave, verbose);
 	check(t, "RDPMC 0",
 	      GUEST_TRY_ASM("rdpmc",
 			    : "=a"(value)
@@ -179,25 +204,24 @@ int64_t guest_main(const struct kan_start_info *info)
 {
 	guest_trap_install();
 	uint64_t ms = guest_arg(info, "ms", 0);
-	guest_printf("vmx-insns: VMX, SMX, MONITOR/MWAIT and XSETBV must raise #UD, RDPMC #GP, "
-		     "INVD must do nothing\n");
+	guest_printf("vmx-insns: VMX, SMX, MONITOR/MWAIT (and XSETBV without CR4.OSXSAVE) must "
+		     "raise #UD, RDPMC #GP, INVD must do nothing\n");
 	struct tally t = { 0 };
-	attack_round(&t, 1);
+	attack_round(&t, 0, 1);
 	uint32_t a, b, c, d;
 	guest_cpuid(1, &a, &b, &c, &d);
+	int osxsave = 0;
 	if (c & CPUID1_ECX_XSAVE) {
 		int vector = guest_write_cr4_safe(guest_read_cr4() | CR4_OSXSAVE);
 		guest_printf("vmx-insns: CR4.OSXSAVE on: %s\n", guest_vector_name(vector));
-		check(&t, "XSETBV XCR0=7 with CR4.OSXSAVE",
-		      GUEST_TRY_ASM("xsetbv",
-				    :
-				    : "a"(7), "c"(0), "d"(0)
-				    : "memory"),
-		      GUEST_VECTOR_UD, 1);
+		osxsave = vector == GUEST_NO_TRAP;
+		if (!osxsave)
+			t.wrong++;
+		xsetbv_round(&t, osxsave, 1);
 	}
 	uint64_t rounds = 1, end = kan_time_ns() + ms * 1000000;
 	while (kan_time_ns() < end) {
-		attack_round(&t, 0);
+		attack_round(&t, osxsave, 0);
 		rounds++;
 	}
 	guest_printf(
