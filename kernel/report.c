@@ -51,7 +51,7 @@ void report_vm_table(void)
 		describe_end(vm, end, sizeof(end));
 		printk("kan: %-3u %-16s %-8s %4u %12lu %10lu  %s\n", vm->id, vm->config.name,
 		       vm_state_name(vm->state), vm->vcpu.cpu, time_tsc_to_us(vm->vcpu.cpu_time),
-		       vm->vcpu.exits_total, end);
+		       vcpu_exits_total(&vm->vcpu), end);
 		report_vm_exits(vm);
 	}
 	for (unsigned i = 0; i < KAN_MAX_CPUS; i++) {

@@ -71,7 +71,7 @@ static void vm_list(void)
 		const struct vm *vm = vm_by_index(i);
 		printk("kan: %-3u %-16s %-9s %4u %8lu %12lu %10lu\n", vm->id, vm->config.name,
 		       vm_state_name(vm->state), vm->vcpu.cpu, vm->config.mem >> 20,
-		       time_tsc_to_us(vcpu_cpu_time(&vm->vcpu)), vm->vcpu.exits_total);
+		       time_tsc_to_us(vcpu_cpu_time(&vm->vcpu)), vcpu_exits_total(&vm->vcpu));
 	}
 }
 

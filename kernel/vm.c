@@ -41,6 +41,14 @@ uint64_t vcpu_cpu_time(const struct vcpu *vcpu)
 	return vcpu->cpu_time + (since ? rdtsc() - since : 0);
 }
 
+uint64_t vcpu_exits_total(const struct vcpu *vcpu)
+{
+	uint64_t total = 0;
+	for (unsigned i = 0; i < VCPU_EXIT_REASONS; i++)
+		total += vcpu->exits[i];
+	return total;
+}
+
 unsigned vm_live_count(void)
 {
 	return __atomic_load_n(&vms_live, __ATOMIC_ACQUIRE);

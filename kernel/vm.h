@@ -69,7 +69,6 @@ struct vcpu {
 	uint64_t wake_tsc; /* after HLT: not run again before this TSC value */
 	uint64_t cpu_time; /* TSC ticks spent in the guest and its exits, up to its last slice */
 	uint64_t running_since; /* TSC when its current slice began; 0 when it is not running */
-	uint64_t exits_total;
 	uint64_t exits[VCPU_EXIT_REASONS];
 };
 
@@ -141,6 +140,8 @@ unsigned vm_count(void);
 struct vm *vm_by_index(unsigned i);
 /* Its CPU time so far, in TSC ticks, including a slice in progress. */
 uint64_t vcpu_cpu_time(const struct vcpu *vcpu);
+/* Its VM exits of every reason (the exit path counts only per reason). */
+uint64_t vcpu_exits_total(const struct vcpu *vcpu);
 /* VMs running or paused: what keeps kan from ending the run. */
 unsigned vm_live_count(void);
 

@@ -58,15 +58,20 @@ int vmx_exit_dispatch(struct vcpu *vcpu)
 	struct vmx_vcpu *vx = vcpu->backend;
 	vx->launched = true; /* from now on: VMRESUME */
 	uint32_t basic = reason & VMX_EXIT_REASON_BASIC_MASK;
-	vcpu->exits_total++;
 	if (basic >= VMX_EXIT_REASON_COUNT || !exit_handlers[basic])
 		return vmx_stop_with_report(vcpu, basic, "kan has no handler for this VM exit");
 	vcpu->exits[basic]++;
-	if (vcpu->vm->has_pic)
+	enum exit_action action;
+	if (__builtin_expect(vcpu->vm->has_pic, 0)) {
+		/* A VM with a virtual interrupt controller: an event the exit interrupted goes in
+		 * again, and a pending interrupt goes in as soon as the guest can take it. */
 		vmx_reinject_vectored_event();
-	enum exit_action action = exit_handlers[basic](vcpu);
-	if (action == EXIT_RESUME && vcpu->vm->has_pic)
-		vmx_deliver_interrupts(vcpu);
+		action = exit_handlers[basic](vcpu);
+		if (action == EXIT_RESUME)
+			vmx_deliver_interrupts(vcpu);
+	} else {
+		action = exit_handlers[basic](vcpu);
+	}
 	/* The preemption timer counts guest time only: a guest that exits all the time would
 	 * keep its CPU for ever if the slice did not also end by the clock. */
 	if (action == EXIT_RESUME && rdtsc() >= vx->slice_end)
