@@ -30,6 +30,13 @@
  *   RFLAGS = 0x2 (interrupts off), RIP = ELF entry, RSP = mem (top of RAM),
  *   RDI = KAN_START_INFO_ADDR, all other general registers 0.
  *
+ * ENTRY STATE, both kinds: x87, SSE and AVX state as after RESET and FNINIT (FCW 0x37f,
+ *   MXCSR 0x1f80, every register 0), XCR0 = 1, CR2 = 0, DR0-3 = 0, DR6 = 0xffff0ff0, DR7 = 0x400.
+ *   SSE needs CR4.OSFXSR (and OSXMMEXCPT) set by the guest; AVX and AVX-512 need CR4.OSXSAVE
+ *   and XSETBV(0, mask) with a mask from CPUID.(0xD,0):EAX, where CPUID.1:ECX.XSAVE says kan
+ *   offers them. All of this state is the VM's own: kan saves it when another VM runs on the
+ *   CPU and restores it before the guest runs again.
+ *
  * ENTRY STATE, real-mode guest
  *   CR0.PE = 0, CS = DS = ES = FS = GS = SS = 0 (bases 0, limits 0xffff), IP = ELF entry,
  *   SP = KAN_REAL_MODE_STACK, FLAGS = 0x2. There is no BIOS: the IVT at 0 is zeros.
