@@ -50,7 +50,26 @@ struct iso_vector_state {
 void iso_switch(const struct iso_vector_state *in, struct iso_vector_state *ref,
 		struct iso_vector_state *out, unsigned features);
 
-#define ISO_MSRS 13
+/* Saves what the registers iso_switch handles hold now, without loading or yielding. */
+void iso_save(struct iso_vector_state *out, unsigned features);
+
+/* The MSRs a guest may write, in the order of iso_msrs[] and iso_snapshot.msr. */
+enum {
+	ISO_MSR_STAR,
+	ISO_MSR_LSTAR,
+	ISO_MSR_CSTAR,
+	ISO_MSR_FMASK,
+	ISO_MSR_KERNEL_GS_BASE,
+	ISO_MSR_TSC_AUX,
+	ISO_MSR_FS_BASE,
+	ISO_MSR_GS_BASE,
+	ISO_MSR_SYSENTER_CS,
+	ISO_MSR_SYSENTER_ESP,
+	ISO_MSR_SYSENTER_EIP,
+	ISO_MSR_PAT,
+	ISO_MSR_EFER,
+	ISO_MSRS
+};
 
 /* Everything compared, as 64-bit words; rows (rows.c) name ranges of it. */
 struct iso_snapshot {
@@ -89,7 +108,6 @@ struct iso_msr {
 	uint32_t number;
 };
 extern const struct iso_msr iso_msrs[ISO_MSRS];
-enum { ISO_MSR_FS_BASE = 6, ISO_MSR_GS_BASE = 7, ISO_MSR_PAT = 11, ISO_MSR_EFER = 12 };
 
 /* values.c: the freestanding copies gcc may call, then what owner writes in a round, and whose a
  * value is. */
@@ -126,9 +144,12 @@ void iso_read_cpu_state(const struct iso_caps *caps, struct iso_snapshot *s);
 
 /* rows.c: the table. */
 void iso_rows_start(const struct iso_caps *caps);
+/* Before the first round: true if no row holds another VM's value (a fresh VM must find
+ * only reset values); prints the rows that do. */
+bool iso_rows_check_fresh(unsigned self, const struct iso_snapshot *s, bool opmask_wide);
 void iso_rows_compare(unsigned self, const struct iso_snapshot *ref, const struct iso_snapshot *out,
 		      bool opmask_wide);
 void iso_rows_note_sse_loop(uint64_t expected, uint64_t got); /* the sums' bits */
-int64_t iso_rows_report(unsigned rounds, unsigned writes_refused);
+int64_t iso_rows_report(unsigned rounds, unsigned writes_refused, bool fresh);
 
 #endif

@@ -3,24 +3,25 @@
 #include "guest.h"
 #include "isolation.h"
 
-enum kind { /* how a row's value tells whose it is */
-	    K_X87,
-	    K_MARKER,
-	    K_MARKER32,
-	    K_OPMASK,
-	    K_MXCSR,
-	    K_XCR0,
-	    K_CR8,
-	    K_DR6,
-	    K_DR7,
-	    K_PAT,
-	    K_EFER,
-	    K_REGION,
-	    K_LDT,
-	    K_TSS,
-	    K_SELECTORS,
-	    K_RFLAGS,
-	    K_NONE,
+/* How a row's value tells whose it is. */
+enum kind {
+	K_X87,
+	K_MARKER,
+	K_MARKER32,
+	K_OPMASK,
+	K_MXCSR,
+	K_XCR0,
+	K_CR8,
+	K_DR6,
+	K_DR7,
+	K_PAT,
+	K_EFER,
+	K_REGION,
+	K_LDT,
+	K_TSS,
+	K_SELECTORS,
+	K_RFLAGS,
+	K_NONE,
 };
 
 enum need { N_ALWAYS, N_AVX, N_AVX512, N_OSXSAVE, N_CR8, N_DR, N_MSR, N_RDTSCP };
@@ -32,49 +33,41 @@ struct row {
 };
 
 #define W(field) (offsetof(struct iso_snapshot, field) / 8)
-#define ROW(n, f, c, k, nd)                                                                        \
-	{                                                                                          \
-		n, W(f), c, k, nd, 0                                                               \
-	}
-#define MSR_ROW(i, k)                                                                              \
-	{                                                                                          \
-		0, W(msr) + (i), 1, k, N_MSR, i                                                    \
-	}
-
+/* Rows without a name are MSRs: iso_msrs names them. */
 static const struct row rows[] = {
-	ROW("x87", x87, 19, K_X87, N_ALWAYS),
-	ROW("mxcsr", mxcsr, 1, K_MXCSR, N_ALWAYS),
-	ROW("xmm", xmm, 32, K_MARKER, N_ALWAYS),
-	ROW("ymm", ymm, 32, K_MARKER, N_AVX),
-	ROW("zmm", zmm, 192, K_MARKER, N_AVX512),
-	ROW("opmask", opmask, 8, K_OPMASK, N_AVX512),
-	ROW("xcr0", xcr0, 1, K_XCR0, N_OSXSAVE),
-	ROW("cr2", cr2, 1, K_MARKER, N_ALWAYS),
-	ROW("cr8", cr8, 1, K_CR8, N_CR8),
-	ROW("dr0-3", dr, 4, K_MARKER, N_DR),
-	ROW("dr6", dr6, 1, K_DR6, N_DR),
-	ROW("dr7", dr7, 1, K_DR7, N_DR),
-	MSR_ROW(0, K_MARKER),
-	MSR_ROW(1, K_MARKER),
-	MSR_ROW(2, K_MARKER),
-	MSR_ROW(3, K_MARKER32),
-	MSR_ROW(4, K_MARKER),
-	MSR_ROW(5, K_MARKER32),
-	MSR_ROW(ISO_MSR_FS_BASE, K_MARKER),
-	MSR_ROW(ISO_MSR_GS_BASE, K_MARKER),
-	MSR_ROW(8, K_MARKER32),
-	MSR_ROW(9, K_MARKER),
-	MSR_ROW(10, K_MARKER),
-	MSR_ROW(ISO_MSR_PAT, K_PAT),
-	MSR_ROW(ISO_MSR_EFER, K_EFER),
-	ROW("rdtscp", tsc_aux_rdtscp, 1, K_MARKER32, N_RDTSCP),
-	ROW("gdtr", gdtr, 2, K_REGION, N_ALWAYS),
-	ROW("idtr", idtr, 2, K_REGION, N_ALWAYS),
-	ROW("ldtr", ldtr, 1, K_LDT, N_ALWAYS),
-	ROW("tr", tr, 1, K_TSS, N_ALWAYS),
-	ROW("selectors", selectors, 4, K_SELECTORS, N_ALWAYS),
-	ROW("rflags", rflags, 1, K_RFLAGS, N_ALWAYS),
-	ROW("sse-loop", usable, 0, K_NONE, N_ALWAYS), /* iso_rows_note_sse_loop */
+	{ "x87", W(x87), 19, K_X87, N_ALWAYS, 0 },
+	{ "mxcsr", W(mxcsr), 1, K_MXCSR, N_ALWAYS, 0 },
+	{ "xmm", W(xmm), 32, K_MARKER, N_ALWAYS, 0 },
+	{ "ymm", W(ymm), 32, K_MARKER, N_AVX, 0 },
+	{ "zmm", W(zmm), 192, K_MARKER, N_AVX512, 0 },
+	{ "opmask", W(opmask), 8, K_OPMASK, N_AVX512, 0 },
+	{ "xcr0", W(xcr0), 1, K_XCR0, N_OSXSAVE, 0 },
+	{ "cr2", W(cr2), 1, K_MARKER, N_ALWAYS, 0 },
+	{ "cr8", W(cr8), 1, K_CR8, N_CR8, 0 },
+	{ "dr0-3", W(dr), 4, K_MARKER, N_DR, 0 },
+	{ "dr6", W(dr6), 1, K_DR6, N_DR, 0 },
+	{ "dr7", W(dr7), 1, K_DR7, N_DR, 0 },
+	{ 0, W(msr) + ISO_MSR_STAR, 1, K_MARKER, N_MSR, ISO_MSR_STAR },
+	{ 0, W(msr) + ISO_MSR_LSTAR, 1, K_MARKER, N_MSR, ISO_MSR_LSTAR },
+	{ 0, W(msr) + ISO_MSR_CSTAR, 1, K_MARKER, N_MSR, ISO_MSR_CSTAR },
+	{ 0, W(msr) + ISO_MSR_FMASK, 1, K_MARKER32, N_MSR, ISO_MSR_FMASK },
+	{ 0, W(msr) + ISO_MSR_KERNEL_GS_BASE, 1, K_MARKER, N_MSR, ISO_MSR_KERNEL_GS_BASE },
+	{ 0, W(msr) + ISO_MSR_TSC_AUX, 1, K_MARKER32, N_MSR, ISO_MSR_TSC_AUX },
+	{ 0, W(msr) + ISO_MSR_FS_BASE, 1, K_MARKER, N_MSR, ISO_MSR_FS_BASE },
+	{ 0, W(msr) + ISO_MSR_GS_BASE, 1, K_MARKER, N_MSR, ISO_MSR_GS_BASE },
+	{ 0, W(msr) + ISO_MSR_SYSENTER_CS, 1, K_MARKER32, N_MSR, ISO_MSR_SYSENTER_CS },
+	{ 0, W(msr) + ISO_MSR_SYSENTER_ESP, 1, K_MARKER, N_MSR, ISO_MSR_SYSENTER_ESP },
+	{ 0, W(msr) + ISO_MSR_SYSENTER_EIP, 1, K_MARKER, N_MSR, ISO_MSR_SYSENTER_EIP },
+	{ 0, W(msr) + ISO_MSR_PAT, 1, K_PAT, N_MSR, ISO_MSR_PAT },
+	{ 0, W(msr) + ISO_MSR_EFER, 1, K_EFER, N_MSR, ISO_MSR_EFER },
+	{ "rdtscp", W(tsc_aux_rdtscp), 1, K_MARKER32, N_RDTSCP, 0 },
+	{ "gdtr", W(gdtr), 2, K_REGION, N_ALWAYS, 0 },
+	{ "idtr", W(idtr), 2, K_REGION, N_ALWAYS, 0 },
+	{ "ldtr", W(ldtr), 1, K_LDT, N_ALWAYS, 0 },
+	{ "tr", W(tr), 1, K_TSS, N_ALWAYS, 0 },
+	{ "selectors", W(selectors), 4, K_SELECTORS, N_ALWAYS, 0 },
+	{ "rflags", W(rflags), 1, K_RFLAGS, N_ALWAYS, 0 },
+	{ "sse-loop", W(usable), 0, K_NONE, N_ALWAYS, 0 }, /* iso_rows_note_sse_loop */
 };
 #define ROWS	     (sizeof(rows) / sizeof(rows[0]))
 #define SSE_LOOP_ROW (ROWS - 1)
@@ -113,8 +106,8 @@ static unsigned word_owner(const struct row *r, unsigned i, uint64_t v, bool opm
 {
 	switch (r->kind) {
 	case K_X87:
-		if (i == 0) /* precision control: single for holders, double for spies */
-			return role_if((v >> 8 & 3) == 0, (v >> 8 & 3) == 2);
+		if (i == 0) /* FCW without RC: the reset (0x0040) and FNINIT (0x037f) differ */
+			return role_if((v & 0xf3ff) == 0x007f, (v & 0xf3ff) == 0x027f);
 		return i < 3 || i % 2 ? iso_owner_of_marker(v) : 0;
 	case K_MARKER:
 		return iso_owner_of_marker(v);
@@ -180,7 +173,7 @@ static bool available(const struct row *r, const struct iso_caps *caps, const ch
 		return caps->msr[r->msr];
 	case N_RDTSCP:
 		*why = "RDTSCP not offered or faults";
-		return caps->rdtscp && caps->msr[5];
+		return caps->rdtscp && caps->msr[ISO_MSR_TSC_AUX];
 	default:
 		return true;
 	}
@@ -194,6 +187,29 @@ void iso_rows_start(const struct iso_caps *caps)
 		if (!available(&rows[i], caps, &why))
 			counts[i].na = why;
 	}
+}
+
+bool iso_rows_check_fresh(unsigned self, const struct iso_snapshot *s, bool opmask_wide)
+{
+	const uint64_t *words = (const uint64_t *)s;
+	bool fresh = true;
+	guest_printf("isolation: at start, another VM's values in:");
+	for (unsigned i = 0; i < SSE_LOOP_ROW; i++) {
+		const struct row *r = &rows[i];
+		if (counts[i].na || (r->need == N_AVX && !(s->usable & ISO_USE_AVX)) ||
+		    (r->need == N_AVX512 && !(s->usable & ISO_USE_AVX512)))
+			continue;
+		for (unsigned w = r->first; w < r->first + r->count; w++) {
+			unsigned found = word_owner(r, w - r->first, words[w], opmask_wide);
+			if (found && !is_mine(found, self)) {
+				guest_printf(" %s", row_name(r));
+				fresh = false;
+				break;
+			}
+		}
+	}
+	guest_printf(fresh ? " none\n" : " (LEAKED)\n");
+	return fresh;
 }
 
 void iso_rows_compare(unsigned self, const struct iso_snapshot *ref, const struct iso_snapshot *out,
@@ -252,9 +268,9 @@ static bool failing(const struct count *c)
 }
 
 /* Prints the table and one verdict line naming every failing row; returns the exit status. */
-int64_t iso_rows_report(unsigned rounds, unsigned writes_refused)
+int64_t iso_rows_report(unsigned rounds, unsigned writes_refused, bool fresh)
 {
-	bool clean = writes_refused == 0;
+	bool clean = writes_refused == 0 && fresh;
 	unsigned checked = 0;
 	for (unsigned i = 0; i < ROWS; i++) {
 		const struct count *c = &counts[i];
@@ -286,7 +302,7 @@ int64_t iso_rows_report(unsigned rounds, unsigned writes_refused)
 			     rounds);
 		return 0;
 	}
-	guest_printf("isolation: LEAKING ROWS:");
+	guest_printf("isolation: LEAKING ROWS:%s", fresh ? "" : " (at start)");
 	for (unsigned i = 0; i < ROWS; i++)
 		if (!counts[i].na && failing(&counts[i]))
 			guest_printf(" %s", row_name(&rows[i]));

@@ -20,6 +20,7 @@ USE_AVX       equ 1
 USE_AVX512    equ 2
 
 global iso_switch
+global iso_save
 
 section .text
 bits 64
@@ -152,6 +153,18 @@ iso_switch:
 	mov rax, [rdi + OFF_CR2]
 	mov cr2, rax
 	ldmxcsr [rel mxcsr_default]
+	ret
+
+; void iso_save(struct iso_vector_state *out, unsigned features): what the registers hold now.
+iso_save:
+	mov r8, rdi
+	mov r9d, esi
+	pushfq
+	pop qword [r8 + OFF_RFLAGS]
+	mov rax, cr2
+	mov [r8 + OFF_CR2], rax
+	USABLE
+	SAVE r8
 	ret
 
 section .rodata

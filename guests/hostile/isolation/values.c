@@ -41,17 +41,17 @@ void *memcpy(void *dst, const void *src, size_t n)
 }
 
 const struct iso_msr iso_msrs[ISO_MSRS] = {
-	{ "star", MSR_IA32_STAR },
-	{ "lstar", MSR_IA32_LSTAR },
-	{ "cstar", MSR_IA32_CSTAR },
-	{ "fmask", MSR_IA32_FMASK },
-	{ "kernel-gs-base", MSR_IA32_KERNEL_GS },
-	{ "tsc-aux", MSR_IA32_TSC_AUX },
+	[ISO_MSR_STAR] = { "star", MSR_IA32_STAR },
+	[ISO_MSR_LSTAR] = { "lstar", MSR_IA32_LSTAR },
+	[ISO_MSR_CSTAR] = { "cstar", MSR_IA32_CSTAR },
+	[ISO_MSR_FMASK] = { "fmask", MSR_IA32_FMASK },
+	[ISO_MSR_KERNEL_GS_BASE] = { "kernel-gs-base", MSR_IA32_KERNEL_GS },
+	[ISO_MSR_TSC_AUX] = { "tsc-aux", MSR_IA32_TSC_AUX },
 	[ISO_MSR_FS_BASE] = { "fs-base", MSR_IA32_FS_BASE },
 	[ISO_MSR_GS_BASE] = { "gs-base", MSR_IA32_GS_BASE },
-	{ "sysenter-cs", MSR_IA32_SYSENTER_CS },
-	{ "sysenter-esp", MSR_IA32_SYSENTER_ESP },
-	{ "sysenter-eip", MSR_IA32_SYSENTER_EIP },
+	[ISO_MSR_SYSENTER_CS] = { "sysenter-cs", MSR_IA32_SYSENTER_CS },
+	[ISO_MSR_SYSENTER_ESP] = { "sysenter-esp", MSR_IA32_SYSENTER_ESP },
+	[ISO_MSR_SYSENTER_EIP] = { "sysenter-eip", MSR_IA32_SYSENTER_EIP },
 	[ISO_MSR_PAT] = { "pat", MSR_IA32_PAT },
 	[ISO_MSR_EFER] = { "efer", MSR_IA32_EFER },
 };
@@ -138,8 +138,9 @@ static const uint8_t pat_types[6] = { 0, 1, 4, 5, 6, 7 };
 
 static void plan_x87(unsigned owner, unsigned round, bool spy, struct iso_snapshot *w)
 {
-	/* Precision control tells the parts apart: single for holders, double for spies; the
-	 * reset value is extended. Condition codes differ the same way. */
+	/* The control word tells the parts apart: all exceptions masked and precision single
+	 * for holders, double for spies, unlike both the reset value 0x0040 and FNINIT's
+	 * 0x037f; rounding by round. The condition codes differ too. */
 	uint64_t fcw = (spy ? 0x027f : 0x007f) | (uint64_t)(round & 3) << 10;
 	uint64_t fsw = (spy ? 0x4200 : 0x0500) | (uint64_t)(round & 7) << 11;
 	uint64_t ftw = 0xff, fop = (owner * 8 + round) & 0x7ff;
@@ -205,9 +206,10 @@ void iso_plan(unsigned owner, unsigned round, uint64_t xcr0_full, bool opmask_wi
 	w->dr7 = 0x400 | (spy ? 0x200 : 0x100) | lens << 16;
 	for (unsigned i = 0; i < ISO_MSRS; i++)
 		w->msr[i] = iso_marker(owner, round, 0xf5 + i);
-	w->msr[3] = marker32(owner, round, 0xf5 + 3); /* FMASK: bits 63:32 reserved */
-	w->msr[5] = marker32(owner, round, 0xf5 + 5); /* TSC_AUX: bits 63:32 reserved */
-	w->msr[8] = marker32(owner, round, 0xf5 + 8); /* SYSENTER_CS: 32 bits in the VMCS */
+	/* FMASK and TSC_AUX: bits 63:32 reserved; SYSENTER_CS: 32 bits in the VMCS. */
+	w->msr[ISO_MSR_FMASK] = marker32(owner, round, 0xf5 + ISO_MSR_FMASK);
+	w->msr[ISO_MSR_TSC_AUX] = marker32(owner, round, 0xf5 + ISO_MSR_TSC_AUX);
+	w->msr[ISO_MSR_SYSENTER_CS] = marker32(owner, round, 0xf5 + ISO_MSR_SYSENTER_CS);
 	/* PAT: entry 0 stays write-back (the guest's page tables use only it); entry 7 says
 	 * who wrote it (holder: WP, spy: WC, reset: UC). */
 	uint64_t pat = 0x06;
@@ -217,7 +219,7 @@ void iso_plan(unsigned owner, unsigned round, uint64_t xcr0_full, bool opmask_wi
 	/* EFER: SCE on for both, NXE kept by holders and cleared by spies (the guest's page
 	 * tables set no XD bit); the reset value has SCE off. */
 	w->msr[ISO_MSR_EFER] = EFER_LME | EFER_LMA | EFER_SCE | (spy ? 0 : EFER_NXE);
-	w->tsc_aux_rdtscp = w->msr[5];
+	w->tsc_aux_rdtscp = w->msr[ISO_MSR_TSC_AUX];
 	plan_descriptors(owner, round, spy, w);
 	/* IOPL tells the parts apart; DF for holders only; AC and ID by round. */
 	w->rflags = (spy ? 2ull << 12 : 1ull << 12 | ISO_RFLAGS_DF) |
