@@ -43,6 +43,20 @@ GUEST_ELFS += $(foreach g,$(HOSTILE_GUESTS),$(BUILD)/guests/$(g).elf)
 GUEST_ELFS += $(BUILD)/guests/bench.elf
 BARE_BENCH := $(BUILD)/bench/bare-compute.elf
 
+# Guests built with SSE (and AVX where offered): the guest library's C built a second time
+# without -mgeneral-regs-only, and a start-up that turns SSE on (guests/lib/start64_sse.asm).
+# They link the ordinary trap library, so an exception never touches a vector register.
+SSE_GUEST_CFLAGS := $(filter-out -mgeneral-regs-only,$(GUEST_CFLAGS)) -msse4.2
+GUEST_LIB_SSE := $(BUILD)/obj/guests-sse/lib/guest.o $(BUILD)/obj/guests/lib/start64_sse.asm.o
+
+# The isolation guest, holder and spy of a core's state (tests/scenarios/test_isolation.py).
+ISOLATION_OBJ := $(patsubst guests/%.c,$(BUILD)/obj/guests-sse/%.o,\
+	$(wildcard guests/hostile/isolation/*.c)) $(BUILD)/obj/guests/hostile/isolation/switch.asm.o
+GUEST_ELFS += $(BUILD)/guests/isolation.elf
+
+# A real-mode guest that takes #GP and #UD through its own IVT (test_isolation.py).
+GUEST_ELFS += $(BUILD)/guests/realfault.elf
+
 SCENARIOS  := $(basename $(notdir $(wildcard iso/scenarios/*.cfg)))
 SCENARIO_ISOS := $(foreach s,$(SCENARIOS),$(BUILD)/iso/$(s).iso)
 
@@ -112,6 +126,24 @@ $(BUILD)/iso/bare-compute.iso: $(BARE_BENCH) iso/bare-compute.cfg
 	@grub-mkrescue -o $@ $@.d >$@.log 2>&1 || (cat $@.log; exit 1)
 	@rm -rf $@.d
 	@echo "ISO   $@"
+
+$(BUILD)/obj/guests-sse/%.o: guests/%.c
+	@mkdir -p $(dir $@)
+	@echo "CC    $< (guest, SSE)"
+	@$(CC) $(SSE_GUEST_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/guests/isolation.elf: $(ISOLATION_OBJ) $(GUEST_LIB_SSE) $(GUEST_TRAP_LIB) guests/lib/guest.ld
+	@mkdir -p $(dir $@)
+	@echo "LD    $@"
+	@$(LD) $(LDFLAGS) -T guests/lib/guest.ld -o $@ $(GUEST_LIB_SSE) $(GUEST_TRAP_LIB) \
+		$(ISOLATION_OBJ)
+
+$(BUILD)/guests/realfault.elf: guests/hostile/realfault/realfault.asm
+	@mkdir -p $(BUILD)/obj/guests/hostile/realfault $(dir $@)
+	@echo "NASM  $< (guest)"
+	@$(NASM) -f elf32 $< -o $(BUILD)/obj/guests/hostile/realfault/realfault.o
+	@$(LD) -m elf_i386 -nostdlib -Ttext=0x8000 -e _start -o $@ \
+		$(BUILD)/obj/guests/hostile/realfault/realfault.o
 
 $(BUILD)/guests/real16.elf: guests/real16/real16.asm
 	@mkdir -p $(BUILD)/obj/guests/real16 $(dir $@)
