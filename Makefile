@@ -145,6 +145,14 @@ $(BUILD)/guests/realfault.elf: guests/hostile/realfault/realfault.asm
 	@$(LD) -m elf_i386 -nostdlib -Ttext=0x8000 -e _start -o $@ \
 		$(BUILD)/obj/guests/hostile/realfault/realfault.o
 
+# The PAE-paging guest (tests/scenarios/test_isolation.py): real mode first, like real16.
+GUEST_ELFS += $(BUILD)/guests/pae32.elf
+$(BUILD)/guests/pae32.elf: guests/pae32/pae32.asm
+	@mkdir -p $(BUILD)/obj/guests/pae32 $(dir $@)
+	@echo "NASM  $< (guest)"
+	@$(NASM) -f elf32 $< -o $(BUILD)/obj/guests/pae32/pae32.o
+	@$(LD) -m elf_i386 -nostdlib -Ttext=0x8000 -e _start -o $@ $(BUILD)/obj/guests/pae32/pae32.o
+
 $(BUILD)/guests/real16.elf: guests/real16/real16.asm
 	@mkdir -p $(BUILD)/obj/guests/real16 $(dir $@)
 	@echo "NASM  $< (guest)"

@@ -1,6 +1,8 @@
 /*
  * Control-register writes that touch bits kan owns (the CR0/CR4 guest/host masks). The
  * guest keeps its own view in the read shadows; the real value adds what VT-x requires.
+ * A shadow is the guest's only for the masked bits: the guest changes the others (CR4.PAE
+ * among them) without an exit, so their current value is in GUEST_CR0/GUEST_CR4.
  */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/xstate.h"
@@ -88,7 +90,7 @@ static enum exit_action set_cr0(struct vcpu *vcpu, uint64_t value)
 	    (vmcs_read(GUEST_CS_AR_BYTES) & CS_AR_LONG_MODE))
 		return fault();
 	if ((value & CR0_PG) && !(old & CR0_PG) && (efer & EFER_LME)) {
-		if (!(vmcs_read(CR4_READ_SHADOW) & CR4_PAE))
+		if (!(vmcs_read(GUEST_CR4) & CR4_PAE))
 			return fault();
 		efer |= EFER_LMA; /* entering IA-32e mode */
 		vx->entry_controls |= ENTRY_IA32E_MODE_GUEST;
@@ -96,7 +98,7 @@ static enum exit_action set_cr0(struct vcpu *vcpu, uint64_t value)
 		efer &= ~EFER_LMA;
 		vx->entry_controls &= ~ENTRY_IA32E_MODE_GUEST;
 	}
-	if (!load_pdptes(vcpu, value, vmcs_read(GUEST_CR3), vmcs_read(CR4_READ_SHADOW)))
+	if (!load_pdptes(vcpu, value, vmcs_read(GUEST_CR3), vmcs_read(GUEST_CR4)))
 		return fault();
 	vmcs_write(GUEST_IA32_EFER, efer);
 	vmcs_write(VM_ENTRY_CONTROLS, vx->entry_controls);
@@ -137,7 +139,7 @@ enum exit_action vmx_exit_cr_access(struct vcpu *vcpu)
 		if (cr == 3) {
 			uint64_t cr3 = read_gpr(vcpu, gpr);
 			if (!load_pdptes(vcpu, vmcs_read(CR0_READ_SHADOW), cr3,
-					 vmcs_read(CR4_READ_SHADOW)))
+					 vmcs_read(GUEST_CR4)))
 				return fault();
 			vmcs_write(GUEST_CR3, cr3);
 			vmx_skip_instruction();

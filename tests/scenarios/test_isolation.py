@@ -169,3 +169,12 @@ def test_real_mode_guest_takes_its_exceptions_without_an_error_code():
     f.line("kan: vm realfault ended: exit status 0")
     f.line("kan: summary: realfault=exited(0)")
     f.done()
+
+
+def test_pae_guest_pages_through_the_pdptes_kan_loads():
+    r = run_bochs("isolation-pae", cpus=1, check=False)
+    f = Findings(r)
+    f.line("[pae32] pae32: PAE paging on; the marker reads back through the 2 MiB alias")
+    f.line("kan: vm pae32 ended: exit status 0")
+    f.line("kan: summary: pae32=exited(0)")
+    f.done()
