@@ -4,6 +4,7 @@
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/smp.h"
+#include "arch/x86_64/stacks.h"
 #include "drivers/acpi.h"
 #include "kernel/console.h"
 #include "kernel/memory.h"
@@ -75,6 +76,9 @@ unsigned cpus_start(const struct madt_info *found)
 			       apic);
 			continue;
 		}
+		stacks_note(cpus_started, "stack", stack, KAN_HOST_STACK_SIZE);
+		stacks_note(cpus_started, "IST stack", ist_stack_tops[cpus_started],
+			    IST_STACK_SIZE);
 		cpus_started++;
 	}
 	paging_set(AP_TRAMPOLINE_ADDR, AP_TRAMPOLINE_ADDR + PAGE_SIZE, 0); /* no longer needed */

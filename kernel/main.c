@@ -4,6 +4,7 @@
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/smp.h"
+#include "arch/x86_64/stacks.h"
 #include "arch/x86_64/interrupts.h"
 #include "drivers/ioapic.h"
 #include "drivers/uart16550.h"
@@ -28,7 +29,7 @@
 static struct boot_info boot;
 /* The boot CPU's stack for double faults and NMIs, with a guard page unmapped below it. */
 static uint8_t boot_ist_stack[PAGE_SIZE + IST_STACK_SIZE] __attribute__((aligned(4096)));
-extern char boot_stack_guard[]; /* boot/entry.asm */
+extern char boot_stack_guard[], boot_stack_top[]; /* boot/entry.asm */
 
 void kernel_main(uint32_t magic, uint64_t mbi_addr);
 
@@ -82,6 +83,11 @@ static void protect_kan(void)
 	    !paging_set((uint64_t)boot_stack_guard, (uint64_t)boot_stack_guard + PAGE_SIZE, 0) ||
 	    !paging_set((uint64_t)boot_ist_stack, (uint64_t)boot_ist_stack + PAGE_SIZE, 0))
 		panic("out of memory for kan's page tables");
+	uint64_t boot_stack = (uint64_t)boot_stack_top;
+	stacks_note(0, "boot stack", boot_stack,
+		    boot_stack - (uint64_t)boot_stack_guard - PAGE_SIZE);
+	stacks_note(0, "IST stack", (uint64_t)(boot_ist_stack + sizeof(boot_ist_stack)),
+		    IST_STACK_SIZE);
 	paging_enable_protections(&smep, &smap);
 	printk("kan: protection: text read-only, data NX, stack guard pages, SMEP %s, SMAP %s\n",
 	       smep ? "on" : "absent", smap ? "on" : "absent");
