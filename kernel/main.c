@@ -15,6 +15,7 @@
 #include "kernel/panic.h"
 #include "kernel/percpu.h"
 #include "kernel/sched.h"
+#include "kernel/selftest.h"
 #include "kernel/shell.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
@@ -36,43 +37,6 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr);
 static uint64_t alloc_page_table(void)
 {
 	return phys_alloc(PAGE_SIZE, PAGE_SIZE);
-}
-
-/* Recursion that the compiler cannot flatten: each frame keeps a live buffer. It stops
- * only at an absurd depth, long after the 16 KiB stack ran into its guard page. */
-static __attribute__((noinline)) uint64_t recurse(volatile uint64_t depth)
-{
-	volatile uint8_t frame[256];
-	frame[depth & 255] = (uint8_t)depth;
-	if (depth > (1ull << 40))
-		return 0;
-	return recurse(depth + 1) + frame[depth & 255];
-}
-
-static void run_selftest(enum kan_selftest test)
-{
-	static uint8_t data_byte = 0xc3; /* a RET, in NX data */
-	switch (test) {
-	case SELFTEST_NONE:
-		return;
-	case SELFTEST_PAGEFAULT:
-		printk("kan: selftest: reading unmapped address 0x%lx\n", MEMORY_LIMIT + 0x1000);
-		(void)*(volatile uint64_t *)(MEMORY_LIMIT + 0x1000);
-		break;
-	case SELFTEST_WRITE_TEXT:
-		printk("kan: selftest: writing into kan's code at %p\n", (void *)kernel_main);
-		*(volatile uint8_t *)(uintptr_t)kernel_main = 0xcc;
-		break;
-	case SELFTEST_EXEC_DATA:
-		printk("kan: selftest: calling into kan's data at %p\n", (void *)&data_byte);
-		((void (*)(void))(uintptr_t)&data_byte)();
-		break;
-	case SELFTEST_STACK_OVERFLOW:
-		printk("kan: selftest: overflowing the boot stack\n");
-		recurse(0);
-		break;
-	}
-	printk("kan: selftest: SURVIVED, kan is not protected\n");
 }
 
 /* kan's own page tables: W^X, NX, guard pages under its stacks, SMEP/SMAP if present. */
@@ -129,7 +93,7 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 		kan_shutdown(1, "not started by a multiboot2 loader (bad magic)");
 
 	uint32_t mbi_size = *(uint32_t *)mbi_addr;
-	char error[128];
+	char error[256];
 	if (mb2_parse((const void *)mbi_addr, &boot, error, sizeof(error)))
 		panic("multiboot2 information is malformed: %s", error);
 	print_boot_info();
@@ -152,7 +116,7 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 		printk("kan: ignoring kan's command line: %s\n", error);
 		kan_config_parse("", &kan, error, sizeof(error)); /* the defaults */
 	}
-	run_selftest(kan.selftest);
+	selftest_run(kan.selftest);
 
 	if (!backend_probe())
 		kan_shutdown(1, "this CPU cannot run kan's guests");

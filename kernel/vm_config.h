@@ -60,6 +60,8 @@ enum kan_selftest {
 	SELFTEST_WRITE_TEXT,	 /* write into kan's own code */
 	SELFTEST_EXEC_DATA,	 /* jump into kan's data */
 	SELFTEST_STACK_OVERFLOW, /* recurse into the guard page */
+	SELFTEST_SMEP,		 /* run code on a user-accessible page */
+	SELFTEST_SMAP,		 /* read a user-accessible page with RFLAGS.AC clear */
 };
 struct kan_config {
 	uint32_t default_slice_us;

@@ -29,3 +29,25 @@ def test_kan_faults_instead_of_corrupting_itself(test, exception, detail, where,
            f"kan: selftest: {detail}", f"kan: CPU EXCEPTION {exception}", where, *cause,
            "kan: shutdown (CPU exception in kan)")
     expect_not(r, "SURVIVED")
+
+
+# Error code 0x11: a present page, an instruction fetch; 0x1: a present page, a read. The
+# report tells SMEP and SMAP from NX and the rest by the page's user bit and CR4.
+@pytest.mark.parametrize("test,attempt,error_code,cause", [
+    ("smep", "calling code on a user-accessible page at 0x", "0x11",
+     ": instruction fetch by kan at {page}: SMEP: the page is user-accessible, and kan may not "
+     "run code from it"),
+    ("smap", "reading a user-accessible page at 0x", "0x1",
+     ": read by kan at {page}: SMAP: the page is user-accessible, and kan may not touch it "
+     "while RFLAGS.AC is clear"),
+])
+def test_smep_and_smap_stop_kan_using_a_user_page(test, attempt, error_code, cause):
+    r = run_bochs(f"protect-{test}", check=False)
+    assert not r.timed_out, r.report()
+    expect(r, "SMEP on, SMAP on", f"kan: selftest: {attempt}")
+    page = r.serial.split(f"kan: selftest: {attempt}", 1)[1].split()[0]
+    expect(r, f"kan: CPU EXCEPTION #PF page fault (vector 14), error code {error_code}\n",
+           "kan: on cpu 0, reported from its boot stack",
+           f"kan: page fault{cause.format(page='0x' + page)}",
+           f"CR2 {int(page, 16):016x}", "kan: shutdown (CPU exception in kan)")
+    expect_not(r, "SURVIVED")

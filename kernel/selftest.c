@@ -1,0 +1,82 @@
+#include "kernel/selftest.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/paging.h"
+#include "kernel/console.h"
+#include "kernel/memory.h"
+
+void kernel_main(uint32_t magic, uint64_t mbi_addr);
+
+static enum kan_selftest active;
+
+enum kan_selftest selftest_active(void)
+{
+	return active;
+}
+
+/* Recursion that the compiler cannot flatten: each frame keeps a live buffer. It stops
+ * only at an absurd depth, long after the 16 KiB stack ran into its guard page. */
+static __attribute__((noinline)) uint64_t recurse(volatile uint64_t depth)
+{
+	volatile uint8_t frame[256];
+	frame[depth & 255] = (uint8_t)depth;
+	if (depth > (1ull << 40))
+		return 0;
+	return recurse(depth + 1) + frame[depth & 255];
+}
+
+/* A fresh page holding a RET, mapped user-accessible: SMEP must stop kan running it, SMAP
+ * must stop kan reading it. kan maps no user page otherwise. */
+static void touch_user_page(bool execute)
+{
+	uint64_t page = phys_alloc(PAGE_SIZE, PAGE_SIZE);
+	*(volatile uint8_t *)phys_to_ptr(page) = 0xc3;
+	if (!page ||
+	    !paging_set(page, page + PAGE_SIZE,
+			PAGE_PRESENT | PAGE_WRITABLE | PAGE_USER | (execute ? 0 : PAGE_NX))) {
+		printk("kan: selftest: no memory to map a user page\n");
+		return;
+	}
+	if (execute) {
+		printk("kan: selftest: calling code on a user-accessible page at 0x%lx\n", page);
+		((void (*)(void))(uintptr_t)page)();
+	} else {
+		printk("kan: selftest: reading a user-accessible page at 0x%lx with RFLAGS.AC "
+		       "clear\n",
+		       page);
+		__asm__ volatile("pushfq; andq %0, (%%rsp); popfq" ::"i"(~RFLAGS_AC) : "cc");
+		(void)*(volatile uint8_t *)phys_to_ptr(page);
+	}
+}
+
+void selftest_run(enum kan_selftest test)
+{
+	static uint8_t data_byte = 0xc3; /* a RET, in NX data */
+	active = test;
+	switch (test) {
+	case SELFTEST_NONE:
+		return;
+	case SELFTEST_PAGEFAULT:
+		printk("kan: selftest: reading unmapped address 0x%lx\n", MEMORY_LIMIT + 0x1000);
+		(void)*(volatile uint64_t *)(MEMORY_LIMIT + 0x1000);
+		break;
+	case SELFTEST_WRITE_TEXT:
+		printk("kan: selftest: writing into kan's code at %p\n", (void *)kernel_main);
+		*(volatile uint8_t *)(uintptr_t)kernel_main = 0xcc;
+		break;
+	case SELFTEST_EXEC_DATA:
+		printk("kan: selftest: calling into kan's data at %p\n", (void *)&data_byte);
+		((void (*)(void))(uintptr_t)&data_byte)();
+		break;
+	case SELFTEST_STACK_OVERFLOW:
+		printk("kan: selftest: overflowing the boot stack\n");
+		recurse(0);
+		break;
+	case SELFTEST_SMEP:
+		touch_user_page(true);
+		break;
+	case SELFTEST_SMAP:
+		touch_user_page(false);
+		break;
+	}
+	printk("kan: selftest: SURVIVED, kan is not protected\n");
+}
