@@ -2,7 +2,9 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/paging.h"
 #include "kernel/console.h"
+#include "kernel/cpus.h"
 #include "kernel/memory.h"
+#include "kernel/time.h"
 
 void kernel_main(uint32_t magic, uint64_t mbi_addr);
 
@@ -48,6 +50,29 @@ static void touch_user_page(bool execute)
 	}
 }
 
+/* Cpu 1's errand for selftest=ap-stack-overflow; the other APs have none. */
+static void overflow_this_stack(unsigned cpu)
+{
+	if (cpu != 1)
+		return;
+	printk("kan: selftest: cpu 1 overflows its stack\n");
+	recurse(0);
+}
+
+/* Hands an errand to the APs and waits a second for it to end the run; false if there is
+ * no cpu 1 to run it. */
+static bool errand_for_cpu_1(void (*errand)(unsigned cpu))
+{
+	if (cpus_running() < 2) {
+		printk("kan: selftest: needs a second CPU, and kan runs on one; skipped\n");
+		return false;
+	}
+	cpus_send_errand(errand);
+	for (uint64_t end = rdtsc() + time_us_to_tsc(1000000); rdtsc() < end;)
+		cpu_relax();
+	return true;
+}
+
 void selftest_run(enum kan_selftest test)
 {
 	static uint8_t data_byte = 0xc3; /* a RET, in NX data */
@@ -76,6 +101,10 @@ void selftest_run(enum kan_selftest test)
 		break;
 	case SELFTEST_SMAP:
 		touch_user_page(false);
+		break;
+	case SELFTEST_AP_STACK_OVERFLOW:
+		if (!errand_for_cpu_1(overflow_this_stack))
+			return;
 		break;
 	}
 	printk("kan: selftest: SURVIVED, kan is not protected\n");

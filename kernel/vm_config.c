@@ -314,6 +314,7 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 				[SELFTEST_STACK_OVERFLOW] = "stack-overflow",
 				[SELFTEST_SMEP] = "smep",
 				[SELFTEST_SMAP] = "smap",
+				[SELFTEST_AP_STACK_OVERFLOW] = "ap-stack-overflow",
 			};
 			out->selftest = SELFTEST_NONE;
 			for (unsigned i = 1; i < sizeof(names) / sizeof(names[0]); i++)
@@ -321,7 +322,8 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 					out->selftest = (enum kan_selftest)i;
 			if (out->selftest == SELFTEST_NONE)
 				REFUSE("key 'selftest' has bad value '%s' (pagefault, write-text, "
-				       "exec-data, stack-overflow, smep or smap)",
+				       "exec-data, stack-overflow, smep, smap or "
+				       "ap-stack-overflow)",
 				       value);
 		} else {
 			REFUSE("unknown key '%s' (value '%s')", token, value);

@@ -51,3 +51,16 @@ def test_smep_and_smap_stop_kan_using_a_user_page(test, attempt, error_code, cau
            f"kan: page fault{cause.format(page='0x' + page)}",
            f"CR2 {int(page, 16):016x}", "kan: shutdown (CPU exception in kan)")
     expect_not(r, "SURVIVED")
+
+
+def test_guard_page_stops_an_overflow_of_an_application_processors_stack():
+    r = run_bochs("protect-ap-stack-overflow", cpus=2, check=False)
+    assert not r.timed_out, r.report()
+    # cpu 1 recurses on its own 16 KiB stack; the #PF at the guard page cannot be delivered
+    # on that stack, so #DF arrives on cpu 1's IST stack and reports.
+    expect(r, "kan: cpu 1 (APIC id 1) started", "kan: selftest: cpu 1 overflows its stack",
+           "kan: CPU EXCEPTION #DF double fault (vector 8)",
+           "kan: on cpu 1, reported from its IST stack",
+           "kan: CR2 0x", " is in the guard page below cpu 1's stack, and RSP is at its edge: "
+           "that stack overflowed", "kan: shutdown (CPU exception in kan)")
+    expect_not(r, "SURVIVED")
