@@ -9,5 +9,7 @@
 void selftest_run(enum kan_selftest test);
 /* The test on kan's command line, for the hooks later in the run. */
 enum kan_selftest selftest_active(void);
+/* Each turn of a CPU's scheduler loop (selftest=nmi sends its NMIs from cpu 0's). */
+void selftest_tick(unsigned cpu);
 
 #endif

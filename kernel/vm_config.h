@@ -63,6 +63,7 @@ enum kan_selftest {
 	SELFTEST_SMEP,		    /* run code on a user-accessible page */
 	SELFTEST_SMAP,		    /* read a user-accessible page with RFLAGS.AC clear */
 	SELFTEST_AP_STACK_OVERFLOW, /* cpu 1 recurses into its stack's guard page */
+	SELFTEST_NMI,		    /* cpu 0 sends NMIs to the other CPUs while they run VMs */
 };
 struct kan_config {
 	uint32_t default_slice_us;

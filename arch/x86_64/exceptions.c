@@ -5,6 +5,7 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/stacks.h"
 #include "kernel/console.h"
+#include "kernel/limits.h"
 #include "kernel/panic.h"
 
 struct exception_frame {
@@ -37,6 +38,7 @@ static const char *const exception_names[32] = {
 	[21] = "#CP control protection",
 };
 
+#define VECTOR_NMI	    2
 #define VECTOR_DOUBLE_FAULT 8
 #define VECTOR_PAGE_FAULT   14
 
@@ -48,6 +50,22 @@ static const char *const exception_names[32] = {
 #define PF_FETCH    (1u << 4)
 
 void exception_dispatch(struct exception_frame *f);
+
+static uint64_t nmis_in_kan[KAN_MAX_CPUS];
+
+uint64_t nmi_count_in_kan(unsigned cpu)
+{
+	return __atomic_load_n(&nmis_in_kan[cpu], __ATOMIC_RELAXED);
+}
+
+void nmi_say_once(unsigned cpu)
+{
+	static bool said;
+	if (!said && nmi_count_in_kan(cpu) && !__atomic_exchange_n(&said, true, __ATOMIC_RELAXED))
+		printk("kan: cpu %u: an NMI arrived while kan ran: kan sends none, so it counts "
+		       "and ignores them\n",
+		       cpu);
+}
 
 /* Why the present page at `cr2` refused the access, from kan's tables and CR4. */
 static const char *page_fault_cause(const struct exception_frame *f, uint64_t cr2)
@@ -102,6 +120,12 @@ void exception_dispatch(struct exception_frame *f)
 {
 	if (f->vector >= INTERRUPT_VECTOR_FIRST) {
 		interrupt_dispatch((uint8_t)f->vector);
+		return;
+	}
+	if (f->vector == VECTOR_NMI) {
+		/* On the IST stack, which says whose CPU this is. No lock, no printk. */
+		struct stack_place here = stacks_find((uint64_t)f);
+		__atomic_add_fetch(&nmis_in_kan[here.found ? here.cpu : 0], 1, __ATOMIC_RELAXED);
 		return;
 	}
 	const char *name = f->vector < 32 && exception_names[f->vector] ? exception_names[f->vector]
