@@ -27,10 +27,13 @@ def test_nmis_from_outside_never_reach_a_guest_and_never_stop_kan():
     in_guests = sum(row["exit_counts"].get("exception or NMI", 0) for row in f.table.values())
     in_kan = {int(cpu): int(n or 0) for cpu, n in CPU_LINE.findall(r.serial)}
     print(f"NMIs received: {in_guests} as VM exits, {in_kan.get(1)} while cpu 1 was in kan")
-    f.check(in_guests > 0, "no NMI arrived while a guest ran (no 'exception or NMI' exit)")
+    f.check(in_guests > 1, "at most one NMI arrived while a guest ran ('exception or NMI' exits)")
     f.check(in_kan.get(1, 0) > 0, "kan's table shows no NMI taken in kan on cpu 1")
     f.check(in_kan.get(0, 0) == 0, "cpu 0, which sends them, counts NMIs of its own")
-    f.check(in_guests + in_kan.get(1, 0) <= NMI_COUNT, "more NMIs counted than sent")
+    # One a millisecond, each handled in microseconds: none is lost to NMI blocking, as long as
+    # kan unblocks NMIs after each exit an NMI caused (vmx/nmi.c).
+    f.check(in_guests + in_kan.get(1, 0) == NMI_COUNT,
+            f"{in_guests} + {in_kan.get(1, 0)} NMIs counted, {NMI_COUNT} sent")
     f.guest_line("halter", r"halter done: 60 halts")
     f.all_exited("hb-1", "halter")
     f.heartbeats_alive("hb-1")
