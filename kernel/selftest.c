@@ -1,5 +1,6 @@
 #include "kernel/selftest.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/interrupts.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/paging.h"
 #include "kernel/console.h"
@@ -64,18 +65,28 @@ static void overflow_this_stack(unsigned cpu)
 	recurse(0);
 }
 
-/* Hands an errand to the APs and waits a second for it to end the run; false if there is
- * no cpu 1 to run it. */
-static bool errand_for_cpu_1(void (*errand)(unsigned cpu))
+/* Cpu 1's NMI handler's errand for selftest=ist-stack-overflow: the NMI runs on the IST
+ * stack, and so does the recursion. The boot CPU spins meanwhile, holding no lock. */
+static void overflow_nmi_stack(unsigned cpu)
 {
-	if (cpus_running() < 2) {
+	if (cpu != 1)
+		return;
+	printk("kan: selftest: cpu 1's NMI handler overflows its IST stack\n");
+	recurse(0);
+}
+
+static bool have_cpu_1(void)
+{
+	if (cpus_running() < 2)
 		printk("kan: selftest: needs a second CPU, and kan runs on one; skipped\n");
-		return false;
-	}
-	cpus_send_errand(errand);
+	return cpus_running() >= 2;
+}
+
+/* Waits a second for cpu 1 to end the run. */
+static void wait_for_cpu_1(void)
+{
 	for (uint64_t end = rdtsc() + time_us_to_tsc(1000000); rdtsc() < end;)
 		cpu_relax();
-	return true;
 }
 
 /* selftest=nmi: cpu 0, idle between its turns, sends an NMI to every other CPU that runs VMs
@@ -127,11 +138,21 @@ void selftest_run(enum kan_selftest test)
 		touch_user_page(false);
 		break;
 	case SELFTEST_AP_STACK_OVERFLOW:
-		if (!errand_for_cpu_1(overflow_this_stack))
+		if (!have_cpu_1())
 			return;
+		cpus_send_errand(overflow_this_stack);
+		wait_for_cpu_1();
 		break;
 	case SELFTEST_NMI:
 		return; /* selftest_tick, once the VMs run */
+	case SELFTEST_IST_STACK_OVERFLOW:
+		if (!have_cpu_1())
+			return;
+		nmi_set_errand(overflow_nmi_stack);
+		printk("kan: selftest: cpu 0 sends an NMI to cpu 1\n");
+		lapic_send_nmi(cpus[1].apic_id);
+		wait_for_cpu_1();
+		break;
 	}
 	printk("kan: selftest: SURVIVED, kan is not protected\n");
 }

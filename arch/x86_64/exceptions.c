@@ -52,6 +52,12 @@ static const char *const exception_names[32] = {
 void exception_dispatch(struct exception_frame *f);
 
 static uint64_t nmis_in_kan[KAN_MAX_CPUS];
+static void (*volatile nmi_errand)(unsigned cpu);
+
+void nmi_set_errand(void (*errand)(unsigned cpu))
+{
+	nmi_errand = errand;
+}
 
 uint64_t nmi_count_in_kan(unsigned cpu)
 {
@@ -126,6 +132,8 @@ void exception_dispatch(struct exception_frame *f)
 		/* On the IST stack, which says whose CPU this is. No lock, no printk. */
 		struct stack_place here = stacks_find((uint64_t)f);
 		__atomic_add_fetch(&nmis_in_kan[here.found ? here.cpu : 0], 1, __ATOMIC_RELAXED);
+		if (nmi_errand)
+			nmi_errand(here.cpu);
 		return;
 	}
 	const char *name = f->vector < 32 && exception_names[f->vector] ? exception_names[f->vector]

@@ -64,3 +64,17 @@ def test_guard_page_stops_an_overflow_of_an_application_processors_stack():
            "kan: CR2 0x", " is in the guard page below cpu 1's stack, and RSP is at its edge: "
            "that stack overflowed", "kan: shutdown (CPU exception in kan)")
     expect_not(r, "SURVIVED")
+
+
+def test_guard_page_stops_an_overflow_of_an_ist_stack():
+    r = run_bochs("protect-ist-stack-overflow", cpus=2, check=False)
+    assert not r.timed_out, r.report()
+    # The NMI runs on cpu 1's IST stack and its handler recurses there; the #PF at the guard
+    # page cannot be delivered, so #DF arrives, on the top of the same IST stack.
+    expect(r, "kan: cpu 1 (APIC id 1) started", "kan: selftest: cpu 0 sends an NMI to cpu 1",
+           "kan: selftest: cpu 1's NMI handler overflows its IST stack",
+           "kan: CPU EXCEPTION #DF double fault (vector 8)",
+           "kan: on cpu 1, reported from its IST stack",
+           "kan: CR2 0x", " is in the guard page below cpu 1's IST stack, and RSP is at its edge: "
+           "that stack overflowed", "kan: shutdown (CPU exception in kan)")
+    expect_not(r, "SURVIVED")
