@@ -317,6 +317,7 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 				[SELFTEST_AP_STACK_OVERFLOW] = "ap-stack-overflow",
 				[SELFTEST_NMI] = "nmi",
 				[SELFTEST_IST_STACK_OVERFLOW] = "ist-stack-overflow",
+				[SELFTEST_ENTRY_FAILURE] = "entry-failure",
 			};
 			out->selftest = SELFTEST_NONE;
 			for (unsigned i = 1; i < sizeof(names) / sizeof(names[0]); i++)

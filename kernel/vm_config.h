@@ -65,6 +65,7 @@ enum kan_selftest {
 	SELFTEST_AP_STACK_OVERFLOW,  /* cpu 1 recurses into its stack's guard page */
 	SELFTEST_NMI,		     /* cpu 0 sends NMIs to the other CPUs while they run VMs */
 	SELFTEST_IST_STACK_OVERFLOW, /* cpu 1's NMI handler recurses into its IST stack's guard */
+	SELFTEST_ENTRY_FAILURE,	     /* the first VM's first VM entry fails (an invalid RFLAGS) */
 };
 struct kan_config {
 	uint32_t default_slice_us;

@@ -38,3 +38,29 @@ def test_nmis_from_outside_never_reach_a_guest_and_never_stop_kan():
     f.all_exited("hb-1", "halter")
     f.heartbeats_alive("hb-1")
     f.done()
+
+
+def test_a_failed_vm_entry_is_reported_and_crashes_only_that_vm():
+    r = run_bochs("entry-failure", cpus=2, check=False)
+    f = Findings(r)
+    f.check(not r.timed_out, "timed out")
+    f.expect_not("kan: PANIC", "kan: CPU EXCEPTION")
+    m = re.search(r"^kan: selftest: vm victim: guest RFLAGS 0x([0-9a-f]+) \(bit 1 clear\) "
+                  r"written before its first VM entry$", r.serial, re.M)
+    if f.check(m, "kan did not say it spoiled victim's first VM entry"):
+        rflags = int(m[1], 16)
+        f.check(not rflags & 2, f"the RFLAGS kan wrote, 0x{rflags:x}, has bit 1 set")
+        # The failure, its exit reason, the dump (with the bad RFLAGS in it), the crash.
+        f.expect(m[0], "kan: vm victim: VM-entry failed: VMLAUNCH: exit reason 33 (VM-entry "
+                       "failure due to invalid guest state), qualification 0",
+                 "kan: vm victim: VMCS:", "kan:   PIN_BASED_VM_EXEC_CONTROL",
+                 f"kan:   GUEST_RFLAGS                   0x{rflags:x}\n", "kan:   RAX ",
+                 "kan: vm victim crashed: VM-entry failed (the VMCS dump above shows the state "
+                 "kan gave it)")
+    failed = [line for line in r.lines if ": VM-entry failed: " in line]
+    f.check(len(failed) == 1, f"{len(failed)} failed VM entries reported, not victim's one")
+    f.expect_not("[victim]")
+    f.summary(("victim", "crashed"), ("count-0", "exited(0)"), ("count-1", "exited(0)"),
+              ("hello", "exited(0)"))
+    f.expect("kan: shutdown (all guests ended)")
+    f.done()
