@@ -64,3 +64,29 @@ def test_a_failed_vm_entry_is_reported_and_crashes_only_that_vm():
               ("hello", "exited(0)"))
     f.expect("kan: shutdown (all guests ended)")
     f.done()
+
+
+STRING_IO = {  # VM name -> (what it tries, kan's exit qualification: port, string, rep, in)
+    "outsb-com1": ("OUTSB with port 0x3f8", 0x3f80010),
+    "insb-com1": ("INSB with port 0x3f8", 0x3f80018),
+    "rep-outsb-com1": ("REP OUTSB with port 0x3f8", 0x3f80030),
+    "outsb-unowned": ("OUTSB with port 0x2f8", 0x2f80010),
+    "insb-unowned": ("INSB with port 0x2f8", 0x2f80018),
+    "rep-outsb-unowned": ("REP OUTSB with port 0x2f8", 0x2f80030),
+}
+
+
+def test_string_port_io_stops_the_vm_and_names_it():
+    r = run_bochs("string-io", cpus=2, check=False)
+    f = Findings(r)
+    f.clean()
+    for vm, (attempt, qualification) in STRING_IO.items():
+        f.expect(f"[{vm}] string-io: {attempt}\n",
+                 f"kan: vm {vm} crashed: string port I/O (INS/OUTS) is not supported: exit "
+                 f"reason 30 (I/O instruction), qualification 0x{qualification:x}, guest RIP 0x")
+        f.check(f.table.get(vm, {}).get("state") == "crashed", f"{vm} is not crashed in kan's table")
+    f.expect_not("STILL RUNNING")
+    f.summary(*((vm, "stopped") for vm in list(STRING_IO)[:3]), ("hb-1", "exited(0)"),
+              *((vm, "stopped") for vm in list(STRING_IO)[3:]))
+    f.heartbeats_alive("hb-1")
+    f.done()
