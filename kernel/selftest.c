@@ -37,7 +37,8 @@ static __attribute__((noinline)) uint64_t recurse(volatile uint64_t depth)
 static void touch_user_page(bool execute)
 {
 	uint64_t page = phys_alloc(PAGE_SIZE, PAGE_SIZE);
-	*(volatile uint8_t *)phys_to_ptr(page) = 0xc3;
+	if (page)
+		*(volatile uint8_t *)phys_to_ptr(page) = 0xc3;
 	if (!page ||
 	    !paging_set(page, page + PAGE_SIZE,
 			PAGE_PRESENT | PAGE_WRITABLE | PAGE_USER | (execute ? 0 : PAGE_NX))) {

@@ -129,7 +129,8 @@ void exception_dispatch(struct exception_frame *f)
 		return;
 	}
 	if (f->vector == VECTOR_NMI) {
-		/* On the IST stack, which says whose CPU this is. No lock, no printk. */
+		/* On the IST stack, which says whose CPU this is. It may have interrupted
+		 * printk: no lock, no printk (a self-test's errand aside). */
 		struct stack_place here = stacks_find((uint64_t)f);
 		__atomic_add_fetch(&nmis_in_kan[here.found ? here.cpu : 0], 1, __ATOMIC_RELAXED);
 		if (nmi_errand)
