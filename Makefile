@@ -36,6 +36,7 @@ GUEST_ELFS := $(foreach g,$(C_GUESTS),$(BUILD)/guests/$(g).elf) $(BUILD)/guests/
 HOSTILE_GUESTS := heartbeat fuzzer ram-edge mmio-probe kan-image triple-fault cli-hlt cli-spin \
 	port-sweep reset-ports msr-poke vmx-insns cr-abuse cr0-share tpr-raise cpuid-storm \
 	hypercall-storm console-flood
+HOSTILE_GUESTS += string-io
 GUEST_TRAP_LIB := $(BUILD)/obj/guests/lib/trap.o $(BUILD)/obj/guests/lib/trap_stubs.asm.o
 GUEST_ELFS += $(foreach g,$(HOSTILE_GUESTS),$(BUILD)/guests/$(g).elf)
 

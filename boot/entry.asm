@@ -132,5 +132,6 @@ boot_stack_guard:                       ; unmapped by paging_init: an overflow f
 	resb 4096
 boot_stack_bottom:
 	resb BOOT_STACK_SIZE
+global boot_stack_top
 boot_stack_top:
 boot_tsc:   resq 1

@@ -5,6 +5,7 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/xstate.h"
 #include "arch/x86_64/smp.h"
+#include "arch/x86_64/stacks.h"
 #include "drivers/acpi.h"
 #include "kernel/console.h"
 #include "kernel/memory.h"
@@ -19,11 +20,19 @@ static volatile enum phase phase = PHASE_WAIT;
 static volatile unsigned cpus_enabled_or_failed;
 static unsigned cpus_started = 1; /* the boot CPU */
 static uint64_t ist_stack_tops[KAN_MAX_CPUS];
+static void (*volatile ap_errand)(unsigned index);
 
 static void wait_for(enum phase p)
 {
-	while (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) < p)
+	bool errand_done = p != PHASE_ENABLE_VMX;
+	while (__atomic_load_n(&phase, __ATOMIC_ACQUIRE) < p) {
+		void (*errand)(unsigned) = ap_errand;
+		if (errand && !errand_done) {
+			errand_done = true;
+			errand(this_cpu()->index);
+		}
 		cpu_relax();
+	}
 }
 
 static void enable_this_cpu(unsigned index)
@@ -77,12 +86,25 @@ unsigned cpus_start(const struct madt_info *found)
 			       apic);
 			continue;
 		}
+		stacks_note(cpus_started, "stack", stack, KAN_HOST_STACK_SIZE);
+		stacks_note(cpus_started, "IST stack", ist_stack_tops[cpus_started],
+			    IST_STACK_SIZE);
 		cpus_started++;
 	}
 	paging_set(AP_TRAMPOLINE_ADDR, AP_TRAMPOLINE_ADDR + PAGE_SIZE, 0); /* no longer needed */
 	printk("kan: cpus: %u of %u listed in the ACPI MADT are running\n", cpus_started,
 	       found->cpu_count);
 	return cpus_started;
+}
+
+unsigned cpus_running(void)
+{
+	return cpus_started;
+}
+
+void cpus_send_errand(void (*errand)(unsigned index))
+{
+	ap_errand = errand;
 }
 
 void cpus_enable_virtualization(void)

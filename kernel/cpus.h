@@ -7,6 +7,10 @@
 /* Starts the application processors the MADT lists (NULL: none); each reports in and waits.
  * Returns how many CPUs run. */
 unsigned cpus_start(const struct madt_info *madt);
+/* How many CPUs run (cpus_start's answer). */
+unsigned cpus_running(void);
+/* Each AP, while it waits to turn VT-x on, calls `errand` once with its index (self-tests). */
+void cpus_send_errand(void (*errand)(unsigned index));
 /* Every CPU turns VT-x on; returns when all have tried. The present mask then holds those
  * that succeeded. */
 void cpus_enable_virtualization(void);

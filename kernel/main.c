@@ -4,6 +4,7 @@
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/smp.h"
+#include "arch/x86_64/stacks.h"
 #include "arch/x86_64/interrupts.h"
 #include "drivers/ioapic.h"
 #include "drivers/uart16550.h"
@@ -17,6 +18,7 @@
 #include "kernel/panic.h"
 #include "kernel/percpu.h"
 #include "kernel/sched.h"
+#include "kernel/selftest.h"
 #include "kernel/shell.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
@@ -31,50 +33,13 @@
 static struct boot_info boot;
 /* The boot CPU's stack for double faults and NMIs, with a guard page unmapped below it. */
 static uint8_t boot_ist_stack[PAGE_SIZE + IST_STACK_SIZE] __attribute__((aligned(4096)));
-extern char boot_stack_guard[]; /* boot/entry.asm */
+extern char boot_stack_guard[], boot_stack_top[]; /* boot/entry.asm */
 
 void kernel_main(uint32_t magic, uint64_t mbi_addr);
 
 static uint64_t alloc_page_table(void)
 {
 	return phys_alloc(PAGE_SIZE, PAGE_SIZE);
-}
-
-/* Recursion that the compiler cannot flatten: each frame keeps a live buffer. It stops
- * only at an absurd depth, long after the 16 KiB stack ran into its guard page. */
-static __attribute__((noinline)) uint64_t recurse(volatile uint64_t depth)
-{
-	volatile uint8_t frame[256];
-	frame[depth & 255] = (uint8_t)depth;
-	if (depth > (1ull << 40))
-		return 0;
-	return recurse(depth + 1) + frame[depth & 255];
-}
-
-static void run_selftest(enum kan_selftest test)
-{
-	static uint8_t data_byte = 0xc3; /* a RET, in NX data */
-	switch (test) {
-	case SELFTEST_NONE:
-		return;
-	case SELFTEST_PAGEFAULT:
-		printk("kan: selftest: reading unmapped address 0x%lx\n", MEMORY_LIMIT + 0x1000);
-		(void)*(volatile uint64_t *)(MEMORY_LIMIT + 0x1000);
-		break;
-	case SELFTEST_WRITE_TEXT:
-		printk("kan: selftest: writing into kan's code at %p\n", (void *)kernel_main);
-		*(volatile uint8_t *)(uintptr_t)kernel_main = 0xcc;
-		break;
-	case SELFTEST_EXEC_DATA:
-		printk("kan: selftest: calling into kan's data at %p\n", (void *)&data_byte);
-		((void (*)(void))(uintptr_t)&data_byte)();
-		break;
-	case SELFTEST_STACK_OVERFLOW:
-		printk("kan: selftest: overflowing the boot stack\n");
-		recurse(0);
-		break;
-	}
-	printk("kan: selftest: SURVIVED, kan is not protected\n");
 }
 
 /* kan's own page tables: W^X, NX, guard pages under its stacks, SMEP/SMAP if present. */
@@ -85,6 +50,11 @@ static void protect_kan(void)
 	    !paging_set((uint64_t)boot_stack_guard, (uint64_t)boot_stack_guard + PAGE_SIZE, 0) ||
 	    !paging_set((uint64_t)boot_ist_stack, (uint64_t)boot_ist_stack + PAGE_SIZE, 0))
 		panic("out of memory for kan's page tables");
+	uint64_t boot_stack = (uint64_t)boot_stack_top;
+	stacks_note(0, "boot stack", boot_stack,
+		    boot_stack - (uint64_t)boot_stack_guard - PAGE_SIZE);
+	stacks_note(0, "IST stack", (uint64_t)(boot_ist_stack + sizeof(boot_ist_stack)),
+		    IST_STACK_SIZE);
 	paging_enable_protections(&smep, &smap);
 	printk("kan: protection: text read-only, data NX, stack guard pages, SMEP %s, SMAP %s\n",
 	       smep ? "on" : "absent", smap ? "on" : "absent");
@@ -143,7 +113,7 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 		kan_shutdown(1, "not started by a multiboot2 loader (bad magic)");
 
 	uint32_t mbi_size = *(uint32_t *)mbi_addr;
-	char error[128];
+	char error[256];
 	if (mb2_parse((const void *)mbi_addr, &boot, error, sizeof(error)))
 		panic("multiboot2 information is malformed: %s", error);
 	print_boot_info();
@@ -166,7 +136,7 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 		printk("kan: ignoring kan's command line: %s\n", error);
 		kan_config_parse("", &kan, error, sizeof(error)); /* the defaults */
 	}
-	run_selftest(kan.selftest);
+	selftest_run(kan.selftest);
 
 	guest_state_probe();
 	if (!backend_probe())

@@ -1,4 +1,5 @@
 #include "kernel/report.h"
+#include "arch/x86_64/interrupts.h"
 #include "kernel/console.h"
 #include "kernel/format.h"
 #include "kernel/percpu.h"
@@ -57,9 +58,13 @@ void report_vm_table(void)
 	for (unsigned i = 0; i < KAN_MAX_CPUS; i++) {
 		const struct cpu *c = &cpus[i];
 		uint64_t total = c->busy_tsc + c->idle_tsc;
-		if (percpu_present_mask() & (1ull << i))
-			printk("kan: cpu %u: %u vCPU(s), busy %lu%% of %lu us\n", i, c->vcpus,
-			       total ? c->busy_tsc * 100 / total : 0, time_tsc_to_us(total));
+		if (!(percpu_present_mask() & (1ull << i)))
+			continue;
+		char nmis[40] = "";
+		if (nmi_count_in_kan(i))
+			ksnprintf(nmis, sizeof(nmis), ", %lu NMIs in kan", nmi_count_in_kan(i));
+		printk("kan: cpu %u: %u vCPU(s), busy %lu%% of %lu us%s\n", i, c->vcpus,
+		       total ? c->busy_tsc * 100 / total : 0, time_tsc_to_us(total), nmis);
 	}
 	/* One line a script can check: every VM and how it ended. */
 	char summary[400];

@@ -11,6 +11,7 @@
 #include "kernel/panic.h"
 #include "kernel/percpu.h"
 #include "kernel/report.h"
+#include "kernel/selftest.h"
 #include "kernel/shell.h"
 #include "kernel/time.h"
 #include "kernel/vcpu_backend.h"
@@ -133,6 +134,8 @@ void sched_run(void)
 	if (c->index == 0)
 		shell_start();
 	for (;;) {
+		selftest_tick(c->index);
+		nmi_say_once(c->index);
 		if (c->index == 0) {
 			console_poll();
 			shell_poll();

@@ -312,6 +312,12 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 				[SELFTEST_WRITE_TEXT] = "write-text",
 				[SELFTEST_EXEC_DATA] = "exec-data",
 				[SELFTEST_STACK_OVERFLOW] = "stack-overflow",
+				[SELFTEST_SMEP] = "smep",
+				[SELFTEST_SMAP] = "smap",
+				[SELFTEST_AP_STACK_OVERFLOW] = "ap-stack-overflow",
+				[SELFTEST_NMI] = "nmi",
+				[SELFTEST_IST_STACK_OVERFLOW] = "ist-stack-overflow",
+				[SELFTEST_ENTRY_FAILURE] = "entry-failure",
 			};
 			out->selftest = SELFTEST_NONE;
 			for (unsigned i = 1; i < sizeof(names) / sizeof(names[0]); i++)
@@ -319,7 +325,8 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 					out->selftest = (enum kan_selftest)i;
 			if (out->selftest == SELFTEST_NONE)
 				REFUSE("key 'selftest' has bad value '%s' (pagefault, write-text, "
-				       "exec-data or stack-overflow)",
+				       "exec-data, stack-overflow, smep, smap or "
+				       "ap-stack-overflow)",
 				       value);
 		} else {
 			REFUSE("unknown key '%s' (value '%s')", token, value);

@@ -56,10 +56,16 @@ const char *vm_config_guest_args(const char *line);
 /* Deliberate faults in kan itself, to prove its crash report and its self-protection. */
 enum kan_selftest {
 	SELFTEST_NONE,
-	SELFTEST_PAGEFAULT,	 /* read above 4 GiB, where nothing is mapped */
-	SELFTEST_WRITE_TEXT,	 /* write into kan's own code */
-	SELFTEST_EXEC_DATA,	 /* jump into kan's data */
-	SELFTEST_STACK_OVERFLOW, /* recurse into the guard page */
+	SELFTEST_PAGEFAULT,	     /* read above 4 GiB, where nothing is mapped */
+	SELFTEST_WRITE_TEXT,	     /* write into kan's own code */
+	SELFTEST_EXEC_DATA,	     /* jump into kan's data */
+	SELFTEST_STACK_OVERFLOW,     /* recurse into the guard page */
+	SELFTEST_SMEP,		     /* run code on a user-accessible page */
+	SELFTEST_SMAP,		     /* read a user-accessible page with RFLAGS.AC clear */
+	SELFTEST_AP_STACK_OVERFLOW,  /* cpu 1 recurses into its stack's guard page */
+	SELFTEST_NMI,		     /* cpu 0 sends NMIs to the other CPUs while they run VMs */
+	SELFTEST_IST_STACK_OVERFLOW, /* cpu 1's NMI handler recurses into its IST stack's guard */
+	SELFTEST_ENTRY_FAILURE,	     /* the first VM's first VM entry fails (an invalid RFLAGS) */
 };
 struct kan_config {
 	uint32_t default_slice_us;

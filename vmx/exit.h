@@ -37,6 +37,8 @@ static inline void vmx_skip_instruction(void)
 void vmx_inject_exception(unsigned vector, bool has_error_code, uint32_t error_code);
 /* Stops the VM, naming the exit, its qualification and the guest's RIP. */
 enum exit_action vmx_stop_with_report(struct vcpu *vcpu, uint32_t reason, const char *why);
+/* After a host NMI's exit: NMIs unblocked again, in kan and in the guest (vmx/nmi.c). */
+void vmx_nmi_taken(void);
 
 /* One handler per exit reason (exit_*.c). */
 enum exit_action vmx_exit_cpuid(struct vcpu *vcpu);

@@ -52,6 +52,7 @@ enum exit_action vmx_exit_exception_nmi(struct vcpu *vcpu)
 {
 	/* The exception bitmap is empty: only NMIs arrive here, and they are the host's. */
 	(void)vcpu;
+	vmx_nmi_taken();
 	return EXIT_RESUME;
 }
 

@@ -9,6 +9,7 @@
 #include "vmx/exit.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmcs_dump.h"
+#include "vmx/selftest.h"
 #include "vmx/vmx_cpu.h"
 
 /* vmx_entry.asm: runs the guest until vmx_exit_dispatch returns non-zero (an exit_action),
@@ -132,6 +133,7 @@ enum vcpu_event backend_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc)
 	vx->slice_end = now + slice_tsc;
 	uint64_t timer = slice_tsc >> vmx_controls.preemption_timer_shift;
 	vmcs_write(VMX_PREEMPTION_TIMER_VALUE, timer > 0xffffffff ? 0xffffffff : timer);
+	vmx_selftest_before_entry(vcpu, vx->launched);
 	spec_before_entry();
 	int result = vmx_enter(vcpu, vx->launched);
 	if (result < 0 || result == VMX_EXIT_ENTRY_FAILED)

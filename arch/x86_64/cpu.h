@@ -44,6 +44,7 @@
 #define RFLAGS_ZF (1ul << 6)
 #define RFLAGS_IF (1ul << 9)
 #define RFLAGS_RF (1ul << 16)
+#define RFLAGS_AC (1ul << 18)
 
 struct cpuid_regs {
 	uint32_t eax, ebx, ecx, edx;

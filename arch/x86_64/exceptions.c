@@ -2,7 +2,10 @@
 #include "arch/x86_64/backtrace.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/interrupts.h"
+#include "arch/x86_64/paging.h"
+#include "arch/x86_64/stacks.h"
 #include "kernel/console.h"
+#include "kernel/limits.h"
 #include "kernel/panic.h"
 
 struct exception_frame {
@@ -35,10 +38,92 @@ static const char *const exception_names[32] = {
 	[21] = "#CP control protection",
 };
 
+#define VECTOR_NMI	    2
+#define VECTOR_DOUBLE_FAULT 8
+#define VECTOR_PAGE_FAULT   14
+
+/* #PF error code bits (SDM Vol. 3A, 4.7). */
+#define PF_PRESENT  (1u << 0)
+#define PF_WRITE    (1u << 1)
+#define PF_USER	    (1u << 2)
+#define PF_RESERVED (1u << 3)
+#define PF_FETCH    (1u << 4)
+
 void exception_dispatch(struct exception_frame *f);
 
 extern char wrmsr_safe_insn[], wrmsr_safe_fixup[]; /* msr_safe.asm */
 #define VECTOR_GP 13
+
+static uint64_t nmis_in_kan[KAN_MAX_CPUS];
+static void (*volatile nmi_errand)(unsigned cpu);
+
+void nmi_set_errand(void (*errand)(unsigned cpu))
+{
+	nmi_errand = errand;
+}
+
+uint64_t nmi_count_in_kan(unsigned cpu)
+{
+	return __atomic_load_n(&nmis_in_kan[cpu], __ATOMIC_RELAXED);
+}
+
+void nmi_say_once(unsigned cpu)
+{
+	static bool said;
+	if (!said && nmi_count_in_kan(cpu) && !__atomic_exchange_n(&said, true, __ATOMIC_RELAXED))
+		printk("kan: cpu %u: an NMI arrived while kan ran: kan sends none, so it counts "
+		       "and ignores them\n",
+		       cpu);
+}
+
+/* Why the present page at `cr2` refused the access, from kan's tables and CR4. */
+static const char *page_fault_cause(const struct exception_frame *f, uint64_t cr2)
+{
+	uint64_t page = paging_lookup(cr2), cr4 = read_cr4();
+	if (f->error_code & PF_RESERVED)
+		return "a reserved bit is set in a page-table entry";
+	if (f->error_code & PF_FETCH) {
+		if ((page & PAGE_USER) && (cr4 & CR4_SMEP))
+			return "SMEP: the page is user-accessible, and kan may not run code from "
+			       "it";
+		if (page & PAGE_NX)
+			return "NX: the page is not executable";
+	} else if ((page & PAGE_USER) && (cr4 & CR4_SMAP) && !(f->rflags & RFLAGS_AC)) {
+		return "SMAP: the page is user-accessible, and kan may not touch it while "
+		       "RFLAGS.AC is clear";
+	} else if ((f->error_code & PF_WRITE) && !(page & PAGE_WRITABLE)) {
+		return "the page is read-only";
+	}
+	return "kan cannot tell why";
+}
+
+/* The address a #PF names, or a #DF after one that could not be delivered (an overflow). */
+static void report_fault_address(const struct exception_frame *f)
+{
+	uint64_t cr2 = read_cr2();
+	struct stack_place place = stacks_find(cr2);
+	if (place.guard) {
+		/* RSP in the guard page, or just above it: the stack itself ran into it. */
+		bool overflow =
+			f->rsp >= place.guard_page && f->rsp < place.guard_page + 4096 + 512;
+		printk("kan: CR2 0x%lx is in the guard page below cpu %u's %s%s\n", cr2, place.cpu,
+		       place.what,
+		       overflow ? ", and RSP is at its edge: that stack overflowed" : "");
+		return;
+	}
+	if (f->vector != VECTOR_PAGE_FAULT)
+		return;
+	const char *access = f->error_code & PF_FETCH	? "instruction fetch"
+			     : f->error_code & PF_WRITE ? "write"
+							: "read";
+	const char *by = f->error_code & PF_USER ? "user mode" : "kan";
+	if (!(f->error_code & PF_PRESENT))
+		printk("kan: page fault: %s by %s at 0x%lx: the page is not mapped\n", access, by,
+		       cr2);
+	else
+		printk("kan: page fault: %s by %s at 0x%lx: %s\n", access, by, cr2,
+		       page_fault_cause(f, cr2));
+}
 
 void exception_dispatch(struct exception_frame *f)
 {
@@ -50,11 +135,25 @@ void exception_dispatch(struct exception_frame *f)
 		f->rip = (uint64_t)wrmsr_safe_fixup; /* the caller hears "refused" */
 		return;
 	}
+	if (f->vector == VECTOR_NMI) {
+		/* On the IST stack, which says whose CPU this is. It may have interrupted
+		 * printk: no lock, no printk (a self-test's errand aside). */
+		struct stack_place here = stacks_find((uint64_t)f);
+		__atomic_add_fetch(&nmis_in_kan[here.found ? here.cpu : 0], 1, __ATOMIC_RELAXED);
+		if (nmi_errand)
+			nmi_errand(here.cpu);
+		return;
+	}
 	const char *name = f->vector < 32 && exception_names[f->vector] ? exception_names[f->vector]
 									: "reserved";
 	console_force_unlock();
 	printk("kan: CPU EXCEPTION %s (vector %lu), error code 0x%lx\n", name, f->vector,
 	       f->error_code);
+	struct stack_place here = stacks_find((uint64_t)f);
+	if (here.found)
+		printk("kan: on cpu %u, reported from its %s\n", here.cpu, here.what);
+	if (f->vector == VECTOR_PAGE_FAULT || f->vector == VECTOR_DOUBLE_FAULT)
+		report_fault_address(f);
 	printk("  RIP %016lx  CS %04lx  RFLAGS %016lx  CR2 %016lx\n", f->rip, f->cs, f->rflags,
 	       read_cr2());
 	printk("  RAX %016lx  RBX %016lx  RCX %016lx  RDX %016lx\n", f->rax, f->rbx, f->rcx,

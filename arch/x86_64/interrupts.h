@@ -17,4 +17,15 @@ void interrupt_register(uint8_t vector, interrupt_handler_fn handler);
  * Returns what the handler returned. */
 bool interrupt_dispatch(uint8_t vector);
 
+/* NMIs that arrived on CPU `cpu` while kan (not a guest) ran there: kan sends none, so one
+ * from outside (a watchdog, a button, a test) is counted and ignored. */
+uint64_t nmi_count_in_kan(unsigned cpu);
+/* Work for the NMI handler, which runs it after counting (selftest=ist-stack-overflow). */
+void nmi_set_errand(void (*errand)(unsigned cpu));
+/* Ends the blocking of NMIs that an NMI-caused VM exit leaves behind (isr.asm: an IRET). */
+void nmi_unblock(void);
+/* Says once, for the whole run, that NMIs arrive; from a CPU's scheduler loop, never from the
+ * NMI itself, which may have interrupted printk. */
+void nmi_say_once(unsigned cpu);
+
 #endif

@@ -5,6 +5,7 @@ extern exception_dispatch
 global exception_stubs
 global interrupt_stubs
 global interrupt_stub_spurious
+global nmi_unblock
 
 section .text
 bits 64
@@ -75,6 +76,20 @@ exception_common:
 	pop rax
 	add rsp, 16                     ; vector and error code
 	iretq
+
+; A VM exit caused by an NMI leaves NMIs blocked, and only an IRET ends that (Bochs keeps
+; them blocked across VM entries too). An IRET to the next instruction, on the same stack.
+nmi_unblock:
+	mov rax, rsp
+	push 0x10                       ; SS: SEL_KERNEL_DATA
+	push rax                        ; RSP as it was
+	pushfq
+	push 0x08                       ; CS: SEL_KERNEL_CODE
+	lea rax, [rel .unblocked]
+	push rax
+	iretq
+.unblocked:
+	ret
 
 section .rodata
 align 8

@@ -19,6 +19,7 @@
 #define ICR_DELIVERY_PENDING (1u << 12)
 #define ICR_INIT_ASSERT	     0x00004500u
 #define ICR_STARTUP	     0x00004600u
+#define ICR_NMI		     0x00004400u
 #define LVT_MASKED	     (1u << 16)
 #define TIMER_DIVIDE_BY_1    0xb
 
@@ -95,6 +96,11 @@ static void send_ipi(uint32_t apic_id, uint32_t command)
 void lapic_send_ipi(uint32_t apic_id, uint8_t vector)
 {
 	send_ipi(apic_id, vector); /* fixed delivery, physical destination */
+}
+
+void lapic_send_nmi(uint32_t apic_id)
+{
+	send_ipi(apic_id, ICR_NMI);
 }
 
 void lapic_start_cpu(uint32_t apic_id, uint8_t vector)

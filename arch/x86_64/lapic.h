@@ -16,6 +16,8 @@ void lapic_timer_calibrate(uint64_t tsc_hz);
 void lapic_timer_oneshot(uint64_t us);
 /* A fixed interrupt with `vector` to the CPU `apic_id`. */
 void lapic_send_ipi(uint32_t apic_id, uint8_t vector);
+/* A non-maskable interrupt to the CPU `apic_id` (kan sends none but in a self-test). */
+void lapic_send_nmi(uint32_t apic_id);
 /* INIT, then two start-up IPIs pointing at the page `vector` (physical vector << 12). */
 void lapic_start_cpu(uint32_t apic_id, uint8_t vector);
 

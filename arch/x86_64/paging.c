@@ -47,6 +47,12 @@ bool paging_set(uint64_t start, uint64_t end, uint64_t flags)
 {
 	for (uint64_t addr = start; addr < end;) {
 		uint64_t *pde = pd_entry(addr);
+		if (flags & PAGE_USER) {
+			/* A user page needs the user bit at every level; kan's own leaves never
+			 * have it, so the upper levels may keep it. */
+			pml4[0] |= PAGE_USER;
+			table_at(pml4[0])[addr >> 30] |= PAGE_USER;
+		}
 		bool whole = !(addr & (LARGE_PAGE - 1)) && end - addr >= LARGE_PAGE;
 		if (whole && (*pde & PAGE_LARGE)) {
 			*pde = addr | PAGE_LARGE | flags;
@@ -55,11 +61,27 @@ bool paging_set(uint64_t start, uint64_t end, uint64_t flags)
 		}
 		if (!split(pde))
 			return false;
+		*pde |= flags & PAGE_USER;
 		table_at(*pde)[(addr >> 12) & 511] = flags ? addr | flags : 0;
 		addr += 4096;
 	}
 	__asm__ volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
 	return true;
+}
+
+uint64_t paging_lookup(uint64_t addr)
+{
+	uint64_t *table = table_at(read_cr3()), allowed = PAGE_WRITABLE | PAGE_USER, nx = 0;
+	for (unsigned shift = 39;; shift -= 9) {
+		uint64_t entry = table[(addr >> shift) & 511];
+		if (!(entry & PAGE_PRESENT))
+			return 0;
+		allowed &= entry;
+		nx |= entry & PAGE_NX;
+		if (shift == 12 || (shift < 39 && (entry & PAGE_LARGE)))
+			return PAGE_PRESENT | allowed | nx;
+		table = table_at(entry);
+	}
 }
 
 bool paging_init(paging_alloc_fn alloc, uint64_t exec_page)

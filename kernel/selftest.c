@@ -1,0 +1,161 @@
+#include "kernel/selftest.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/interrupts.h"
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/paging.h"
+#include "kernel/console.h"
+#include "kernel/cpus.h"
+#include "kernel/memory.h"
+#include "kernel/percpu.h"
+#include "kernel/time.h"
+
+#define NMI_COUNT  500
+#define NMI_GAP_US 1000
+
+void kernel_main(uint32_t magic, uint64_t mbi_addr);
+
+static enum kan_selftest active;
+
+enum kan_selftest selftest_active(void)
+{
+	return active;
+}
+
+/* Recursion that the compiler cannot flatten: each frame keeps a live buffer. It stops
+ * only at an absurd depth, long after the 16 KiB stack ran into its guard page. */
+static __attribute__((noinline)) uint64_t recurse(volatile uint64_t depth)
+{
+	volatile uint8_t frame[256];
+	frame[depth & 255] = (uint8_t)depth;
+	if (depth > (1ull << 40))
+		return 0;
+	return recurse(depth + 1) + frame[depth & 255];
+}
+
+/* A fresh page holding a RET, mapped user-accessible: SMEP must stop kan running it, SMAP
+ * must stop kan reading it. kan maps no user page otherwise. */
+static void touch_user_page(bool execute)
+{
+	uint64_t page = phys_alloc(PAGE_SIZE, PAGE_SIZE);
+	if (page)
+		*(volatile uint8_t *)phys_to_ptr(page) = 0xc3;
+	if (!page ||
+	    !paging_set(page, page + PAGE_SIZE,
+			PAGE_PRESENT | PAGE_WRITABLE | PAGE_USER | (execute ? 0 : PAGE_NX))) {
+		printk("kan: selftest: no memory to map a user page\n");
+		return;
+	}
+	if (execute) {
+		printk("kan: selftest: calling code on a user-accessible page at 0x%lx\n", page);
+		((void (*)(void))(uintptr_t)page)();
+	} else {
+		printk("kan: selftest: reading a user-accessible page at 0x%lx with RFLAGS.AC "
+		       "clear\n",
+		       page);
+		__asm__ volatile("pushfq; andq %0, (%%rsp); popfq" ::"i"(~RFLAGS_AC) : "cc");
+		(void)*(volatile uint8_t *)phys_to_ptr(page);
+	}
+}
+
+/* Cpu 1's errand for selftest=ap-stack-overflow; the other APs have none. */
+static void overflow_this_stack(unsigned cpu)
+{
+	if (cpu != 1)
+		return;
+	printk("kan: selftest: cpu 1 overflows its stack\n");
+	recurse(0);
+}
+
+/* Cpu 1's NMI handler's errand for selftest=ist-stack-overflow: the NMI runs on the IST
+ * stack, and so does the recursion. The boot CPU spins meanwhile, holding no lock. */
+static void overflow_nmi_stack(unsigned cpu)
+{
+	if (cpu != 1)
+		return;
+	printk("kan: selftest: cpu 1's NMI handler overflows its IST stack\n");
+	recurse(0);
+}
+
+static bool have_cpu_1(void)
+{
+	if (cpus_running() < 2)
+		printk("kan: selftest: needs a second CPU, and kan runs on one; skipped\n");
+	return cpus_running() >= 2;
+}
+
+/* Waits a second for cpu 1 to end the run. */
+static void wait_for_cpu_1(void)
+{
+	for (uint64_t end = rdtsc() + time_us_to_tsc(1000000); rdtsc() < end;)
+		cpu_relax();
+}
+
+/* selftest=nmi: cpu 0, idle between its turns, sends an NMI to every other CPU that runs VMs
+ * about once a millisecond, NMI_COUNT of them; they land in guests, in exits and in idle. */
+void selftest_tick(unsigned cpu)
+{
+	static unsigned sent;
+	static uint64_t next;
+	if (active != SELFTEST_NMI || cpu != 0 || sent == NMI_COUNT || rdtsc() < next)
+		return;
+	if (sent == 0)
+		printk("kan: selftest: cpu 0 sends %d NMIs to the other CPUs, one every %d us\n",
+		       NMI_COUNT, NMI_GAP_US);
+	for (unsigned i = 1; i < KAN_MAX_CPUS; i++)
+		if (percpu_present_mask() & (1ull << i))
+			lapic_send_nmi(cpus[i].apic_id);
+	next = rdtsc() + time_us_to_tsc(NMI_GAP_US);
+	if (++sent == NMI_COUNT)
+		printk("kan: selftest: %d NMIs sent\n", NMI_COUNT);
+}
+
+void selftest_run(enum kan_selftest test)
+{
+	static uint8_t data_byte = 0xc3; /* a RET, in NX data */
+	active = test;
+	switch (test) {
+	case SELFTEST_NONE:
+		return;
+	case SELFTEST_PAGEFAULT:
+		printk("kan: selftest: reading unmapped address 0x%lx\n", MEMORY_LIMIT + 0x1000);
+		(void)*(volatile uint64_t *)(MEMORY_LIMIT + 0x1000);
+		break;
+	case SELFTEST_WRITE_TEXT:
+		printk("kan: selftest: writing into kan's code at %p\n", (void *)kernel_main);
+		*(volatile uint8_t *)(uintptr_t)kernel_main = 0xcc;
+		break;
+	case SELFTEST_EXEC_DATA:
+		printk("kan: selftest: calling into kan's data at %p\n", (void *)&data_byte);
+		((void (*)(void))(uintptr_t)&data_byte)();
+		break;
+	case SELFTEST_STACK_OVERFLOW:
+		printk("kan: selftest: overflowing the boot stack\n");
+		recurse(0);
+		break;
+	case SELFTEST_SMEP:
+		touch_user_page(true);
+		break;
+	case SELFTEST_SMAP:
+		touch_user_page(false);
+		break;
+	case SELFTEST_AP_STACK_OVERFLOW:
+		if (!have_cpu_1())
+			return;
+		cpus_send_errand(overflow_this_stack);
+		wait_for_cpu_1();
+		break;
+	case SELFTEST_NMI:
+		return; /* selftest_tick, once the VMs run */
+	case SELFTEST_ENTRY_FAILURE:
+		return; /* vmx_selftest_before_entry */
+	case SELFTEST_IST_STACK_OVERFLOW:
+		if (!have_cpu_1())
+			return;
+		nmi_set_errand(overflow_nmi_stack);
+		printk("kan: selftest: cpu 0 sends an NMI to cpu 1\n");
+		lapic_send_nmi(cpus[1].apic_id);
+		wait_for_cpu_1();
+		break;
+	}
+	printk("kan: selftest: SURVIVED, kan is not protected\n");
+}
