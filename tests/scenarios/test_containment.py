@@ -23,7 +23,8 @@ SHARE_MIN, SHARE_MAX = 0.9, 1.2
 
 TABLE_ROW = re.compile(r"^kan: (\d+)\s+(\S+)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(.*)$")
 EXIT_COUNT = re.compile(r"\s*([^=]+?)=(\d+)")
-REFUSED = re.compile(r"^kan:     refused: (\d+) MSR accesses \(#GP\), (\d+) accesses to unowned ports")
+REFUSED = re.compile(r"^kan:     refused: (\d+) MSR accesses \(#GP\), (\d+) accesses to unowned ports, "
+                     r"(\d+) console bytes dropped")
 HEARTBEAT_DONE = re.compile(
     r"^\[(\S+)\] heartbeat done: (\d+) beats in (\d+) us of wall time, longest gap (\d+) us", re.M)
 
@@ -60,11 +61,11 @@ def vm_table(r):
             _id, name, state, cpu, cpu_us, exits, end = m.groups()
             row = table[name] = dict(state=state, cpu=int(cpu), cpu_us=int(cpu_us),
                                      exits=int(exits), end=end, exit_counts={},
-                                     refused=dict(msr=0, ports=0))
+                                     refused=dict(msr=0, ports=0, console=0))
         elif row is not None and line.startswith("kan:     exits:"):
             row["exit_counts"] = {k: int(v) for k, v in EXIT_COUNT.findall(line.split(":", 2)[2])}
         elif row is not None and (m := REFUSED.match(line)):
-            row["refused"] = dict(msr=int(m[1]), ports=int(m[2]))
+            row["refused"] = dict(msr=int(m[1]), ports=int(m[2]), console=int(m[3]))
         elif not line.startswith("kan:     "):
             row = None
     return table
@@ -324,13 +325,46 @@ def test_cpuid_and_hypercall_storms_get_right_answers_and_only_their_share():
     f.done()
 
 
-def test_console_flood_costs_only_the_flooder():
+CONSOLE_RATE, CONSOLE_BURST = 4096, 2048  # bytes a second and at once (kan_guest.h, CONSOLE)
+FLOOD_DONE = (r"console-flood done: (\d+) bytes in (\d+) TSC ticks while the burst lasted \(after "
+              r"my first line\), then (\d+) bytes (?:taken|written blind) in (\d+) TSC ticks")
+
+
+def test_console_flood_gets_exactly_its_budget_and_costs_only_the_flooder():
     r = run_bochs("hostile-console", cpus=2, timeout=120, check=False)
     f = Findings(r)
     f.clean()
+    khz = re.search(r"^kan: time: TSC runs at (\d+) kHz", r.serial, re.M)
+    byte_ticks = int(khz[1]) * 1000 // CONSOLE_RATE if khz else 1  # kan's GCRA slot
     for vm in ("flood-uart", "flood-hc"):
-        if flood := f.guest_line(vm, r"console-flood done: (\d+) bytes in (\d+) us"):
-            print(f"{vm}: {flood[1]} bytes in {int(flood[2]) // 1000} ms")
+        flood = f.guest_line(vm, FLOOD_DONE)
+        start = f.guest_line(vm, r"console-flood: printing as fast as I can.*")
+        if not (flood and start and khz):
+            continue
+        burst, burst_ticks, offered, ticks = map(int, flood.groups())
+        first = len(start[0]) - len(f"[{vm}] ") + 1  # its first line, sent just before
+        dropped = f.table.get(vm, {}).get("refused", {}).get("console", 0)
+        # Every letter kan printed for the flooder (in lines of at most 200) is one it took.
+        printed = sum(map(len, re.findall(rf"^\[{re.escape(vm)}\] ([a-z]+)$", r.serial, re.M)))
+        taken = printed - burst
+        due = ticks / byte_ticks  # the budget's rate over the flood, the burst spent before it
+        print(f"{vm}: burst {burst} bytes (+ {first} in its first line), then "
+              f"{taken} taken of {offered} offered in {ticks} ticks: due {due:.1f}; kan dropped "
+              f"{dropped}")
+        # The burst: all of its 2 KiB at once, and no more than the rate added while it lasted.
+        f.check(CONSOLE_BURST <= burst + first <= CONSOLE_BURST + burst_ticks / byte_ticks + 1,
+                f"{vm} got {burst} + {first} bytes in {burst_ticks} ticks at first: not the "
+                f"{CONSOLE_BURST} burst and the rate")
+        f.check(abs(taken - due) <= 2, f"{vm} got {taken} bytes of console in {ticks} TSC ticks, "
+                                       f"not the {due:.1f} its budget allows")
+        if vm == "flood-hc":  # the hypercall says how much it took: nothing may be lost
+            f.check(offered == taken and dropped == 0,
+                    f"flood-hc: kan said it took {offered} bytes, printed {taken}, dropped "
+                    f"{dropped}")
+        else:  # written blind: kan prints what the budget allows and counts the rest
+            f.check(offered - taken == dropped,
+                    f"flood-uart wrote {offered} bytes, kan printed {taken} and counted "
+                    f"{dropped} dropped, not {offered - taken}")
     f.all_exited("flood-uart", "hb-0", "flood-hc", "hb-1")
     f.heartbeats_beside({"hb-0": ("flood-uart",), "hb-1": ("flood-hc",)})
     f.done()
