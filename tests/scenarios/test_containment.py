@@ -20,6 +20,7 @@ BANNER = "kan 0.1: a partitioning hypervisor"
 # It must get at least 0.9 of that; more than 1.2 of it means its neighbours were not really
 # competing, and the figure would prove nothing.
 SHARE_MIN, SHARE_MAX = 0.9, 1.2
+CONSOLE_RATE, CONSOLE_BURST = 4096, 2048  # bytes a second and at once (kan_guest.h, CONSOLE)
 
 TABLE_ROW = re.compile(r"^kan: (\d+)\s+(\S+)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(.*)$")
 EXIT_COUNT = re.compile(r"\s*([^=]+?)=(\d+)")
@@ -320,12 +321,27 @@ def test_cpuid_and_hypercall_storms_get_right_answers_and_only_their_share():
     f.check(f.table.get("hypercall-storm", {}).get("exit_counts", {}).get("VMCALL", 0) >= 100000,
             "kan counted fewer than 100000 VMCALL exits for hypercall-storm")
     f.expect("[hypercall-storm] hypercall-storm: this line came from an unaligned pointer")
+    # After 0.6 s of silence its budget is the whole 2 KiB burst: a 58-byte line takes 58, a
+    # 4608-byte call the other 1990 and what came due since, the next call what came due.
+    if budget := f.guest_line("hypercall-storm", r"hypercall-storm: console budget: (\d+) bytes, "
+                                                 r"(\d+) ticks later (\d+) of 4608, (\d+) ticks "
+                                                 r"later (\d+)"):
+        first, ticks_12, rest, ticks_23, more = map(int, budget.groups())
+        khz = re.search(r"^kan: time: TSC runs at (\d+) kHz", r.serial, re.M)
+        byte_ticks = int(khz[1]) * 1000 // CONSOLE_RATE if khz else 1
+        due_rest = CONSOLE_BURST - 58 + ticks_12 / byte_ticks
+        f.check(first == 58 and abs(rest - due_rest) <= 1.5 and abs(more - ticks_23 / byte_ticks)
+                <= 1.5, f"the console budget gave hypercall-storm {first}, {rest}, {more} bytes, "
+                        f"not 58, {due_rest:.1f} and {ticks_23 / byte_ticks:.1f}")
+    # Each answer the guest found wrong, by name (a console write whose range runs past RAM
+    # must get KAN_EFAULT even where the first 4096 bytes are inside it).
+    for line in re.findall(r"^\[hypercall-storm\] .*?(hypercall-storm: WRONG.*)$", r.serial, re.M):
+        f.check(False, line)
     f.all_exited("cpuid-storm", "hb-0", "hypercall-storm", "hb-1")
     f.heartbeats_beside({"hb-0": ("cpuid-storm",), "hb-1": ("hypercall-storm",)})
     f.done()
 
 
-CONSOLE_RATE, CONSOLE_BURST = 4096, 2048  # bytes a second and at once (kan_guest.h, CONSOLE)
 FLOOD_DONE = (r"console-flood done: (\d+) bytes in (\d+) TSC ticks while the burst lasted \(after "
               r"my first line\), then (\d+) bytes (?:taken|written blind) in (\d+) TSC ticks")
 
