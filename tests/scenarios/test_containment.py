@@ -246,17 +246,24 @@ def test_sensitive_msrs_and_vmx_instructions_fault_as_documented():
     r = run_bochs("hostile-cpu", cpus=2, check=False)
     f = Findings(r)
     f.clean()
-    if msr := f.guest_line("msr-poke", r"msr-poke done: (\d+) rounds, (\d+) attempts, (\d+) #GP, "
-                                       r"(\d+) fixed reads, (\d+) wrong"):
-        rounds, attempts, gp, _fixed, wrong = map(int, msr.groups())
-        print(f"msr-poke: {rounds} rounds, {attempts} accesses that must fault, {gp} #GP")
-        f.check(attempts == gp and wrong == 0, msr[0])
-        # Every #GP the guest counted is one kan refused and counted.
-        f.check(f.table.get("msr-poke", {}).get("refused", {}).get("msr") == gp,
-                f"kan's count of refused MSR accesses by msr-poke is not {gp}")
-    f.expect("[msr-poke] msr-poke: WRMSR 0x3a (IA32_FEATURE_CONTROL (VMX enable, lock)) <- 0x5: #GP",
-             "[msr-poke] msr-poke: RDMSR 0x3a (IA32_FEATURE_CONTROL (VMX enable, lock)): no "
-             "exception, 0x1 (kan's fixed answer)")
+    for vm in ("msr-poke", "msr-poke-2"):
+        if msr := f.guest_line(vm, r"msr-poke done: (\d+) rounds, (\d+) attempts, (\d+) #GP, "
+                                   r"(\d+) fixed reads, (\d+) wrong"):
+            rounds, attempts, gp, _fixed, wrong = map(int, msr.groups())
+            print(f"{vm}: {rounds} rounds, {attempts} accesses that must fault, {gp} #GP")
+            f.check(attempts == gp and wrong == 0, f"{vm}: {msr[0]}")
+            # Every #GP the guest counted is one kan refused and counted.
+            f.check(f.table.get(vm, {}).get("refused", {}).get("msr") == gp,
+                    f"kan's count of refused MSR accesses by {vm} is not {gp}")
+        # Both write the same 13 per-VM MSRs on CPU 0, each its own values, and yield between
+        # writing and reading back: each must read its own, many times over.
+        if own := f.guest_line(vm, r"msr-poke: per-VM MSRs: 13 written, read back after each of "
+                                   r"(\d+) yields: (\d+) wrong"):
+            f.check(int(own[1]) >= 5 and own[2] == "0", f"{vm}: {own[0]}")
+        f.expect(f"[{vm}] msr-poke: WRMSR 0x3a (IA32_FEATURE_CONTROL (VMX enable, lock)) <- 0x5: "
+                 f"#GP",
+                 f"[{vm}] msr-poke: RDMSR 0x3a (IA32_FEATURE_CONTROL (VMX enable, lock)): no "
+                 f"exception, 0x1 (kan's fixed answer)")
     if vmx := f.guest_line("vmx-insns", r"vmx-insns done: (\d+) rounds, (\d+) #UD of (\d+) "
                                         r"expected, (\d+) #GP of (\d+) expected, (\d+) wrong"):
         _rounds, ud, ud_expected, gp, gp_expected, wrong = map(int, vmx.groups())
@@ -265,8 +272,8 @@ def test_sensitive_msrs_and_vmx_instructions_fault_as_documented():
     for insn in ("VMXON", "VMREAD", "VMWRITE", "VMLAUNCH", "INVEPT", "MONITOR", "MWAIT", "RDPMC",
                  "INVD", "WBINVD", "debug-register access"):
         f.check(exits.get(insn, 0) >= 1, f"kan's exit table shows no {insn} exit for vmx-insns")
-    f.all_exited("msr-poke", "hb-0", "vmx-insns", "hb-1")
-    f.heartbeats_beside({"hb-0": ("msr-poke",), "hb-1": ("vmx-insns",)})
+    f.all_exited("msr-poke", "msr-poke-2", "hb-0", "vmx-insns", "hb-1")
+    f.heartbeats_beside({"hb-0": ("msr-poke", "msr-poke-2"), "hb-1": ("vmx-insns",)})
     f.done()
 
 
