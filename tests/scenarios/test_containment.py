@@ -139,9 +139,10 @@ class Findings:
         m = re.search(END_LINE.format(name=re.escape(name)), self.r.serial, re.M)
         return m.start() if m else len(self.r.serial)
 
-    def heartbeats_beside(self, beside):
+    def heartbeats_beside(self, beside, share_max=SHARE_MAX):
         """beside: heartbeat -> the neighbours on its CPU the scenario makes outlive its window.
-        Each heartbeat ends with status 0, they outlive it, and its share is what it is due."""
+        Each heartbeat ends with status 0, they outlive it, and its share is what it is due
+        (share_max higher where a neighbour gives its slices away)."""
         serial = self.r.serial
         for hb, required in beside.items():
             self.ended(hb)
@@ -167,8 +168,8 @@ class Findings:
             print(f"{self.r.name}: {hb} got {share:.3f} of CPU {row['cpu']}, due {due:.3f} "
                   f"beside {', '.join(outlived) or 'nobody'} (and {inside_us // 1000} ms used by "
                   f"neighbours that ended in its window); longest gap {gap_us // 1000} ms")
-            self.check(SHARE_MIN * due <= share <= SHARE_MAX * due,
-                       f"heartbeat {hb} got {share:.3f} of its CPU, not {SHARE_MIN}..{SHARE_MAX} "
+            self.check(SHARE_MIN * due <= share <= share_max * due,
+                       f"heartbeat {hb} got {share:.3f} of its CPU, not {SHARE_MIN}..{share_max} "
                        f"of the {due:.3f} it is due; longest gap {gap_us // 1000} ms")
 
     def clean(self):
@@ -453,7 +454,9 @@ def test_fuzzer_million_operations_kan_survives():
     f.check(refused.get("msr", 0) > 0 and refused.get("ports", 0) > 0,
             f"kan's refused counts for the fuzzer are empty: {refused}")
     f.all_exited("fuzzer", "hb-0")
-    f.heartbeats_beside({"hb-0": ("fuzzer",)})
+    # A fifth of the fuzzer's operations are random hypercalls, KAN_HC_YIELD among them: it
+    # gives some slices away, so hb-0 may get more than half (0.601 in a run).
+    f.heartbeats_beside({"hb-0": ("fuzzer",)}, share_max=1.4)
     f.done()
 
 
