@@ -139,6 +139,16 @@ class Findings:
         m = re.search(END_LINE.format(name=re.escape(name)), self.r.serial, re.M)
         return m.start() if m else len(self.r.serial)
 
+    def heartbeats_alive(self, *names):
+        """Each heartbeat beat and ended with status 0: kan stayed up beside whatever ran. No
+        share is measured (neighbours that end at once or halt leave it alone on its CPU):
+        heartbeats_beside does that."""
+        beats = {m[1]: int(m[2]) for m in HEARTBEAT_DONE.finditer(self.r.serial)}
+        for name in names:
+            self.ended(name)
+            self.check(beats.get(name, 0) > 0, f"heartbeat {name} printed no 'heartbeat done' "
+                                               f"line with beats in it")
+
     def heartbeats_beside(self, beside, share_max=SHARE_MAX):
         """beside: heartbeat -> the neighbours on its CPU the scenario makes outlive its window.
         Each heartbeat ends with status 0, they outlive it, and its share is what it is due
