@@ -78,16 +78,9 @@ void printk(const char *fmt, ...)
 
 static bool guest_output_hidden;
 
-/* Each guest may send 4 KiB/s, in bursts of 2 KiB: a third of a 115200-baud line. */
-#define GUEST_BYTES_PER_SECOND 4096u
-#define GUEST_BURST_BYTES      2048u
-
 size_t console_budget_available(const struct console_budget *budget)
 {
-	uint64_t byte_ticks = time_tsc_hz() / GUEST_BYTES_PER_SECOND;
-	uint64_t now = rdtsc(), limit = now + GUEST_BURST_BYTES * byte_ticks;
-	uint64_t from = budget->next_tsc > now ? budget->next_tsc : now;
-	return from >= limit ? 0 : (size_t)((limit - from) / byte_ticks);
+	return console_budget_available_at(budget, rdtsc(), time_tsc_hz());
 }
 
 bool console_guest_should_wait(const struct console_budget *budget)
@@ -98,10 +91,7 @@ bool console_guest_should_wait(const struct console_budget *budget)
 
 void console_budget_spend(struct console_budget *budget, size_t bytes)
 {
-	uint64_t now = rdtsc();
-	if (budget->next_tsc < now)
-		budget->next_tsc = now;
-	budget->next_tsc += bytes * (time_tsc_hz() / GUEST_BYTES_PER_SECOND);
+	console_budget_spend_at(budget, bytes, rdtsc(), time_tsc_hz());
 }
 
 void console_show_guest_output(bool show)

@@ -19,7 +19,15 @@ bool console_write_prefixed(const char *prefix, const char *text, size_t len);
 struct console_budget {
 	uint64_t next_tsc; /* when the budget is spent up to now */
 };
-/* How many bytes the guest may send now (0 when over budget). */
+/* Each guest may send 4 KiB/s, in bursts of 2 KiB: a third of a 115200-baud line. */
+#define CONSOLE_GUEST_BYTES_PER_SECOND 4096u
+#define CONSOLE_GUEST_BURST_BYTES      2048u
+/* The budget itself (kernel/console_budget.c), at TSC time `now` with the TSC at `tsc_hz`. */
+size_t console_budget_available_at(const struct console_budget *budget, uint64_t now,
+				   uint64_t tsc_hz);
+void console_budget_spend_at(struct console_budget *budget, size_t bytes, uint64_t now,
+			     uint64_t tsc_hz);
+/* The same now, by kan's clock. How many bytes the guest may send (0 when over budget). */
 size_t console_budget_available(const struct console_budget *budget);
 /* Whether its UART should look busy: over budget, or the console is far behind. Advice
  * only: a byte within budget is taken even if the console filled since the guest looked. */

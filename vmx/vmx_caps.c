@@ -98,47 +98,10 @@ static bool feature_control_allows_vmx(void)
 	return true;
 }
 
-/* The controls kan wants; the CPU may force more on (adjusted below). */
+/* The controls kan uses on every CPU (vmx/vmx_controls.c). */
 static void choose_controls(void)
 {
-	struct vmx_controls *k = &vmx_controls;
-	uint32_t missing;
-	uint64_t p2 = vmx_caps.proc2;
-	uint32_t proc2 = PROC2_ENABLE_EPT | PROC2_UNRESTRICTED_GUEST;
-	if (allowed1(p2, PROC2_ENABLE_VPID))
-		proc2 |= PROC2_ENABLE_VPID;
-	if (allowed1(p2, PROC2_ENABLE_RDTSCP))
-		proc2 |= PROC2_ENABLE_RDTSCP;
-	if (allowed1(p2, PROC2_ENABLE_INVPCID))
-		proc2 |= PROC2_ENABLE_INVPCID;
-	/* A guest's WBINVD would flush caches every VM shares: it becomes a no-op. */
-	if (allowed1(p2, PROC2_WBINVD_EXITING))
-		proc2 |= PROC2_WBINVD_EXITING;
-	k->pin = vmx_adjust_controls(
-		vmx_caps.pin,
-		PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_PREEMPTION_TIMER, &missing);
-	/* Every port access and every MSR access exits: the VM owns no hardware directly. */
-	k->proc = vmx_adjust_controls(
-		vmx_caps.proc,
-		PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING | PROC_MOV_DR_EXITING |
-			PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING | PROC_MWAIT_EXITING |
-			PROC_MONITOR_EXITING | PROC_RDPMC_EXITING | PROC_ACTIVATE_SECONDARY,
-		&missing);
-	k->proc2 = vmx_adjust_controls(p2, proc2, &missing);
-	uint32_t exit = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
-			EXIT_SAVE_PREEMPTION_TIMER | EXIT_ACK_INTERRUPT_ON_EXIT;
-	uint32_t entry = ENTRY_LOAD_IA32_EFER;
-	if (allowed1(vmx_caps.exit, EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT) &&
-	    allowed1(vmx_caps.entry, ENTRY_LOAD_IA32_PAT)) {
-		exit |= EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT;
-		entry |= ENTRY_LOAD_IA32_PAT;
-	}
-	k->exit = vmx_adjust_controls(vmx_caps.exit, exit, &missing);
-	k->entry = vmx_adjust_controls(vmx_caps.entry, entry, &missing);
-	k->preemption_timer_shift = vmx_caps.misc & VMX_MISC_PREEMPTION_TIMER_RATE_MASK;
-	k->ept_largest_level = vmx_caps.ept_vpid & EPT_CAP_1GB_PAGES   ? 3
-			       : vmx_caps.ept_vpid & EPT_CAP_2MB_PAGES ? 2
-								       : 1;
+	vmx_choose_controls(&vmx_caps, &vmx_controls);
 }
 
 bool backend_probe(void)

@@ -21,6 +21,8 @@ struct vmx_controls {
 	unsigned preemption_timer_shift;
 	unsigned ept_largest_level; /* 1: 4 KiB, 2: 2 MiB, 3: 1 GiB */
 };
+/* The controls kan wants, adjusted to what the capability MSRs in `caps` allow. */
+void vmx_choose_controls(const struct vmx_caps *caps, struct vmx_controls *out);
 
 extern struct vmx_caps vmx_caps;
 extern struct vmx_controls vmx_controls;

@@ -3,8 +3,37 @@
 #define UART_LSR      (KAN_UART_PORT + 5)
 #define LSR_THR_EMPTY 0x20
 
+static int use_hypercall;
+static char pending[128]; /* the line not yet sent through the hypercall */
+static unsigned pending_len;
+
+void guest_console_use_hypercall(void)
+{
+	use_hypercall = 1;
+}
+
+static void send_pending(void)
+{
+	for (unsigned sent = 0; sent < pending_len;) {
+		int64_t n = kan_hypercall(KAN_HC_CONSOLE_WRITE, (uint64_t)pending + sent,
+					  pending_len - sent, 0);
+		if (n < 0)
+			break;
+		sent += (unsigned)n;
+		if (!n)
+			__asm__ volatile("sti; hlt; cli"); /* budget spent: give the CPU away */
+	}
+	pending_len = 0;
+}
+
 void guest_putc(char c)
 {
+	if (use_hypercall) {
+		pending[pending_len++] = c;
+		if (c == '\n' || pending_len == sizeof(pending))
+			send_pending();
+		return;
+	}
 	while (!(guest_in(UART_LSR, 1) & LSR_THR_EMPTY))
 		;
 	guest_out(KAN_UART_PORT, 1, (uint8_t)c);

@@ -46,8 +46,13 @@ static inline void guest_cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t
 	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
 }
 
-/* Writes to the virtual UART at port 0x3f8. */
+/* Writes to the virtual UART at port 0x3f8, waiting (spinning) while its LSR says busy. */
 void guest_putc(char c);
+/* From now on guest_putc sends whole lines through KAN_HC_CONSOLE_WRITE instead, halting
+ * while the VM's console budget is spent. A line so sent reaches kan's console at once,
+ * even while the console is far behind (which makes the UART look busy), and waiting for
+ * the budget costs no CPU time. */
+void guest_console_use_hypercall(void);
 void guest_puts(const char *s);
 /* printf subset: %s %c %d %u %x %lu %ld %lx %%. */
 void guest_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -10,6 +10,7 @@
 #define MSR_IA32_EFER	      0xc0000080
 #define MSR_IA32_STAR	      0xc0000081
 #define MSR_IA32_LSTAR	      0xc0000082
+#define MSR_IA32_CSTAR	      0xc0000083
 #define MSR_IA32_FMASK	      0xc0000084
 #define MSR_IA32_FS_BASE      0xc0000100
 #define MSR_IA32_GS_BASE      0xc0000101

@@ -13,35 +13,48 @@
 #include "kernel/vuart.h"
 #include "kan_guest.h"
 
-/* A fake console: remembers each line as "[prefix] text". */
+/* A fake console: remembers each line as "[prefix] text", and the bytes it took. Set
+ * console_full and it refuses lines, as kan's console does when its ring is full. */
 #define MAX_LINES 16
 static char lines[MAX_LINES][VUART_LINE_MAX + 64];
 static int line_count;
+static char last_line[VUART_LINE_MAX + 64];
+static size_t printed_bytes;
+static bool console_full, console_behind;
 
 bool console_write_prefixed(const char *prefix, const char *text, size_t len)
 {
-	assert_true(line_count < MAX_LINES);
 	assert_true(len <= VUART_LINE_MAX);
-	snprintf(lines[line_count++], sizeof(lines[0]), "[%s] %.*s", prefix, (int)len, text);
+	if (console_full)
+		return false;
+	snprintf(last_line, sizeof(last_line), "[%s] %.*s", prefix, (int)len, text);
+	if (line_count < MAX_LINES)
+		memcpy(lines[line_count], last_line, sizeof(last_line));
+	line_count++;
+	printed_bytes += len + 1;
 	return true;
 }
 
-/* The console's pacing is not under test here: a guest may always send. */
+/* kan's clock, faked: the budget (kernel/console_budget.c) is the real one. A TSC at 4.096
+ * MHz makes a byte of budget 1000 ticks. */
+#define HZ   4096000ull
+#define BYTE 1000ull
+static uint64_t now;
+
 size_t console_budget_available(const struct console_budget *budget)
 {
-	(void)budget;
-	return 4096;
+	return console_budget_available_at(budget, now, HZ);
 }
 
 void console_budget_spend(struct console_budget *budget, size_t bytes)
 {
-	(void)budget, (void)bytes;
+	console_budget_spend_at(budget, bytes, now, HZ);
 }
 
+/* As kernel/console.c: over budget, or (faked here) the console ring half full. */
 bool console_guest_should_wait(const struct console_budget *budget)
 {
-	(void)budget;
-	return false;
+	return !console_budget_available(budget) || console_behind;
 }
 
 static struct vuart uart;
@@ -50,6 +63,9 @@ static int setup(void **state)
 {
 	(void)state;
 	line_count = 0;
+	printed_bytes = 0;
+	console_full = console_behind = false;
+	now = 1000000000ull;
 	vuart_init(&uart, "hello");
 	return 0;
 }
@@ -161,12 +177,101 @@ static void bytes_written_to_thr_become_text(void **state)
 	assert_string_equal(lines[0], "[hello] port io");
 }
 
-static void lsr_always_reports_the_transmitter_empty(void **state)
+static void lsr_reports_the_transmitter_empty_within_budget(void **state)
 {
 	(void)state;
 	assert_int_equal(in(5, 1), 0x60);
 	write_text("busy?");
 	assert_int_equal(in(5, 1), 0x60);
+}
+
+/* Writes `n` bytes to THR at once (no time passes), every 64th a newline. */
+static void out_thr(size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		out8(0, i % 64 == 63 ? '\n' : 'a' + i % 26);
+}
+
+static void thr_takes_the_2k_burst_and_drops_and_counts_the_rest(void **state)
+{
+	(void)state;
+	out_thr(2048 + 100);
+	vuart_flush(&uart);
+	assert_int_equal(printed_bytes, 2048); /* 32 lines of 63 letters and a newline */
+	assert_int_equal(line_count, 32);
+	assert_int_equal(uart.bytes_dropped, 100);
+}
+
+static void lsr_is_busy_from_the_spent_budget_until_one_byte_time_later(void **state)
+{
+	(void)state;
+	out_thr(2048);
+	assert_int_equal(in(5, 1), 0x00); /* busy: a byte written now is lost */
+	now += BYTE - 1;
+	assert_int_equal(in(5, 1), 0x00);
+	out8(0, 'x');
+	assert_int_equal(uart.bytes_dropped, 1);
+	now += 1;
+	assert_int_equal(in(5, 1), 0x60);
+	out8(0, 'y');
+	assert_int_equal(uart.bytes_dropped, 1);
+	assert_int_equal(in(5, 1), 0x00);
+	vuart_flush(&uart);
+	assert_string_equal(last_line, "[hello] y");
+}
+
+static void a_guest_that_waits_for_lsr_loses_nothing_and_gets_4096_bytes_a_second(void **state)
+{
+	(void)state;
+	/* Like guest_putc: poll LSR every 100 ticks, write when it says empty, for 2 seconds. */
+	size_t written = 0;
+	for (uint64_t end = now + 2 * HZ; now <= end; now += 100)
+		if (in(5, 1) & 0x20) {
+			out8(0, written % 64 == 63 ? '\n' : 'a');
+			written++;
+		}
+	assert_int_equal(written, 2048 + 2 * 4096);
+	assert_int_equal(uart.bytes_dropped, 0);
+	vuart_flush(&uart);
+	assert_int_equal(printed_bytes, written);
+}
+
+static void a_busy_console_makes_lsr_busy_but_takes_a_byte_within_budget(void **state)
+{
+	(void)state;
+	console_behind = true;
+	assert_int_equal(in(5, 1), 0x00);
+	out8(0, 'z'); /* LSR is advice: within budget the byte is taken */
+	assert_int_equal(uart.bytes_dropped, 0);
+	vuart_flush(&uart);
+	assert_string_equal(lines[0], "[hello] z");
+}
+
+static void the_hypercall_path_takes_what_the_budget_allows(void **state)
+{
+	(void)state;
+	static char text[4096];
+	memset(text, 'h', sizeof(text));
+	assert_int_equal(vuart_write_budgeted(&uart, text, sizeof(text)), 2048);
+	assert_int_equal(vuart_write_budgeted(&uart, text, sizeof(text)), 0);
+	now += HZ / 4;
+	assert_int_equal(vuart_write_budgeted(&uart, text, sizeof(text)), 1024);
+	now += HZ;
+	assert_int_equal(vuart_write_budgeted(&uart, text, 100), 100);
+	assert_int_equal(vuart_write_budgeted(&uart, text, sizeof(text)), 1948);
+	assert_int_equal(uart.bytes_dropped, 0); /* a shorter answer is no loss: it retries */
+}
+
+static void a_line_the_console_refuses_is_counted_as_dropped(void **state)
+{
+	(void)state;
+	console_full = true;
+	write_text("lost line\n");
+	assert_int_equal(uart.bytes_dropped, strlen("lost line\n"));
+	console_full = false;
+	write_text("kept\n");
+	assert_int_equal(line_count, 1);
+	assert_int_equal(uart.bytes_dropped, strlen("lost line\n"));
 }
 
 static void iir_msr_and_rbr_read_as_an_idle_line(void **state)
@@ -287,7 +392,13 @@ int main(void)
 		VUART_TEST(a_line_longer_than_200_bytes_is_split),
 		VUART_TEST(a_line_of_exactly_200_bytes_is_one_line),
 		VUART_TEST(bytes_written_to_thr_become_text),
-		VUART_TEST(lsr_always_reports_the_transmitter_empty),
+		VUART_TEST(lsr_reports_the_transmitter_empty_within_budget),
+		VUART_TEST(thr_takes_the_2k_burst_and_drops_and_counts_the_rest),
+		VUART_TEST(lsr_is_busy_from_the_spent_budget_until_one_byte_time_later),
+		VUART_TEST(a_guest_that_waits_for_lsr_loses_nothing_and_gets_4096_bytes_a_second),
+		VUART_TEST(a_busy_console_makes_lsr_busy_but_takes_a_byte_within_budget),
+		VUART_TEST(the_hypercall_path_takes_what_the_budget_allows),
+		VUART_TEST(a_line_the_console_refuses_is_counted_as_dropped),
 		VUART_TEST(iir_msr_and_rbr_read_as_an_idle_line),
 		VUART_TEST(the_divisor_latch_round_trips_under_dlab),
 		VUART_TEST(ier_is_separate_from_the_divisor_and_keeps_four_bits),

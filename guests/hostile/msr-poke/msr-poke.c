@@ -5,8 +5,10 @@
  * the SYSCALL MSRs, KERNEL_GS_BASE and TSC_AUX per VM and answers a few reads with fixed values
  * (TSC, FEATURE_CONTROL locked without VMX, MISC_ENABLE, MTRRCAP, MTRR_DEF_TYPE, BIOS_SIGN_ID:
  * docs/security.md); every other access must raise #GP, and so must invalid values for the per-VM
- * ones. Then checks the emulated ones work and stay per VM: with
- * "-- ms=N" it keeps writing VM-specific values, yielding, and reading them back for N ms.
+ * ones. Then checks the emulated ones work and stay per VM: with "-- ms=N" it repeats the
+ * attacks for N/2 ms, then for N/2 ms keeps writing values no other VM writes to every MSR
+ * kan keeps per VM, yielding, and reading them back. Two of it on one CPU write the same
+ * MSRs in turn (the hostile-cpu scenario).
  * Ends with status 0 if every attempt had the documented outcome.
  */
 #include "guest.h"
@@ -206,26 +208,60 @@ static uint64_t check_emulated(uint64_t salt, int verbose)
 	return wrong;
 }
 
-/* Writes of fresh values, a yield so other VMs run on this CPU, then the same values back. */
-static uint64_t check_per_vm(uint64_t salt)
+/* EFER as kan starts a 64-bit guest; SCE is the bit a guest may change at will. */
+#define EFER_AT_ENTRY (EFER_LME | EFER_LMA | EFER_NXE)
+
+/* The PAT memory types (SDM 11.12.2): 0 UC, 1 WC, 4 WT, 5 WP, 6 WB, 7 UC-. */
+static const uint8_t pat_types[] = { 0, 1, 4, 5, 6, 7 };
+
+/*
+ * Every MSR kan keeps per VM, given a value that carries this VM's id (so no other VM writes
+ * it) and the round (so it changes each time); then a yield, so that the other VMs on this
+ * CPU run and write the same MSRs; then each must read back what this VM wrote.
+ */
+static uint64_t check_per_vm(uint64_t id, uint64_t round)
 {
-	const uint32_t msrs[] = { MSR_IA32_FS_BASE,	 MSR_IA32_GS_BASE, MSR_IA32_SYSENTER_ESP,
-				  MSR_IA32_SYSENTER_EIP, MSR_IA32_LSTAR,   MSR_IA32_KERNEL_GS };
-	uint64_t values[6], wrong = 0, got;
-	for (unsigned i = 0; i < 6; i++) {
-		values[i] = 0x10000000ull * (salt & 0xfff) + 0x1000ull * i + 0x10;
-		guest_wrmsr_safe(msrs[i], values[i]);
+	uint64_t r = round & 0xfff;
+	const struct {
+		uint32_t msr;
+		uint64_t value;
+	} own[] = {
+		{ MSR_IA32_STAR, (id << 48) | (0x10ull << 32) | r },
+		{ MSR_IA32_LSTAR, 0xffffff0000000000ull | (id << 32) | (r << 4) },
+		{ MSR_IA32_CSTAR, 0x00007e0000000000ull | (id << 32) | (r << 4) },
+		{ MSR_IA32_FMASK, (id << 16) | r },
+		{ MSR_IA32_KERNEL_GS, 0xffff888000000000ull | (id << 32) | (r << 12) },
+		{ MSR_IA32_TSC_AUX, (id << 16) | r },
+		{ MSR_IA32_FS_BASE, 0x00007f0000000000ull | (id << 32) | (r << 12) },
+		{ MSR_IA32_GS_BASE, 0xffff800000000000ull | (id << 32) | (r << 12) },
+		{ MSR_IA32_SYSENTER_CS, (id << 8) | ((r & 0x1f) << 3) },
+		{ MSR_IA32_SYSENTER_ESP, 0x0000100000000000ull | (id << 32) | (r << 4) },
+		{ MSR_IA32_SYSENTER_EIP, 0xffffff0000000000ull | (id << 32) | r },
+		{ MSR_IA32_PAT, (PAT_POWER_ON & 0x0000ffffffffffffull) |
+					((uint64_t)pat_types[id % 6] << 48) |
+					((uint64_t)pat_types[r % 6] << 56) },
+		{ MSR_IA32_EFER, EFER_AT_ENTRY | ((id + r) & 1 ? EFER_SCE : 0) },
+	};
+	const unsigned n = sizeof(own) / sizeof(own[0]);
+	uint64_t wrong = 0, got;
+	for (unsigned i = 0; i < n; i++) {
+		if (guest_wrmsr_safe(own[i].msr, own[i].value) == GUEST_NO_TRAP)
+			continue;
+		if (wrong++, show_wrong())
+			guest_printf("msr-poke: WRONG: MSR 0x%x <- 0x%lx faulted\n", own[i].msr,
+				     own[i].value);
 	}
 	kan_hypercall(KAN_HC_YIELD, 0, 0, 0);
-	for (unsigned i = 0; i < 6; i++) {
-		if (guest_rdmsr_safe(msrs[i], &got) != GUEST_NO_TRAP || got != values[i]) {
+	for (unsigned i = 0; i < n; i++) {
+		if (guest_rdmsr_safe(own[i].msr, &got) != GUEST_NO_TRAP || got != own[i].value) {
 			if (wrong++, show_wrong())
 				guest_printf(
 					"msr-poke: WRONG: MSR 0x%x was 0x%lx before a yield, 0x%lx "
 					"after\n",
-					msrs[i], values[i], got);
+					own[i].msr, own[i].value, got);
 		}
 	}
+	guest_wrmsr_safe(MSR_IA32_EFER, EFER_AT_ENTRY);
 	return wrong;
 }
 
@@ -250,13 +286,22 @@ int64_t guest_main(const struct kan_start_info *info)
 	guest_printf("msr-poke: first round: %lu attempts, %lu #GP, %lu wrong\n", t.attempts,
 		     t.faults, t.wrong + emulated_wrong);
 
-	uint64_t rounds = 1, end = kan_time_ns() + ms * 1000000;
-	while (kan_time_ns() < end) {
+	/* The first half of the time attacks, the second only checks the per-VM MSRs, so that
+	 * two msr-pokes started together write them in turn between each other's yields. */
+	uint64_t rounds = 1, start = kan_time_ns(), half = start + ms * 500000;
+	uint64_t end = start + ms * 1000000;
+	while (kan_time_ns() < half) {
 		attack_round(&t, 0);
-		emulated_wrong += check_emulated(info->vm_id + rounds, 0) +
-				  check_per_vm(info->vm_id + rounds);
+		emulated_wrong += check_emulated(info->vm_id + rounds, 0);
 		rounds++;
 	}
+	uint64_t yields = 0, per_vm_wrong = 0;
+	while (kan_time_ns() < end)
+		per_vm_wrong += check_per_vm(info->vm_id, ++yields);
+	guest_printf("msr-poke: per-VM MSRs: 13 written, read back after each of %lu yields: %lu "
+		     "wrong\n",
+		     yields, per_vm_wrong);
+	emulated_wrong += per_vm_wrong;
 	uint64_t wrong = t.wrong + emulated_wrong;
 	guest_printf(
 		"msr-poke done: %lu rounds, %lu attempts, %lu #GP, %lu fixed reads, %lu wrong; "

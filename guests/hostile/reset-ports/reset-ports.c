@@ -2,7 +2,9 @@
  * Hostile: the port writes that reset, power off or reprogram a PC (or the emulator under
  * it), each followed by a read of the same port. kan owns every port but COM1: the writes
  * must do nothing and the reads must be all ones. If any of them reached the machine, kan
- * would reboot or vanish, and the scenario sees that. Ends with status 0 if all held.
+ * would reboot or vanish, and the scenario sees that. With "-- ms=N" it repeats the round,
+ * quietly, for N ms, so that it competes with its neighbours for that long. Ends with status
+ * 0 if all held.
  */
 #include "guest.h"
 
@@ -46,36 +48,55 @@ static uint32_t all_ones(unsigned size)
 	return size == 4 ? 0xffffffffu : (1u << (size * 8)) - 1;
 }
 
-int64_t guest_main(const struct kan_start_info *info)
+/* One round of every attack; `loud` prints each one. Returns the reads that were not all
+ * ones and adds to *accesses. */
+static unsigned attack_round(int loud, unsigned *accesses)
 {
-	(void)info;
-	unsigned wrong = 0, accesses = 0;
-	guest_printf("reset-ports: writing \"%s\" to port 0x8900 (Bochs and old QEMU power off)\n",
-		     shutdown);
-	for (const char *c = shutdown; *c; c++, accesses++)
+	unsigned wrong = 0;
+	if (loud)
+		guest_printf("reset-ports: writing \"%s\" to port 0x8900 (Bochs and old QEMU power "
+			     "off)\n",
+			     shutdown);
+	for (const char *c = shutdown; *c; c++, (*accesses)++)
 		guest_out(0x8900, 1, (uint8_t)*c);
 	uint32_t v = guest_in(0x8900, 1);
-	accesses++;
+	(*accesses)++;
 	wrong += v != 0xff;
-	guest_printf("reset-ports:   still here; port 0x8900 reads 0x%x\n", v);
+	if (loud)
+		guest_printf("reset-ports:   still here; port 0x8900 reads 0x%x\n", v);
 	for (unsigned i = 0; i < ATTACKS; i++) {
 		const struct port_write *a = &attacks[i];
-		guest_printf("reset-ports: OUT 0x%x (size %u) to port 0x%x: %s\n", a->value,
-			     a->size, a->port, a->what);
+		if (loud)
+			guest_printf("reset-ports: OUT 0x%x (size %u) to port 0x%x: %s\n", a->value,
+				     a->size, a->port, a->what);
 		guest_out(a->port, a->size, a->value);
 		v = guest_in(a->port, a->size);
-		accesses += 2;
+		*accesses += 2;
 		wrong += v != all_ones(a->size);
-		guest_printf("reset-ports:   still here; port 0x%x reads 0x%x%s\n", a->port, v,
-			     v == all_ones(a->size) ? "" : " (NOT ALL ONES)");
+		if (loud)
+			guest_printf("reset-ports:   still here; port 0x%x reads 0x%x%s\n", a->port,
+				     v, v == all_ones(a->size) ? "" : " (NOT ALL ONES)");
 	}
 	v = guest_in(0xcfc, 4);
-	accesses++;
+	(*accesses)++;
 	wrong += v != 0xffffffffu;
-	guest_printf("reset-ports: PCI 00:00.0 vendor/device ID through 0xcfc: 0x%x (a PC would "
-		     "show its host bridge)\n",
-		     v);
-	guest_printf("reset-ports done: %u port accesses (%lu writes), %u reads not all ones\n",
-		     accesses, (uint64_t)ATTACKS + sizeof(shutdown) - 1, wrong);
+	if (loud)
+		guest_printf("reset-ports: PCI 00:00.0 vendor/device ID through 0xcfc: 0x%x (a PC "
+			     "would show its host bridge)\n",
+			     v);
+	return wrong;
+}
+
+int64_t guest_main(const struct kan_start_info *info)
+{
+	uint64_t ms = guest_arg(info, "ms", 0);
+	uint64_t end = kan_time_ns() + ms * 1000000, rounds = 1;
+	unsigned accesses = 0, wrong = attack_round(1, &accesses);
+	for (; kan_time_ns() < end; rounds++)
+		wrong += attack_round(0, &accesses);
+	guest_printf(
+		"reset-ports done: %lu rounds, %u port accesses (%lu writes), %u reads not all "
+		"ones\n",
+		rounds, accesses, rounds * (ATTACKS + sizeof(shutdown) - 1), wrong);
 	return wrong ? 1 : 0;
 }
