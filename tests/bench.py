@@ -3,7 +3,12 @@
 Boots the bench scenarios and the bare-metal compute kernel in the same Bochs, one CPU each
 (with several CPUs Bochs's TSC also counts the other CPUs' instructions), reads
 what the guests and kan printed, and prints one table (also written to build/bench.md).
+
+The guard: every figure with a key is compared with tests/bench-baseline.json. One that grew
+by more than GUARD_PERCENT, or has no baseline, fails the run (exit status 1). The figures
+are instruction counts and sizes, which Bochs repeats exactly; wall-clock times never go in.
 """
+import json
 import re
 import subprocess
 import sys
@@ -13,6 +18,8 @@ sys.path.insert(0, str(Path(__file__).parent / "scenarios"))
 import kanemu  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+BASELINE = REPO / "tests/bench-baseline.json"
+GUARD_PERCENT = 2.0
 TARGETS = {"cpuid": 60, "hypercall": 60, "uart-write": 120, "switch": 400,
            "compute": 99.5, "boot": 5_000_000, "image": 256}
 
@@ -35,6 +42,36 @@ def image_size():
     return text, data, bss
 
 
+def guard(rows, baseline):
+    """Compares each keyed row with its baseline. Returns (lines to print, failed)."""
+    lines, failed = [], False
+    measured = {r["key"] for r in rows if r["key"]}
+    for r in rows:
+        if not r["key"]:
+            continue
+        base = baseline.get(r["key"])
+        if base is None:
+            lines.append(f"bench: FAIL {r['key']} ({r['what']}): {r['value']} {r['unit']} has no "
+                         f"baseline: add it to {BASELINE.name} with a reason")
+            failed = True
+            continue
+        change = 100.0 * (r["value"] - base["value"]) / base["value"] if base["value"] else 0.0
+        if change > GUARD_PERCENT:
+            lines.append(f"bench: FAIL {r['key']} ({r['what']}): {r['value']} {r['unit']}, "
+                         f"baseline {base['value']}: {change:+.1f} %, more than "
+                         f"{GUARD_PERCENT:g} %")
+            failed = True
+        elif change < -GUARD_PERCENT:
+            lines.append(f"bench: note {r['key']} ({r['what']}): {r['value']} {r['unit']}, "
+                         f"baseline {base['value']}: {change:+.1f} %; lower the baseline (with "
+                         "the reason) so the gain is kept")
+    for key in sorted(set(baseline) - measured):
+        lines.append(f"bench: FAIL {key}: in {BASELINE.name} but not measured: remove it or "
+                     "measure it again")
+        failed = True
+    return lines, failed
+
+
 def main():
     kan = kanemu.run_bochs("bench", cpus=1, timeout=300)
     compute = kanemu.run_bochs("bench-compute", cpus=1, timeout=300)
@@ -43,12 +80,13 @@ def main():
     empty = figures["empty"][0]
     rows = []
 
-    def row(what, value, unit, spread, method, target=None, better="low"):
+    def row(key, what, value, unit, spread, method, target=None, better="low"):
         verdict = ""
         if target is not None:
             ok = value <= target if better == "low" else value >= target
             verdict = f"{'meets' if ok else 'misses'} {'≤' if better == 'low' else '≥'} {target}"
-        rows.append((what, value, unit, spread, verdict, method))
+        rows.append(dict(key=key, what=what, value=value, unit=unit, spread=spread,
+                         verdict=verdict, method=method))
 
     for name, label, target in [("cpuid", "CPUID exit round trip", TARGETS["cpuid"]),
                                 ("hypercall", "null hypercall (VMCALL)", TARGETS["hypercall"]),
@@ -56,50 +94,74 @@ def main():
                                  TARGETS["uart-write"]),
                                 ("unowned-read", "read of an unowned port (IN)", None)]:
         value, spread = net(figures, name, empty)
-        row(label, value, "instructions", spread,
+        row(name, label, value, "instructions", spread,
             f"guest RDTSC around the operation, {name}, minus an empty pair ({empty}); "
             "median of 101, p10..p90", target)
     ping = figures["yield-round-trip"]
-    row("guest-to-guest switch", (ping[0] - empty) // 2, "instructions",
+    row("switch", "guest-to-guest switch", (ping[0] - empty) // 2, "instructions",
         f"{(ping[1] - empty) // 2}..{(ping[2] - empty) // 2}",
         "two guests on one CPU yield to each other; half a yield round trip", TARGETS["switch"])
 
     under = int(re.search(r"bench: compute \d+ rounds in (\d+) ticks", compute.serial)[1])
     alone = int(re.search(r"bench: bare compute \d+ rounds in (\d+) ticks", bare.serial)[1])
-    row("compute rate under kan vs bare", round(100 * alone / under, 2), "% of bare",
+    row(None, "compute rate under kan vs bare", round(100 * alone / under, 2), "% of bare",
         f"{under} vs {alone} ticks", "the same loop as a guest (alone on its CPU) and as a bare "
         "multiboot2 kernel, same Bochs", TARGETS["compute"], better="high")
+    row("compute-overhead", "kan's instructions during the compute loop", under - alone,
+        "instructions", "-", "the two tick counts above, subtracted: slice ends and kan's "
+        "interrupts while the loop runs")
 
     boot = int(re.search(r"kan: boot: (\d+) TSC ticks", kan.serial)[1])
-    row("GRUB hand-off to first guest instruction", boot, "instructions", "-",
+    row("boot", "GRUB hand-off to first guest instruction", boot, "instructions", "-",
         "TSC at kan's first instruction vs just before the first VM entry; 1 CPU, "
         "three 2 MiB VMs", TARGETS["boot"])
     boot_64m = int(re.search(r"kan: boot: (\d+) TSC ticks", compute.serial)[1])
-    row("the same with one 64 MiB VM", boot_64m, "instructions", "-",
+    row("boot-64m", "the same with one 64 MiB VM", boot_64m, "instructions", "-",
         "the difference is zeroing the VM's RAM (REP STOSQ, one instruction per 8 bytes in "
         "Bochs)")
 
     text, data, bss = image_size()
-    row("kan image", round((text + data + bss) / 1024), "KiB", f"text {text}, data {data}, bss {bss}",
-        "size build/kan.elf", TARGETS["image"])
+    row("image", "kan image", round((text + data + bss) / 1024, 1), "KiB",
+        f"text {text}, data {data}, bss {bss}", "size build/kan.elf", TARGETS["image"])
     overhead = dict(re.findall(r"kan: vm \d+ '(\S+)': .* kan overhead (\d+) KiB", compute.serial))
     tables = re.search(r"kan: vm compute: EPT maps 64 MiB with (\d+) x 1G, (\d+) x 2M, (\d+) x 4K "
                        r"pages in (\d+) tables", compute.serial)
-    row("kan memory per 64 MiB VM beyond its RAM", int(overhead["compute"]), "KiB", "-",
-        "EPT tables + VMCS + backend state, printed by kan at VM creation")
-    row("EPT for a 64 MiB VM", int(tables[4]), "table pages",
+    row("vm-memory", "kan memory per 64 MiB VM beyond its RAM", int(overhead["compute"]), "KiB",
+        "-", "EPT tables + VMCS + backend state, printed by kan at VM creation")
+    row("ept-tables", "EPT for a 64 MiB VM", int(tables[4]), "table pages",
         f"{tables[1]} x 1G, {tables[2]} x 2M, {tables[3]} x 4K leaves", "printed by kan")
 
-    lines = ["| figure | value | unit | spread | target | method |", "|---|---|---|---|---|---|"]
-    lines += [f"| {w} | {v} | {u} | {s} | {t} | {m} |" for w, v, u, s, t, m in rows]
+    baseline = json.loads(BASELINE.read_text())["figures"]
+    verdicts, failed = guard(rows, baseline)
+
+    def change(r):
+        base = baseline.get(r["key"]) if r["key"] else None
+        if not base:
+            return "-", "-"
+        pct = 100.0 * (r["value"] - base["value"]) / base["value"] if base["value"] else 0.0
+        return base["value"], f"{pct:+.1f} %"
+
+    lines = ["| figure | baseline | now | change | unit | spread | target | method |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        base, pct = change(r)
+        lines.append(f"| {r['what']} | {base} | {r['value']} | {pct} | {r['unit']} | "
+                     f"{r['spread']} | {r['verdict']} | {r['method']} |")
     table = "\n".join(lines)
+    guarded = sum(1 for r in rows if r["key"])
+    summary = (f"bench: FAILED: see the lines above; a growth that is worth it goes into "
+               f"{BASELINE.name} with its reason, in the same commit" if failed else
+               f"bench: all {guarded} guarded figures within {GUARD_PERCENT:g} % of "
+               f"{BASELINE.name}")
     (REPO / "build").mkdir(exist_ok=True)
     (REPO / "build/bench.md").write_text(
         "# kan benchmark (make bench)\n\nBochs corei7_skylake_x, ips=4M; RDTSC counts "
-        "emulated instructions.\n\n" + table + "\n")
+        "emulated instructions.\n\n" + table + "\n\n" + "\n".join(verdicts + [summary]) + "\n")
     print(table)
-    print("\nwritten to build/bench.md")
+    print("\nwritten to build/bench.md\n")
+    print("\n".join(verdicts + [summary]))
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
