@@ -68,14 +68,15 @@ enum exit_action vmx_exit_msr_write(struct vcpu *vcpu)
 	uint32_t msr = (uint32_t)vcpu->regs.rcx;
 	uint64_t value = (vcpu->regs.rdx << 32) | (uint32_t)vcpu->regs.rax;
 	enum vmcs_field field = msr_field(msr);
-	bool lazy = vmx_lazy_msr_index(msr) >= 0;
-	if (msr_policy(msr, true) != MSR_GUEST_STATE || (!field && !lazy))
+	int lazy = vmx_lazy_msr_index(msr);
+	if (msr_policy(msr, true) != MSR_GUEST_STATE || (!field && lazy < 0))
 		return refuse(vcpu);
-	if (lazy) {
+	if (lazy >= 0) {
 		/* This vCPU's until another runs here (vmx_switch_owner). The policy checks the
 		 * value; should the CPU still refuse it, that is the guest's #GP, not kan's. */
 		if (!msr_value_valid(msr, value, 0, false) || !wrmsr_safe(msr, value))
 			return refuse(vcpu);
+		((struct vmx_vcpu *)vcpu->backend)->lazy_msr[lazy] = value; /* vmx_switch_owner */
 		vmx_skip_instruction();
 		return EXIT_RESUME;
 	}

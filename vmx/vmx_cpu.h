@@ -28,7 +28,8 @@ extern struct vmx_caps vmx_caps;
 extern struct vmx_controls vmx_controls;
 
 /* The MSRs kan swaps itself (vmx_lazy_msrs below). */
-#define VMX_LAZY_MSRS 6
+#define VMX_LAZY_MSRS		6
+#define VMX_LAZY_KERNEL_GS_BASE 0 /* its index: the one SWAPGS changes without an exit */
 
 struct vmx_vcpu {
 	uint64_t vmcs_phys;

@@ -17,6 +17,7 @@
 int vmx_enter(struct vcpu *vcpu, int launched);
 #define VMX_ENTER_FAIL_INVALID (-1)
 #define VMX_ENTER_FAIL_VALID   (-2)
+/* KERNEL_GS_BASE first: VMX_LAZY_KERNEL_GS_BASE. */
 const uint32_t vmx_lazy_msrs[VMX_LAZY_MSRS] = {
 	MSR_IA32_KERNEL_GS_BASE, MSR_IA32_STAR,	 MSR_IA32_LSTAR,
 	MSR_IA32_CSTAR,		 MSR_IA32_FMASK, MSR_IA32_TSC_AUX,
@@ -43,10 +44,19 @@ void vmx_switch_owner(struct vmx_pcpu *pc, struct vcpu *vcpu)
 	if (old == vcpu)
 		return;
 	struct vmx_vcpu *vx = vcpu->backend, *ox = old ? old->backend : NULL;
-	for (unsigned i = 0; i < vmx_lazy_msr_count; i++) {
-		if (ox)
-			ox->lazy_msr[i] = rdmsr(vmx_lazy_msrs[i]);
-		wrmsr(vmx_lazy_msrs[i], vx->lazy_msr[i]);
+	/* Every guest RDMSR/WRMSR exits, and the WRMSR exit keeps lazy_msr[] current; only
+	 * SWAPGS changes one of them (KERNEL_GS_BASE) unseen. So one RDMSR saves the old
+	 * owner's, and only the values that differ are written. */
+	if (!ox) {
+		for (unsigned i = 0; i < vmx_lazy_msr_count; i++)
+			wrmsr(vmx_lazy_msrs[i], vx->lazy_msr[i]);
+	} else {
+		ox->lazy_msr[VMX_LAZY_KERNEL_GS_BASE] = rdmsr(MSR_IA32_KERNEL_GS_BASE);
+		/* Slots past vmx_lazy_msr_count stay 0 in every vCPU, so they never differ. */
+#pragma GCC unroll 6 /* VMX_LAZY_MSRS: three instructions each */
+		for (unsigned i = 0; i < VMX_LAZY_MSRS; i++)
+			if (ox->lazy_msr[i] != vx->lazy_msr[i])
+				wrmsr(vmx_lazy_msrs[i], vx->lazy_msr[i]);
 	}
 	if (ox)
 		ox->cr2 = read_cr2();
