@@ -17,7 +17,8 @@ WARNINGS   := -Wall -Wextra -Werror
 FREESTANDING := -std=gnu11 -ffreestanding -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \
 	-fno-stack-protector -fno-omit-frame-pointer -fno-asynchronous-unwind-tables \
 	-fno-tree-loop-distribute-patterns -fcf-protection=none -O2 -g
-KERNEL_CFLAGS := $(FREESTANDING) $(WARNINGS) -I.
+# -fdata-sections: a section per variable, so that linker.ld packs .bss without padding.
+KERNEL_CFLAGS := $(FREESTANDING) $(WARNINGS) -I. -fdata-sections
 GUEST_CFLAGS  := $(FREESTANDING) $(WARNINGS) -Iguests/include -Iguests/lib
 LDFLAGS    := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
 
