@@ -14,12 +14,7 @@
 
 void kernel_main(uint32_t magic, uint64_t mbi_addr);
 
-static enum kan_selftest active;
-
-enum kan_selftest selftest_active(void)
-{
-	return active;
-}
+enum kan_selftest selftest_chosen;
 
 /* Recursion that the compiler cannot flatten: each frame keeps a live buffer. It stops
  * only at an absurd depth, long after the 16 KiB stack ran into its guard page. */
@@ -92,11 +87,11 @@ static void wait_for_cpu_1(void)
 
 /* selftest=nmi: cpu 0, idle between its turns, sends an NMI to every other CPU that runs VMs
  * about once a millisecond, NMI_COUNT of them; they land in guests, in exits and in idle. */
-void selftest_tick(unsigned cpu)
+void selftest_nmi_tick(unsigned cpu)
 {
 	static unsigned sent;
 	static uint64_t next;
-	if (active != SELFTEST_NMI || cpu != 0 || sent == NMI_COUNT || rdtsc() < next)
+	if (cpu != 0 || sent == NMI_COUNT || rdtsc() < next)
 		return;
 	if (sent == 0)
 		printk("kan: selftest: cpu 0 sends %d NMIs to the other CPUs, one every %d us\n",
@@ -112,7 +107,7 @@ void selftest_tick(unsigned cpu)
 void selftest_run(enum kan_selftest test)
 {
 	static uint8_t data_byte = 0xc3; /* a RET, in NX data */
-	active = test;
+	selftest_chosen = test;
 	switch (test) {
 	case SELFTEST_NONE:
 		return;

@@ -7,10 +7,10 @@
  * guest state (SDM Vol. 3C, 27.3.1.4), so the entry fails with exit reason 33. */
 #define RFLAGS_RESERVED_1 (1ull << 1)
 
-void vmx_selftest_before_entry(struct vcpu *vcpu, bool launched)
+void vmx_selftest_spoil_entry(struct vcpu *vcpu, bool launched)
 {
 	static bool done; /* once per run, even if the VM is started again */
-	if (selftest_active() != SELFTEST_ENTRY_FAILURE || done || launched || vcpu->vm->id != 1)
+	if (done || launched || vcpu->vm->id != 1)
 		return;
 	done = true;
 	uint64_t rflags = vmcs_read(GUEST_RFLAGS) & ~RFLAGS_RESERVED_1;

@@ -4,9 +4,16 @@
 
 #include <stdbool.h>
 
+#include "kernel/selftest.h"
 #include "kernel/vm.h"
 
-/* Just before a VM entry: selftest=entry-failure spoils the first VM's first one. */
-void vmx_selftest_before_entry(struct vcpu *vcpu, bool launched);
+/* selftest=entry-failure: spoils the first VM's first VM entry. */
+void vmx_selftest_spoil_entry(struct vcpu *vcpu, bool launched);
+/* Just before a VM entry. */
+static inline void vmx_selftest_before_entry(struct vcpu *vcpu, bool launched)
+{
+	if (selftest_active() == SELFTEST_ENTRY_FAILURE)
+		vmx_selftest_spoil_entry(vcpu, launched);
+}
 
 #endif
