@@ -109,7 +109,7 @@ endef
 $(foreach g,$(HOSTILE_GUESTS),$(eval $(call HOSTILE_GUEST_RULE,$(g))))
 
 $(BUILD)/guests/bench.elf: $(BUILD)/obj/guests/bench/bench.o $(BUILD)/obj/guests/bench/compute.o \
-		$(GUEST_LIB) guests/lib/guest.ld
+		$(BUILD)/obj/guests/bench/xstate.o $(GUEST_LIB) guests/lib/guest.ld
 	@mkdir -p $(dir $@)
 	@echo "LD    $@"
 	@$(LD) $(LDFLAGS) -T guests/lib/guest.ld -o $@ $(filter %.o,$^)

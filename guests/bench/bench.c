@@ -3,11 +3,13 @@
  * around an operation counts the instructions kan spent on it. mode= picks what it measures:
  *   micro    exit round trips: CPUID, null hypercall, a virtual-UART register write, a read
  *            of a port nobody owns (REPS repetitions each, median and spread)
- *   pingpong two of these on one CPU yield to each other: the guest-to-guest switch
+ *   pingpong two of these on one CPU yield to each other: the guest-to-guest switch; then
+ *            again with each dirtying all of its extended state before each yield
  *   compute  a fixed amount of integer work: work per tick, to compare with bare metal
  */
 #include "compute.h"
 #include "guest.h"
+#include "xstate.h"
 
 #define REPS	     101
 #define UART_SCRATCH (KAN_UART_PORT + 7)
@@ -53,17 +55,45 @@ static void micro(void)
 	MEASURE("unowned-read", (void)guest_in(UNOWNED_PORT, 1));
 }
 
-static void pingpong(void)
+/* Yield round trips; `dirty` runs before each, outside the measured part. */
+static void yield_round_trips(const char *name, int warm_up, void (*dirty)(void))
 {
-	/* Let the other guests on this CPU finish their first slices before measuring. */
-	for (int i = 0; i < 200; i++)
+	/* Let the other guests on this CPU get in step before measuring. */
+	for (int i = 0; i < warm_up; i++) {
+		dirty();
 		kan_hypercall(KAN_HC_YIELD, 0, 0, 0);
+	}
 	for (int i = 0; i < REPS; i++) {
+		dirty();
 		uint64_t t0 = compute_rdtsc();
 		kan_hypercall(KAN_HC_YIELD, 0, 0, 0);
 		samples[i] = compute_rdtsc() - t0;
 	}
-	report("yield-round-trip");
+	report(name);
+}
+
+static void nothing(void)
+{
+}
+
+static void pingpong(void)
+{
+	yield_round_trips("yield-round-trip", 200, nothing);
+	/* The partner's dirtying falls inside each round trip; the bench subtracts it. */
+	uint64_t xcr0;
+	unsigned more = xstate_enable(&xcr0);
+	const char *vectors = more & XSTATE_AVX512 ? "zmm0-31, opmask k0-7"
+			      : more & XSTATE_AVX  ? "ymm0-15"
+						   : "xmm0-15";
+	if (xcr0)
+		guest_printf("bench: xstate dirtied: x87 stack, MXCSR, %s (XCR0 0x%lx)\n", vectors,
+			     xcr0);
+	else
+		guest_printf("bench: xstate dirtied: x87 stack, MXCSR, %s (CPUID offers no XSAVE, "
+			     "so no AVX)\n",
+			     vectors);
+	MEASURE("xstate-dirty", xstate_dirty());
+	yield_round_trips("xstate-round-trip", 50, xstate_dirty);
 }
 
 static void compute(void)
