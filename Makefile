@@ -200,7 +200,7 @@ linux-guest:
 
 # Scenarios named linux-*: the ISO also carries Debian's kernel and the initramfs.
 $(BUILD)/iso/linux-%.iso: iso/scenarios/linux-%.cfg $(BUILD)/kan.elf $(GUEST_ELFS) \
-		guests/linux/init guests/linux/build-initramfs.py | linux-guest
+		guests/linux/init guests/linux/fpu-job guests/linux/build-initramfs.py | linux-guest
 	@rm -rf $@.d && mkdir -p $@.d/boot/grub $@.d/boot/guests $@.d/boot/linux
 	@cp $(BUILD)/kan.elf $@.d/boot/kan.elf
 	@cp $(GUEST_ELFS) $@.d/boot/guests/
@@ -211,7 +211,7 @@ $(BUILD)/iso/linux-%.iso: iso/scenarios/linux-%.cfg $(BUILD)/kan.elf $(GUEST_ELF
 	@echo "ISO   $@"
 
 # Debian's kernel without kan, for make bench-linux.
-$(BUILD)/iso/bare-linux.iso: iso/bare-linux.cfg guests/linux/init | linux-guest
+$(BUILD)/iso/bare-linux.iso: iso/bare-linux.cfg guests/linux/init guests/linux/fpu-job | linux-guest
 	@rm -rf $@.d && mkdir -p $@.d/boot/grub $@.d/boot/linux
 	@cp $(BUILD)/linux/vmlinuz $(BUILD)/linux/initrd.img $@.d/boot/linux/
 	@cp $< $@.d/boot/grub/grub.cfg

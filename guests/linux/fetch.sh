@@ -6,10 +6,11 @@ out=${1:-build/linux}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out/debs"
 build_initrd() {
-	/usr/bin/python3 "$here/build-initramfs.py" "$out/unpacked/bin/busybox" "$here/init" "$out/initrd.img"
+	/usr/bin/python3 "$here/build-initramfs.py" "$out/unpacked/bin/busybox" "$here/init" "$here/fpu-job" "$out/initrd.img"
 }
 if [ -f "$out/vmlinuz" ] && [ -f "$out/unpacked/bin/busybox" ]; then
-	if [ "$out/initrd.img" -nt "$here/init" ] && [ "$out/initrd.img" -nt "$here/build-initramfs.py" ]; then
+	if [ "$out/initrd.img" -nt "$here/init" ] && [ "$out/initrd.img" -nt "$here/build-initramfs.py" ] &&
+		[ "$out/initrd.img" -nt "$here/fpu-job" ]; then
 		echo "linux-guest: cached in $out"
 	else
 		build_initrd
