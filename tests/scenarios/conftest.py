@@ -27,7 +27,7 @@ def _skip_reason(report):
 # and the short tests fill in around them.
 FIRST_WORKER = ("test_two_linux_vms_at_once_a_shell_and_a_reboot",)
 SECOND_WORKER = ("test_debian_kernel_reaches_userspace_beside_a_counter",
-                 "test_linux_shares_its_cpu_round_robin_with_a_counter")
+                 "test_two_linux_vms_share_a_cpu_and_keep_their_fpu_state")
 
 
 def pytest_collection_modifyitems(config, items):
