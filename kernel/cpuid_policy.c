@@ -108,7 +108,10 @@ static struct cpuid_regs xsave_leaf(uint32_t subleaf, uint64_t xcr0)
 					    xstate.size, (uint32_t)(xstate.mask >> 32) };
 	struct cpuid_regs r = cpuid(0xd, subleaf);
 	if (subleaf == 1)
-		return (struct cpuid_regs){ r.eax & LEAFD1_EAX_ALLOWED, 0, 0, 0 };
+		/* EBX: the XSAVEC area for the guest's XCR0 (there is no IA32_XSS); Linux sizes
+		 * its buffers by it when it uses the compacted form. */
+		return (struct cpuid_regs){ r.eax & LEAFD1_EAX_ALLOWED,
+					    xstate_compacted_size_for(xcr0), 0, 0 };
 	if (subleaf < 64 && (xstate.mask & (1ull << subleaf)))
 		return r;
 	return (struct cpuid_regs){ 0, 0, 0, 0 };

@@ -16,7 +16,9 @@
 #define XSTATE_OFFERED (XSTATE_X87 | XSTATE_SSE | XSTATE_AVX | XSTATE_AVX512)
 
 struct xstate_info xstate;
-static uint32_t component_end[8]; /* offset + size of each user component in the standard form */
+static uint32_t component_end[8];  /* offset + size of each user component in the standard form */
+static uint32_t component_size[8]; /* its size, and whether the compacted form aligns it to 64 */
+static bool component_aligned[8];
 
 void xstate_probe(void)
 {
@@ -35,6 +37,8 @@ void xstate_probe(void)
 			continue;
 		struct cpuid_regs c = cpuid(0xd, i);
 		component_end[i] = c.ebx + c.eax;
+		component_size[i] = c.eax;
+		component_aligned[i] = c.ecx & 2;
 		if (component_end[i] > size)
 			size = component_end[i];
 	}
@@ -69,6 +73,19 @@ uint32_t xstate_size_for(uint64_t xcr0)
 	for (unsigned i = 2; i < 8; i++)
 		if ((xcr0 & (1ull << i)) && component_end[i] > size)
 			size = component_end[i];
+	return size;
+}
+
+uint32_t xstate_compacted_size_for(uint64_t xcr0)
+{
+	uint32_t size = LEGACY_AND_HEADER;
+	for (unsigned i = 2; i < 8; i++) {
+		if (!(xcr0 & (1ull << i)))
+			continue;
+		if (component_aligned[i])
+			size = (size + 63) & ~63u;
+		size += component_size[i];
+	}
 	return size;
 }
 

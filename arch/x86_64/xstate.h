@@ -45,6 +45,8 @@ void xstate_init_area(void *area);
 void xstate_switch(void *save, const void *load, uint64_t xcr0);
 /* The size CPUID.(0xD,0):EBX reports for a guest whose XCR0 is `xcr0`. */
 uint32_t xstate_size_for(uint64_t xcr0);
+/* The size CPUID.(0xD,1):EBX reports: the compacted form (XSAVEC) for `xcr0`. */
+uint32_t xstate_compacted_size_for(uint64_t xcr0);
 /* Whether `value` is a valid XCR0 for a guest: XSETBV's own checks (SDM Vol. 2, XSETBV)
  * with kan's offered components. */
 bool xstate_xcr0_valid(uint64_t value);

@@ -21,13 +21,13 @@ def _skip_reason(report):
     return longrepr[2] if isinstance(longrepr, (tuple, list)) else str(longrepr)
 
 
-# The Linux scenarios take 2-7 minutes each, the rest seconds. xdist (load mode) starts each
-# of its N workers with a chunk of consecutive tests, max(len / N // 4, 2) of them: the pair
-# scenario goes at the head of the first chunk and the other two at the head of the second,
-# and the short tests fill in around them.
-FIRST_WORKER = ("test_two_linux_vms_at_once_a_shell_and_a_reboot",)
-SECOND_WORKER = ("test_debian_kernel_reaches_userspace_beside_a_counter",
-                 "test_two_linux_vms_share_a_cpu_and_keep_their_fpu_state")
+# The Linux scenarios take 3-13 minutes each, the rest seconds. xdist (load mode) starts each
+# of its N workers with a chunk of consecutive tests, max(len / N // 4, 2) of them: the
+# longest (two Linux VMs sharing one CPU) goes at the head of the first chunk, the other two
+# at the head of the second, and the short tests fill in around them.
+FIRST_WORKER = ("test_two_linux_vms_share_a_cpu_and_keep_their_fpu_state",)
+SECOND_WORKER = ("test_two_linux_vms_at_once_a_shell_and_a_reboot",
+                 "test_debian_kernel_reaches_userspace_beside_a_counter")
 
 
 def pytest_collection_modifyitems(config, items):
