@@ -18,7 +18,8 @@ A test checks everything its run shows and then fails once, listing every broken
 """
 import re
 
-from kanemu import assert_clean, run_bochs
+from kanemu import run_bochs
+from test_containment import Findings as ContainmentFindings
 
 # Every row the isolation guest prints, in its order (guests/hostile/isolation/rows.c).
 ROWS = ("x87", "mxcsr", "xmm", "ymm", "zmm", "opmask", "xcr0", "cr2", "cr8", "dr0-3", "dr6",
@@ -31,20 +32,12 @@ ROW_LINE = re.compile(r"^\[(?P<vm>[^\]]+)\] isolation: (?P<row>\S+) (?:changed (
                       r"leaks (?P<leaks>\d+) of (?P<rounds>\d+)(?P<rest>.*)|n/a \((?P<why>.*)\))$")
 
 
-class Findings:
-    """Collects what a run broke, so one failure names all of it."""
+class Findings(ContainmentFindings):
+    """test_containment's findings, checked clean at once, with two more questions."""
 
     def __init__(self, r):
-        self.r, self.problems = r, []
-        try:
-            assert_clean(r)
-        except BaseException as e:  # pytest's Failed: keep its first line
-            self.problems.append(str(e).splitlines()[0])
-
-    def check(self, ok, problem):
-        if not ok:
-            self.problems.append(problem)
-        return ok
+        super().__init__(r)
+        self.clean()
 
     def line(self, text):
         return self.check(text in self.r.serial, f"missing from the log: {text!r}")
@@ -53,13 +46,6 @@ class Findings:
         found = self.r.serial.find(text)
         self.check(found >= 0, f"missing from the log: {text!r}")
         return found
-
-    def done(self):
-        __tracebackhide__ = True
-        if self.problems:
-            listed = "\n".join(f"  - {p}" for p in self.problems)
-            raise AssertionError(f"{len(self.problems)} broken promise(s) in {self.r.name}:\n"
-                                 f"{listed}\n{self.r.report()}")
 
 
 def rows_of(r, vm):
