@@ -1,7 +1,11 @@
+/*
+ * ACPI's table directory: the RSDP (GRUB's copy, else the BIOS area), then the XSDT or RSDT.
+ * Each table kan reads has its own file (acpi_madt.c, ...) built on acpi_find_table.
+ */
 #include "drivers/acpi.h"
 #include "kernel/string.h"
 
-/* ACPI 6.x, 5.2: RSDP, the system description table header, the MADT and its entries. */
+/* ACPI 6.x, 5.2.5.3 */
 struct rsdp {
 	char signature[8];
 	uint8_t checksum;
@@ -14,28 +18,12 @@ struct rsdp {
 	uint8_t reserved[3];
 } __attribute__((packed));
 
-struct sdt_header {
-	char signature[4];
-	uint32_t length;
-	uint8_t revision, checksum;
-	char oem[6], oem_table[8];
-	uint32_t oem_revision, creator, creator_revision;
-} __attribute__((packed));
+#define ACPI_ADDRESS_LIMIT (4ull << 30) /* what kan's page tables map of the firmware's memory */
 
-struct madt {
-	struct sdt_header header;
-	uint32_t lapic_address;
-	uint32_t flags;
-} __attribute__((packed));
+static const struct acpi_header *root;
+static bool root_is_xsdt;
 
-#define MADT_LOCAL_APIC	     0
-#define MADT_IO_APIC	     1
-#define MADT_SOURCE_OVERRIDE 2
-#define MADT_LOCAL_X2APIC    9
-#define MADT_ENABLED	     (1u << 0)
-#define MADT_ONLINE_CAPABLE  (1u << 1)
-
-static bool checksum_ok(const void *p, uint32_t len)
+bool acpi_checksum_ok(const void *p, uint32_t len)
 {
 	uint8_t sum = 0;
 	for (uint32_t i = 0; i < len; i++)
@@ -47,79 +35,52 @@ static bool checksum_ok(const void *p, uint32_t len)
 static const struct rsdp *scan_bios_area(void)
 {
 	for (uintptr_t p = 0xe0000; p < 0x100000; p += 16)
-		if (!memcmp((const void *)p, "RSD PTR ", 8) && checksum_ok((const void *)p, 20))
+		if (!memcmp((const void *)p, "RSD PTR ", 8) &&
+		    acpi_checksum_ok((const void *)p, 20))
 			return (const struct rsdp *)p;
 	return NULL;
 }
 
-static const struct madt *find_madt(const struct rsdp *rsdp)
+static const struct acpi_header *valid_table(uint64_t addr)
 {
-	bool use_xsdt = rsdp->revision >= 2 && rsdp->xsdt;
-	const struct sdt_header *root =
-		(const void *)(uintptr_t)(use_xsdt ? rsdp->xsdt : rsdp->rsdt);
-	if (!root || (uintptr_t)root >= (4ull << 30) || !checksum_ok(root, root->length))
+	if (!addr || addr + sizeof(struct acpi_header) > ACPI_ADDRESS_LIMIT)
 		return NULL;
-	unsigned entry_size = use_xsdt ? 8 : 4;
-	unsigned n = (root->length - sizeof(*root)) / entry_size;
-	const uint8_t *entries = (const uint8_t *)(root + 1);
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t addr = 0;
-		memcpy(&addr, entries + i * entry_size, entry_size);
-		const struct sdt_header *t = (const void *)(uintptr_t)addr;
-		if (addr && addr < (4ull << 30) && !memcmp(t->signature, "APIC", 4) &&
-		    checksum_ok(t, t->length))
-			return (const struct madt *)t;
-	}
-	return NULL;
+	const struct acpi_header *t = (const void *)(uintptr_t)addr;
+	if (t->length < sizeof(*t) || addr + t->length > ACPI_ADDRESS_LIMIT ||
+	    !acpi_checksum_ok(t, t->length))
+		return NULL;
+	return t;
 }
 
-bool acpi_read_madt(const uint8_t *rsdp_copy, int rsdp_revision, struct madt_info *out,
-		    const char **why)
+bool acpi_init(const uint8_t *rsdp_copy, int rsdp_revision, const char **why)
 {
-	memset(out, 0, sizeof(*out));
-	for (unsigned irq = 0; irq < 16; irq++)
-		out->isa_gsi[irq] = irq;
 	const struct rsdp *rsdp = rsdp_revision >= 0 ? (const void *)rsdp_copy : scan_bios_area();
 	if (!rsdp) {
 		*why = "no ACPI RSDP";
 		return false;
 	}
-	const struct madt *madt = find_madt(rsdp);
-	if (!madt) {
-		*why = "no valid MADT in the ACPI tables";
-		return false;
-	}
-	const uint8_t *p = (const uint8_t *)(madt + 1);
-	const uint8_t *end = (const uint8_t *)madt + madt->header.length;
-	while (p + 2 <= end && p[1] >= 2 && p + p[1] <= end) {
-		uint32_t flags = 0, id = 0;
-		bool cpu = false;
-		if (p[0] == MADT_LOCAL_APIC && p[1] >= 8) {
-			id = p[3];
-			memcpy(&flags, p + 4, 4);
-			cpu = true;
-		} else if (p[0] == MADT_LOCAL_X2APIC && p[1] >= 16) {
-			memcpy(&id, p + 4, 4);
-			memcpy(&flags, p + 8, 4);
-			cpu = true;
-		} else if (p[0] == MADT_IO_APIC && p[1] >= 12) {
-			uint32_t address, gsi_base;
-			memcpy(&address, p + 4, 4);
-			memcpy(&gsi_base, p + 8, 4);
-			if (gsi_base == 0)
-				out->ioapic_base = address;
-		} else if (p[0] == MADT_SOURCE_OVERRIDE && p[1] >= 10 && p[2] == 0 && p[3] < 16) {
-			memcpy(&out->isa_gsi[p[3]], p + 4, 4);
-			memcpy(&out->isa_flags[p[3]], p + 8, 2);
-		}
-		if (cpu && (flags & (MADT_ENABLED | MADT_ONLINE_CAPABLE)) &&
-		    out->cpu_count < ACPI_MAX_CPUS)
-			out->apic_ids[out->cpu_count++] = id;
-		p += p[1];
-	}
-	if (out->cpu_count == 0) {
-		*why = "the MADT lists no enabled processor";
+	root_is_xsdt = rsdp->revision >= 2 && rsdp->xsdt;
+	root = valid_table(root_is_xsdt ? rsdp->xsdt : rsdp->rsdt);
+	if (!root) {
+		*why = "the ACPI RSDT/XSDT is missing or corrupt";
 		return false;
 	}
 	return true;
+}
+
+const struct acpi_header *acpi_find_table(const char signature[4], unsigned instance)
+{
+	if (!root)
+		return NULL;
+	unsigned entry_size = root_is_xsdt ? 8 : 4;
+	unsigned n = (root->length - sizeof(*root)) / entry_size;
+	const uint8_t *entries = (const uint8_t *)(root + 1);
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t addr = 0;
+		memcpy(&addr, entries + i * entry_size, entry_size);
+		const struct acpi_header *t = valid_table(addr);
+		if (t && !memcmp(t->signature, signature, 4) && instance-- == 0)
+			return t;
+	}
+	return NULL;
 }

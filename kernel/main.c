@@ -125,7 +125,8 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	percpu_init(0, lapic_id());
 	struct madt_info madt;
 	const char *why;
-	bool have_madt = acpi_read_madt(boot.rsdp, boot.rsdp_revision, &madt, &why);
+	bool have_madt =
+		acpi_init(boot.rsdp, boot.rsdp_revision, &why) && acpi_read_madt(&madt, &why);
 	if (!have_madt)
 		printk("kan: ACPI: %s\n", why);
 	console_setup_interrupts(have_madt ? &madt : NULL);

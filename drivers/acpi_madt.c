@@ -1,0 +1,61 @@
+/* The MADT (ACPI 6.x, 5.2.12): which processors and which IOAPIC the machine has. */
+#include "drivers/acpi.h"
+#include "kernel/string.h"
+
+#define MADT_LOCAL_APIC	     0
+#define MADT_IO_APIC	     1
+#define MADT_SOURCE_OVERRIDE 2
+#define MADT_LOCAL_X2APIC    9
+#define MADT_ENABLED	     (1u << 0)
+#define MADT_ONLINE_CAPABLE  (1u << 1)
+
+void acpi_madt_parse(const struct acpi_header *madt, struct madt_info *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned irq = 0; irq < 16; irq++)
+		out->isa_gsi[irq] = irq;
+	/* After the header: the local APIC address and flags (8 bytes), then the entries. */
+	const uint8_t *p = (const uint8_t *)(madt + 1) + 8;
+	const uint8_t *end = (const uint8_t *)madt + madt->length;
+	while (p + 2 <= end && p[1] >= 2 && p + p[1] <= end) {
+		uint32_t flags = 0, id = 0;
+		bool cpu = false;
+		if (p[0] == MADT_LOCAL_APIC && p[1] >= 8) {
+			id = p[3];
+			memcpy(&flags, p + 4, 4);
+			cpu = true;
+		} else if (p[0] == MADT_LOCAL_X2APIC && p[1] >= 16) {
+			memcpy(&id, p + 4, 4);
+			memcpy(&flags, p + 8, 4);
+			cpu = true;
+		} else if (p[0] == MADT_IO_APIC && p[1] >= 12) {
+			uint32_t address, gsi_base;
+			memcpy(&address, p + 4, 4);
+			memcpy(&gsi_base, p + 8, 4);
+			if (gsi_base == 0)
+				out->ioapic_base = address;
+		} else if (p[0] == MADT_SOURCE_OVERRIDE && p[1] >= 10 && p[2] == 0 && p[3] < 16) {
+			memcpy(&out->isa_gsi[p[3]], p + 4, 4);
+			memcpy(&out->isa_flags[p[3]], p + 8, 2);
+		}
+		if (cpu && (flags & (MADT_ENABLED | MADT_ONLINE_CAPABLE)) &&
+		    out->cpu_count < ACPI_MAX_CPUS)
+			out->apic_ids[out->cpu_count++] = id;
+		p += p[1];
+	}
+}
+
+bool acpi_read_madt(struct madt_info *out, const char **why)
+{
+	const struct acpi_header *madt = acpi_find_table("APIC", 0);
+	if (!madt) {
+		*why = "no valid MADT in the ACPI tables";
+		return false;
+	}
+	acpi_madt_parse(madt, out);
+	if (out->cpu_count == 0) {
+		*why = "the MADT lists no enabled processor";
+		return false;
+	}
+	return true;
+}
