@@ -97,11 +97,17 @@ def new_run_dir(tag):
             n += 1
 
 
-def run_bochs(scenario, cpu_model="corei7_skylake_x", cpus=1, timeout=120, megs=256, *, check=True):
+def run_bochs(scenario, cpu_model="corei7_skylake_x", cpus=1, timeout=120, megs=256, *, check=True,
+              config_replace=(), config_extra=""):
+    """config_replace: (old, new) line pairs applied to BOCHSRC; config_extra: lines appended."""
     __tracebackhide__ = True
     image = iso(scenario)
     run_dir = new_run_dir(f"{scenario}-{cpu_model}")
-    (run_dir / "bochsrc").write_text(BOCHSRC.format(megs=megs, cpu_model=cpu_model, cpus=cpus, iso=image))
+    config = BOCHSRC.format(megs=megs, cpu_model=cpu_model, cpus=cpus, iso=image)
+    for old, new in config_replace:
+        assert old in config, f"bochsrc has no line {old!r}"
+        config = config.replace(old, new)
+    (run_dir / "bochsrc").write_text(config + config_extra)
     (run_dir / "cmds").write_text("c\n")
     cmd = ["bochs-bin", "-q", "-f", "bochsrc", "-rc", "cmds"]
     result = _run(f"{scenario} on bochs {cpu_model} x{cpus}", cmd, run_dir, run_dir / "bochs.log", timeout)
@@ -110,7 +116,9 @@ def run_bochs(scenario, cpu_model="corei7_skylake_x", cpus=1, timeout=120, megs=
     return result
 
 
-def run_qemu(scenario, firmware="bios", smp=1, timeout=60, kvm=False, *, check=True):
+def run_qemu(scenario, firmware="bios", smp=1, timeout=60, kvm=False, *, check=True, memory="256",
+             serial=True, extra_args=()):
+    """serial=False gives the machine no serial port; extra_args go last on QEMU's line."""
     __tracebackhide__ = True
     if kvm:
         usable, reason = kvm_nested_vmx_available()
@@ -118,8 +126,9 @@ def run_qemu(scenario, firmware="bios", smp=1, timeout=60, kvm=False, *, check=T
             pytest.skip(f"KVM unavailable: {reason}")
     image = iso(scenario)
     run_dir = new_run_dir(f"{scenario}-qemu-{firmware}" + ("-kvm" if kvm else ""))
-    cmd = ["qemu-system-x86_64", "-display", "none", "-serial", "file:serial.log",
-           "-cdrom", str(image), "-m", "256", "-smp", str(smp), "-no-reboot",
+    cmd = ["qemu-system-x86_64", "-display", "none",
+           "-serial", "file:serial.log" if serial else "none",
+           "-cdrom", str(image), "-m", str(memory), "-smp", str(smp), "-no-reboot",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
     if firmware == "uefi":
         shutil.copy(OVMF_VARS, run_dir / "OVMF_VARS.fd")
@@ -129,6 +138,7 @@ def run_qemu(scenario, firmware="bios", smp=1, timeout=60, kvm=False, *, check=T
         raise ValueError(f"firmware must be 'bios' or 'uefi', not {firmware!r}")
     if kvm:
         cmd += ["-enable-kvm", "-cpu", "host"]
+    cmd += list(extra_args)
     name = f"{scenario} on qemu {firmware} x{smp}" + (" kvm" if kvm else "")
     result = _run(name, cmd, run_dir, run_dir / "emulator.out", timeout)
     if check:
