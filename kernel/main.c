@@ -119,6 +119,7 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	print_boot_info();
 	memory_init(&boot, mbi_addr, mbi_addr + mbi_size);
 	protect_kan();
+	memory_add_high(&boot);
 	time_init();
 	lapic_init();
 	lapic_timer_calibrate(time_tsc_hz());
@@ -129,6 +130,8 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 		acpi_init(boot.rsdp, boot.rsdp_revision, &why) && acpi_read_madt(&madt, &why);
 	if (!have_madt)
 		printk("kan: ACPI: %s\n", why);
+	else if (madt.ioapic_base && !paging_uncache(madt.ioapic_base, madt.ioapic_base + 1))
+		panic("out of memory for kan's page tables");
 	console_setup_interrupts(have_madt ? &madt : NULL);
 	cpus_start(have_madt ? &madt : NULL);
 
