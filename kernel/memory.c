@@ -73,6 +73,10 @@ void memory_add_high(const struct boot_info *boot)
 		if (start >= end)
 			continue;
 		ram_high += end - start;
+		start = (start + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1); /* whole pages of RAM only */
+		end &= ~(PAGE_SIZE - 1);
+		if (start >= end)
+			continue;
 		if (paging_map(start, end, PAGE_PRESENT | PAGE_WRITABLE | PAGE_NX)) {
 			spin_lock(&pmem_lock);
 			pmem_add(&pmem, start, end);
