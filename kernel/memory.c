@@ -99,10 +99,10 @@ void memory_add_high(const struct boot_info *boot)
 		       "that would map it\n",
 		       MIB(unmapped));
 	static const char *const types[8] = { "UC", "WC", "?", "?", "WT", "WP", "WB", "?" };
-	printk("kan: memory types: MTRRs %s (default %s), %s pages, split where MTRR types "
-	       "change: %u, local APIC page 0x%lx uncached\n",
+	printk("kan: memory types: MTRRs %s, default %s, %u large pages split; %s pages; LAPIC "
+	       "0x%lx UC\n",
 	       paging_info.mtrrs_on ? "on" : "off", types[paging_info.mtrr_default_type & 7],
-	       paging_info.gib_pages ? "1 GiB and 2 MiB" : "2 MiB", paging_info.mtrr_splits,
+	       paging_info.mtrr_splits, paging_info.gib_pages ? "1 GiB" : "2 MiB",
 	       paging_info.lapic_page);
 	if (boot->ram_dropped)
 		printk("kan: memory: the memory map lists %d RAM ranges more than kan keeps (%d): "

@@ -13,13 +13,14 @@ static unsigned fixed_index(uint64_t addr)
 	return 24 + (unsigned)((addr - 0xc0000) >> 12);
 }
 
+/* The fixed ranges are in address order, so a block covers a run of them. */
 static uint8_t fixed_type(const struct mtrr_state *m, uint64_t start, uint64_t size)
 {
-	uint8_t type = m->fixed[fixed_index(start)];
-	for (uint64_t a = start; a < start + size; a += 4096)
-		if (m->fixed[fixed_index(a)] != type)
+	unsigned first = fixed_index(start), last = fixed_index(start + size - 1);
+	for (unsigned i = first + 1; i <= last; i++)
+		if (m->fixed[i] != m->fixed[first])
 			return MTRR_TYPE_MIXED;
-	return type;
+	return m->fixed[first];
 }
 
 /* Two types that apply to the same address (SDM 12.11.4.1): UC wins, WT beats WB; other

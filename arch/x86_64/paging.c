@@ -55,6 +55,26 @@ static bool split(uint64_t *entry, unsigned level)
 	return true;
 }
 
+/* Whether [addr, addr + size) (aligned) has one memory type. The largest aligned block up to
+ * 1 GiB around it that has one type is remembered: the pages that follow need no lookup. */
+static bool one_type(uint64_t addr, uint64_t size)
+{
+	static uint64_t known_start, known_end;
+	if (addr >= known_start && addr + size <= known_end)
+		return true;
+	if (mtrr_type(&mtrrs, addr, size) == MTRR_TYPE_MIXED)
+		return false;
+	for (; size < level_size(3); size *= 2) {
+		uint64_t wider = addr & ~(2 * size - 1);
+		if (mtrr_type(&mtrrs, wider, 2 * size) == MTRR_TYPE_MIXED)
+			break;
+		addr = wider;
+	}
+	known_start = addr;
+	known_end = addr + size;
+	return true;
+}
+
 /* Whether a new page of this level may map `addr`: the CPU has such pages, and the MTRRs give
  * all of it one memory type (else the CPU's behaviour is undefined, SDM Vol. 3A 12.11.9). */
 static bool large_page_fits(uint64_t addr, unsigned level)
@@ -63,56 +83,62 @@ static bool large_page_fits(uint64_t addr, unsigned level)
 		return true;
 	if (level > largest_level)
 		return false;
-	if (mtrr_type(&mtrrs, addr, level_size(level)) != MTRR_TYPE_MIXED)
+	if (one_type(addr, level_size(level)))
 		return true;
 	paging_info.mtrr_splits++;
 	return false;
 }
 
 /*
- * Gives [start, end) `flags` (0 unmaps). `only_missing` leaves mapped pages alone and maps
- * only the rest; otherwise a large page that the range covers in part is split first. New
- * pages are as large as alignment, the CPU and the MTRRs allow.
+ * Gives [start, end) `flags` (0 unmaps) in `table`, a table of this level, and below it.
+ * `only_missing` leaves mapped pages alone and maps only the rest; otherwise a large page that
+ * the range covers in part is split first. New pages are as large as alignment, the CPU and
+ * the MTRRs allow.
  */
+static bool map_level(uint64_t *table, unsigned level, uint64_t start, uint64_t end, uint64_t flags,
+		      bool only_missing)
+{
+	uint64_t size = level_size(level);
+	for (uint64_t addr = start, next; addr < end; addr = next) {
+		next = (addr & ~(size - 1)) + size;
+		uint64_t stop = next < end ? next : end,
+			 *e = &table[(addr >> (3 + 9 * level)) & 511];
+		bool whole = !(addr & (size - 1)) && stop == next;
+		if (is_leaf(*e, level)) {
+			if (only_missing)
+				continue;
+			if (whole) {
+				*e = leaf(addr, flags, level);
+				continue;
+			}
+			if (!split(e, level))
+				return false;
+		} else if (!(*e & PAGE_PRESENT)) {
+			if (!flags)
+				continue;
+			if (whole && large_page_fits(addr, level)) {
+				*e = leaf(addr, flags, level);
+				continue;
+			}
+			uint64_t below = alloc_table();
+			if (!below)
+				return false;
+			*e = below | PAGE_PRESENT | PAGE_WRITABLE;
+		}
+		/* A user page needs the user bit at every level; kan's own leaves never have
+		 * it, so the upper levels may keep it. */
+		*e |= flags & PAGE_USER;
+		if (!map_level(table_at(*e), level - 1, addr, stop, flags, only_missing))
+			return false;
+	}
+	return true;
+}
+
 static bool map_range(uint64_t start, uint64_t end, uint64_t flags, bool only_missing)
 {
-	for (uint64_t addr = start; addr < end;) {
-		uint64_t *table = pml4;
-		for (unsigned level = 4;; level--) {
-			uint64_t size = level_size(level),
-				 *e = &table[(addr >> (3 + 9 * level)) & 511];
-			bool whole = !(addr & (size - 1)) && end - addr >= size;
-			if (is_leaf(*e, level)) {
-				if (only_missing) {
-					addr = (addr & ~(size - 1)) + size;
-					break;
-				}
-				if (whole) {
-					*e = leaf(addr, flags, level);
-					addr += size;
-					break;
-				}
-				if (!split(e, level))
-					return false;
-			} else if (!(*e & PAGE_PRESENT)) {
-				if (!flags || (whole && large_page_fits(addr, level))) {
-					*e = whole ? leaf(addr, flags, level) : 0;
-					addr = (addr & ~(size - 1)) + size;
-					break;
-				}
-				uint64_t next = alloc_table();
-				if (!next)
-					return false;
-				*e = next | PAGE_PRESENT | PAGE_WRITABLE;
-			}
-			/* A user page needs the user bit at every level; kan's own leaves never
-			 * have it, so the upper levels may keep it. */
-			*e |= flags & PAGE_USER;
-			table = table_at(*e);
-		}
-	}
+	bool ok = map_level(pml4, 4, start, end, flags, only_missing);
 	__asm__ volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
-	return true;
+	return ok;
 }
 
 bool paging_set(uint64_t start, uint64_t end, uint64_t flags)

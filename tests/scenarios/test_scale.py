@@ -15,8 +15,8 @@ GIB = 1 << 30
 VMS = 64
 MEMORY_LINE = re.compile(r"^kan: memory: (\d+) MiB RAM \((\d+) MiB above 4 GiB\), (\d+) MiB free for VMs",
                          re.M)
-TYPES_LINE = re.compile(r"^kan: memory types: MTRRs on \(default (\w+)\), .*split where MTRR types change: "
-                        r"(\d+), local APIC page 0xfee00000 uncached$", re.M)
+TYPES_LINE = re.compile(r"^kan: memory types: MTRRs on, default (\w+), (\d+) large pages split; "
+                        r"(?:1 GiB|2 MiB) pages; LAPIC 0xfee00000 UC$", re.M)
 VM_RAM = re.compile(r"^kan: vm \d+ '(s-\d+)': (\d+) MiB at host (0x[0-9a-f]+)", re.M)
 NAMES = [f"s-{i:02d}" for i in range(1, VMS + 1)]
 
