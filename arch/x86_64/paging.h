@@ -16,8 +16,8 @@
 /* The identity map stays in the lower canonical half (PML4 entries 0-255). */
 #define PAGING_IDENTITY_LIMIT (1ull << 47)
 
-/* Page-table pages come from the caller (kan's frame allocator): zeroed 4 KiB, or 0. They
- * must lie below 4 GiB: the AP trampoline loads CR3 in 32-bit mode. */
+/* Page-table pages come from the caller (kan's frame allocator): zeroed 4 KiB, or 0. The
+ * first one, the PML4, must lie below 4 GiB: the AP trampoline loads CR3 in 32-bit mode. */
 typedef uint64_t (*paging_alloc_fn)(void);
 
 /* What paging_init found, for the boot log. */
