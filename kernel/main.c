@@ -28,8 +28,8 @@
 
 #define KAN_VERSION    "0.1"
 #define CONSOLE_VECTOR 0x24
-/* Everything kan needs from GRUB's information, copied out of it at once: under UEFI it sits
- * at 0x4000, where the AP trampoline goes later. */
+/* Everything kan needs from GRUB's information, copied out of it at once (the module list by
+ * memory_init): under UEFI it sits at 0x4000, where the AP trampoline goes later. */
 static struct boot_info boot;
 /* The boot CPU's stack for double faults and NMIs, with a guard page unmapped below it. */
 static uint8_t boot_ist_stack[PAGE_SIZE + IST_STACK_SIZE] __attribute__((aligned(4096)));
