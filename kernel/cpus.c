@@ -134,19 +134,27 @@ static void record_stop(unsigned index, bool left_vmx)
 	__atomic_or_fetch(&cpus_stopped, 1ull << index, __ATOMIC_RELEASE);
 }
 
+/* Which CPU runs this, from the stack it runs on: GS may not hold a cpu yet (an exception in
+ * an AP before percpu_init, a panic before the boot CPU's), and the stacks are noted before
+ * any code runs on them. Unknown stacks are the boot CPU's early boot stack. */
+static unsigned current_index(void)
+{
+	struct stack_place here = stacks_find((uint64_t)__builtin_frame_address(0));
+	return here.found ? here.cpu : 0;
+}
+
 /* Every other CPU's last act, from the NMI the leader sends: it may have interrupted printk
  * or a guest, so it only leaves virtualization and halts, NMIs blocked, interrupts off. */
 static void stop_this_cpu(void)
 {
-	unsigned index = this_cpu()->index;
+	unsigned index = current_index();
 	record_stop(index, backend_cpu_disable(index));
 	cpu_halt_forever();
 }
 
-bool cpus_end(void)
+void cpus_end(void)
 {
-	/* Before percpu_init or the APs, the boot CPU is alone and GS holds no cpu yet. */
-	unsigned self = cpus_started > 1 ? this_cpu()->index : 0;
+	unsigned self = current_index();
 	unsigned leader = ~0u;
 	if (!__atomic_compare_exchange_n(&end_leader, &leader, self, false, __ATOMIC_ACQ_REL,
 					 __ATOMIC_ACQUIRE))
@@ -154,7 +162,7 @@ bool cpus_end(void)
 	nmi_set_stop(stop_this_cpu);
 	uint64_t others = 0;
 	for (unsigned i = 0; i < cpus_started; i++)
-		if (i != self) {
+		if (i != self && cpus[i].apic_id != cpus[self].apic_id) { /* never this CPU */
 			others |= 1ull << i;
 			lapic_send_nmi(cpus[i].apic_id);
 		}
@@ -163,7 +171,6 @@ bool cpus_end(void)
 	       rdtsc() < deadline)
 		cpu_relax();
 	record_stop(self, backend_cpu_disable(self));
-	return self == 0;
 }
 
 void cpus_report_end(void)

@@ -19,7 +19,7 @@ void cpus_release_schedulers(void);
 /* The machine's end, on the CPU that calls kan_shutdown: every other CPU is sent an NMI that
  * makes it leave virtualization and halt; then this one leaves it too. A second CPU that
  * calls it meanwhile only stops itself. */
-bool cpus_end(void);
+void cpus_end(void);
 /* One line per CPU: left VMX, was not in it, or did not answer. */
 void cpus_report_end(void);
 
