@@ -183,7 +183,7 @@ void cpus_report_end(void)
 			printk("kan: cpu %u: left VMX root operation%s\n", i,
 			       i == end_leader ? "" : ", halted");
 		else
-			printk("kan: cpu %u: was not in VMX root operation%s\n", i,
+			printk("kan: cpu %u: was never in VMX operation%s\n", i,
 			       i == end_leader ? "" : ", halted");
 	}
 }
