@@ -27,7 +27,7 @@ static bool bochs_acpi_tables(void)
 		if (acpi_init(NULL, -1, &why))
 			t = acpi_find_table("FACP", 0);
 	}
-	return t && !memcmp(t->oem, "BOCHS ", 6) && !memcmp(t->oem_table, "BXPC", 4);
+	return t && acpi_written_by_emulator(t);
 }
 
 /* QEMU's firmware configuration device: selector 0 reads back "QEMU" (docs/specs/fw_cfg). */

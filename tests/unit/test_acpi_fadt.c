@@ -148,6 +148,27 @@ static void no_fadt_reads_as_absent(void **state)
 	assert_int_equal(f.pm1a_cnt.address, 0x404);
 }
 
+static void only_bochs_and_qemu_tables_count_as_an_emulator(void **state)
+{
+	(void)state;
+	struct acpi_header *h = (struct acpi_header *)fadt(276, 6);
+	memcpy(h->oem, "BOCHS ", 6);
+	memcpy(h->oem_table, "BXPCFACP", 8); /* Bochs's BIOS */
+	assert_true(acpi_written_by_emulator(h));
+	memcpy(h->oem_table, "BXPC    ", 8); /* QEMU 7 */
+	assert_true(acpi_written_by_emulator(h));
+	static const char *const real[][2] = {
+		{ "ALASKA", "A M I   " }, { "DELL  ", "CBX3    " }, { "LENOVO", "TP-N2L  " },
+		{ "INTEL ", "S2600WF " }, { "VBOX  ", "VBOXFACP" }, { "BOCHS ", "KANFACP " },
+		{ "BXPC  ", "BXPCFACP" },
+	};
+	for (unsigned i = 0; i < sizeof(real) / sizeof(real[0]); i++) {
+		memcpy(h->oem, real[i][0], 6);
+		memcpy(h->oem_table, real[i][1], 8);
+		assert_false(acpi_written_by_emulator(h));
+	}
+}
+
 static void kans_guest_fadt_reads_back(void **state)
 {
 	(void)state;
@@ -177,6 +198,7 @@ int main(void)
 		cmocka_unit_test(hardware_reduced_sleep_control),
 		cmocka_unit_test(a_short_table_leaves_later_fields_absent),
 		cmocka_unit_test(no_fadt_reads_as_absent),
+		cmocka_unit_test(only_bochs_and_qemu_tables_count_as_an_emulator),
 		cmocka_unit_test(kans_guest_fadt_reads_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
