@@ -127,31 +127,47 @@ static void write_sleep_type(const struct acpi_gas *cnt, uint8_t typ, uint32_t e
 	gas_write(cnt, v | (uint32_t)(typ & 7) << PM1_SLP_TYP_SHIFT | extra, 16);
 }
 
+/* What S5 needs, read without touching the hardware: false with the reason if it is missing. */
+static bool s5_ready(struct fadt_info *f, uint8_t *typ_a, uint8_t *typ_b, const char **why)
+{
+	if (!acpi_read_fadt(f)) {
+		*why = "no ACPI FADT";
+		return false;
+	}
+	if (!s5_sleep_types(f, typ_a, typ_b)) {
+		*why = "the DSDT has no \\_S5 package kan can read";
+		return false;
+	}
+	bool reduced = f->flags & FADT_FLAG_HW_REDUCED;
+	if (reduced ? !f->sleep_control.address : !f->pm1a_cnt.address) {
+		*why = reduced ? "hardware-reduced ACPI without a sleep control register"
+			       : "the FADT has no PM1a control block";
+		return false;
+	}
+	return true;
+}
+
+bool acpi_power_off_possible(uint8_t *typ_a, uint8_t *typ_b, const char **why)
+{
+	struct fadt_info f;
+	return s5_ready(&f, typ_a, typ_b, why);
+}
+
 void acpi_power_off(const char **why)
 {
 	struct fadt_info f;
 	uint8_t typ_a, typ_b;
-	if (!acpi_read_fadt(&f)) {
-		*why = "no ACPI FADT";
+	if (!s5_ready(&f, &typ_a, &typ_b, why))
 		return;
-	}
-	if (!s5_sleep_types(&f, &typ_a, &typ_b)) {
-		*why = "the DSDT has no \\_S5 package kan can read";
-		return;
-	}
 	if (f.flags & FADT_FLAG_HW_REDUCED) {
 		if (!gas_write(&f.sleep_control,
 			       (uint32_t)(typ_a & 7) << SLEEP_CONTROL_TYP_SHIFT |
 				       SLEEP_CONTROL_SLP_EN,
 			       8)) {
-			*why = "hardware-reduced ACPI without a usable sleep control register";
+			*why = "the sleep control register is in an address space kan cannot write";
 			return;
 		}
 	} else {
-		if (!f.pm1a_cnt.address) {
-			*why = "the FADT has no PM1a control block";
-			return;
-		}
 		enable_acpi_mode(&f);
 		/* The type first, then SLP_EN, as ACPICA does: some chipsets latch it that way. */
 		write_sleep_type(&f.pm1a_cnt, typ_a, 0);

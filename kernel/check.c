@@ -4,6 +4,8 @@
  */
 #include "kernel/check.h"
 #include "arch/x86_64/cpu.h"
+#include "drivers/acpi_power.h"
+#include "drivers/platform_exit.h"
 #include "drivers/uart16550.h"
 #include "kernel/console.h"
 #include "kernel/cpus.h"
@@ -89,6 +91,14 @@ static void print_machine(const struct boot_info *boot, const struct madt_info *
 		       cpus_running());
 	else
 		printk("kan check: CPUs: no ACPI MADT, the boot CPU only\n");
+	uint8_t typ_a, typ_b;
+	const char *why, *emulator = platform_emulator();
+	if (acpi_power_off_possible(&typ_a, &typ_b, &why))
+		printk("kan check: power-off: ACPI S5 (SLP_TYP %u/%u from the DSDT)\n", typ_a,
+		       typ_b);
+	else
+		printk("kan check: power-off: not through ACPI (%s): kan halts at its end\n", why);
+	printk("kan check: emulator: %s\n", emulator ? emulator : "none detected (real hardware)");
 	uint64_t ram = 0;
 	for (int i = 0; i < boot->ram_count; i++)
 		ram += boot->ram[i].end - boot->ram[i].start;
