@@ -28,9 +28,9 @@ def expect_check_common(r, cpus):
     expect(r, "kan check: what this machine offers kan", "kan check: processor: ")
     expect(r, "kan check: NX (execute disable): yes", "kan check: x2APIC: ",
            "kan check: console: COM1 (I/O 0x3f8) present",
+           f"kan check: CPUs: {cpus} listed in the ACPI MADT, {cpus} started",
            "kan check: power-off: ACPI S5 (SLP_TYP 0/0 from the DSDT)",
            "kan check: emulator: Bochs or QEMU (ACPI OEM BOCHS, BXPC tables)",
-           f"kan check: CPUs: {cpus} listed in the ACPI MADT, {cpus} started",
            "kan check: memory: ", *CHECK_MODULES)
     # Nothing ran: no VMXON, no VM.
     expect_not(r, "kan: cpu 0: in VMX root operation", "kan: cpu 1: in VMX root operation",
