@@ -88,8 +88,9 @@ def test_bochs_powers_off_through_acpi_after_every_cpu_left_vmx():
     assert "Shutdown port: shutdown requested" not in log, r.report()
 
 
-def test_qemu_powers_off_through_acpi():
-    r = run_qemu("end-acpi", smp=2)
+@pytest.mark.parametrize("firmware", ["bios", "uefi"])
+def test_qemu_powers_off_through_acpi(firmware):
+    r = run_qemu("end-acpi", firmware=firmware, smp=2, timeout=120)
     expect(r, "kan: shutdown (this CPU cannot run kan's guests)",
            "kan: cpu 0: was never in VMX operation",
            "kan: cpu 1: was never in VMX operation, halted", "kan: end: ACPI power-off (S5)")
@@ -98,9 +99,10 @@ def test_qemu_powers_off_through_acpi():
     assert r.exit_code == 0, f"QEMU exit status {r.exit_code}\n{r.report()}"
 
 
-def test_qemu_resets_with_on_end_reboot():
+@pytest.mark.parametrize("firmware", ["bios", "uefi"])
+def test_qemu_resets_with_on_end_reboot(firmware):
     """-no-reboot makes QEMU exit (status 0) at the reset kan asks for."""
-    r = run_qemu("end-reboot", smp=2)
+    r = run_qemu("end-reboot", firmware=firmware, smp=2, timeout=120)
     expect(r, "kan: end: reset by the ACPI reset register", "kan: end: reset by port 0xcf9")
     expect_not(r, "kan: end: reset by the keyboard", "its exit port", BY_HAND)
     assert r.exit_code == 0, f"QEMU exit status {r.exit_code}\n{r.report()}"
