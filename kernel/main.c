@@ -11,6 +11,7 @@
 #include "arch/x86_64/xstate.h"
 #include "kernel/msr_policy.h"
 #include "kernel/spec_policy.h"
+#include "kernel/check.h"
 #include "kernel/cpus.h"
 #include "kernel/console.h"
 #include "kernel/memory.h"
@@ -139,6 +140,11 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	if (kan_config_parse(boot.cmdline, &kan, error, sizeof(error))) {
 		printk("kan: ignoring kan's command line: %s\n", error);
 		kan_config_parse("", &kan, error, sizeof(error)); /* the defaults */
+	}
+	kan_shutdown_configure(&kan);
+	if (kan.check) {
+		guest_state_probe();
+		kan_check(&boot, have_madt ? &madt : NULL, &kan);
 	}
 	selftest_run(kan.selftest);
 
