@@ -50,7 +50,8 @@ static void ap_main(unsigned index)
 	paging_enable_protections(&smep, &smap);
 	lapic_init();
 	percpu_init(index, lapic_id());
-	printk("kan: cpu %u (APIC id %u) started\n", index, lapic_id());
+	printk("kan: cpu %u (APIC id %u) started%s\n", index, lapic_id(),
+	       lapic_mode() == LAPIC_X2APIC ? " in x2APIC mode" : "");
 	smp_report_started(index);
 	wait_for(PHASE_ENABLE_VMX);
 	enable_this_cpu(index);
@@ -73,9 +74,17 @@ unsigned cpus_start(const struct madt_info *found)
 		if (apic == boot_apic)
 			continue;
 		if (cpus_started == KAN_MAX_CPUS) {
-			printk("kan: cpus: the MADT lists %u CPUs; kan uses the first %d\n",
-			       found->cpu_count, KAN_MAX_CPUS);
+			printk("kan: cpus: the MADT lists %u CPUs; kan uses the first %d and "
+			       "leaves "
+			       "APIC id %u and the rest alone\n",
+			       found->cpu_count, KAN_MAX_CPUS, apic);
 			break;
+		}
+		if (!lapic_can_address(lapic_mode(), apic)) {
+			printk("kan: cpus: CPU with APIC id %u not started: xAPIC mode cannot name "
+			       "it (x2apic=auto or on needs a CPU with x2APIC)\n",
+			       apic);
+			continue;
 		}
 		uint64_t stack = stack_alloc(KAN_HOST_STACK_SIZE);
 		ist_stack_tops[cpus_started] = stack_alloc(IST_STACK_SIZE);
@@ -94,6 +103,17 @@ unsigned cpus_start(const struct madt_info *found)
 	paging_set(AP_TRAMPOLINE_ADDR, AP_TRAMPOLINE_ADDR + PAGE_SIZE, 0); /* no longer needed */
 	printk("kan: cpus: %u of %u listed in the ACPI MADT are running\n", cpus_started,
 	       found->cpu_count);
+	if (found->hotplug_count)
+		printk("kan: cpus: %u more listed as hot-pluggable, not started\n",
+		       found->hotplug_count);
+	if (found->duplicates)
+		printk("kan: cpus: %u MADT entries repeat an APIC id already listed; each CPU "
+		       "started once\n",
+		       found->duplicates);
+	if (found->beyond_limit)
+		printk("kan: cpus: %u more enabled CPUs in the MADT beyond kan's limit of %d, not "
+		       "started\n",
+		       found->beyond_limit, ACPI_MAX_CPUS);
 	return cpus_started;
 }
 

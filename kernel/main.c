@@ -31,6 +31,7 @@
 /* Everything kan needs from GRUB's information, copied out of it at once: under UEFI it sits
  * at 0x4000, where the AP trampoline goes later. */
 static struct boot_info boot;
+static struct madt_info madt; /* static: up to ACPI_MAX_CPUS APIC IDs */
 /* The boot CPU's stack for double faults and NMIs, with a guard page unmapped below it. */
 static uint8_t boot_ist_stack[PAGE_SIZE + IST_STACK_SIZE] __attribute__((aligned(4096)));
 extern char boot_stack_guard[], boot_stack_top[]; /* boot/entry.asm */
@@ -67,12 +68,29 @@ static void console_setup_interrupts(const struct madt_info *madt)
 		printk("kan: console: polled (no IOAPIC in the ACPI tables)\n");
 		return;
 	}
+	if (!lapic_can_address(LAPIC_XAPIC, lapic_id())) {
+		/* An IOAPIC destination has 8 bits; more needs interrupt remapping. */
+		printk("kan: console: polled (the boot CPU's APIC id %u does not fit an IOAPIC "
+		       "destination)\n",
+		       lapic_id());
+		return;
+	}
 	pic_disable();
 	interrupt_register(CONSOLE_VECTOR, console_use_interrupts(shell_input));
 	ioapic_route_isa_irq(madt, UART_COM1_IRQ, CONSOLE_VECTOR, lapic_id());
 	uart_enable_interrupts();
 	printk("kan: console: interrupt-driven (COM1 IRQ %d, GSI %u, vector 0x%x)\n", UART_COM1_IRQ,
 	       madt->isa_gsi[UART_COM1_IRQ], CONSOLE_VECTOR);
+}
+
+/* The LAPIC mode every CPU uses, then the boot CPU's LAPIC and its timer's rate. */
+static void start_lapic(enum lapic_x2apic_option option, uint32_t max_apic_id)
+{
+	struct lapic_mode_choice choice = lapic_select_mode(option, max_apic_id);
+	lapic_init();
+	printk("kan: local APIC: %s mode (%s), boot CPU APIC id %u\n",
+	       choice.mode == LAPIC_X2APIC ? "x2APIC" : "xAPIC", choice.why, lapic_id());
+	lapic_timer_calibrate(time_tsc_hz());
 }
 
 static void print_boot_info(void)
@@ -120,23 +138,21 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	memory_init(&boot, mbi_addr, mbi_addr + mbi_size);
 	protect_kan();
 	time_init();
-	lapic_init();
-	lapic_timer_calibrate(time_tsc_hz());
-	percpu_init(0, lapic_id());
-	struct madt_info madt;
-	const char *why;
-	bool have_madt =
-		acpi_init(boot.rsdp, boot.rsdp_revision, &why) && acpi_read_madt(&madt, &why);
-	if (!have_madt)
-		printk("kan: ACPI: %s\n", why);
-	console_setup_interrupts(have_madt ? &madt : NULL);
-	cpus_start(have_madt ? &madt : NULL);
-
 	struct kan_config kan;
 	if (kan_config_parse(boot.cmdline, &kan, error, sizeof(error))) {
 		printk("kan: ignoring kan's command line: %s\n", error);
 		kan_config_parse("", &kan, error, sizeof(error)); /* the defaults */
 	}
+	const char *why;
+	bool have_madt =
+		acpi_init(boot.rsdp, boot.rsdp_revision, &why) && acpi_read_madt(&madt, &why);
+	if (!have_madt)
+		printk("kan: ACPI: %s\n", why);
+	start_lapic(kan.x2apic, have_madt ? madt.max_apic_id : 0);
+	percpu_init(0, lapic_id());
+	console_setup_interrupts(have_madt ? &madt : NULL);
+	cpus_start(have_madt ? &madt : NULL);
+
 	selftest_run(kan.selftest);
 
 	guest_state_probe();

@@ -285,6 +285,7 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 	out->default_slice_us = VM_SLICE_DEFAULT_US;
 	out->selftest = SELFTEST_NONE;
 	out->wait_when_empty = false;
+	out->x2apic = X2APIC_AUTO;
 	char token[TOKEN_MAX];
 	char *value;
 	bool too_long;
@@ -306,6 +307,15 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 			if (!parse_switch(value, "shutdown", "wait", &out->wait_when_empty))
 				REFUSE("key 'on_empty' has bad value '%s' (shutdown or wait)",
 				       value);
+		} else if (!strcmp(token, "x2apic")) {
+			if (!strcmp(value, "on"))
+				out->x2apic = X2APIC_ON;
+			else if (!strcmp(value, "off"))
+				out->x2apic = X2APIC_OFF;
+			else if (!strcmp(value, "auto"))
+				out->x2apic = X2APIC_AUTO;
+			else
+				REFUSE("key 'x2apic' has bad value '%s' (on, off or auto)", value);
 		} else if (!strcmp(token, "selftest")) {
 			static const char *const names[] = {
 				[SELFTEST_PAGEFAULT] = "pagefault",

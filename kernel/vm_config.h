@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/x86_64/lapic_mode.h"
+
 #include "kernel/limits.h"
 
 #define VM_MEM_MIN		 (1ull << 20)
@@ -69,8 +71,9 @@ enum kan_selftest {
 };
 struct kan_config {
 	uint32_t default_slice_us;
-	enum kan_selftest selftest; /* selftest=NAME: fault on purpose once booted */
-	bool wait_when_empty;	    /* on_empty=wait: keep serving the shell when no VM runs */
+	enum kan_selftest selftest;	 /* selftest=NAME: fault on purpose once booted */
+	bool wait_when_empty;		 /* on_empty=wait: keep serving the shell when no VM runs */
+	enum lapic_x2apic_option x2apic; /* x2apic=on|off|auto (default auto) */
 };
 int kan_config_parse(const char *line, struct kan_config *out, char *error, size_t error_size);
 
