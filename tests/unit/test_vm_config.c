@@ -342,6 +342,21 @@ static void kan_refuses_bad_options_naming_key_and_value(void **state)
 	assert_non_null(strstr(error, "option 'quiet' has no value"));
 }
 
+static void kan_reads_x2apic_on_off_auto(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_kan(""), 0);
+	assert_int_equal(kan.x2apic, X2APIC_AUTO);
+	assert_int_equal(parse_kan("x2apic=on"), 0);
+	assert_int_equal(kan.x2apic, X2APIC_ON);
+	assert_int_equal(parse_kan("x2apic=off"), 0);
+	assert_int_equal(kan.x2apic, X2APIC_OFF);
+	assert_int_equal(parse_kan("x2apic=auto"), 0);
+	assert_int_equal(kan.x2apic, X2APIC_AUTO);
+	assert_int_equal(parse_kan("x2apic=yes"), -1);
+	assert_non_null(strstr(error, "key 'x2apic' has bad value 'yes' (on, off or auto)"));
+}
+
 static void a_refusal_message_is_cut_to_the_buffer_and_terminated(void **state)
 {
 	(void)state;
@@ -488,6 +503,7 @@ int main(void)
 		cmocka_unit_test(kan_defaults_to_a_10ms_slice_and_no_selftest),
 		cmocka_unit_test(kan_reads_slice_and_selftest_after_its_own_path),
 		cmocka_unit_test(kan_refuses_bad_options_naming_key_and_value),
+		cmocka_unit_test(kan_reads_x2apic_on_off_auto),
 		cmocka_unit_test(a_refusal_message_is_cut_to_the_buffer_and_terminated),
 		cmocka_unit_test(parse_size_reads_bytes_and_binary_suffixes),
 		cmocka_unit_test(parse_size_refuses_junk_and_overflow),
