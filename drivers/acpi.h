@@ -80,6 +80,7 @@ struct madt_info {
 	uint32_t apic_ids[ACPI_MAX_CPUS]; /* enabled processors, each once, in MADT order */
 	uint32_t max_apic_id;		  /* the highest of apic_ids */
 	unsigned hotplug_count;		  /* online-capable but not enabled: not started */
+	unsigned disabled_count;	  /* neither enabled nor online-capable: not started */
 	unsigned duplicates;		  /* the same APIC ID listed again (type 0 and 9) */
 	unsigned beyond_limit;		  /* enabled processors past ACPI_MAX_CPUS */
 	uint64_t ioapic_base;		  /* the IOAPIC serving GSI 0, or 0 */

@@ -37,6 +37,8 @@ static void add_cpu(struct madt_info *out, uint32_t id, uint32_t flags)
 		/* Hot-pluggable (QEMU's maxcpus): absent until plugged, so nothing answers a
 		 * start-up IPI. kan does not take CPUs added later. */
 		out->hotplug_count++;
+	} else {
+		out->disabled_count++; /* before ACPI 6.3 this could be hot-pluggable too */
 	}
 }
 

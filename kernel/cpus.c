@@ -106,6 +106,10 @@ unsigned cpus_start(const struct madt_info *found)
 	if (found->hotplug_count)
 		printk("kan: cpus: %u more listed as hot-pluggable, not started\n",
 		       found->hotplug_count);
+	if (found->disabled_count)
+		printk("kan: cpus: %u more listed as disabled (absent, or hot-pluggable under "
+		       "ACPI before 6.3), not started\n",
+		       found->disabled_count);
 	if (found->duplicates)
 		printk("kan: cpus: %u MADT entries repeat an APIC id already listed; each CPU "
 		       "started once\n",

@@ -7,6 +7,7 @@
 #include "arch/x86_64/stacks.h"
 #include "arch/x86_64/interrupts.h"
 #include "drivers/ioapic.h"
+#include "drivers/pic8259.h"
 #include "drivers/uart16550.h"
 #include "arch/x86_64/xstate.h"
 #include "kernel/msr_policy.h"
@@ -75,7 +76,6 @@ static void console_setup_interrupts(const struct madt_info *madt)
 		       lapic_id());
 		return;
 	}
-	pic_disable();
 	interrupt_register(CONSOLE_VECTOR, console_use_interrupts(shell_input));
 	ioapic_route_isa_irq(madt, UART_COM1_IRQ, CONSOLE_VECTOR, lapic_id());
 	uart_enable_interrupts();
@@ -125,6 +125,7 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 {
 	console_init();
 	idt_init();
+	pic_remap_and_mask(); /* firmware's vectors 0x08-0x0f would read as exceptions */
 	cpu_tables_load(0, (uint64_t)(boot_ist_stack + sizeof(boot_ist_stack)));
 	printk("\nkan %s: a partitioning hypervisor (VT-x)\n", KAN_VERSION);
 	if (magic != MB2_BOOTLOADER_MAGIC)

@@ -328,6 +328,7 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 				[SELFTEST_NMI] = "nmi",
 				[SELFTEST_IST_STACK_OVERFLOW] = "ist-stack-overflow",
 				[SELFTEST_ENTRY_FAILURE] = "entry-failure",
+				[SELFTEST_STRAY_IRQ] = "stray-irq",
 			};
 			out->selftest = SELFTEST_NONE;
 			for (unsigned i = 1; i < sizeof(names) / sizeof(names[0]); i++)

@@ -68,6 +68,7 @@ enum kan_selftest {
 	SELFTEST_NMI,		     /* cpu 0 sends NMIs to the other CPUs while they run VMs */
 	SELFTEST_IST_STACK_OVERFLOW, /* cpu 1's NMI handler recurses into its IST stack's guard */
 	SELFTEST_ENTRY_FAILURE,	     /* the first VM's first VM entry fails (an invalid RFLAGS) */
+	SELFTEST_STRAY_IRQ, /* interrupts nobody handles: a stray vector, the 8259's IRQ 0 and 7 */
 };
 struct kan_config {
 	uint32_t default_slice_us;

@@ -1,6 +1,5 @@
 #include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/interrupts.h"
-#include "arch/x86_64/lapic.h"
 
 struct idt_gate {
 	uint16_t offset_low;
@@ -19,8 +18,9 @@ struct idt_gate {
 
 /* isr.asm */
 extern const uint64_t exception_stubs[32];
-extern const uint64_t interrupt_stubs[INTERRUPT_VECTORS];
-extern const uint64_t interrupt_stub_spurious;
+extern const char interrupt_stubs[]; /* 224 stubs of INTERRUPT_STUB_SIZE bytes, from 0x20 */
+
+#define INTERRUPT_STUB_SIZE 9
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 
@@ -44,9 +44,12 @@ void idt_init(void)
 			v == VECTOR_NMI || v == VECTOR_DOUBLE_FAULT || v == VECTOR_MACHINE_CHECK;
 		idt_set(v, exception_stubs[v], on_ist ? 1 : 0);
 	}
-	for (unsigned i = 0; i < INTERRUPT_VECTORS; i++)
-		idt_set(INTERRUPT_VECTOR_FIRST + i, interrupt_stubs[i], 0);
-	idt_set(LAPIC_SPURIOUS_VECTOR, interrupt_stub_spurious, 0);
+	/* Every other vector too: a device or firmware leftover must not find an empty gate. */
+	for (unsigned v = INTERRUPT_VECTOR_FIRST; v < 256; v++)
+		idt_set(v,
+			(uint64_t)(interrupt_stubs +
+				   (v - INTERRUPT_VECTOR_FIRST) * INTERRUPT_STUB_SIZE),
+			0);
 }
 
 uint64_t idt_base(void)

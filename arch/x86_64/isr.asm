@@ -4,7 +4,6 @@
 extern exception_dispatch
 global exception_stubs
 global interrupt_stubs
-global interrupt_stub_spurious
 global nmi_unblock
 
 section .text
@@ -25,20 +24,23 @@ stub_%1:
 %assign v v+1
 %endrep
 
-; Device and timer interrupts kan takes itself: vectors 0x20-0x2f, and the spurious vector.
+; Every vector from 0x20 up has a stub of exactly INTERRUPT_STUB_SIZE bytes, so that the IDT
+; (idt.c) finds stub v at interrupt_stubs + (v - 0x20) * 9 without a table. The vector goes in
+; as a sign-extended byte; exception_dispatch keeps its low 8 bits.
 %macro IRQ_STUB 1
 irq_stub_%1:
-	push 0
-	push %1
-	jmp exception_common
+	push strict byte 0
+	push strict byte (%1 - 256 * (%1 / 128))
+	jmp strict near exception_common
+	times 9 - ($ - irq_stub_%1) db 0xcc       ; an error here: a stub is not 9 bytes
 %endmacro
 
+interrupt_stubs:
 %assign v 0x20
-%rep 16
+%rep 224
 	IRQ_STUB v
 %assign v v+1
 %endrep
-	IRQ_STUB 255
 
 exception_common:
 	push rax
@@ -99,11 +101,3 @@ exception_stubs:
 	dq stub_%+v
 %assign v v+1
 %endrep
-interrupt_stubs:
-%assign v 0x20
-%rep 16
-	dq irq_stub_%+v
-%assign v v+1
-%endrep
-interrupt_stub_spurious:
-	dq irq_stub_255

@@ -5,6 +5,7 @@
 #define LAPIC_ID	    0x020
 #define LAPIC_EOI	    0x0b0
 #define LAPIC_SVR	    0x0f0
+#define LAPIC_ISR	    0x100 /* eight registers, 0x10 apart: vectors 0-31, 32-63, ... */
 #define LAPIC_ICR_LOW	    0x300
 #define LAPIC_ICR_HIGH	    0x310 /* xAPIC only: x2APIC's ICR is one 64-bit MSR */
 #define LAPIC_LVT_TIMER	    0x320
@@ -83,6 +84,11 @@ uint32_t lapic_id(void)
 void lapic_eoi(void)
 {
 	reg_write(LAPIC_EOI, 0); /* x2APIC: any other value is a #GP */
+}
+
+bool lapic_in_service(uint8_t vector)
+{
+	return (reg_read(LAPIC_ISR + 0x10 * (vector / 32)) >> (vector % 32)) & 1;
 }
 
 static void spin_tsc(uint64_t ticks)

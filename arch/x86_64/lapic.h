@@ -5,6 +5,7 @@
 #ifndef KAN_ARCH_LAPIC_H
 #define KAN_ARCH_LAPIC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "arch/x86_64/lapic_mode.h"
@@ -19,6 +20,8 @@ enum lapic_mode lapic_mode(void);
 void lapic_init(void);
 uint32_t lapic_id(void);
 void lapic_eoi(void);
+/* Whether `vector` is in service at this LAPIC (delivered by it, not yet EOI'd). */
+bool lapic_in_service(uint8_t vector);
 /* Measures the timer's rate against the TSC (whose rate kan knows); once, on the boot CPU. */
 void lapic_timer_calibrate(uint64_t tsc_hz);
 /* Fires LAPIC_TIMER_VECTOR once after `us` microseconds (0 stops it). */

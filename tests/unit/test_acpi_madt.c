@@ -91,6 +91,7 @@ static void online_capable_but_not_enabled_is_counted_not_started(void **state)
 	parse();
 	assert_int_equal(info.cpu_count, 2);
 	assert_int_equal(info.hotplug_count, 2);
+	assert_int_equal(info.disabled_count, 1);
 	assert_int_equal(info.max_apic_id, 1);
 }
 
