@@ -18,9 +18,10 @@ struct idt_gate {
 
 /* isr.asm */
 extern const uint64_t exception_stubs[32];
-extern const char interrupt_stubs[]; /* 224 stubs of INTERRUPT_STUB_SIZE bytes, from 0x20 */
+extern const char interrupt_stubs[]; /* from 0x20, in blocks of 8 (isr.asm) */
 
-#define INTERRUPT_STUB_SIZE 9
+#define STUB_SIZE	4
+#define STUB_BLOCK_SIZE (8 * STUB_SIZE + 8)
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 
@@ -45,11 +46,12 @@ void idt_init(void)
 		idt_set(v, exception_stubs[v], on_ist ? 1 : 0);
 	}
 	/* Every other vector too: a device or firmware leftover must not find an empty gate. */
-	for (unsigned v = INTERRUPT_VECTOR_FIRST; v < 256; v++)
+	for (unsigned v = INTERRUPT_VECTOR_FIRST; v < 256; v++) {
+		unsigned i = v - INTERRUPT_VECTOR_FIRST;
 		idt_set(v,
-			(uint64_t)(interrupt_stubs +
-				   (v - INTERRUPT_VECTOR_FIRST) * INTERRUPT_STUB_SIZE),
+			(uint64_t)(interrupt_stubs + i / 8 * STUB_BLOCK_SIZE + i % 8 * STUB_SIZE),
 			0);
+	}
 }
 
 uint64_t idt_base(void)

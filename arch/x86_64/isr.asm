@@ -24,23 +24,33 @@ stub_%1:
 %assign v v+1
 %endrep
 
-; Every vector from 0x20 up has a stub of exactly INTERRUPT_STUB_SIZE bytes, so that the IDT
-; (idt.c) finds stub v at interrupt_stubs + (v - 0x20) * 9 without a table. The vector goes in
-; as a sign-extended byte; exception_dispatch keeps its low 8 bits.
-%macro IRQ_STUB 1
-irq_stub_%1:
-	push strict byte 0
-	push strict byte (%1 - 256 * (%1 / 128))
-	jmp strict near exception_common
-	times 9 - ($ - irq_stub_%1) db 0xcc       ; an error here: a stub is not 9 bytes
+; Every vector from 0x20 up has a stub, in blocks of 8: each stub pushes its vector (a
+; sign-extended byte: exception_dispatch keeps the low 8 bits) and jumps to its block's tail,
+; 4 bytes each, then an 8-byte tail. idt.c finds vector v at interrupt_stubs
+; + (v - 0x20) / 8 * 40 + (v % 8) * 4.
+%macro IRQ_BLOCK 1
+%assign v %1
+%rep 8
+	push strict byte (v - 256 * (v / 128))
+	jmp short %%tail
+%assign v v+1
+%endrep
+%%tail:
+	jmp strict near irq_common
+	times 3 db 0xcc
 %endmacro
 
 interrupt_stubs:
-%assign v 0x20
-%rep 224
-	IRQ_STUB v
-%assign v v+1
+%assign b 0x20
+%rep 28
+	IRQ_BLOCK b
+%assign b b+8
 %endrep
+
+; A device interrupt has no error code: give it a zero one, under the vector.
+irq_common:
+	push qword [rsp]
+	mov qword [rsp + 8], 0
 
 exception_common:
 	push rax
