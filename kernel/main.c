@@ -126,7 +126,7 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	console_init();
 	idt_init();
 	pic_remap_and_mask(); /* firmware's vectors 0x08-0x0f would read as exceptions */
-	cpu_tables_load(0, (uint64_t)(boot_ist_stack + sizeof(boot_ist_stack)));
+	cpu_tables_load(NULL, (uint64_t)(boot_ist_stack + sizeof(boot_ist_stack)));
 	printk("\nkan %s: a partitioning hypervisor (VT-x)\n", KAN_VERSION);
 	if (magic != MB2_BOOTLOADER_MAGIC)
 		kan_shutdown(1, "not started by a multiboot2 loader (bad magic)");
@@ -150,6 +150,10 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	if (!have_madt)
 		printk("kan: ACPI: %s\n", why);
 	start_lapic(kan.x2apic, have_madt ? madt.max_apic_id : 0);
+	/* The MADT's CPUs, and the boot CPU should the MADT leave it out. */
+	unsigned slots = have_madt ? madt.cpu_count + 1 : 1;
+	if (!percpu_reserve(slots < KAN_MAX_CPUS ? slots : KAN_MAX_CPUS))
+		kan_shutdown(1, "no memory for the per-CPU state");
 	percpu_init(0, lapic_id());
 	console_setup_interrupts(have_madt ? &madt : NULL);
 	cpus_start(have_madt ? &madt : NULL);

@@ -1,8 +1,27 @@
 #include "kernel/percpu.h"
 #include "arch/x86_64/cpu.h"
+#include "kernel/memory.h"
 
-struct cpu cpus[KAN_MAX_CPUS];
+struct cpu *cpus;
+static unsigned cpu_slots;
 static uint64_t present_mask;
+
+_Static_assert(KAN_MAX_CPUS <= 64, "present_mask and the VMs' cpus= masks have 64 bits");
+
+bool percpu_reserve(unsigned count)
+{
+	uint64_t phys = phys_alloc(count * sizeof(struct cpu), 64);
+	if (!phys)
+		return false;
+	cpus = phys_to_ptr(phys);
+	cpu_slots = count;
+	return true;
+}
+
+unsigned percpu_count(void)
+{
+	return cpu_slots;
+}
 
 uint64_t percpu_present_mask(void)
 {

@@ -55,7 +55,7 @@ void report_vm_table(void)
 		       vcpu_exits_total(&vm->vcpu), end);
 		report_vm_exits(vm);
 	}
-	for (unsigned i = 0; i < KAN_MAX_CPUS; i++) {
+	for (unsigned i = 0; i < percpu_count(); i++) {
 		const struct cpu *c = &cpus[i];
 		uint64_t total = c->busy_tsc + c->idle_tsc;
 		if (!(percpu_present_mask() & (1ull << i)))

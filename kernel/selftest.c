@@ -98,7 +98,7 @@ void selftest_nmi_tick(unsigned cpu)
 	if (sent == 0)
 		printk("kan: selftest: cpu 0 sends %d NMIs to the other CPUs, one every %d us\n",
 		       NMI_COUNT, NMI_GAP_US);
-	for (unsigned i = 1; i < KAN_MAX_CPUS; i++)
+	for (unsigned i = 1; i < percpu_count(); i++)
 		if (percpu_present_mask() & (1ull << i))
 			lapic_send_nmi(cpus[i].apic_id);
 	next = rdtsc() + time_us_to_tsc(NMI_GAP_US);

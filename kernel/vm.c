@@ -332,7 +332,7 @@ static void default_name(const char *cmdline, char *name, size_t size)
 static unsigned place_vcpu(uint64_t allowed)
 {
 	unsigned best = (unsigned)__builtin_ctzll(allowed);
-	for (unsigned i = best; i < KAN_MAX_CPUS; i++)
+	for (unsigned i = best; i < percpu_count(); i++)
 		if ((allowed & (1ull << i)) && cpus[i].vcpus < cpus[best].vcpus)
 			best = i;
 	return best;
