@@ -83,9 +83,10 @@ struct madt_info {
 	unsigned disabled_count;	  /* neither enabled nor online-capable: not started */
 	unsigned duplicates;		  /* the same APIC ID listed again (type 0 and 9) */
 	unsigned beyond_limit;		  /* enabled processors past ACPI_MAX_CPUS */
-	uint64_t ioapic_base;		  /* the IOAPIC serving GSI 0, or 0 */
-	uint32_t isa_gsi[16];		  /* ISA IRQ -> GSI, after source overrides */
-	uint16_t isa_flags[16];		  /* MPS INTI flags of the overrides (polarity, trigger) */
+	uint32_t beyond_first_id, beyond_last_id; /* the first and last of those, by name */
+	uint64_t ioapic_base;			  /* the IOAPIC serving GSI 0, or 0 */
+	uint32_t isa_gsi[16];			  /* ISA IRQ -> GSI, after source overrides */
+	uint16_t isa_flags[16]; /* MPS INTI flags of the overrides (polarity, trigger) */
 };
 
 /* Reads a MADT whose length the caller has checked: pure, unit-tested. */

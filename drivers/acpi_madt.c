@@ -27,7 +27,9 @@ static void add_cpu(struct madt_info *out, uint32_t id, uint32_t flags)
 			return;
 		}
 		if (out->cpu_count == ACPI_MAX_CPUS) {
-			out->beyond_limit++;
+			if (out->beyond_limit++ == 0)
+				out->beyond_first_id = id;
+			out->beyond_last_id = id;
 			return;
 		}
 		out->apic_ids[out->cpu_count++] = id;

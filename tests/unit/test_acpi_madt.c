@@ -135,6 +135,8 @@ static void more_cpus_than_the_limit_are_counted_beyond_it(void **state)
 	parse();
 	assert_int_equal(info.cpu_count, ACPI_MAX_CPUS);
 	assert_int_equal(info.beyond_limit, 5);
+	assert_int_equal(info.beyond_first_id, ACPI_MAX_CPUS);
+	assert_int_equal(info.beyond_last_id, ACPI_MAX_CPUS + 4);
 	assert_int_equal(info.duplicates, 1);
 	assert_int_equal(info.apic_ids[ACPI_MAX_CPUS - 1], ACPI_MAX_CPUS - 1);
 }
