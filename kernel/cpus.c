@@ -54,7 +54,7 @@ static void ap_main(unsigned index)
 	smp_report_started(index);
 	wait_for(PHASE_ENABLE_VMX);
 	enable_this_cpu(index);
-	if (!(percpu_present_mask() & (1ull << index)))
+	if (!percpu_is_present(index))
 		cpu_halt_forever(); /* said why already; runs no VM */
 	wait_for(PHASE_SCHEDULE);
 	sched_run();

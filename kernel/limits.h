@@ -2,7 +2,7 @@
 #ifndef KAN_KERNEL_LIMITS_H
 #define KAN_KERNEL_LIMITS_H
 
-#define KAN_MAX_CPUS	    64 /* the VMs' cpus= masks and the present mask have 64 bits */
+#define KAN_MAX_CPUS	    256
 #define KAN_MAX_VMS	    32
 #define KAN_MAX_MODULES	    (KAN_MAX_VMS + 4)
 #define KAN_VM_NAME_MAX	    24 /* including the terminating zero */

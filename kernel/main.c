@@ -32,7 +32,6 @@
 /* Everything kan needs from GRUB's information, copied out of it at once: under UEFI it sits
  * at 0x4000, where the AP trampoline goes later. */
 static struct boot_info boot;
-static struct madt_info madt; /* static: up to ACPI_MAX_CPUS APIC IDs */
 /* The boot CPU's stack for double faults and NMIs, with a guard page unmapped below it. */
 static uint8_t boot_ist_stack[PAGE_SIZE + IST_STACK_SIZE] __attribute__((aligned(4096)));
 extern char boot_stack_guard[], boot_stack_top[]; /* boot/entry.asm */
@@ -145,18 +144,23 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 		kan_config_parse("", &kan, error, sizeof(error)); /* the defaults */
 	}
 	const char *why;
-	bool have_madt =
-		acpi_init(boot.rsdp, boot.rsdp_revision, &why) && acpi_read_madt(&madt, &why);
+	/* From free RAM, not kan's image: it holds up to ACPI_MAX_CPUS APIC IDs. */
+	uint64_t madt_phys = phys_alloc(sizeof(struct madt_info), 8);
+	struct madt_info *madt = madt_phys ? phys_to_ptr(madt_phys) : NULL;
+	bool have_madt = madt && acpi_init(boot.rsdp, boot.rsdp_revision, &why) &&
+			 acpi_read_madt(madt, &why);
+	if (!madt)
+		why = "no memory to read the MADT into";
 	if (!have_madt)
 		printk("kan: ACPI: %s\n", why);
-	start_lapic(kan.x2apic, have_madt ? madt.max_apic_id : 0);
+	start_lapic(kan.x2apic, have_madt ? madt->max_apic_id : 0);
 	/* The MADT's CPUs, and the boot CPU should the MADT leave it out. */
-	unsigned slots = have_madt ? madt.cpu_count + 1 : 1;
+	unsigned slots = have_madt ? madt->cpu_count + 1 : 1;
 	if (!percpu_reserve(slots < KAN_MAX_CPUS ? slots : KAN_MAX_CPUS))
 		kan_shutdown(1, "no memory for the per-CPU state");
 	percpu_init(0, lapic_id());
-	console_setup_interrupts(have_madt ? &madt : NULL);
-	cpus_start(have_madt ? &madt : NULL);
+	console_setup_interrupts(have_madt ? madt : NULL);
+	cpus_start(have_madt ? madt : NULL);
 
 	selftest_run(kan.selftest);
 
@@ -164,7 +168,7 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	if (!backend_probe())
 		kan_shutdown(1, "this CPU cannot run kan's guests");
 	cpus_enable_virtualization();
-	if (!(percpu_present_mask() & 1))
+	if (!percpu_is_present(0))
 		kan_shutdown(1, "could not enable virtualization on the boot CPU");
 
 	sched_init(kan.wait_when_empty);

@@ -4,9 +4,7 @@
 
 struct cpu *cpus;
 static unsigned cpu_slots;
-static uint64_t present_mask;
-
-_Static_assert(KAN_MAX_CPUS <= 64, "present_mask and the VMs' cpus= masks have 64 bits");
+static struct cpuset present;
 
 bool percpu_reserve(unsigned count)
 {
@@ -23,9 +21,18 @@ unsigned percpu_count(void)
 	return cpu_slots;
 }
 
-uint64_t percpu_present_mask(void)
+struct cpuset percpu_present(void)
 {
-	return __atomic_load_n(&present_mask, __ATOMIC_ACQUIRE);
+	struct cpuset s;
+	for (unsigned i = 0; i < CPUSET_WORDS; i++)
+		s.word[i] = __atomic_load_n(&present.word[i], __ATOMIC_ACQUIRE);
+	return s;
+}
+
+bool percpu_is_present(unsigned index)
+{
+	struct cpuset s = percpu_present();
+	return cpuset_has(&s, index);
 }
 
 void percpu_init(unsigned index, uint32_t apic_id)
@@ -37,7 +44,7 @@ void percpu_init(unsigned index, uint32_t apic_id)
 
 void percpu_set_present(unsigned index)
 {
-	__atomic_or_fetch(&present_mask, 1ull << index, __ATOMIC_RELEASE);
+	__atomic_or_fetch(&present.word[index / 64], 1ull << (index % 64), __ATOMIC_RELEASE);
 }
 
 struct cpu *this_cpu(void)

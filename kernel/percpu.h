@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "arch/x86_64/descriptors.h"
+#include "kernel/cpuset.h"
 #include "kernel/limits.h"
 #include "kernel/runqueue.h"
 #include "kernel/spinlock.h"
@@ -32,8 +33,9 @@ extern struct cpu *cpus;
 bool percpu_reserve(unsigned count);
 /* How many entries cpus[] has. */
 unsigned percpu_count(void);
-/* Bitmask of the CPUs that run VMs (started, with VT-x on). */
-uint64_t percpu_present_mask(void);
+/* The CPUs that run VMs (started, with VT-x on). */
+struct cpuset percpu_present(void);
+bool percpu_is_present(unsigned index);
 /* Binds this CPU to cpus[index] (kept in the GS base). */
 void percpu_init(unsigned index, uint32_t apic_id);
 void percpu_set_present(unsigned index);

@@ -58,7 +58,7 @@ void report_vm_table(void)
 	for (unsigned i = 0; i < percpu_count(); i++) {
 		const struct cpu *c = &cpus[i];
 		uint64_t total = c->busy_tsc + c->idle_tsc;
-		if (!(percpu_present_mask() & (1ull << i)))
+		if (!percpu_is_present(i))
 			continue;
 		char nmis[40] = "";
 		if (nmi_count_in_kan(i))

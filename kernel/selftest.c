@@ -99,7 +99,7 @@ void selftest_nmi_tick(unsigned cpu)
 		printk("kan: selftest: cpu 0 sends %d NMIs to the other CPUs, one every %d us\n",
 		       NMI_COUNT, NMI_GAP_US);
 	for (unsigned i = 1; i < percpu_count(); i++)
-		if (percpu_present_mask() & (1ull << i))
+		if (percpu_is_present(i))
 			lapic_send_nmi(cpus[i].apic_id);
 	next = rdtsc() + time_us_to_tsc(NMI_GAP_US);
 	if (++sent == NMI_COUNT)

@@ -98,7 +98,7 @@ static void cpu_list(void)
 {
 	for (unsigned i = 0; i < percpu_count(); i++) {
 		const struct cpu *c = &cpus[i];
-		if (!(percpu_present_mask() & (1ull << i)))
+		if (!percpu_is_present(i))
 			continue;
 		uint64_t total = c->busy_tsc + c->idle_tsc;
 		const struct vcpu *cur = c->current;

@@ -8,6 +8,7 @@
 
 #include "arch/x86_64/lapic_mode.h"
 
+#include "kernel/cpuset.h"
 #include "kernel/limits.h"
 
 #define VM_MEM_MIN		 (1ull << 20)
@@ -25,7 +26,7 @@ struct vm_config {
 	char initrd[KAN_VM_NAME_MAX]; /* initrd= : the name of a kind=initrd module */
 	char name[KAN_VM_NAME_MAX];
 	uint64_t mem;		/* bytes of guest RAM, from guest-physical 0 */
-	uint64_t cpu_mask;	/* physical CPUs the vCPU may run on */
+	struct cpuset cpus;	/* physical CPUs the vCPU may run on */
 	uint32_t slice_us;	/* time slice before the vCPU is preempted */
 	uint64_t timeout_us;	/* stop the VM this long after it started; 0: never */
 	bool restart_on_crash;	/* on_crash=restart (default: stop) */
@@ -36,7 +37,7 @@ struct vm_config {
 
 /* What the parser checks values against. */
 struct vm_config_limits {
-	uint64_t cpus_present; /* bitmask of physical CPUs kan runs on */
+	struct cpuset cpus_present; /* the physical CPUs kan runs VMs on */
 	uint32_t default_slice_us;
 	const char *default_name; /* used when the line has no name= */
 };
@@ -81,6 +82,6 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 /* Value parsers, exposed for the unit tests. Return 0 on success. */
 int parse_size(const char *s, uint64_t *out);
 int parse_duration_us(const char *s, uint64_t max_us, uint64_t *out);
-int parse_cpu_list(const char *s, uint64_t *mask);
+int parse_cpu_list(const char *s, struct cpuset *cpus);
 
 #endif
