@@ -49,8 +49,7 @@ static void ap_main(unsigned index)
 	paging_enable_protections(&smep, &smap);
 	lapic_init();
 	percpu_init(index, lapic_id());
-	printk("kan: cpu %u (APIC id %u) started%s\n", index, lapic_id(),
-	       lapic_mode() == LAPIC_X2APIC ? " in x2APIC mode" : "");
+	/* Nothing that takes a lock before this: an AP late for its window is sent INIT. */
 	smp_report_started(index);
 	wait_for(PHASE_ENABLE_VMX);
 	enable_this_cpu(index);
@@ -96,6 +95,9 @@ unsigned cpus_start(const struct madt_info *found)
 			       apic);
 			continue;
 		}
+		printk("kan: cpu %u (APIC id %u) started%s\n", cpus_started,
+		       cpus[cpus_started].apic_id,
+		       lapic_mode() == LAPIC_X2APIC ? " in x2APIC mode" : "");
 		stacks_note(cpus_started, "stack", stack, KAN_HOST_STACK_SIZE);
 		stacks_note(cpus_started, "IST stack", ist_stack, IST_STACK_SIZE);
 		cpus_started++;

@@ -149,6 +149,11 @@ void lapic_send_nmi(uint32_t apic_id)
 	send_ipi(apic_id, ICR_NMI);
 }
 
+void lapic_send_init(uint32_t apic_id)
+{
+	send_ipi(apic_id, ICR_INIT_ASSERT);
+}
+
 void lapic_start_cpu(uint32_t apic_id, uint8_t vector)
 {
 	/* The MP start-up sequence (SDM Vol. 3A, 8.4.4.1), timed with the calibrated TSC. */

@@ -32,6 +32,8 @@ void lapic_send_ipi(uint32_t apic_id, uint8_t vector);
 void lapic_send_self_ipi(uint8_t vector);
 /* A non-maskable interrupt to the CPU `apic_id` (kan sends none but in a self-test). */
 void lapic_send_nmi(uint32_t apic_id);
+/* INIT alone: the CPU stops and waits for a start-up IPI (a CPU kan gave up on). */
+void lapic_send_init(uint32_t apic_id);
 /* INIT, then two start-up IPIs pointing at the page `vector` (physical vector << 12). */
 void lapic_start_cpu(uint32_t apic_id, uint8_t vector);
 

@@ -94,16 +94,16 @@ def test_qemu_hot_pluggable_cpus_are_listed_not_started():
     expect_not(r, "did not start", "kan: PANIC", "kan: CPU EXCEPTION")
 
 
-def test_qemu_more_cpus_than_kan_runs_are_refused_by_id_without_a_panic():
-    # 66 CPUs, KAN_MAX_CPUS is 64. Under TCG on two host cores an AP may miss its 200 ms
-    # start window (then kan says so and goes on): only the refusal is asserted exactly.
-    r = run_qemu("demo", smp=66, timeout=240, check=False)
-    expect(r, "kan: cpus: 2 more enabled CPUs in the MADT (APIC ids 64 to 65) beyond kan's "
-              "limit of 64, not started",
-           "kan: VT-x: not available", "kan: shutdown (this CPU cannot run kan's guests)")
-    m = re.search(r"^kan: cpus: (\d+) of 64 listed in the ACPI MADT are running$", r.serial, re.M)
-    assert m and int(m[1]) >= 32, f"kan ran {m and m[1]} of 64 CPUs\n{r.report()}"
-    expect_not(r, "kan: PANIC", "kan: CPU EXCEPTION", "APIC id 64", "APIC id 65")
+def test_qemu_more_than_64_cpus_start_without_a_panic():
+    # 80 CPUs: past the old 16-CPU limit and the 64 bits of the old CPU masks. Under TCG on two
+    # host cores an AP can miss its 200 ms start window (seen: 2 to 5 of 80; kan says so, sends
+    # it INIT and goes on), so the test asks for more than 64 running, not all 80.
+    r = run_qemu("demo", smp=80, timeout=300, check=False)
+    m = re.search(r"^kan: cpus: (\d+) of 80 listed in the ACPI MADT are running$", r.serial, re.M)
+    assert m and int(m[1]) > 64, f"kan ran {m and m[1]} of 80 CPUs\n{r.report()}"
+    expect(r, "kan: cpu 64 (APIC id", "kan: VT-x: not available",
+           "kan: shutdown (this CPU cannot run kan's guests)")
+    expect_not(r, "kan: PANIC", "kan: CPU EXCEPTION", "beyond kan's limit")
 
 
 def test_qemu_tcg_without_x2apic_falls_back_to_xapic_and_starts_every_ap():
