@@ -6,6 +6,8 @@ warns "TCG doesn't support requested feature: CPUID.01H:ECX.x2apic"), and more t
 need KVM's irqchip; there kan must fall back to xAPIC, say why, and still start every AP."""
 import re
 
+import pytest
+
 from kanemu import expect, expect_not, run_bochs, run_qemu
 from test_containment import Findings
 
@@ -55,10 +57,13 @@ def test_x2apic_mode_delivers_every_nmi_ipi():
     f.done()
 
 
-def test_stray_and_spurious_interrupts_are_counted_and_kan_goes_on():
-    r = run_bochs("stray-irq", cpus=1, timeout=120, check=False)
+@pytest.mark.parametrize("scenario", ["stray-irq", "stray-irq-x2apic"])
+def test_stray_and_spurious_interrupts_are_counted_and_kan_goes_on(scenario):
+    r = run_bochs(scenario, cpus=1, timeout=120, check=False)
     f = Findings(r)
     f.clean()
+    mode = "x2APIC mode (x2apic=on)" if scenario.endswith("x2apic") else "xAPIC mode"
+    f.expect(f"kan: local APIC: {mode}")
     f.expect("kan: selftest: cpu 0 sends itself vector 0x77, which has no handler",
              "kan: selftest: cpu 0 sends itself vector 0x37, the 8259's IRQ 7",
              "kan: selftest: the 8259's IRQ 0 (the PIT) unmasked for 200 ms")
