@@ -1,7 +1,8 @@
 """Interrupt controllers: x2APIC host mode, the MADT's hot-pluggable CPUs, stray interrupts.
 
 Bochs's corei7_skylake_x has x2APIC, so `x2apic=on` makes kan drive it there: INIT/SIPI, the
-LAPIC timer, EOIs and NMIs all go through the x2APIC MSRs. QEMU 7.2's TCG has no x2APIC (it
+LAPIC timer, EOIs and NMIs all go through the x2APIC MSRs. GRUB's wrmsr stands in for firmware
+that hands over in x2APIC mode. QEMU 7.2's TCG has no x2APIC (it
 warns "TCG doesn't support requested feature: CPUID.01H:ECX.x2apic"), and more than 255 CPUs
 need KVM's irqchip; there kan must fall back to xAPIC, say why, and still start every AP."""
 import re
@@ -39,6 +40,23 @@ def test_x2apic_mode_starts_the_ap_and_runs_guests_on_both_cpus():
             f"a CPU never idled, so its LAPIC timer was never needed: busy {idle}")
     f.guest_line("halt-0", r"halter done: 40 halts")
     f.guest_line("halt-1", r"halter done: 40 halts")
+    f.all_exited("count-0", "count-1", "halt-0", "halt-1")
+    f.done()
+
+
+def test_firmware_x2apic_handover_is_kept_and_used():
+    # GRUB's wrmsr leaves IA32_APIC_BASE.EXTD set, as such firmware does; kan's line says
+    # x2apic=off. Before kan checked EXTD it hung at its first LAPIC access (the dead xAPIC page).
+    r = run_bochs("x2apic-firmware", cpus=2, timeout=120, check=False)
+    f = Findings(r)
+    f.clean()
+    f.expect("kan: local APIC: x2APIC mode (firmware left it on (x2apic=off cannot undo that)), "
+             "boot CPU APIC id 0",
+             "kan: cpu 1 (APIC id 1) started in x2APIC mode",
+             "kan: cpus: 2 of 2 listed in the ACPI MADT are running")
+    wakes = WOKE.findall(r.serial)
+    f.check(wakes.count("halt-0") == 20 and wakes.count("halt-1") == 20,
+            f"halters woke {wakes.count('halt-0')} and {wakes.count('halt-1')} times, not 20 each")
     f.all_exited("count-0", "count-1", "halt-0", "halt-1")
     f.done()
 
