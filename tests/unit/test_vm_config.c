@@ -356,6 +356,9 @@ static void kan_reads_x2apic_on_off_auto(void **state)
 	assert_int_equal(kan.x2apic, X2APIC_AUTO);
 	assert_int_equal(parse_kan("x2apic=yes"), -1);
 	assert_non_null(strstr(error, "key 'x2apic' has bad value 'yes' (on, off or auto)"));
+	assert_int_equal(parse_kan("x2apic=off selftest=stray-irq"), 0);
+	assert_int_equal(kan.x2apic, X2APIC_OFF);
+	assert_int_equal(kan.selftest, SELFTEST_STRAY_IRQ);
 }
 
 static void a_refusal_message_is_cut_to_the_buffer_and_terminated(void **state)
