@@ -117,9 +117,8 @@ unsigned cpus_start(const struct madt_info *found)
 		       "started once\n",
 		       found->duplicates);
 	if (found->beyond_limit)
-		printk("kan: cpus: %u more enabled CPUs in the MADT (APIC ids %u to %u) beyond "
-		       "kan's "
-		       "limit of %d, not started\n",
+		printk("kan: cpus: %u more enabled CPUs in the MADT (APIC ids %u to %u) "
+		       "beyond kan's limit of %d, not started\n",
 		       found->beyond_limit, found->beyond_first_id, found->beyond_last_id,
 		       ACPI_MAX_CPUS);
 	return cpus_started;

@@ -82,6 +82,21 @@ static void console_setup_interrupts(const struct madt_info *madt)
 	       madt->isa_gsi[UART_COM1_IRQ], CONSOLE_VECTOR);
 }
 
+/* The MADT, read into free RAM rather than kan's image (it holds up to ACPI_MAX_CPUS APIC
+ * IDs); NULL, having said why, when there is none. */
+static const struct madt_info *read_madt(void)
+{
+	uint64_t phys = phys_alloc(sizeof(struct madt_info), 8);
+	struct madt_info *madt = phys ? phys_to_ptr(phys) : NULL;
+	const char *why = "no memory to read the MADT into";
+	if (madt && acpi_init(boot.rsdp, boot.rsdp_revision, &why) && acpi_read_madt(madt, &why))
+		return madt;
+	printk("kan: ACPI: %s\n", why);
+	if (phys)
+		phys_free(phys, sizeof(struct madt_info));
+	return NULL;
+}
+
 /* The LAPIC mode every CPU uses, then the boot CPU's LAPIC and its timer's rate. */
 static void start_lapic(enum lapic_x2apic_option option, uint32_t max_apic_id)
 {
@@ -143,24 +158,15 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 		printk("kan: ignoring kan's command line: %s\n", error);
 		kan_config_parse("", &kan, error, sizeof(error)); /* the defaults */
 	}
-	const char *why;
-	/* From free RAM, not kan's image: it holds up to ACPI_MAX_CPUS APIC IDs. */
-	uint64_t madt_phys = phys_alloc(sizeof(struct madt_info), 8);
-	struct madt_info *madt = madt_phys ? phys_to_ptr(madt_phys) : NULL;
-	bool have_madt = madt && acpi_init(boot.rsdp, boot.rsdp_revision, &why) &&
-			 acpi_read_madt(madt, &why);
-	if (!madt)
-		why = "no memory to read the MADT into";
-	if (!have_madt)
-		printk("kan: ACPI: %s\n", why);
-	start_lapic(kan.x2apic, have_madt ? madt->max_apic_id : 0);
+	const struct madt_info *madt = read_madt();
+	start_lapic(kan.x2apic, madt ? madt->max_apic_id : 0);
 	/* The MADT's CPUs, and the boot CPU should the MADT leave it out. */
-	unsigned slots = have_madt ? madt->cpu_count + 1 : 1;
+	unsigned slots = madt ? madt->cpu_count + 1 : 1;
 	if (!percpu_reserve(slots < KAN_MAX_CPUS ? slots : KAN_MAX_CPUS))
 		kan_shutdown(1, "no memory for the per-CPU state");
 	percpu_init(0, lapic_id());
-	console_setup_interrupts(have_madt ? madt : NULL);
-	cpus_start(have_madt ? madt : NULL);
+	console_setup_interrupts(madt);
+	cpus_start(madt);
 
 	selftest_run(kan.selftest);
 
