@@ -56,10 +56,10 @@ void report_vm_table(void)
 		       vcpu_exits_total(&vm->vcpu), end);
 		report_vm_exits(vm);
 	}
-	for (unsigned i = 0; i < KAN_MAX_CPUS; i++) {
+	for (unsigned i = 0; i < percpu_count(); i++) {
 		const struct cpu *c = &cpus[i];
 		uint64_t total = c->busy_tsc + c->idle_tsc;
-		if (!(percpu_present_mask() & (1ull << i)))
+		if (!percpu_is_present(i))
 			continue;
 		char nmis[40] = "";
 		if (nmi_count_in_kan(i))

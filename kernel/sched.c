@@ -29,10 +29,16 @@ static bool kicked(void)
 	return true; /* the interrupt itself did the work: it made the CPU look */
 }
 
+static bool idle_timer_fired(void)
+{
+	return false; /* it ended sched_idle's HLT; the loop looks at the queue anyway */
+}
+
 void sched_init(bool keep_running_when_empty)
 {
 	wait_when_empty = keep_running_when_empty;
 	interrupt_register(KICK_VECTOR, kicked);
+	interrupt_register(LAPIC_TIMER_VECTOR, idle_timer_fired);
 }
 
 /* Puts the vCPU on the queue unless it is there already (a command and the CPU's own
@@ -136,6 +142,7 @@ void sched_run(void)
 	for (;;) {
 		selftest_tick(c->index);
 		nmi_say_once(c->index);
+		interrupt_say_strays(c->index);
 		if (c->index == 0) {
 			console_poll();
 			shell_poll();

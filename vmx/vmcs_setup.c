@@ -24,7 +24,7 @@ extern char vmx_exit_entry[]; /* vmx_entry.asm */
 #define AR_TSS_BUSY	     0x008b
 #define AR_LDT_UNUSABLE	     (AR_UNUSABLE | 0x82)
 
-bool vmcs_write_host_state(unsigned cpu)
+bool vmcs_write_host_state(void)
 {
 	bool ok = true;
 	ok &= vmcs_write(HOST_CR0, read_cr0());
@@ -39,8 +39,8 @@ bool vmcs_write_host_state(unsigned cpu)
 	ok &= vmcs_write(HOST_TR_SELECTOR, SEL_TSS);
 	ok &= vmcs_write(HOST_FS_BASE, 0);
 	ok &= vmcs_write(HOST_GS_BASE, rdmsr(MSR_IA32_GS_BASE));
-	ok &= vmcs_write(HOST_TR_BASE, cpu_tss_base(cpu));
-	ok &= vmcs_write(HOST_GDTR_BASE, cpu_gdt_base(cpu));
+	ok &= vmcs_write(HOST_TR_BASE, cpu_tss_base());
+	ok &= vmcs_write(HOST_GDTR_BASE, cpu_gdt_base());
 	ok &= vmcs_write(HOST_IDTR_BASE, idt_base());
 	ok &= vmcs_write(HOST_IA32_SYSENTER_CS, 0);
 	ok &= vmcs_write(HOST_IA32_SYSENTER_ESP, 0);

@@ -80,7 +80,7 @@ uint64_t vmx_fixed_cr4(uint64_t value);
 uint64_t vmx_guest_cr4_allowed(void);
 
 /* The host state for this CPU, written into the current VMCS. */
-bool vmcs_write_host_state(unsigned cpu);
+bool vmcs_write_host_state(void);
 /* On the vCPU's CPU: clears its VMCS and frees its pages. */
 void backend_vcpu_destroy(struct vcpu *vcpu);
 

@@ -89,7 +89,7 @@ static bool vmx_load(struct vcpu *vcpu, struct vmx_vcpu *vx)
 	pc->current_vmcs = vx->vmcs_phys;
 	vmx_switch_owner(pc, vcpu);
 	if (vx->host_cpu != (int)c->index) {
-		if (!vmcs_write_host_state(c->index)) {
+		if (!vmcs_write_host_state()) {
 			vm_crash(vcpu->vm, "its VMCS host state could not be written");
 			return false;
 		}

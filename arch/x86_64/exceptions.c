@@ -54,7 +54,7 @@ void exception_dispatch(struct exception_frame *f);
 extern char wrmsr_safe_insn[], wrmsr_safe_fixup[]; /* msr_safe.asm */
 #define VECTOR_GP 13
 
-static uint64_t nmis_in_kan[KAN_MAX_CPUS];
+static uint32_t nmis_in_kan[KAN_MAX_CPUS];
 static void (*volatile nmi_errand)(unsigned cpu);
 
 static void (*volatile nmi_stop)(void);

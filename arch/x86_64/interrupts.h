@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #define INTERRUPT_VECTOR_FIRST 0x20
-#define INTERRUPT_VECTORS      16 /* 0x20-0x2f have entry stubs */
+#define INTERRUPT_VECTORS      16 /* handlers for 0x20-0x2f; every vector has a stub */
 
 /* A handler returns true when the scheduler should look at this CPU's run queue now. */
 typedef bool (*interrupt_handler_fn)(void);
@@ -16,6 +16,20 @@ void interrupt_register(uint8_t vector, interrupt_handler_fn handler);
  * stubs and, for interrupts that arrive while a guest runs, from the VM-exit handler.
  * Returns what the handler returned. */
 bool interrupt_dispatch(uint8_t vector);
+
+/* What kan does with an interrupt on `vector` (pure). */
+enum interrupt_kind {
+	INTERRUPT_LAPIC_SPURIOUS, /* the LAPIC's own spurious vector: nothing, no EOI */
+	INTERRUPT_KAN,		  /* a registered handler, then the LAPIC's EOI */
+	INTERRUPT_PIC,		  /* the 8259's range: spurious or not (its ISR says), counted */
+	INTERRUPT_STRAY,	  /* nobody's: counted, EOI only if the LAPIC has it in service */
+};
+enum interrupt_kind interrupt_classify(uint8_t vector, bool has_handler);
+/* Says once per vector that interrupts nobody handles arrive; from a CPU's scheduler loop,
+ * like nmi_say_once. */
+void interrupt_say_strays(unsigned cpu);
+/* How many interrupts arrived with no handler (8259 ones included). */
+uint64_t interrupt_stray_count(void);
 
 /* NMIs that arrived on CPU `cpu` while kan (not a guest) ran there: kan sends none, so one
  * from outside (a watchdog, a button, a test) is counted and ignored. */

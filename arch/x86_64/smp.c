@@ -34,8 +34,12 @@ bool smp_start_cpu(uint32_t apic_id, unsigned cpu_index, uint64_t stack_top, ap_
 	lapic_start_cpu(apic_id, AP_TRAMPOLINE_ADDR >> 12);
 	uint64_t deadline = rdtsc() + start_timeout_tsc;
 	while (started_cpu != (int)cpu_index)
-		if (rdtsc() > deadline)
+		if (rdtsc() > deadline) {
+			/* Stopped, so that it cannot run the trampoline later, after kan unmapped
+			 * it or gave its index to the next CPU. */
+			lapic_send_init(apic_id);
 			return false;
+		}
 	return true;
 }
 
