@@ -119,14 +119,15 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	print_boot_info();
 	memory_init(&boot, mbi_addr, mbi_addr + mbi_size);
 	protect_kan();
+	const char *why;
+	bool have_acpi =
+		acpi_init(boot.rsdp, boot.rsdp_revision, &why); /* time_init reads the FADT */
 	time_init();
 	lapic_init();
 	lapic_timer_calibrate(time_tsc_hz());
 	percpu_init(0, lapic_id());
 	struct madt_info madt;
-	const char *why;
-	bool have_madt =
-		acpi_init(boot.rsdp, boot.rsdp_revision, &why) && acpi_read_madt(&madt, &why);
+	bool have_madt = have_acpi && acpi_read_madt(&madt, &why);
 	if (!have_madt)
 		printk("kan: ACPI: %s\n", why);
 	console_setup_interrupts(have_madt ? &madt : NULL);
