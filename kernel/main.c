@@ -2,6 +2,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/nx.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/stacks.h"
@@ -56,8 +57,9 @@ static void protect_kan(void)
 	stacks_note(0, "IST stack", (uint64_t)(boot_ist_stack + sizeof(boot_ist_stack)),
 		    IST_STACK_SIZE);
 	paging_enable_protections(&smep, &smap);
-	printk("kan: protection: text read-only, data NX, stack guard pages, SMEP %s, SMAP %s\n",
-	       smep ? "on" : "absent", smap ? "on" : "absent");
+	printk("kan: protection: text read-only, data %s, stack guard pages, SMEP %s, SMAP %s\n",
+	       nx_on() ? "NX" : "EXECUTABLE (no NX)", smep ? "on" : "absent",
+	       smap ? "on" : "absent");
 }
 
 /* COM1's transmit interrupt, through the IOAPIC to this CPU, drains kan's console. */
@@ -117,6 +119,12 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	if (mb2_parse((const void *)mbi_addr, &boot, error, sizeof(error)))
 		panic("multiboot2 information is malformed: %s", error);
 	print_boot_info();
+	struct kan_config kan;
+	if (kan_config_parse(boot.cmdline, &kan, error, sizeof(error))) {
+		printk("kan: ignoring kan's command line: %s\n", error);
+		kan_config_parse("", &kan, error, sizeof(error)); /* the defaults */
+	}
+	selftest_early(kan.selftest); /* the hooks that act before kan's page tables */
 	memory_init(&boot, mbi_addr, mbi_addr + mbi_size);
 	protect_kan();
 	const char *why;
@@ -133,11 +141,6 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	console_setup_interrupts(have_madt ? &madt : NULL);
 	cpus_start(have_madt ? &madt : NULL);
 
-	struct kan_config kan;
-	if (kan_config_parse(boot.cmdline, &kan, error, sizeof(error))) {
-		printk("kan: ignoring kan's command line: %s\n", error);
-		kan_config_parse("", &kan, error, sizeof(error)); /* the defaults */
-	}
 	selftest_run(kan.selftest);
 
 	guest_state_probe();

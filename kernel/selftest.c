@@ -2,6 +2,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/interrupts.h"
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/nx.h"
 #include "arch/x86_64/paging.h"
 #include "kernel/console.h"
 #include "kernel/cpus.h"
@@ -104,6 +105,24 @@ void selftest_nmi_tick(unsigned cpu)
 		printk("kan: selftest: %d NMIs sent\n", NMI_COUNT);
 }
 
+/* selftest=xd-*: what each CPU's EFER says, since Bochs would not fault on a wrong one. */
+static void report_nxe(unsigned cpu)
+{
+	printk("kan: selftest: cpu %u: EFER.NXE %d\n", cpu,
+	       (rdmsr(MSR_IA32_EFER) & EFER_NXE) ? 1 : 0);
+}
+
+void selftest_early(enum kan_selftest test)
+{
+	selftest_chosen = test;
+	if (test != SELFTEST_XD_DISABLED && test != SELFTEST_XD_LOCKED)
+		return;
+	/* Bochs ignores IA32_MISC_ENABLE (reads 0, drops writes), so the bit is pretended. */
+	printk("kan: selftest: every CPU acts as if firmware had set XD Bit Disable%s\n",
+	       test == SELFTEST_XD_LOCKED ? ", and refuses to clear it" : "");
+	nx_pretend(test == SELFTEST_XD_LOCKED ? NX_PRETEND_XD_LOCKED : NX_PRETEND_XD_DISABLED);
+}
+
 void selftest_run(enum kan_selftest test)
 {
 	static uint8_t data_byte = 0xc3; /* a RET, in NX data */
@@ -143,6 +162,15 @@ void selftest_run(enum kan_selftest test)
 		return; /* selftest_tick, once the VMs run */
 	case SELFTEST_ENTRY_FAILURE:
 		return; /* vmx_selftest_before_entry */
+	case SELFTEST_XD_DISABLED:
+	case SELFTEST_XD_LOCKED:
+		report_nxe(0); /* the hook itself is in selftest_early */
+		cpus_send_errand(report_nxe);
+		return;
+	case SELFTEST_HOST_NMI:
+		return; /* selftest_tick */
+	case SELFTEST_MACHINE_CHECK:
+		return;
 	case SELFTEST_IST_STACK_OVERFLOW:
 		if (!have_cpu_1())
 			return;

@@ -5,6 +5,8 @@
 
 #include "kernel/vm_config.h"
 
+/* Right after kan's command line is read, before its page tables (the NX hooks). */
+void selftest_early(enum kan_selftest test);
 /* Once booted, with every CPU started and before VT-x is on. */
 void selftest_run(enum kan_selftest test);
 /* The test on kan's command line, for the hooks later in the run. The hooks sit on the

@@ -66,6 +66,11 @@ enum kan_selftest {
 	SELFTEST_NMI,		     /* cpu 0 sends NMIs to the other CPUs while they run VMs */
 	SELFTEST_IST_STACK_OVERFLOW, /* cpu 1's NMI handler recurses into its IST stack's guard */
 	SELFTEST_ENTRY_FAILURE,	     /* the first VM's first VM entry fails (an invalid RFLAGS) */
+	SELFTEST_XD_DISABLED, /* every CPU acts as if firmware had set XD Bit Disable: kan clears it
+			       */
+	SELFTEST_XD_LOCKED,   /* ... and as if the CPU refused to clear it: kan runs without NX */
+	SELFTEST_HOST_NMI,    /* NMIs to a CPU in a guest, and to itself in kan: kan's, counted */
+	SELFTEST_MACHINE_CHECK, /* cpu 1 raises #MC (INT 18) in kan: reported as the host's */
 };
 struct kan_config {
 	uint32_t default_slice_us;

@@ -1,5 +1,6 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/nx.h"
 
 #define PAGE_LARGE	 (1ull << 7)
 #define ADDRESS_MASK	 0x000ffffffffff000ull
@@ -11,6 +12,8 @@
 extern char _kernel_start[], _text_end[], _rodata_end[];
 
 static uint64_t *pml4;
+/* PAGE_NX, or 0 where NX is off: with EFER.NXE clear, bit 63 is reserved and faults. */
+static uint64_t nx_bit;
 static paging_alloc_fn alloc_table;
 
 static uint64_t *table_at(uint64_t entry)
@@ -45,6 +48,7 @@ static bool split(uint64_t *pde)
 
 bool paging_set(uint64_t start, uint64_t end, uint64_t flags)
 {
+	flags &= ~PAGE_NX | nx_bit;
 	for (uint64_t addr = start; addr < end;) {
 		uint64_t *pde = pd_entry(addr);
 		if (flags & PAGE_USER) {
@@ -87,6 +91,8 @@ uint64_t paging_lookup(uint64_t addr)
 bool paging_init(paging_alloc_fn alloc, uint64_t exec_page)
 {
 	alloc_table = alloc;
+	nx_enable(); /* sets EFER.NXE before any table with NX bits is loaded */
+	nx_bit = nx_on() ? PAGE_NX : 0;
 	uint64_t root = alloc(), pdpt = alloc();
 	if (!root || !pdpt)
 		return false;
@@ -99,7 +105,7 @@ bool paging_init(paging_alloc_fn alloc, uint64_t exec_page)
 		((uint64_t *)(uintptr_t)pdpt)[i] = pd | PAGE_PRESENT | PAGE_WRITABLE;
 		for (uint64_t j = 0; j < 512; j++)
 			((uint64_t *)(uintptr_t)pd)[j] = ((i << 30) + (j << 21)) | PAGE_LARGE |
-							 PAGE_PRESENT | PAGE_WRITABLE | PAGE_NX;
+							 PAGE_PRESENT | PAGE_WRITABLE | nx_bit;
 	}
 	uint64_t text = (uint64_t)_kernel_start, rodata = (uint64_t)_text_end,
 		 data = (uint64_t)_rodata_end;
@@ -108,15 +114,14 @@ bool paging_init(paging_alloc_fn alloc, uint64_t exec_page)
 		  paging_set(exec_page, exec_page + 4096, PAGE_PRESENT | PAGE_WRITABLE);
 	if (!ok)
 		return false;
-	uint64_t efer = rdmsr(MSR_IA32_EFER);
-	wrmsr(MSR_IA32_EFER, efer | EFER_NXE);
 	write_cr3(root);
 	return true;
 }
 
 void paging_enable_protections(bool *smep, bool *smap)
 {
-	wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) | EFER_NXE);
+	if (nx_bit) /* an AP's trampoline has set it already, after clearing XD Bit Disable */
+		wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) | EFER_NXE);
 	struct cpuid_regs r = cpuid(0, 0);
 	uint32_t ebx7 = r.eax >= 7 ? cpuid(7, 0).ebx : 0;
 	*smep = ebx7 & CPUID_7_EBX_SMEP;
