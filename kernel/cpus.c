@@ -2,6 +2,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/mce.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/xstate.h"
 #include "arch/x86_64/smp.h"
@@ -50,6 +51,7 @@ static void ap_main(unsigned index)
 	paging_enable_protections(&smep, &smap);
 	lapic_init();
 	percpu_init(index, lapic_id());
+	mce_cpu_init(index);
 	printk("kan: cpu %u (APIC id %u) started\n", index, lapic_id());
 	smp_report_started(index);
 	wait_for(PHASE_ENABLE_VMX);

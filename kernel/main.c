@@ -2,6 +2,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/mce.h"
 #include "arch/x86_64/nx.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/smp.h"
@@ -134,6 +135,7 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	lapic_init();
 	lapic_timer_calibrate(time_tsc_hz());
 	percpu_init(0, lapic_id());
+	mce_cpu_init(0);
 	struct madt_info madt;
 	bool have_madt = have_acpi && acpi_read_madt(&madt, &why);
 	if (!have_madt)

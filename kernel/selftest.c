@@ -10,8 +10,9 @@
 #include "kernel/percpu.h"
 #include "kernel/time.h"
 
-#define NMI_COUNT  500
-#define NMI_GAP_US 1000
+#define NMI_COUNT      500
+#define NMI_GAP_US     1000
+#define HOST_NMI_COUNT 200
 
 void kernel_main(uint32_t magic, uint64_t mbi_addr);
 
@@ -123,6 +124,34 @@ void selftest_early(enum kan_selftest test)
 	nx_pretend(test == SELFTEST_XD_LOCKED ? NX_PRETEND_XD_LOCKED : NX_PRETEND_XD_DISABLED);
 }
 
+/* selftest=host-nmi: cpu 0 sends HOST_NMI_COUNT NMIs to cpu 1, which runs a CPU-bound guest,
+ * so nearly all land in it (VM exits), and as many to itself, in kan. */
+void selftest_host_nmi_tick(unsigned cpu)
+{
+	static unsigned sent;
+	static uint64_t next;
+	if (cpu != 0 || sent == HOST_NMI_COUNT || rdtsc() < next || cpus_running() < 2)
+		return;
+	if (sent == 0)
+		printk("kan: selftest: cpu 0 sends %d NMIs to cpu 1 and %d to itself, one every "
+		       "%d us\n",
+		       HOST_NMI_COUNT, HOST_NMI_COUNT, NMI_GAP_US);
+	lapic_send_nmi(cpus[1].apic_id);
+	lapic_send_nmi(cpus[0].apic_id);
+	next = rdtsc() + time_us_to_tsc(NMI_GAP_US);
+	if (++sent == HOST_NMI_COUNT)
+		printk("kan: selftest: %d + %d NMIs sent\n", HOST_NMI_COUNT, HOST_NMI_COUNT);
+}
+
+/* Cpu 1's errand for selftest=machine-check. */
+static void raise_machine_check(unsigned cpu)
+{
+	if (cpu != 1)
+		return;
+	printk("kan: selftest: cpu 1 raises a machine check (INT 18) while kan runs\n");
+	__asm__ volatile("int $18");
+}
+
 void selftest_run(enum kan_selftest test)
 {
 	static uint8_t data_byte = 0xc3; /* a RET, in NX data */
@@ -170,7 +199,11 @@ void selftest_run(enum kan_selftest test)
 	case SELFTEST_HOST_NMI:
 		return; /* selftest_tick */
 	case SELFTEST_MACHINE_CHECK:
-		return;
+		if (!have_cpu_1())
+			return;
+		cpus_send_errand(raise_machine_check);
+		wait_for_cpu_1();
+		break;
 	case SELFTEST_IST_STACK_OVERFLOW:
 		if (!have_cpu_1())
 			return;

@@ -18,11 +18,15 @@ static inline enum kan_selftest selftest_active(void)
 }
 /* selftest=nmi: cpu 0 sends its NMIs from here. */
 void selftest_nmi_tick(unsigned cpu);
+/* selftest=host-nmi: likewise. */
+void selftest_host_nmi_tick(unsigned cpu);
 /* Each turn of a CPU's scheduler loop. */
 static inline void selftest_tick(unsigned cpu)
 {
 	if (selftest_chosen == SELFTEST_NMI)
 		selftest_nmi_tick(cpu);
+	else if (selftest_chosen == SELFTEST_HOST_NMI)
+		selftest_host_nmi_tick(cpu);
 }
 
 #endif

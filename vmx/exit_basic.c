@@ -1,6 +1,7 @@
 /* The small handlers: events that end, pause or fault the guest without emulating anything. */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/interrupts.h"
+#include "arch/x86_64/mce.h"
 #include "vmx/exit.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
@@ -50,8 +51,14 @@ enum exit_action vmx_exit_external_interrupt(struct vcpu *vcpu)
 
 enum exit_action vmx_exit_exception_nmi(struct vcpu *vcpu)
 {
-	/* The exception bitmap is empty: only NMIs arrive here, and they are the host's. */
+	/* The exception bitmap has only #MC: NMIs and machine checks arrive here, and both are
+	 * the host's. A machine check goes to kan's handler, which ends the run unless it was
+	 * corrected; then the guest goes on, unblamed. */
 	(void)vcpu;
+	if ((vmcs_read(VM_EXIT_INTR_INFO) & 0xff) == VECTOR_MC) {
+		mce_reraise_from_guest();
+		return EXIT_PREEMPT;
+	}
 	vmx_nmi_taken();
 	return EXIT_RESUME;
 }

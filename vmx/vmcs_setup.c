@@ -61,7 +61,8 @@ static bool write_controls(struct vcpu *vcpu, struct vmx_vcpu *vx)
 	ok &= vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_controls.proc2);
 	ok &= vmcs_write(VM_EXIT_CONTROLS, vmx_controls.exit);
 	ok &= vmcs_write(VM_ENTRY_CONTROLS, vx->entry_controls);
-	ok &= vmcs_write(EXCEPTION_BITMAP, 0);
+	/* Only #MC: a machine check while a guest runs is the host's (vmx_exit_exception_nmi). */
+	ok &= vmcs_write(EXCEPTION_BITMAP, 1u << VECTOR_MC);
 	ok &= vmcs_write(CR3_TARGET_COUNT, 0);
 	ok &= vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
 	ok &= vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);

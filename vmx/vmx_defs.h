@@ -286,6 +286,7 @@ enum vmx_exit_reason {
 #define INTR_TYPE_HARDWARE_EXCEPTION (3u << 8)
 #define VECTOR_UD		     6
 #define VECTOR_GP		     13
+#define VECTOR_MC		     18
 
 /* EPT entries (SDM 29.3.2). */
 #define EPT_READ	 (1ull << 0)

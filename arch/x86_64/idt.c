@@ -39,10 +39,12 @@ static void idt_set(unsigned vector, uint64_t handler, uint8_t ist)
 void idt_init(void)
 {
 	for (unsigned v = 0; v < 32; v++) {
-		/* These can arrive on a broken stack: give them the known-good IST stack. */
-		int on_ist =
-			v == VECTOR_NMI || v == VECTOR_DOUBLE_FAULT || v == VECTOR_MACHINE_CHECK;
-		idt_set(v, exception_stubs[v], on_ist ? 1 : 0);
+		/* These can arrive on a broken stack: give them the known-good IST stack, and
+		 * #MC its own part of it, since it can arrive inside an NMI's handler. */
+		int on_ist = v == VECTOR_NMI || v == VECTOR_DOUBLE_FAULT ? 1
+			     : v == VECTOR_MACHINE_CHECK		 ? 2
+									 : 0;
+		idt_set(v, exception_stubs[v], (uint8_t)on_ist);
 	}
 	for (unsigned i = 0; i < INTERRUPT_VECTORS; i++)
 		idt_set(INTERRUPT_VECTOR_FIRST + i, interrupt_stubs[i], 0);

@@ -90,3 +90,57 @@ def test_nx_disabled_by_firmware(variant):
     f.expect("kan: cpus: 2 of 2 listed in the ACPI MADT are running")
     f.all_exited("hello-0", "hello-1")
     f.done()
+
+
+HOST_NMI_COUNT = 200  # kernel/selftest.c
+NMI_CPU_LINE = re.compile(r"^kan: cpu (\d+): \d+ vCPU\(s\), busy \d+% of \d+ us(?:, (\d+) NMIs in kan)?$",
+                          re.M)
+NMI_GUEST_LINE = re.compile(r"^kan: cpu (\d+): (\d+) NMIs arrived while guests ran, handled as kan's$",
+                            re.M)
+
+
+def test_host_nmis_in_a_guest_and_in_kan_are_kans_own():
+    """selftest=host-nmi: cpu 0 sends 200 NMIs to cpu 1 (a CPU-bound guest runs there) and 200
+    to itself. Each NMI that exits a guest goes to kan's own handler (INT 2), so kan's handler
+    counts all 400; none reaches a guest, and kan goes on."""
+    r = run_bochs("host-nmi", cpus=2, timeout=180, check=False)
+    f = Findings(r)
+    f.clean()
+    f.expect(f"kan: selftest: cpu 0 sends {HOST_NMI_COUNT} NMIs to cpu 1 and {HOST_NMI_COUNT} "
+             "to itself, one every 1000 us",
+             f"kan: selftest: {HOST_NMI_COUNT} + {HOST_NMI_COUNT} NMIs sent")
+    in_kan = {int(cpu): int(n or 0) for cpu, n in NMI_CPU_LINE.findall(r.serial)}
+    from_guests = {int(cpu): int(n) for cpu, n in NMI_GUEST_LINE.findall(r.serial)}
+    exits = f.table.get("count-1", {}).get("exit_counts", {}).get("exception or NMI", 0)
+    print(f"NMIs: cpu 0 in kan {in_kan.get(0)}; cpu 1 in kan {in_kan.get(1)}, "
+          f"from its guest {from_guests.get(1)} ({exits} exits)")
+    f.check(in_kan.get(0) == HOST_NMI_COUNT,
+            f"cpu 0 counted {in_kan.get(0)} of the {HOST_NMI_COUNT} NMIs it sent itself")
+    f.check(0 not in from_guests, "cpu 0 runs kan only when it sends, yet counts guest NMIs")
+    f.check(from_guests.get(1, 0) > HOST_NMI_COUNT // 2,
+            f"only {from_guests.get(1, 0)} NMIs reached kan's handler from cpu 1's guest")
+    f.check(from_guests.get(1, 0) == exits,
+            f"{from_guests.get(1, 0)} NMIs handled from guests, but {exits} NMI exits")
+    f.check(in_kan.get(1, 0) + from_guests.get(1, 0) == HOST_NMI_COUNT,
+            f"cpu 1: {in_kan.get(1, 0)} + {from_guests.get(1, 0)} NMIs counted, "
+            f"{HOST_NMI_COUNT} sent")
+    f.expect_not("kan: NMI: the platform reports")  # Bochs's port 0x61 has no SERR/IOCHK
+    f.all_exited("count-1", "hello-0")
+    f.done()
+
+
+def test_a_machine_check_is_reported_with_its_cpu_and_banks():
+    """selftest=machine-check: cpu 1 raises #MC (INT 18) in kan. The handler, on its own IST
+    stack, names cpu 1 and the banks, and ends the run: MCG_STATUS gives no restart point."""
+    r = run_bochs("machine-check", cpus=2, timeout=120, check=False)
+    f = Findings(r)
+    f.check(not r.timed_out, "timed out")
+    f.expect_not("kan: PANIC", "kan: CPU EXCEPTION", "[hello]")
+    f.expect("kan: machine checks: CR4.MCE on, 0 banks, 0 leftover error(s); #MC on its own "
+             "IST stack",
+             "kan: selftest: cpu 1 raises a machine check (INT 18) while kan runs",
+             "kan: MACHINE CHECK on cpu 1 while kan ran (RIP 0x",
+             "): MCG_STATUS 0x0, no restart point\n",
+             "kan: no machine-check bank holds an error (0 banks)",
+             "kan: shutdown (machine check)")
+    f.done()
