@@ -322,6 +322,7 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 				[SELFTEST_XD_LOCKED] = "xd-locked",
 				[SELFTEST_HOST_NMI] = "host-nmi",
 				[SELFTEST_MACHINE_CHECK] = "machine-check",
+				[SELFTEST_NO_PREEMPTION_TIMER] = "no-preemption-timer",
 			};
 			out->selftest = SELFTEST_NONE;
 			for (unsigned i = 1; i < sizeof(names) / sizeof(names[0]); i++)

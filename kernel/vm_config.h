@@ -70,7 +70,8 @@ enum kan_selftest {
 			       */
 	SELFTEST_XD_LOCKED,   /* ... and as if the CPU refused to clear it: kan runs without NX */
 	SELFTEST_HOST_NMI,    /* NMIs to a CPU in a guest, and to itself in kan: kan's, counted */
-	SELFTEST_MACHINE_CHECK, /* cpu 1 raises #MC (INT 18) in kan: reported as the host's */
+	SELFTEST_MACHINE_CHECK,	      /* cpu 1 raises #MC (INT 18) in kan: reported as the host's */
+	SELFTEST_NO_PREEMPTION_TIMER, /* as on a CPU with the erratum: LAPIC-timer slices */
 };
 struct kan_config {
 	uint32_t default_slice_us;

@@ -1,6 +1,7 @@
 /* The small handlers: events that end, pause or fault the guest without emulating anything. */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/interrupts.h"
+#include "arch/x86_64/lapic.h"
 #include "arch/x86_64/mce.h"
 #include "vmx/exit.h"
 #include "vmx/vmcs.h"
@@ -46,6 +47,8 @@ enum exit_action vmx_exit_external_interrupt(struct vcpu *vcpu)
 	uint32_t info = (uint32_t)vmcs_read(VM_EXIT_INTR_INFO);
 	if ((info & INTR_INFO_VALID) && interrupt_dispatch((uint8_t)info))
 		return EXIT_PREEMPT; /* kan has work for this CPU: a command, a line of input */
+	if (vmx_controls.lapic_slices && (uint8_t)info == LAPIC_TIMER_VECTOR)
+		return EXIT_PREEMPT; /* the slice's end, where the preemption timer is broken */
 	return EXIT_RESUME;
 }
 

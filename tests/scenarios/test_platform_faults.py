@@ -144,3 +144,22 @@ def test_a_machine_check_is_reported_with_its_cpu_and_banks():
              "kan: no machine-check bank holds an error (0 banks)",
              "kan: shutdown (machine check)")
     f.done()
+
+
+def test_slices_end_without_the_preemption_timer():
+    """selftest=no-preemption-timer: as on the Nehalem/Westmere steppings whose preemption
+    timer is broken (vmx_preemption_timer_broken): the VMCS has no timer, the LAPIC timer is
+    armed per slice, and two counters on one CPU still share it and finish."""
+    r = run_bochs("no-preemption-timer", cpus=1, timeout=120, check=False)
+    f = Findings(r)
+    f.clean()
+    f.expect("kan:   preemption timer (saved on exit)   no   -\n",
+             "kan: VT-x: the preemption timer of this CPU (signature 0x50654) does not count as "
+             "stated (Intel errata AAT59, AAK139, BA86...) or selftest says so: the LAPIC timer "
+             "ends slices instead")
+    for vm in ("count-a", "count-b"):
+        counts = f.table.get(vm, {}).get("exit_counts", {})
+        f.check("preemption timer" not in counts, f"{vm} has preemption-timer exits: {counts}")
+        f.guest_line(vm, r"counter done: \d+ loops")
+    f.all_exited("count-a", "count-b")
+    f.done()
