@@ -57,11 +57,13 @@ enum exit_action vmx_exit_exception_nmi(struct vcpu *vcpu)
 	/* The exception bitmap has only #MC: NMIs and machine checks arrive here, and both are
 	 * the host's. A machine check goes to kan's handler, which ends the run unless it was
 	 * corrected; then the guest goes on, unblamed. */
-	(void)vcpu;
-	if ((vmcs_read(VM_EXIT_INTR_INFO) & 0xff) == VECTOR_MC) {
+	uint32_t info = (uint32_t)vmcs_read(VM_EXIT_INTR_INFO);
+	if ((info & 0xff) == VECTOR_MC) {
 		mce_reraise_from_guest();
 		return EXIT_PREEMPT;
 	}
+	if ((info & (7u << 8)) != INTR_TYPE_NMI)
+		return vmx_stop_with_report(vcpu, 0, "an exception kan does not intercept exited");
 	vmx_nmi_taken();
 	return EXIT_RESUME;
 }
