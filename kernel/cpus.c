@@ -3,6 +3,7 @@
 #include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/interrupts.h"
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/mce.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/xstate.h"
 #include "arch/x86_64/smp.h"
@@ -52,6 +53,7 @@ static void ap_main(unsigned index)
 	percpu_init(index, lapic_id());
 	/* Nothing that takes a lock before this: an AP late for its window is sent INIT. */
 	smp_report_started(index);
+	mce_cpu_init(index);
 	wait_for(PHASE_ENABLE_VMX);
 	enable_this_cpu(index);
 	if (!percpu_is_present(index))

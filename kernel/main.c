@@ -2,6 +2,8 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/mce.h"
+#include "arch/x86_64/nx.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/stacks.h"
@@ -58,8 +60,9 @@ static void protect_kan(void)
 	stacks_note(0, "IST stack", (uint64_t)(boot_ist_stack + sizeof(boot_ist_stack)),
 		    IST_STACK_SIZE);
 	paging_enable_protections(&smep, &smap);
-	printk("kan: protection: text read-only, data NX, stack guard pages, SMEP %s, SMAP %s\n",
-	       smep ? "on" : "absent", smap ? "on" : "absent");
+	printk("kan: protection: text read-only, data %s, stack guard pages, SMEP %s, SMAP %s\n",
+	       nx_on() ? "NX" : "EXECUTABLE (no NX)", smep ? "on" : "absent",
+	       smap ? "on" : "absent");
 }
 
 /* COM1's transmit interrupt, through the IOAPIC to this CPU, drains kan's console. */
@@ -90,7 +93,7 @@ static const struct madt_info *read_madt(void)
 	uint64_t phys = phys_alloc(sizeof(struct madt_info), 8);
 	struct madt_info *madt = phys ? phys_to_ptr(phys) : NULL;
 	const char *why = "no memory to read the MADT into";
-	if (madt && acpi_init(boot.rsdp, boot.rsdp_revision, &why) && acpi_read_madt(madt, &why))
+	if (madt && acpi_read_madt(madt, &why))
 		return madt;
 	printk("kan: ACPI: %s\n", why);
 	if (phys)
@@ -151,17 +154,22 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	if (mb2_parse((const void *)mbi_addr, &boot, error, sizeof(error)))
 		panic("multiboot2 information is malformed: %s", error);
 	print_boot_info();
-	memory_init(&boot, mbi_addr, mbi_addr + mbi_size);
-	protect_kan();
-	memory_add_high(&boot);
-	time_init();
 	struct kan_config kan;
 	if (kan_config_parse(boot.cmdline, &kan, error, sizeof(error))) {
 		printk("kan: ignoring kan's command line: %s\n", error);
 		kan_config_parse("", &kan, error, sizeof(error)); /* the defaults */
 	}
+	selftest_early(kan.selftest); /* the hooks that act before kan's page tables */
+	memory_init(&boot, mbi_addr, mbi_addr + mbi_size);
+	protect_kan();
+	memory_add_high(&boot);
+	const char *why;
+	bool have_acpi = acpi_init(boot.rsdp, boot.rsdp_revision, &why);
+	if (!have_acpi)
+		printk("kan: ACPI: %s\n", why);
+	time_init(); /* reads the FADT's PM timer */
 	kan_shutdown_configure(&kan);
-	const struct madt_info *madt = read_madt();
+	const struct madt_info *madt = have_acpi ? read_madt() : NULL;
 	if (madt && madt->ioapic_base && !paging_uncache(madt->ioapic_base, madt->ioapic_base + 1))
 		panic("out of memory for kan's page tables");
 	start_lapic(kan.x2apic, madt ? madt->max_apic_id : 0);
@@ -170,6 +178,7 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	if (!percpu_reserve(slots < KAN_MAX_CPUS ? slots : KAN_MAX_CPUS))
 		kan_shutdown(1, "no memory for the per-CPU state");
 	percpu_init(0, lapic_id());
+	mce_cpu_init(0);
 	console_setup_interrupts(madt);
 	cpus_start(madt);
 	if (kan.check) {

@@ -89,8 +89,10 @@ static void idle_until(struct cpu *c, uint64_t wake_tsc)
 
 static bool timed_out(struct vcpu *v, uint64_t now)
 {
-	uint64_t limit = v->vm->config.timeout_us;
-	if (!limit || now - v->vm->start_tsc < time_us_to_tsc(limit))
+	uint64_t limit = v->vm->config.timeout_us, start = v->vm->start_tsc;
+	/* start_tsc may come from another CPU (the boot CPU starts autostart VMs), whose TSC
+	 * can be ahead of this one's: then no time has passed yet, rather than 2^64 ticks. */
+	if (!limit || now < start || now - start < time_us_to_tsc(limit))
 		return false;
 	vm_stop(v->vm, "its timeout of %lu ms ran out", limit / 1000);
 	return true;

@@ -2,6 +2,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/interrupts.h"
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/nx.h"
 #include "arch/x86_64/paging.h"
 #include "drivers/pic8259.h"
 #include "kernel/console.h"
@@ -10,9 +11,12 @@
 #include "kernel/percpu.h"
 #include "kernel/time.h"
 
-#define NMI_COUNT    500
-#define STRAY_VECTOR 0x77
-#define NMI_GAP_US   1000
+#define NMI_COUNT      500
+#define STRAY_VECTOR   0x77
+#define NMI_GAP_US     1000
+#define NMI_COUNT      500
+#define NMI_GAP_US     1000
+#define HOST_NMI_COUNT 200
 
 void kernel_main(uint32_t magic, uint64_t mbi_addr);
 
@@ -138,6 +142,54 @@ static void send_stray_interrupts(void)
 	       interrupt_stray_count());
 }
 
+/* selftest=xd-*: what each CPU's EFER says, since Bochs would not fault on a wrong one. */
+static void report_nxe(unsigned cpu)
+{
+	printk("kan: selftest: cpu %u: EFER.NXE %d\n", cpu,
+	       (rdmsr(MSR_IA32_EFER) & EFER_NXE) ? 1 : 0);
+}
+
+void selftest_early(enum kan_selftest test)
+{
+	selftest_chosen = test;
+	if (test != SELFTEST_XD_DISABLED && test != SELFTEST_XD_LOCKED)
+		return;
+	/* Bochs ignores IA32_MISC_ENABLE (reads 0, drops writes), so the bit is pretended.
+	 */
+	printk("kan: selftest: every CPU acts as if firmware had set XD Bit Disable%s\n",
+	       test == SELFTEST_XD_LOCKED ? ", and refuses to clear it" : "");
+	nx_pretend(test == SELFTEST_XD_LOCKED ? NX_PRETEND_XD_LOCKED : NX_PRETEND_XD_DISABLED);
+}
+
+/* selftest=host-nmi: cpu 0 sends HOST_NMI_COUNT NMIs to cpu 1, which runs a CPU-bound
+ * guest, so nearly all land in it (VM exits), and as many to itself, in kan. */
+void selftest_host_nmi_tick(unsigned cpu)
+{
+	static unsigned sent;
+	static uint64_t next;
+	if (cpu != 0 || sent == HOST_NMI_COUNT || rdtsc() < next || cpus_running() < 2)
+		return;
+	if (sent == 0)
+		printk("kan: selftest: cpu 0 sends %d NMIs to cpu 1 and %d to itself, one "
+		       "every "
+		       "%d us\n",
+		       HOST_NMI_COUNT, HOST_NMI_COUNT, NMI_GAP_US);
+	lapic_send_nmi(cpus[1].apic_id);
+	lapic_send_nmi(cpus[0].apic_id);
+	next = rdtsc() + time_us_to_tsc(NMI_GAP_US);
+	if (++sent == HOST_NMI_COUNT)
+		printk("kan: selftest: %d + %d NMIs sent\n", HOST_NMI_COUNT, HOST_NMI_COUNT);
+}
+
+/* Cpu 1's errand for selftest=machine-check. */
+static void raise_machine_check(unsigned cpu)
+{
+	if (cpu != 1)
+		return;
+	printk("kan: selftest: cpu 1 raises a machine check (INT 18) while kan runs\n");
+	__asm__ volatile("int $18");
+}
+
 void selftest_run(enum kan_selftest test)
 {
 	static uint8_t data_byte = 0xc3; /* a RET, in NX data */
@@ -185,6 +237,21 @@ void selftest_run(enum kan_selftest test)
 	case SELFTEST_STRAY_IRQ:
 		send_stray_interrupts();
 		return; /* kan goes on and runs its guests */
+	case SELFTEST_XD_DISABLED:
+	case SELFTEST_XD_LOCKED:
+		report_nxe(0); /* the hook itself is in selftest_early */
+		cpus_send_errand(report_nxe);
+		return;
+	case SELFTEST_HOST_NMI:
+		return; /* selftest_tick */
+	case SELFTEST_NO_PREEMPTION_TIMER:
+		return; /* backend_probe */
+	case SELFTEST_MACHINE_CHECK:
+		if (!have_cpu_1())
+			return;
+		cpus_send_errand(raise_machine_check);
+		wait_for_cpu_1();
+		break;
 	case SELFTEST_IST_STACK_OVERFLOW:
 		if (!have_cpu_1())
 			return;

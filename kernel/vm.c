@@ -45,8 +45,10 @@ struct vm *vm_by_index(unsigned i)
 
 uint64_t vcpu_cpu_time(const struct vcpu *vcpu)
 {
-	uint64_t since = __atomic_load_n(&vcpu->running_since, __ATOMIC_ACQUIRE);
-	return vcpu->cpu_time + (since ? rdtsc() - since : 0);
+	/* `since` is the vCPU's CPU's TSC, `now` this CPU's: where TSCs are skewed, now may
+	 * be the earlier one. */
+	uint64_t since = __atomic_load_n(&vcpu->running_since, __ATOMIC_ACQUIRE), now = rdtsc();
+	return vcpu->cpu_time + (since && now > since ? now - since : 0);
 }
 
 uint64_t vcpu_exits_total(const struct vcpu *vcpu)

@@ -344,6 +344,11 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 				[SELFTEST_IST_STACK_OVERFLOW] = "ist-stack-overflow",
 				[SELFTEST_ENTRY_FAILURE] = "entry-failure",
 				[SELFTEST_STRAY_IRQ] = "stray-irq",
+				[SELFTEST_XD_DISABLED] = "xd-disabled",
+				[SELFTEST_XD_LOCKED] = "xd-locked",
+				[SELFTEST_HOST_NMI] = "host-nmi",
+				[SELFTEST_MACHINE_CHECK] = "machine-check",
+				[SELFTEST_NO_PREEMPTION_TIMER] = "no-preemption-timer",
 			};
 			out->selftest = SELFTEST_NONE;
 			for (unsigned i = 1; i < sizeof(names) / sizeof(names[0]); i++)

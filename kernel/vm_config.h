@@ -70,6 +70,12 @@ enum kan_selftest {
 	SELFTEST_IST_STACK_OVERFLOW, /* cpu 1's NMI handler recurses into its IST stack's guard */
 	SELFTEST_ENTRY_FAILURE,	     /* the first VM's first VM entry fails (an invalid RFLAGS) */
 	SELFTEST_STRAY_IRQ, /* interrupts nobody handles: a stray vector, the 8259's IRQ 0 and 7 */
+	SELFTEST_XD_DISABLED, /* every CPU acts as if firmware had set XD Bit Disable: kan clears it
+			       */
+	SELFTEST_XD_LOCKED,   /* ... and as if the CPU refused to clear it: kan runs without NX */
+	SELFTEST_HOST_NMI,    /* NMIs to a CPU in a guest, and to itself in kan: kan's, counted */
+	SELFTEST_MACHINE_CHECK,	      /* cpu 1 raises #MC (INT 18) in kan: reported as the host's */
+	SELFTEST_NO_PREEMPTION_TIMER, /* as on a CPU with the erratum: LAPIC-timer slices */
 };
 /* What kan does to the machine at its end (on_end=). */
 enum kan_on_end { KAN_END_POWEROFF, KAN_END_REBOOT, KAN_END_HALT };

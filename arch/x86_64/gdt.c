@@ -34,6 +34,8 @@ void cpu_tables_load(void *space, uint64_t ist_stack_top)
 	struct cpu_tables *t = space ? space : &boot_tables;
 	memset(&t->tss, 0, sizeof(t->tss));
 	t->tss.ist[0] = ist_stack_top;
+	/* #MC's own, the lower half: an #MC during an NMI (on IST1) must not overwrite it. */
+	t->tss.ist[1] = ist_stack_top - IST_STACK_SIZE / 2;
 	t->tss.iomap_base = sizeof(t->tss); /* no I/O permission bitmap */
 
 	uint64_t base = (uint64_t)&t->tss, limit = sizeof(t->tss) - 1;

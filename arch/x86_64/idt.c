@@ -40,10 +40,12 @@ static void idt_set(unsigned vector, uint64_t handler, uint8_t ist)
 void idt_init(void)
 {
 	for (unsigned v = 0; v < 32; v++) {
-		/* These can arrive on a broken stack: give them the known-good IST stack. */
-		int on_ist =
-			v == VECTOR_NMI || v == VECTOR_DOUBLE_FAULT || v == VECTOR_MACHINE_CHECK;
-		idt_set(v, exception_stubs[v], on_ist ? 1 : 0);
+		/* These can arrive on a broken stack: give them the known-good IST stack, and
+		 * #MC its own part of it, since it can arrive inside an NMI's handler. */
+		int on_ist = v == VECTOR_NMI || v == VECTOR_DOUBLE_FAULT ? 1
+			     : v == VECTOR_MACHINE_CHECK		 ? 2
+									 : 0;
+		idt_set(v, exception_stubs[v], (uint8_t)on_ist);
 	}
 	/* Every other vector too: a device or firmware leftover must not find an empty gate. */
 	for (unsigned v = INTERRUPT_VECTOR_FIRST; v < 256; v++) {

@@ -32,8 +32,14 @@ void interrupt_say_strays(unsigned cpu);
 uint64_t interrupt_stray_count(void);
 
 /* NMIs that arrived on CPU `cpu` while kan (not a guest) ran there: kan sends none, so one
- * from outside (a watchdog, a button, a test) is counted and ignored. */
+ * from outside (a watchdog, a button, a test) is counted and ignored. The handler also reads
+ * port 0x61 for a platform source (SERR, IOCHK), clears it, and nmi_say_once reports it. */
 uint64_t nmi_count_in_kan(unsigned cpu);
+/* NMIs that arrived while a guest ran (a VM exit) and were handed to kan's own handler. */
+uint64_t nmi_count_from_guests(unsigned cpu);
+/* After a VM exit caused by an NMI: runs kan's NMI handler for it (INT 2), whose IRET also
+ * ends the blocking of NMIs the exit left behind. The NMI is the host's, never the guest's. */
+void nmi_reraise_from_guest(void);
 /* Work for the NMI handler, which runs it after counting (selftest=ist-stack-overflow). */
 void nmi_set_errand(void (*errand)(unsigned cpu));
 /* At the machine's end every NMI, in kan or one that made a guest exit, runs `stop` (which does
