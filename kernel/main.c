@@ -7,12 +7,12 @@
 #include "arch/x86_64/stacks.h"
 #include "arch/x86_64/interrupts.h"
 #include "drivers/ioapic.h"
-#include "drivers/uart16550.h"
 #include "arch/x86_64/xstate.h"
 #include "kernel/msr_policy.h"
 #include "kernel/spec_policy.h"
 #include "kernel/cpus.h"
 #include "kernel/console.h"
+#include "kernel/console_setup.h"
 #include "kernel/memory.h"
 #include "kernel/multiboot2.h"
 #include "kernel/panic.h"
@@ -26,8 +26,7 @@
 #include "kernel/vm.h"
 #include "kernel/vm_config.h"
 
-#define KAN_VERSION    "0.1"
-#define CONSOLE_VECTOR 0x24
+#define KAN_VERSION "0.1"
 /* Everything kan needs from GRUB's information, copied out of it at once: under UEFI it sits
  * at 0x4000, where the AP trampoline goes later. */
 static struct boot_info boot;
@@ -58,21 +57,6 @@ static void protect_kan(void)
 	paging_enable_protections(&smep, &smap);
 	printk("kan: protection: text read-only, data NX, stack guard pages, SMEP %s, SMAP %s\n",
 	       smep ? "on" : "absent", smap ? "on" : "absent");
-}
-
-/* COM1's transmit interrupt, through the IOAPIC to this CPU, drains kan's console. */
-static void console_setup_interrupts(const struct madt_info *madt)
-{
-	if (!madt || !madt->ioapic_base) {
-		printk("kan: console: polled (no IOAPIC in the ACPI tables)\n");
-		return;
-	}
-	pic_disable();
-	interrupt_register(CONSOLE_VECTOR, console_use_interrupts(shell_input));
-	ioapic_route_isa_irq(madt, UART_COM1_IRQ, CONSOLE_VECTOR, lapic_id());
-	uart_enable_interrupts();
-	printk("kan: console: interrupt-driven (COM1 IRQ %d, GSI %u, vector 0x%x)\n", UART_COM1_IRQ,
-	       madt->isa_gsi[UART_COM1_IRQ], CONSOLE_VECTOR);
 }
 
 static void print_boot_info(void)
@@ -116,6 +100,7 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	char error[256];
 	if (mb2_parse((const void *)mbi_addr, &boot, error, sizeof(error)))
 		panic("multiboot2 information is malformed: %s", error);
+	console_setup(&boot);
 	print_boot_info();
 	memory_init(&boot, mbi_addr, mbi_addr + mbi_size);
 	protect_kan();
@@ -129,6 +114,7 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 		acpi_init(boot.rsdp, boot.rsdp_revision, &why) && acpi_read_madt(&madt, &why);
 	if (!have_madt)
 		printk("kan: ACPI: %s\n", why);
+	console_setup_late();
 	console_setup_interrupts(have_madt ? &madt : NULL);
 	cpus_start(have_madt ? &madt : NULL);
 

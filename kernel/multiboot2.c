@@ -69,6 +69,15 @@ static void parse_framebuffer(const struct mb2_tag *tag, struct boot_framebuffer
 		fb->green_bits = p[35];
 		fb->blue_shift = p[36];
 		fb->blue_bits = p[37];
+	} else if (fb->type == MB2_FRAMEBUFFER_INDEXED && tag->size >= 34) {
+		uint16_t colors;
+		memcpy(&colors, p + 32, 2);
+		if (colors > MB2_PALETTE_MAX)
+			colors = MB2_PALETTE_MAX;
+		if (34 + colors * 3u > tag->size)
+			colors = (uint16_t)((tag->size - 34) / 3);
+		memcpy(fb->palette, p + 34, colors * 3u);
+		fb->palette_colors = colors;
 	}
 	fb->present = true;
 }

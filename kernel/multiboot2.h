@@ -43,6 +43,7 @@ struct boot_module {
 #define MB2_FRAMEBUFFER_INDEXED 0
 #define MB2_FRAMEBUFFER_RGB	1
 #define MB2_FRAMEBUFFER_TEXT	2
+#define MB2_PALETTE_MAX		256
 
 struct boot_framebuffer {
 	bool present;
@@ -53,6 +54,9 @@ struct boot_framebuffer {
 	uint32_t width, height; /* pixels (TEXT: cells) */
 	/* RGB only: where each colour sits in a pixel, and how many bits it has. */
 	uint8_t red_shift, red_bits, green_shift, green_bits, blue_shift, blue_bits;
+	/* INDEXED only: the palette GRUB set, red, green, blue per entry. */
+	uint16_t palette_colors;
+	uint8_t palette[MB2_PALETTE_MAX][3];
 };
 
 struct boot_info {

@@ -477,6 +477,47 @@ static void an_ega_text_framebuffer_is_cells(void **state)
 	assert_int_equal(info.framebuffer.height, 25);
 }
 
+static void an_indexed_framebuffer_keeps_its_palette(void **state)
+{
+	(void)state;
+	uint8_t payload[24 + 2 + 3 * 3] = { 0 };
+	uint64_t addr = 0xc0000000;
+	uint32_t pitch = 1024, width = 1024, height = 768;
+	uint16_t colors = 3;
+	memcpy(payload, &addr, 8);
+	memcpy(payload + 8, &pitch, 4);
+	memcpy(payload + 12, &width, 4);
+	memcpy(payload + 16, &height, 4);
+	payload[20] = 8;
+	payload[21] = MB2_FRAMEBUFFER_INDEXED;
+	memcpy(payload + 24, &colors, 2);
+	static const uint8_t palette[9] = { 0, 0, 0, 0xff, 0xff, 0x55, 0xaa, 0x55, 0 };
+	memcpy(payload + 26, palette, sizeof(palette));
+	mbi_begin();
+	mbi_tag(MB2_TAG_FRAMEBUFFER, payload, sizeof(payload));
+	mbi_end();
+	assert_int_equal(parse(), 0);
+	assert_true(info.framebuffer.present);
+	assert_int_equal(info.framebuffer.type, MB2_FRAMEBUFFER_INDEXED);
+	assert_int_equal(info.framebuffer.palette_colors, 3);
+	assert_memory_equal(info.framebuffer.palette, palette, sizeof(palette));
+}
+
+static void a_palette_longer_than_its_tag_is_cut_to_the_tag(void **state)
+{
+	(void)state;
+	uint8_t payload[24 + 2 + 3 * 2] = { 0 };
+	uint16_t colors = 200;
+	payload[20] = 8;
+	payload[21] = MB2_FRAMEBUFFER_INDEXED;
+	memcpy(payload + 24, &colors, 2);
+	mbi_begin();
+	mbi_tag(MB2_TAG_FRAMEBUFFER, payload, sizeof(payload));
+	mbi_end();
+	assert_int_equal(parse(), 0);
+	assert_int_equal(info.framebuffer.palette_colors, 2);
+}
+
 static void no_framebuffer_tag_means_no_screen(void **state)
 {
 	(void)state;
@@ -526,6 +567,8 @@ int main(void)
 		cmocka_unit_test(an_rgb_framebuffer_tag_gives_address_geometry_and_colours),
 		cmocka_unit_test(a_16_bit_framebuffer_keeps_its_565_fields),
 		cmocka_unit_test(an_ega_text_framebuffer_is_cells),
+		cmocka_unit_test(an_indexed_framebuffer_keeps_its_palette),
+		cmocka_unit_test(a_palette_longer_than_its_tag_is_cut_to_the_tag),
 		cmocka_unit_test(no_framebuffer_tag_means_no_screen),
 		cmocka_unit_test(an_rgb_framebuffer_tag_without_its_colours_is_left_out),
 	};
