@@ -16,6 +16,7 @@ static struct {
 	unsigned bytes_per_pixel;
 	uint32_t foreground; /* FB_TEXT_RGB in this framebuffer's pixel layout */
 	uint32_t background; /* black */
+	uint64_t pairs[4];   /* two pixels side by side, for glyph bits 00 01 10 11 */
 	unsigned columns, rows;
 	unsigned column, row; /* the cursor */
 } screen;
@@ -82,6 +83,20 @@ static void put_pixel(uint8_t *p, uint32_t value)
 	}
 }
 
+/* 16 and 32-bit pixels: two at a time, from the four ways two glyph bits can be set. */
+static void draw_glyph_in_pairs(uint8_t *line, const uint8_t *glyph)
+{
+	for (unsigned y = 0; y < FONT_HEIGHT; y++, line += screen.pitch) {
+		for (unsigned pair = 0; pair < FONT_WIDTH / 2; pair++) {
+			unsigned bits = (glyph[y] >> (6 - 2 * pair)) & 3;
+			if (screen.bytes_per_pixel == 2)
+				((volatile uint32_t *)line)[pair] = (uint32_t)screen.pairs[bits];
+			else
+				((volatile uint64_t *)line)[pair] = screen.pairs[bits];
+		}
+	}
+}
+
 static void draw_glyph(unsigned column, unsigned row, char c)
 {
 	if (screen.text_mode) {
@@ -95,6 +110,10 @@ static void draw_glyph(unsigned column, unsigned row, char c)
 	const uint8_t *glyph = font8x16[index];
 	uint8_t *line =
 		screen.base + row * row_bytes() + column * FONT_WIDTH * screen.bytes_per_pixel;
+	if (screen.bytes_per_pixel == 2 || screen.bytes_per_pixel == 4) {
+		draw_glyph_in_pairs(line, glyph);
+		return;
+	}
 	for (unsigned y = 0; y < FONT_HEIGHT; y++, line += screen.pitch) {
 		uint8_t *p = line;
 		for (unsigned x = 0; x < FONT_WIDTH; x++, p += screen.bytes_per_pixel)
@@ -195,6 +214,11 @@ bool fb_init(const struct boot_framebuffer *fb, const char **why)
 				    pack_channel(FB_TEXT_RGB, 0, fb->blue_shift, fb->blue_bits);
 		screen.background = 0;
 	}
+	unsigned pixel_bits = screen.bytes_per_pixel * 8;
+	for (unsigned bits = 0; bits < 4; bits++) /* the left pixel is the lower address */
+		screen.pairs[bits] = (uint64_t)(bits & 2 ? screen.foreground : screen.background) |
+				     (uint64_t)(bits & 1 ? screen.foreground : screen.background)
+					     << (pixel_bits % 64);
 	screen.columns = columns;
 	screen.rows = rows;
 	screen.column = screen.row = 0;

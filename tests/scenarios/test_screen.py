@@ -282,7 +282,7 @@ def find_text_origin(screen):
     best = (-1, 0, 0)
     for y0 in range(0, 80):
         for x0 in range(0, 8):
-            shifted = Screen(640, CELL_H * 2, lambda x, y: screen.pixel(x + x0, y + y0))
+            shifted = Screen(CELL_W * 12, CELL_H, lambda x, y: screen.pixel(x + x0, y + y0))
             rows = decode(shifted, FB_TEXT_RGB, BOCHS_TOLERANCE)
             known = sum(ch not in (UNKNOWN, " ") for row in rows for ch in row)
             if known > best[0]:
