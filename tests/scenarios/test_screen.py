@@ -153,7 +153,7 @@ def qemu_screen(scenario, firmware, serial, until, timeout=120):
     out = open(run_dir / "emulator.out", "wb")
     proc = subprocess.Popen(cmd, cwd=run_dir, stdin=subprocess.DEVNULL, stdout=out,
                             stderr=subprocess.STDOUT, start_new_session=True)
-    screen, rows, seen = None, [], False
+    screen, rows, seen, said = None, [], False, False
     try:
         while not qmp_path.exists() and proc.poll() is None and time.monotonic() - start < 10:
             time.sleep(0.05)
@@ -166,6 +166,11 @@ def qemu_screen(scenario, firmware, serial, until, timeout=120):
             rows = decode(screen, FB_TEXT_RGB, 12)
             if any(row.startswith(until) for row in rows):
                 seen = True
+                break
+            serial_log = run_dir / "serial.log"
+            if serial and until in serial_log.read_text(errors="replace") and not said:
+                said = True  # kan has ended: one more look, then judge what the screen shows
+            elif said:
                 break
         qmp.command("quit")
         proc.wait(10)
