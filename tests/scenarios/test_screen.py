@@ -305,57 +305,82 @@ def find_guest_screen(screen):
     return x0, y0
 
 
+class BochsOnX:
+    """Bochs with its X display on an Xvfb of our own; serial on COM1 into serial.log."""
+
+    def __init__(self, scenario):
+        image = kanemu.iso(scenario)
+        self.run_dir = kanemu.new_run_dir(f"{scenario}-corei7_skylake_x")
+        config = kanemu.BOCHSRC.format(megs=256, cpu_model="corei7_skylake_x", cpus=1, iso=image)
+        (self.run_dir / "bochsrc").write_text(re.sub(r"display_library: .*", "display_library: x", config))
+        (self.run_dir / "cmds").write_text("c\n")
+        self.xvfb, self.display = start_xvfb(self.run_dir)
+        self.name = f"{scenario} on bochs corei7_skylake_x x1 (X display)"
+        kanemu._progress(f"{self.name}: started")
+        self.start = time.monotonic()
+        self.out = open(self.run_dir / "emulator.out", "wb")
+        self.proc = subprocess.Popen(["bochs-bin", "-q", "-f", "bochsrc", "-rc", "cmds"],
+                                     cwd=self.run_dir, stdin=subprocess.DEVNULL, stdout=self.out,
+                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     env={**os.environ, "DISPLAY": self.display})
+
+    def serial(self):
+        path = self.run_dir / "serial.log"
+        text = path.read_bytes().decode(errors="replace") if path.exists() else ""
+        return text.replace("\r\n", "\n")
+
+    def wait_serial(self, *texts, after="", timeout=120):
+        """True once every text is in the serial log (after `after`); False if Bochs ended or
+        time ran out."""
+        while time.monotonic() - self.start < timeout and self.proc.poll() is None:
+            log = self.serial()
+            if after in log and all(t in log[log.index(after) + len(after):] for t in texts):
+                return True
+            time.sleep(0.2)
+        return False
+
+    def xdotool(self, *args):
+        subprocess.run(["xdotool", *args], check=True, env={**os.environ, "DISPLAY": self.display})
+
+    def result(self, timed_out):
+        return kanemu.Result(self.name, self.run_dir, self.serial(), self.run_dir / "bochs.log",
+                             time.monotonic() - self.start, timed_out, self.proc.returncode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        kanemu._kill_group(self.proc)
+        kanemu._kill_group(self.xvfb)
+        self.out.close()
+        kanemu._progress(f"{self.name}: ended in {time.monotonic() - self.start:.1f} s")
+
+
 def test_bochs_shows_the_guests_lines_on_the_framebuffer():
     """VT-x runs: the demo's guests print, and their lines reach the screen as well."""
-    image = kanemu.iso("screen-bochs")
-    run_dir = kanemu.new_run_dir("screen-bochs-corei7_skylake_x")
-    config = kanemu.BOCHSRC.format(megs=256, cpu_model="corei7_skylake_x", cpus=1, iso=image)
-    config = re.sub(r"display_library: .*", "display_library: x", config)
-    (run_dir / "bochsrc").write_text(config)
-    (run_dir / "cmds").write_text("c\n")
-    xvfb, display = start_xvfb(run_dir)
-    kanemu._progress("screen-bochs on bochs (X display): started")
-    start = time.monotonic()
-    out = open(run_dir / "emulator.out", "wb")
-    proc = subprocess.Popen(["bochs-bin", "-q", "-f", "bochsrc", "-rc", "cmds"], cwd=run_dir,
-                            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                            start_new_session=True, env={**os.environ, "DISPLAY": display})
-    screen = None
-    serial = run_dir / "serial.log"
-    try:
-        while time.monotonic() - start < 120 and proc.poll() is None:
-            text = serial.read_bytes().decode(errors="replace") if serial.exists() else ""
-            if "kan: vm hello ended" in text and "kan: vm real16 ended" in text:
-                # Bochs redraws its window a few times a second: look until the last line is
-                # there (what the screen then shows is checked below).
-                for _ in range(20):
-                    time.sleep(0.5)
-                    screen = xwd_screen(display, run_dir / "screen.xwd")
-                    x0, y0 = find_guest_screen(screen)
-                    guest = Screen(640, 480, lambda x, y: screen.pixel(x + x0, y + y0))
-                    if any(row.startswith("kan: vm hello ended") for row in
-                           decode(guest, FB_TEXT_RGB, BOCHS_TOLERANCE)):
-                        break
+    with BochsOnX("screen-bochs") as bochs:
+        ended = bochs.wait_serial("kan: vm hello ended", "kan: vm real16 ended")
+        screen = None
+        # Bochs redraws its window a few times a second: look until the last line is there
+        # (what the screen then shows is checked below).
+        for _ in range(20 if ended else 0):
+            time.sleep(0.5)
+            screen = xwd_screen(bochs.display, bochs.run_dir / "screen.xwd")
+            x0, y0 = find_guest_screen(screen)
+            guest = Screen(640, 480, lambda x, y: screen.pixel(x + x0, y + y0))
+            if any(row.startswith("kan: vm hello ended") for row in
+                   decode(guest, FB_TEXT_RGB, BOCHS_TOLERANCE)):
                 break
-            time.sleep(0.2)
-    finally:
-        kanemu._kill_group(proc)
-        kanemu._kill_group(xvfb)
-        out.close()
-    seconds = time.monotonic() - start
-    kanemu._progress(f"screen-bochs on bochs: ended in {seconds:.1f} s")
-    serial_text = serial.read_bytes().decode(errors="replace") if serial.exists() else ""
-    serial_text = serial_text.replace("\r\n", "\n")
-    r = kanemu.Result("screen-bochs on bochs corei7_skylake_x x1", run_dir, serial_text,
-                      run_dir / "bochs.log", seconds, screen is None, proc.returncode)
+        r = bochs.result(timed_out=not ended)
     assert screen, f"the demo's VMs never both ended\n{r.report()}"
+    serial_text = r.serial
     kanemu.expect(r, "kan: console: serial COM1 (0x3f8) and framebuffer 640x480x16",
                   "[hello] hello guest done: all checks passed")
     kanemu.expect(r, "[real16] hello from a 16-bit real-mode guest")
     x0, y0 = find_guest_screen(screen)
     guest = Screen(640, 480, lambda x, y: screen.pixel(x + x0, y + y0))
     rows = decode(guest, FB_TEXT_RGB, BOCHS_TOLERANCE)
-    (run_dir / "screen.txt").write_text(f"origin ({x0}, {y0})\n{screen_text(rows)}\n")
+    (r.run_dir / "screen.txt").write_text(f"origin ({x0}, {y0})\n{screen_text(rows)}\n")
     columns = 640 // CELL_W
     for line in ("[hello] hello guest done: all checks passed",
                  "[real16] hello from a 16-bit real-mode guest",
@@ -367,4 +392,21 @@ def test_bochs_shows_the_guests_lines_on_the_framebuffer():
         assert rows[found:found + len(want)] == want, \
             f"row {found} is not the serial log's line {text!r}\n{screen_text(rows)}"
         assert_pixels(guest, want, found, FB_TEXT_RGB, BOCHS_TOLERANCE)
-    print(f"{r.name}: the guests' lines on the 640x480x16 screen, {seconds:.1f} s")
+    print(f"{r.name}: the guests' lines on the 640x480x16 screen, {r.seconds:.1f} s")
+
+
+def test_keys_typed_on_the_ps2_keyboard_reach_kans_shell():
+    """X key events -> Bochs's PS/2 keyboard -> kan's driver (IRQ 1) -> the shell."""
+    with BochsOnX("screen-bochs") as bochs:
+        ready = bochs.wait_serial("kan: vm hello ended", "kan: vm real16 ended")
+        if ready:
+            bochs.xdotool("mousemove", "300", "300")  # X sends keys to the window under it
+            bochs.xdotool("type", "--delay", "30", "vm list")
+            bochs.xdotool("key", "Return")
+            answered = bochs.wait_serial("hello", "real16", after="kan: id  name", timeout=60)
+        r = bochs.result(timed_out=not ready)
+    assert ready, f"the demo's VMs never both ended\n{r.report()}"
+    kanemu.expect(r, "kan: keyboard: PS/2 (scan code set 1, translated by the 8042), IRQ 1")
+    assert answered, f"kan's shell never answered 'vm list' typed on the keyboard\n{r.report()}"
+    kanemu.expect(r, "kan: id  name", "hello", "real16")
+    print(f"{r.name}: 'vm list' typed on the PS/2 keyboard answered, {r.seconds:.1f} s")
