@@ -8,7 +8,7 @@ a missing line or a wrong colour fails.
 QEMU: a screendump through QMP. QEMU runs without isa-debug-exit and with -no-shutdown, so
 kan's end leaves the machine (and its screen) standing until the test has looked.
 Bochs: its X display on an Xvfb of the test's own, and xwd (Bochs's rfb shows 8-bit graphics
-only).
+only); xdotool types on its PS/2 keyboard into kan's shell.
 """
 import json
 import os

@@ -62,6 +62,10 @@ static void a_memory_mapped_uart_is_not_an_io_port(void **state)
 	assert_int_equal(info.isa_irq, 0);
 	assert_int_equal(info.baud, 0);
 	assert_int_equal(spcr_io_port(&info), 0);
+	/* The space decides, not how small the address is. */
+	spcr(SPCR_INTERFACE_16550, ACPI_SPACE_MEMORY, 0x3f8, 0, 0, 0);
+	acpi_spcr_parse(&table.header, &info);
+	assert_int_equal(spcr_io_port(&info), 0);
 }
 
 static void other_interfaces_are_not_driven(void **state)
