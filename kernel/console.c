@@ -50,8 +50,15 @@ void console_attach(uint16_t serial_port, uint32_t baud, bool screen)
 		uart_init(0, 0);
 	}
 	if (screen && !screen_on) {
-		for (uint64_t at = history_start(); at < ring_head; at++)
-			fb_write(&ring[at % CONSOLE_RING_SIZE], 1);
+		/* The history in at most two pieces: up to the ring's end, then from its start. */
+		for (uint64_t at = history_start(); at < ring_head;) {
+			uint64_t offset = at % CONSOLE_RING_SIZE;
+			uint64_t n = CONSOLE_RING_SIZE - offset;
+			if (n > ring_head - at)
+				n = ring_head - at;
+			fb_write(&ring[offset], n);
+			at += n;
+		}
 	}
 	screen_on = screen;
 	while (ring_tail != ring_head && !interrupt_driven)
