@@ -1,6 +1,7 @@
 # kan: build the hypervisor, its test guests and bootable ISOs; run the demo and the tests.
 #   make            build/kan.elf and build/guests/*.elf
 #   make iso        build/kan.iso (the demo, hybrid BIOS+UEFI)
+#   make usb DEV=/dev/sdX   write build/kan.iso to a USB disk, after safety checks
 #   make run        boot the demo headless: EMU=bochs (default), EMU=qemu, EMU=kvm
 #   make test       unit tests + emulator scenarios, one summary line
 #   make deps       install what is missing (Debian, apt-get)
@@ -176,6 +177,11 @@ endef
 iso: $(BUILD)/kan.iso
 $(BUILD)/kan.iso: $(BUILD)/kan.elf $(GUEST_ELFS) iso/grub.cfg
 	$(call MAKE_ISO,iso/grub.cfg,$@)
+
+# The checks (not mounted, not the system disk, typed confirmation) are in iso/make-usb.sh.
+.PHONY: usb
+usb: $(BUILD)/kan.iso
+	@iso/make-usb.sh "$(DEV)" $(BUILD)/kan.iso
 
 # Scenario ISOs keep GRUB in text mode unless their cfg sets gfxpayload itself: kan asks for
 # a framebuffer, and Bochs's rfb display ends Bochs on graphics deeper than 8 bits per pixel.

@@ -5,6 +5,8 @@
 MB2_BOOTLOADER_MAGIC equ 0x36d76289
 COM1                 equ 0x3f8
 BOOT_STACK_SIZE      equ 16384
+BOCHS_SHUTDOWN_PORT  equ 0x8900
+QEMU_DEBUG_EXIT_PORT equ 0xf4
 
 extern kernel_main
 global boot_entry32
@@ -77,20 +79,78 @@ boot_entry32:
 	jmp 0x08:boot_entry64
 
 .no_long_mode:
+	mov dx, COM1 + 3                ; COM1 as kan's console has it: 115200 baud, 8N1
+	mov al, 0x80                    ; LCR.DLAB: the divisor follows
+	out dx, al
+	mov dx, COM1
+	mov al, 1
+	out dx, al
+	inc dx
+	xor al, al
+	out dx, al
+	mov dx, COM1 + 3
+	mov al, 0x03                    ; 8 data bits, no parity, 1 stop bit
+	out dx, al
 	mov esi, no_long_mode_message
 .print:
 	lodsb
 	test al, al
-	jz .halt
+	jz .drained
+	mov ah, al
+	call .wait_uart
+	mov al, ah
 	mov dx, COM1
 	out dx, al
 	jmp .print
+.wait_uart:                             ; until the transmitter is empty (LSR.TEMT), bounded
+	mov ecx, 1000000
+	mov dx, COM1 + 5
+.poll:
+	in al, dx
+	test al, 0x40
+	jnz .ready
+	loop .poll
+.ready:
+	ret
+.drained:
+	call .wait_uart                 ; emulators drop what is still in the UART when they exit
+	; In Bochs or QEMU (ACPI RSDP with OEM ID "BOCHS "), end the emulator as kernel_main
+	; would (drivers/platform_exit.c); on anything else their ports may be a real device's.
 .halt:
+	mov esi, 0xe0000
+.find_rsdp:
+	cmp dword [esi], 'RSD '
+	jne .next
+	cmp dword [esi + 4], 'PTR '
+	jne .next
+	cmp dword [esi + 9], 'BOCH'
+	jne .stop
+	cmp word [esi + 13], 'S '
+	jne .stop
+	mov esi, shutdown_word
+	mov dx, BOCHS_SHUTDOWN_PORT
+.say_shutdown:
+	lodsb
+	test al, al
+	jz .qemu_exit
+	out dx, al
+	jmp .say_shutdown
+.qemu_exit:
+	mov eax, 1
+	out QEMU_DEBUG_EXIT_PORT, eax
+	jmp .stop
+.next:
+	add esi, 16
+	cmp esi, 0x100000
+	jb .find_rsdp
+.stop:
 	hlt
-	jmp .halt
+	jmp .stop
 
+shutdown_word:
+	db "Shutdown", 0
 no_long_mode_message:
-	db "kan: this CPU has no long mode (64-bit); kan cannot run here. Halted.", 13, 10, 0
+	db "kan: this CPU has no long mode (64-bit); kan cannot run here and stops.", 13, 10, 0
 
 bits 64
 boot_entry64:

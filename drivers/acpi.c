@@ -3,6 +3,7 @@
  * Each table kan reads has its own file (acpi_madt.c, ...) built on acpi_find_table.
  */
 #include "drivers/acpi.h"
+#include "arch/x86_64/paging.h"
 #include "kernel/string.h"
 
 /* ACPI 6.x, 5.2.5.3 */
@@ -18,7 +19,7 @@ struct rsdp {
 	uint8_t reserved[3];
 } __attribute__((packed));
 
-#define ACPI_ADDRESS_LIMIT (4ull << 30) /* what kan's page tables map of the firmware's memory */
+#define ACPI_TABLE_MAX (16u << 20) /* larger is a corrupt length, not a table */
 
 static const struct acpi_header *root;
 static bool root_is_xsdt;
@@ -41,12 +42,19 @@ static const struct rsdp *scan_bios_area(void)
 	return NULL;
 }
 
+/* kan maps the low 4 GiB and RAM; a table elsewhere (above 4 GiB, in the firmware's ACPI
+ * memory, which is not RAM) is mapped here, read-only and NX, before it is read. */
+static bool map_table(uint64_t addr, uint64_t length)
+{
+	return paging_map(addr, addr + length, PAGE_PRESENT | PAGE_NX);
+}
+
 static const struct acpi_header *valid_table(uint64_t addr)
 {
-	if (!addr || addr + sizeof(struct acpi_header) > ACPI_ADDRESS_LIMIT)
+	if (!addr || !map_table(addr, sizeof(struct acpi_header)))
 		return NULL;
 	const struct acpi_header *t = (const void *)(uintptr_t)addr;
-	if (t->length < sizeof(*t) || addr + t->length > ACPI_ADDRESS_LIMIT ||
+	if (t->length < sizeof(*t) || t->length > ACPI_TABLE_MAX || !map_table(addr, t->length) ||
 	    !acpi_checksum_ok(t, t->length))
 		return NULL;
 	return t;

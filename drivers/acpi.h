@@ -68,6 +68,9 @@ struct fadt_info {
 /* Reads a FADT whose length the caller has checked: pure, unit-tested. */
 void acpi_fadt_parse(const struct acpi_header *fadt, struct fadt_info *out);
 
+/* True for tables Bochs or QEMU wrote: OEM ID "BOCHS ", table ID starting "BXPC". Pure. */
+bool acpi_written_by_emulator(const struct acpi_header *t);
+
 /* The FADT after acpi_init; false (and a zeroed `out`) when there is none. */
 bool acpi_read_fadt(struct fadt_info *out);
 

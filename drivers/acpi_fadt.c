@@ -114,3 +114,10 @@ bool acpi_read_fadt(struct fadt_info *out)
 	acpi_fadt_parse(fadt, out);
 	return true;
 }
+
+bool acpi_written_by_emulator(const struct acpi_header *t)
+{
+	/* Bochs's BIOS and QEMU (for SeaBIOS and OVMF alike) sign their tables so; no real
+	 * firmware uses Bochs's OEM ID. */
+	return !memcmp(t->oem, "BOCHS ", 6) && !memcmp(t->oem_table, "BXPC", 4);
+}

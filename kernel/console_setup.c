@@ -90,10 +90,17 @@ void console_setup_late(void)
 			       (unsigned long long)spcr.base.address);
 		}
 	}
+	char found[CONSOLE_DESCRIPTION_MAX];
+	console_describe(found, sizeof(found));
+	printk("kan: console: %s\n", found);
+}
+
+void console_describe(char *out, size_t size)
+{
 	char serial[96], screen_text[128];
 	describe_serial(serial, sizeof(serial));
 	describe_screen(screen_text, sizeof(screen_text));
-	printk("kan: console: %s and %s\n", serial, screen_text);
+	ksnprintf(out, size, "%s and %s", serial, screen_text);
 }
 
 static bool keyboard_interrupt(void)

@@ -1,6 +1,7 @@
 #include "kernel/cpus.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/descriptors.h"
+#include "arch/x86_64/interrupts.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/xstate.h"
@@ -118,4 +119,71 @@ void cpus_enable_virtualization(void)
 void cpus_release_schedulers(void)
 {
 	__atomic_store_n(&phase, PHASE_SCHEDULE, __ATOMIC_RELEASE);
+}
+
+/* The machine's end (kan_shutdown): who leads it, and what each other CPU did when told. */
+static unsigned end_leader = ~0u;
+static uint64_t cpus_stopped, cpus_left_vmx;
+
+#define END_WAIT_US 200000 /* for the other CPUs to answer the NMI */
+
+static void record_stop(unsigned index, bool left_vmx)
+{
+	if (left_vmx)
+		__atomic_or_fetch(&cpus_left_vmx, 1ull << index, __ATOMIC_RELEASE);
+	__atomic_or_fetch(&cpus_stopped, 1ull << index, __ATOMIC_RELEASE);
+}
+
+/* Which CPU runs this, from the stack it runs on: GS may not hold a cpu yet (an exception in
+ * an AP before percpu_init, a panic before the boot CPU's), and the stacks are noted before
+ * any code runs on them. Unknown stacks are the boot CPU's early boot stack. */
+static unsigned current_index(void)
+{
+	struct stack_place here = stacks_find((uint64_t)__builtin_frame_address(0));
+	return here.found ? here.cpu : 0;
+}
+
+/* Every other CPU's last act, from the NMI the leader sends: it may have interrupted printk
+ * or a guest, so it only leaves virtualization and halts, NMIs blocked, interrupts off. */
+static void stop_this_cpu(void)
+{
+	unsigned index = current_index();
+	record_stop(index, backend_cpu_disable(index));
+	cpu_halt_forever();
+}
+
+void cpus_end(void)
+{
+	unsigned self = current_index();
+	unsigned leader = ~0u;
+	if (!__atomic_compare_exchange_n(&end_leader, &leader, self, false, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		stop_this_cpu(); /* another CPU ends the machine already */
+	nmi_set_stop(stop_this_cpu);
+	uint64_t others = 0;
+	for (unsigned i = 0; i < cpus_started; i++)
+		if (i != self && cpus[i].apic_id != cpus[self].apic_id) { /* never this CPU */
+			others |= 1ull << i;
+			lapic_send_nmi(cpus[i].apic_id);
+		}
+	uint64_t deadline = rdtsc() + time_us_to_tsc(END_WAIT_US);
+	while ((__atomic_load_n(&cpus_stopped, __ATOMIC_ACQUIRE) & others) != others &&
+	       rdtsc() < deadline)
+		cpu_relax();
+	record_stop(self, backend_cpu_disable(self));
+}
+
+void cpus_report_end(void)
+{
+	for (unsigned i = 0; i < cpus_started; i++) {
+		uint64_t bit = 1ull << i;
+		if (!(__atomic_load_n(&cpus_stopped, __ATOMIC_ACQUIRE) & bit))
+			printk("kan: cpu %u: did not answer the NMI; it may still run\n", i);
+		else if (cpus_left_vmx & bit)
+			printk("kan: cpu %u: left VMX root operation%s\n", i,
+			       i == end_leader ? "" : ", halted");
+		else
+			printk("kan: cpu %u: was never in VMX operation%s\n", i,
+			       i == end_leader ? "" : ", halted");
+	}
 }

@@ -16,5 +16,11 @@ void cpus_send_errand(void (*errand)(unsigned index));
 void cpus_enable_virtualization(void);
 /* Lets every CPU into its scheduler loop. */
 void cpus_release_schedulers(void);
+/* The machine's end, on the CPU that calls kan_shutdown: every other CPU is sent an NMI that
+ * makes it leave virtualization and halt; then this one leaves it too. A second CPU that
+ * calls it meanwhile only stops itself. */
+void cpus_end(void);
+/* One line per CPU: left VMX, was not in it, or did not answer. */
+void cpus_report_end(void);
 
 #endif

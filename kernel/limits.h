@@ -3,9 +3,8 @@
 #define KAN_KERNEL_LIMITS_H
 
 #define KAN_MAX_CPUS	    16
-#define KAN_MAX_VMS	    32
-#define KAN_MAX_MODULES	    (KAN_MAX_VMS + 4)
-#define KAN_VM_NAME_MAX	    24 /* including the terminating zero */
+#define KAN_MAX_VMS	    65535 /* each VM's id is its VPID, a 16-bit number; 0 is kan's */
+#define KAN_VM_NAME_MAX	    24	  /* including the terminating zero */
 #define KAN_HOST_STACK_SIZE 16384
 
 #endif

@@ -10,6 +10,7 @@
 #include "arch/x86_64/xstate.h"
 #include "kernel/msr_policy.h"
 #include "kernel/spec_policy.h"
+#include "kernel/check.h"
 #include "kernel/cpus.h"
 #include "kernel/console.h"
 #include "kernel/console_setup.h"
@@ -27,8 +28,8 @@
 #include "kernel/vm_config.h"
 
 #define KAN_VERSION "0.1"
-/* Everything kan needs from GRUB's information, copied out of it at once: under UEFI it sits
- * at 0x4000, where the AP trampoline goes later. */
+/* Everything kan needs from GRUB's information, copied out of it at once (the module list by
+ * memory_init): under UEFI it sits at 0x4000, where the AP trampoline goes later. */
 static struct boot_info boot;
 /* The boot CPU's stack for double faults and NMIs, with a guard page unmapped below it. */
 static uint8_t boot_ist_stack[PAGE_SIZE + IST_STACK_SIZE] __attribute__((aligned(4096)));
@@ -104,6 +105,7 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	print_boot_info();
 	memory_init(&boot, mbi_addr, mbi_addr + mbi_size);
 	protect_kan();
+	memory_add_high(&boot);
 	time_init();
 	lapic_init();
 	lapic_timer_calibrate(time_tsc_hz());
@@ -114,6 +116,8 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 		acpi_init(boot.rsdp, boot.rsdp_revision, &why) && acpi_read_madt(&madt, &why);
 	if (!have_madt)
 		printk("kan: ACPI: %s\n", why);
+	else if (madt.ioapic_base && !paging_uncache(madt.ioapic_base, madt.ioapic_base + 1))
+		panic("out of memory for kan's page tables");
 	console_setup_late();
 	console_setup_interrupts(have_madt ? &madt : NULL);
 	cpus_start(have_madt ? &madt : NULL);
@@ -122,6 +126,11 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	if (kan_config_parse(boot.cmdline, &kan, error, sizeof(error))) {
 		printk("kan: ignoring kan's command line: %s\n", error);
 		kan_config_parse("", &kan, error, sizeof(error)); /* the defaults */
+	}
+	kan_shutdown_configure(&kan);
+	if (kan.check) {
+		guest_state_probe();
+		kan_check(&boot, have_madt ? &madt : NULL, &kan);
 	}
 	selftest_run(kan.selftest);
 

@@ -40,8 +40,11 @@ static int parse_mmap(const struct mb2_tag *tag, struct boot_info *out, char *er
 		const struct mb2_mmap_entry *e = (const void *)(p + off);
 		if (e->type != MB2_MEMORY_AVAILABLE || e->length == 0)
 			continue;
-		if (out->ram_count == BOOT_MAX_RAM_RANGES)
-			break; /* the rest of RAM goes unused; enough for any real map */
+		if (out->ram_count == BOOT_MAX_RAM_RANGES) {
+			out->ram_dropped++; /* kan says so at boot and uses the first ones */
+			out->ram_dropped_bytes += e->length;
+			continue;
+		}
 		out->ram[out->ram_count++] = (struct mem_range){ e->base, e->base + e->length };
 	}
 	return 0;
@@ -124,16 +127,7 @@ int mb2_parse(const void *mbi, struct boot_info *out, char *error, size_t error_
 					  tag->size);
 				return -1;
 			}
-			if (out->module_count == KAN_MAX_MODULES) {
-				ksnprintf(error, error_size, "more than %d modules",
-					  KAN_MAX_MODULES);
-				return -1;
-			}
-			const uint32_t *range = (const uint32_t *)payload;
-			struct boot_module *m = &out->modules[out->module_count++];
-			m->start = range[0];
-			m->end = range[1];
-			copy_string(m->cmdline, sizeof(m->cmdline), payload + 8, payload_size - 8);
+			out->module_count++;
 			break;
 		}
 		case MB2_TAG_MMAP:
@@ -163,4 +157,26 @@ int mb2_parse(const void *mbi, struct boot_info *out, char *error, size_t error_
 		}
 		off += (tag->size + 7) & ~7u;
 	}
+}
+
+int mb2_modules(const void *mbi, int first, struct boot_module *out, int max)
+{
+	const uint8_t *base = mbi;
+	uint32_t total = *(const uint32_t *)base;
+	int seen = 0, copied = 0;
+	for (uint32_t off = 8; copied < max && off + sizeof(struct mb2_tag) <= total;) {
+		const struct mb2_tag *tag = (const void *)(base + off);
+		if (tag->type == MB2_TAG_END)
+			break;
+		if (tag->type == MB2_TAG_MODULE && seen++ >= first) {
+			const char *payload = (const char *)tag + 8;
+			const uint32_t *range = (const uint32_t *)payload;
+			struct boot_module *m = &out[copied++];
+			m->start = range[0];
+			m->end = range[1];
+			copy_string(m->cmdline, sizeof(m->cmdline), payload + 8, tag->size - 16);
+		}
+		off += (tag->size + 7) & ~7u;
+	}
+	return copied;
 }

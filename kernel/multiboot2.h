@@ -6,8 +6,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kernel/limits.h"
-
 #define MB2_BOOTLOADER_MAGIC 0x36d76289
 
 /* Tag types from the multiboot2 specification, section 3.6. */
@@ -64,7 +62,11 @@ struct boot_info {
 	char loader_name[64];
 	struct mem_range ram[BOOT_MAX_RAM_RANGES]; /* available RAM, as the memory map says */
 	int ram_count;
-	struct boot_module modules[KAN_MAX_MODULES];
+	int ram_dropped; /* RAM ranges beyond BOOT_MAX_RAM_RANGES, not kept */
+	uint64_t ram_dropped_bytes;
+	/* mb2_parse only counts the modules: there may be any number, and kan keeps them in
+	 * memory it allocates once it has some (mb2_modules copies them out). */
+	struct boot_module *modules;
 	int module_count;
 	uint8_t rsdp[36];  /* a copy of the ACPI RSDP (v1 uses the first 20 bytes) */
 	int rsdp_revision; /* -1 if GRUB passed none */
@@ -78,5 +80,8 @@ struct boot_info {
  * Returns 0, or -1 with a reason in `error` when the structure is malformed.
  */
 int mb2_parse(const void *mbi, struct boot_info *out, char *error, size_t error_size);
+/* Copies modules first .. first + max - 1 of information mb2_parse accepted into `out`;
+ * returns how many it copied. */
+int mb2_modules(const void *mbi, int first, struct boot_module *out, int max);
 
 #endif

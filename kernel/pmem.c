@@ -91,6 +91,26 @@ uint64_t pmem_alloc(struct pmem *pm, uint64_t size, uint64_t align)
 	return 0;
 }
 
+uint64_t pmem_alloc_top(struct pmem *pm, uint64_t size, uint64_t align)
+{
+	size = ALIGN_UP(size, PAGE_SIZE);
+	if (size == 0)
+		return 0;
+	if (align < PAGE_SIZE)
+		align = PAGE_SIZE;
+	for (int i = pm->count - 1; i >= 0; i--) {
+		struct mem_range r = pm->free[i];
+		if (r.end - r.start < size)
+			continue;
+		uint64_t start = ALIGN_DOWN(r.end - size, align);
+		if (start < r.start)
+			continue;
+		pmem_reserve(pm, start, start + size);
+		return start;
+	}
+	return 0;
+}
+
 void pmem_free(struct pmem *pm, uint64_t start, uint64_t size)
 {
 	pmem_add(pm, start, start + size);

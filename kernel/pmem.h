@@ -21,6 +21,8 @@ void pmem_add(struct pmem *pm, uint64_t start, uint64_t end);
 void pmem_reserve(struct pmem *pm, uint64_t start, uint64_t end);
 /* Returns the lowest free block of `size` bytes aligned to `align` (a power of two), or 0. */
 uint64_t pmem_alloc(struct pmem *pm, uint64_t size, uint64_t align);
+/* The same, the highest such block. */
+uint64_t pmem_alloc_top(struct pmem *pm, uint64_t size, uint64_t align);
 void pmem_free(struct pmem *pm, uint64_t start, uint64_t size);
 uint64_t pmem_free_bytes(const struct pmem *pm);
 

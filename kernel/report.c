@@ -3,6 +3,7 @@
 #include "kernel/console.h"
 #include "kernel/format.h"
 #include "kernel/percpu.h"
+#include "kernel/string.h"
 #include "kernel/time.h"
 #include "kernel/vcpu_backend.h"
 #include "kernel/vm.h"
@@ -66,17 +67,23 @@ void report_vm_table(void)
 		printk("kan: cpu %u: %u vCPU(s), busy %lu%% of %lu us%s\n", i, c->vcpus,
 		       total ? c->busy_tsc * 100 / total : 0, time_tsc_to_us(total), nmis);
 	}
-	/* One line a script can check: every VM and how it ended. */
-	char summary[400];
-	int n = ksnprintf(summary, sizeof(summary), "kan: summary:");
-	for (unsigned i = 0; i < vm_count() && n < (int)sizeof(summary); i++) {
+	/* One line a script can check: every VM and how it ended. Many VMs take several lines,
+	 * each whole (a guest may be printing meanwhile) and each starting the same way. */
+	char summary[400], entry[KAN_VM_NAME_MAX + 32];
+	size_t n = 0;
+	for (unsigned i = 0; i < vm_count(); i++) {
 		const struct vm *vm = vm_by_index(i);
 		if (vm->exited)
-			n += ksnprintf(summary + n, sizeof(summary) - (size_t)n, " %s=exited(%ld)",
-				       vm->config.name, vm->exit_status);
+			ksnprintf(entry, sizeof(entry), " %s=exited(%ld)", vm->config.name,
+				  vm->exit_status);
 		else
-			n += ksnprintf(summary + n, sizeof(summary) - (size_t)n, " %s=%s",
-				       vm->config.name, vm_state_name(vm->state));
+			ksnprintf(entry, sizeof(entry), " %s=%s", vm->config.name,
+				  vm_state_name(vm->state));
+		if (n && n + strlen(entry) >= sizeof(summary)) {
+			printk("kan: summary:%s\n", summary);
+			n = 0;
+		}
+		n += (size_t)ksnprintf(summary + n, sizeof(summary) - n, "%s", entry);
 	}
-	printk("%s\n", summary);
+	printk("kan: summary:%s\n", n ? summary : "");
 }

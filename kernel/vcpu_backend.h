@@ -32,8 +32,13 @@ enum vcpu_event {
 
 /* Once, on the boot CPU: check the hardware, print what it offers; false if kan can't run. */
 bool backend_probe(void);
+/* After backend_probe returned false: why, in a few words naming what is missing. */
+const char *backend_why_not(void);
 /* On every CPU: turn virtualization on. False (with the reason printed) on failure. */
 bool backend_cpu_enable(unsigned cpu);
+/* On this CPU, at the end: leave virtualization (VT-x: VMXOFF, so INIT and a reset reach the
+ * CPU again). Prints nothing: it may run in an NMI. False if the CPU was not in it. */
+bool backend_cpu_disable(unsigned cpu);
 /* Per VM: its address space (guest-physical -> host-physical for its RAM only). */
 bool backend_vm_create(struct vm *vm);
 /* Per vCPU: its state, starting as `boot` describes. */

@@ -14,25 +14,33 @@
 
 #include <stdarg.h>
 
-static struct vm vms[KAN_MAX_VMS];
+#define VM_TABLE_FIRST (PAGE_SIZE / sizeof(struct vm *))
+
+/* VM slots are allocated when first needed, so kan holds as many VMs as memory allows. The
+ * table of pointers to them grows by doubling; a slot never moves, and an outgrown table is
+ * kept, since another CPU may still be reading it. Slots [0, vms_used) hold VMs; the slot at
+ * vms_used, once allocated, waits for the next VM. */
+static struct vm **vm_table;
+static unsigned vm_table_size;
+static unsigned vms_used;
 /* Modules that are data for VMs (kind=initrd), by name. */
-static struct {
+struct data_module {
 	char name[KAN_VM_NAME_MAX];
 	const struct boot_module *module;
-} data_modules[KAN_MAX_MODULES];
+};
+static struct data_module *data_modules;
 static unsigned data_module_count;
-static unsigned vms_used;
 static unsigned vms_live; /* running or paused */
 static const struct kan_config *kan_defaults;
 
 unsigned vm_count(void)
 {
-	return vms_used;
+	return __atomic_load_n(&vms_used, __ATOMIC_ACQUIRE);
 }
 
 struct vm *vm_by_index(unsigned i)
 {
-	return &vms[i];
+	return __atomic_load_n(&vm_table, __ATOMIC_ACQUIRE)[i];
 }
 
 uint64_t vcpu_cpu_time(const struct vcpu *vcpu)
@@ -60,10 +68,12 @@ struct vm *vm_find(const char *id_or_name)
 	const char *p = id_or_name;
 	while (*p >= '0' && *p <= '9')
 		id = id * 10 + (unsigned)(*p++ - '0');
-	for (unsigned i = 0; i < vms_used; i++)
-		if ((!*p && p != id_or_name && vms[i].id == id) ||
-		    !strcmp(vms[i].config.name, id_or_name))
-			return &vms[i];
+	for (unsigned i = 0; i < vm_count(); i++) {
+		struct vm *vm = vm_by_index(i);
+		if ((!*p && p != id_or_name && vm->id == id) ||
+		    !strcmp(vm->config.name, id_or_name))
+			return vm;
+	}
 	return NULL;
 }
 
@@ -338,15 +348,39 @@ static unsigned place_vcpu(uint64_t allowed)
 	return best;
 }
 
+/* The slot at vms_used, allocated if it is not yet; NULL at the limit or without memory. */
+static struct vm *fresh_slot(void)
+{
+	if (vms_used == KAN_MAX_VMS)
+		return NULL;
+	if (vms_used == vm_table_size) {
+		unsigned size = vm_table_size ? 2 * vm_table_size : VM_TABLE_FIRST;
+		struct vm **table = phys_to_ptr(phys_alloc(size * sizeof(*table), PAGE_SIZE));
+		if (!table)
+			return NULL;
+		if (vm_table_size)
+			memcpy(table, vm_table, vm_table_size * sizeof(*table));
+		__atomic_store_n(&vm_table, table, __ATOMIC_RELEASE);
+		vm_table_size = size;
+	}
+	if (!vm_table[vms_used])
+		vm_table[vms_used] = phys_to_ptr(phys_alloc(sizeof(struct vm), PAGE_SIZE));
+	return vm_table[vms_used];
+}
+
+static bool is_fresh(const struct vm *vm)
+{
+	return vms_used < vm_table_size && vm == vm_table[vms_used];
+}
+
 /* A slot for a new VM: a fresh one, or the oldest destroyed one. */
 static struct vm *vm_slot(void)
 {
-	if (vms_used < KAN_MAX_VMS)
-		return &vms[vms_used];
-	for (unsigned i = 0; i < KAN_MAX_VMS; i++)
-		if (vms[i].state == VM_DESTROYED)
-			return &vms[i];
-	return NULL;
+	struct vm *vm = fresh_slot();
+	for (unsigned i = 0; !vm && i < vms_used; i++)
+		if (vm_table[i]->state == VM_DESTROYED)
+			vm = vm_table[i];
+	return vm;
 }
 
 #define REFUSE(...)                                                                                \
@@ -362,7 +396,8 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 	struct vm_config config;
 	struct vm *vm = vm_slot();
 	if (!vm)
-		REFUSE("kan runs at most %d VMs and none is destroyed", KAN_MAX_VMS);
+		REFUSE("no slot for VM %u (%s) and none is destroyed", vms_used + 1,
+		       vms_used == KAN_MAX_VMS ? "VPIDs allow at most 65535" : "out of memory");
 	default_name(cmdline, fallback, sizeof(fallback));
 	struct vm_config_limits limits = { percpu_present_mask(), kan_defaults->default_slice_us,
 					   fallback };
@@ -380,11 +415,12 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 	struct vm *same = vm_find(config.name);
 	if (same && same->state != VM_DESTROYED)
 		REFUSE("key 'name' has bad value '%s' (another VM has it)", config.name);
-	uint64_t ram = phys_alloc(config.mem, 2ull << 20); /* 2 MiB: large EPT pages */
+	/* 2 MiB-aligned for large EPT pages; from the top, so that low memory stays for kan. */
+	uint64_t ram = phys_alloc_top(config.mem, 2ull << 20);
 	if (!ram)
 		REFUSE("key 'mem' asks for %lu MiB, which does not fit (%lu MiB free)",
 		       config.mem >> 20, phys_free_bytes() >> 20);
-	unsigned id = vm == &vms[vms_used] ? vms_used + 1 : vm->id;
+	unsigned id = is_fresh(vm) ? vms_used + 1 : vm->id;
 	memset(vm, 0, sizeof(*vm));
 	vm->id = id;
 	vm->pending = -1;
@@ -412,8 +448,8 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 		phys_free(ram, config.mem);
 		REFUSE("the virtualization backend could not set it up (see above)");
 	}
-	if (vm == &vms[vms_used])
-		vms_used++;
+	if (is_fresh(vm))
+		__atomic_store_n(&vms_used, vms_used + 1, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&cpus[vm->vcpu.cpu].vcpus, 1, __ATOMIC_RELAXED);
 	printk("kan: vm %u '%s': %lu MiB at host 0x%lx, %s guest entry 0x%lx, cpu %u, slice %u us, "
 	       "kan overhead %lu KiB\n",
@@ -427,6 +463,10 @@ void vms_create_from_boot(const struct boot_info *boot, const struct kan_config 
 {
 	char error[160];
 	kan_defaults = kan;
+	if (boot->module_count) {
+		uint64_t bytes = boot->module_count * sizeof(struct data_module);
+		data_modules = phys_to_ptr(phys_alloc(bytes, PAGE_SIZE));
+	}
 	/* First the data modules (initrds), so that any VM line may name one. */
 	for (int i = 0; i < boot->module_count; i++) {
 		const struct boot_module *m = &boot->modules[i];
@@ -436,6 +476,11 @@ void vms_create_from_boot(const struct boot_info *boot, const struct kan_config 
 		if (vm_config_parse(m->cmdline, &limits, &config, error, sizeof(error)) ||
 		    config.kind != VM_KIND_INITRD)
 			continue;
+		if (!data_modules) {
+			printk("kan: module '%s': initrd, but no memory to note it: unused\n",
+			       config.name);
+			continue;
+		}
 		data_modules[data_module_count].module = m;
 		strlcpy(data_modules[data_module_count++].name, config.name, KAN_VM_NAME_MAX);
 		printk("kan: module '%s': initrd, %lu KiB\n", config.name,

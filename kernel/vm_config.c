@@ -287,6 +287,9 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 	out->default_slice_us = VM_SLICE_DEFAULT_US;
 	out->selftest = SELFTEST_NONE;
 	out->wait_when_empty = false;
+	out->on_end = KAN_END_POWEROFF;
+	out->emulator_exit = true;
+	out->check = false;
 	char token[TOKEN_MAX];
 	char *value;
 	bool too_long;
@@ -294,6 +297,10 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 		if (too_long)
 			REFUSE("option '%s...' is longer than %d characters", token, TOKEN_MAX - 1);
 		if (!value) {
+			if (!strcmp(token, "check")) { /* GRUB passes the line without the path */
+				out->check = true;
+				continue;
+			}
 			if (first)
 				continue; /* the kernel path */
 			REFUSE("option '%s' has no value (write key=value)", token);
@@ -308,6 +315,22 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 			if (!parse_switch(value, "shutdown", "wait", &out->wait_when_empty))
 				REFUSE("key 'on_empty' has bad value '%s' (shutdown or wait)",
 				       value);
+		} else if (!strcmp(token, "on_end")) {
+			static const char *const ends[] = { [KAN_END_POWEROFF] = "poweroff",
+							    [KAN_END_REBOOT] = "reboot",
+							    [KAN_END_HALT] = "halt" };
+			unsigned i = 0;
+			while (i < 3 && strcmp(value, ends[i]))
+				i++;
+			if (i == 3)
+				REFUSE("key 'on_end' has bad value '%s' (poweroff, reboot or halt)",
+				       value);
+			out->on_end = (enum kan_on_end)i;
+		} else if (!strcmp(token, "emulator_exit")) {
+			bool no;
+			if (!parse_switch(value, "yes", "no", &no))
+				REFUSE("key 'emulator_exit' has bad value '%s' (yes or no)", value);
+			out->emulator_exit = !no;
 		} else if (!strcmp(token, "selftest")) {
 			static const char *const names[] = {
 				[SELFTEST_PAGEFAULT] = "pagefault",

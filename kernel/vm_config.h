@@ -67,8 +67,13 @@ enum kan_selftest {
 	SELFTEST_IST_STACK_OVERFLOW, /* cpu 1's NMI handler recurses into its IST stack's guard */
 	SELFTEST_ENTRY_FAILURE,	     /* the first VM's first VM entry fails (an invalid RFLAGS) */
 };
+/* What kan does to the machine at its end (on_end=). */
+enum kan_on_end { KAN_END_POWEROFF, KAN_END_REBOOT, KAN_END_HALT };
 struct kan_config {
 	uint32_t default_slice_us;
+	enum kan_on_end on_end;	    /* on_end=poweroff|reboot|halt (default poweroff) */
+	bool emulator_exit;	    /* emulator_exit=no: end Bochs/QEMU as a real machine (tests) */
+	bool check;		    /* check: report what this machine offers kan, run nothing */
 	enum kan_selftest selftest; /* selftest=NAME: fault on purpose once booted */
 	bool wait_when_empty;	    /* on_empty=wait: keep serving the shell when no VM runs */
 };

@@ -53,6 +53,7 @@ enum exit_action vmx_exit_exception_nmi(struct vcpu *vcpu)
 	/* The exception bitmap is empty: only NMIs arrive here, and they are the host's. */
 	(void)vcpu;
 	vmx_nmi_taken();
+	nmi_stop_if_asked(); /* the machine's end: this CPU leaves VMX and halts */
 	return EXIT_RESUME;
 }
 

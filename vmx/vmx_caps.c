@@ -2,12 +2,15 @@
 #include "arch/x86_64/cpu.h"
 #include "kernel/msr_policy.h"
 #include "kernel/console.h"
+#include "kernel/format.h"
 #include "kernel/vcpu_backend.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
 
 struct vmx_caps vmx_caps;
 struct vmx_controls vmx_controls;
+static const char *why_not = "";
+static char why_not_text[300];
 
 #define CPUID_1_ECX_VMX (1u << 5)
 
@@ -81,6 +84,8 @@ static bool report(const struct feature *f, unsigned n)
 		}
 		missing[len] = '\0';
 		printk("kan: VT-x: missing what kan needs: %s\n", missing);
+		ksnprintf(why_not_text, sizeof(why_not_text), "VT-x lacks %s", missing);
+		why_not = why_not_text;
 	}
 	return ok;
 }
@@ -88,7 +93,12 @@ static bool report(const struct feature *f, unsigned n)
 static bool feature_control_allows_vmx(void)
 {
 	uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+	printk("kan: VT-x: IA32_FEATURE_CONTROL 0x%lx: %s\n", fc,
+	       !(fc & FEATURE_CONTROL_LOCKED)	      ? "open (kan enables VMX and locks it)"
+	       : fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX ? "locked, VMX allowed"
+						      : "locked with VMX off by the firmware");
 	if ((fc & FEATURE_CONTROL_LOCKED) && !(fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX)) {
+		why_not = "VT-x is locked off by the firmware (IA32_FEATURE_CONTROL)";
 		printk("kan: VT-x: the firmware locked IA32_FEATURE_CONTROL (0x%lx) with VMX off.\n"
 		       "kan:   Enable \"Intel Virtualization Technology\" (VT-x) in the firmware "
 		       "setup, then boot kan again.\n",
@@ -111,6 +121,7 @@ bool backend_probe(void)
 		       "kan:   This CPU (or emulator) offers no Intel VT-x; kan needs it. Use a "
 		       "VT-x\n"
 		       "kan:   machine, QEMU with KVM and nested VT-x, or Bochs.\n");
+		why_not = "no VT-x (CPUID.1:ECX.VMX is 0)";
 		return false;
 	}
 	if (!feature_control_allows_vmx())
@@ -149,4 +160,9 @@ bool backend_probe(void)
 	if (msr_policy_has_tsc_aux())
 		vmx_lazy_msr_count = VMX_LAZY_MSRS;
 	return true;
+}
+
+const char *backend_why_not(void)
+{
+	return why_not;
 }

@@ -28,6 +28,14 @@ static inline enum vmx_status vmxon(uint64_t phys)
 	return vmx_status(cf, zf);
 }
 
+static inline enum vmx_status vmxoff(void)
+{
+	uint8_t cf, zf;
+	__asm__ volatile("vmxoff\n\t" VMX_STATUS_ASM
+			 : [cf] "=q"(cf), [zf] "=q"(zf)::"cc", "memory");
+	return vmx_status(cf, zf);
+}
+
 static inline enum vmx_status vmclear(uint64_t phys)
 {
 	uint8_t cf, zf;

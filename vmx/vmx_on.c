@@ -42,3 +42,21 @@ bool backend_cpu_enable(unsigned cpu)
 	printk("kan: cpu %u: in VMX root operation\n", cpu);
 	return true;
 }
+
+bool backend_cpu_disable(unsigned cpu)
+{
+	struct vmx_pcpu *p = cpus[cpu].backend;
+	if (!p)
+		return false;
+	/* VMCLEAR writes the current VMCS back to memory; VMXOFF then leaves root operation
+	 * (SDM 24.11.3: software should VMCLEAR before VMXOFF). */
+	if (p->current_vmcs)
+		vmclear(p->current_vmcs);
+	p->current_vmcs = 0;
+	bool off = vmxoff() == VMX_OK;
+	if (off) {
+		write_cr4(read_cr4() & ~CR4_VMXE);
+		cpus[cpu].backend = NULL;
+	}
+	return off;
+}

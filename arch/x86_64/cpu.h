@@ -130,4 +130,16 @@ static inline __attribute__((noreturn)) void cpu_halt_forever(void)
 		__asm__ volatile("cli; hlt");
 }
 
+/* Resets the machine the last way there is: an exception with an empty IDT is a triple fault,
+ * which real chipsets turn into a reset (SDM Vol. 3A, 6.15, interrupt 8). */
+static inline __attribute__((noreturn)) void cpu_triple_fault(void)
+{
+	static const struct __attribute__((packed)) {
+		uint16_t limit;
+		uint64_t base;
+	} empty = { 0, 0 };
+	__asm__ volatile("lidt %0; int3" ::"m"(empty));
+	cpu_halt_forever();
+}
+
 #endif

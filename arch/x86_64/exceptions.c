@@ -57,6 +57,20 @@ extern char wrmsr_safe_insn[], wrmsr_safe_fixup[]; /* msr_safe.asm */
 static uint64_t nmis_in_kan[KAN_MAX_CPUS];
 static void (*volatile nmi_errand)(unsigned cpu);
 
+static void (*volatile nmi_stop)(void);
+
+void nmi_set_stop(void (*stop)(void))
+{
+	nmi_stop = stop;
+}
+
+void nmi_stop_if_asked(void)
+{
+	void (*stop)(void) = nmi_stop;
+	if (stop)
+		stop();
+}
+
 void nmi_set_errand(void (*errand)(unsigned cpu))
 {
 	nmi_errand = errand;
@@ -138,6 +152,7 @@ void exception_dispatch(struct exception_frame *f)
 	if (f->vector == VECTOR_NMI) {
 		/* On the IST stack, which says whose CPU this is. It may have interrupted
 		 * printk: no lock, no printk (a self-test's errand aside). */
+		nmi_stop_if_asked();
 		struct stack_place here = stacks_find((uint64_t)f);
 		__atomic_add_fetch(&nmis_in_kan[here.found ? here.cpu : 0], 1, __ATOMIC_RELAXED);
 		if (nmi_errand)

@@ -22,6 +22,11 @@ bool interrupt_dispatch(uint8_t vector);
 uint64_t nmi_count_in_kan(unsigned cpu);
 /* Work for the NMI handler, which runs it after counting (selftest=ist-stack-overflow). */
 void nmi_set_errand(void (*errand)(unsigned cpu));
+/* At the machine's end every NMI, in kan or one that made a guest exit, runs `stop` (which does
+ * not return) before anything else. */
+void nmi_set_stop(void (*stop)(void));
+/* For the backend's NMI exit: runs the stop handler if one is set, else returns. */
+void nmi_stop_if_asked(void);
 /* Ends the blocking of NMIs that an NMI-caused VM exit leaves behind (isr.asm: an IRET). */
 void nmi_unblock(void);
 /* Says once, for the whole run, that NMIs arrive; from a CPU's scheduler loop, never from the

@@ -1,111 +1,92 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/mtrr.h"
+#include "arch/x86_64/page_map.h"
 
-#define PAGE_LARGE	 (1ull << 7)
-#define ADDRESS_MASK	 0x000ffffffffff000ull
-#define MAP_LIMIT	 (4ull << 30)
-#define LARGE_PAGE	 (2ull << 20)
-#define CPUID_7_EBX_SMEP (1u << 7)
-#define CPUID_7_EBX_SMAP (1u << 20)
+#define ADDRESS_MASK	     0x000ffffffffff000ull
+#define PAGE_SIZE_BIT	     (1ull << 7)  /* a large page, not a table */
+#define LOW_MAP		     (4ull << 30) /* MMIO lives there: all of it is mapped */
+#define CPUID_7_EBX_SMEP     (1u << 7)
+#define CPUID_7_EBX_SMAP     (1u << 20)
+#define CPUID_1_EDX_APIC     (1u << 9)
+#define CPUID_X1_EDX_PDPE1GB (1u << 26)
+#define MSR_IA32_APIC_BASE   0x1b
 
 extern char _kernel_start[], _text_end[], _rodata_end[];
 
-static uint64_t *pml4;
-static paging_alloc_fn alloc_table;
+static struct mtrr_state mtrrs;
+static struct page_map map = { .largest_level = 2, .mtrrs = &mtrrs };
+struct paging_info paging_info;
 
-static uint64_t *table_at(uint64_t entry)
+static bool map_range(uint64_t start, uint64_t end, uint64_t flags, bool only_missing)
 {
-	return (uint64_t *)(uintptr_t)(entry & ADDRESS_MASK);
-}
-
-/* The page-directory entry for `addr`, with all four page directories built up front. */
-static uint64_t *pd_entry(uint64_t addr)
-{
-	uint64_t *pdpt = table_at(pml4[0]);
-	return &table_at(pdpt[addr >> 30])[(addr >> 21) & 511];
-}
-
-/* Splits the 2 MiB page holding `addr` into 512 small ones with the same flags. */
-static bool split(uint64_t *pde)
-{
-	if (!(*pde & PAGE_LARGE))
-		return true;
-	uint64_t pt = alloc_table();
-	if (!pt)
-		return false;
-	uint64_t base = *pde & ADDRESS_MASK & ~(LARGE_PAGE - 1),
-		 flags = *pde & ~ADDRESS_MASK & ~PAGE_LARGE;
-	uint64_t *small = (uint64_t *)(uintptr_t)pt;
-	for (unsigned i = 0; i < 512; i++)
-		small[i] = (base + i * 4096) | flags;
-	/* The directory entry itself stays writable and executable: leaves decide. */
-	*pde = pt | PAGE_PRESENT | PAGE_WRITABLE;
-	return true;
+	bool ok = page_map_range(&map, start, end, flags, only_missing);
+	paging_info.mtrr_splits = map.mtrr_splits;
+	__asm__ volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
+	return ok;
 }
 
 bool paging_set(uint64_t start, uint64_t end, uint64_t flags)
 {
-	for (uint64_t addr = start; addr < end;) {
-		uint64_t *pde = pd_entry(addr);
-		if (flags & PAGE_USER) {
-			/* A user page needs the user bit at every level; kan's own leaves never
-			 * have it, so the upper levels may keep it. */
-			pml4[0] |= PAGE_USER;
-			table_at(pml4[0])[addr >> 30] |= PAGE_USER;
-		}
-		bool whole = !(addr & (LARGE_PAGE - 1)) && end - addr >= LARGE_PAGE;
-		if (whole && (*pde & PAGE_LARGE)) {
-			*pde = addr | PAGE_LARGE | flags;
-			addr += LARGE_PAGE;
-			continue;
-		}
-		if (!split(pde))
-			return false;
-		*pde |= flags & PAGE_USER;
-		table_at(*pde)[(addr >> 12) & 511] = flags ? addr | flags : 0;
-		addr += 4096;
-	}
-	__asm__ volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
-	return true;
+	return map_range(start, end, flags, false);
+}
+
+bool paging_map(uint64_t start, uint64_t end, uint64_t flags)
+{
+	start &= ~(PAGE_SIZE_4K - 1);
+	end = (end + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1);
+	if (end > PAGING_IDENTITY_LIMIT || start >= end)
+		return false;
+	return map_range(start, end, flags, true);
+}
+
+bool paging_uncache(uint64_t start, uint64_t end)
+{
+	return paging_set(start & ~(PAGE_SIZE_4K - 1),
+			  (end + PAGE_SIZE_4K - 1) & ~(PAGE_SIZE_4K - 1),
+			  PAGE_PRESENT | PAGE_WRITABLE | PAGE_NX | PAGE_PCD | PAGE_PWT);
 }
 
 uint64_t paging_lookup(uint64_t addr)
 {
-	uint64_t *table = table_at(read_cr3()), allowed = PAGE_WRITABLE | PAGE_USER, nx = 0;
+	uint64_t *table = (uint64_t *)(uintptr_t)(read_cr3() & ADDRESS_MASK),
+		 allowed = PAGE_WRITABLE | PAGE_USER, nx = 0;
 	for (unsigned shift = 39;; shift -= 9) {
 		uint64_t entry = table[(addr >> shift) & 511];
 		if (!(entry & PAGE_PRESENT))
 			return 0;
 		allowed &= entry;
 		nx |= entry & PAGE_NX;
-		if (shift == 12 || (shift < 39 && (entry & PAGE_LARGE)))
-			return PAGE_PRESENT | allowed | nx;
-		table = table_at(entry);
+		if (shift == 12 || (shift < 39 && (entry & PAGE_SIZE_BIT)))
+			return PAGE_PRESENT | allowed | nx | (entry & (PAGE_PCD | PAGE_PWT));
+		table = (uint64_t *)(uintptr_t)(entry & ADDRESS_MASK);
 	}
 }
 
 bool paging_init(paging_alloc_fn alloc, uint64_t exec_page)
 {
-	alloc_table = alloc;
-	uint64_t root = alloc(), pdpt = alloc();
-	if (!root || !pdpt)
+	map.alloc_table = alloc;
+	mtrr_read(&mtrrs);
+	paging_info.mtrrs_on = mtrrs.enabled;
+	paging_info.mtrr_default_type = mtrrs.default_type;
+	if (cpuid(0x80000000, 0).eax >= 0x80000001 &&
+	    (cpuid(0x80000001, 0).edx & CPUID_X1_EDX_PDPE1GB))
+		map.largest_level = 3;
+	paging_info.gib_pages = map.largest_level == 3;
+	uint64_t root = alloc();
+	if (!root)
 		return false;
-	pml4 = (uint64_t *)(uintptr_t)root;
-	pml4[0] = pdpt | PAGE_PRESENT | PAGE_WRITABLE;
-	for (uint64_t i = 0; i < MAP_LIMIT >> 30; i++) {
-		uint64_t pd = alloc();
-		if (!pd)
-			return false;
-		((uint64_t *)(uintptr_t)pdpt)[i] = pd | PAGE_PRESENT | PAGE_WRITABLE;
-		for (uint64_t j = 0; j < 512; j++)
-			((uint64_t *)(uintptr_t)pd)[j] = ((i << 30) + (j << 21)) | PAGE_LARGE |
-							 PAGE_PRESENT | PAGE_WRITABLE | PAGE_NX;
-	}
+	map.pml4 = (uint64_t *)(uintptr_t)root;
 	uint64_t text = (uint64_t)_kernel_start, rodata = (uint64_t)_text_end,
 		 data = (uint64_t)_rodata_end;
-	bool ok = paging_set(text, rodata, PAGE_PRESENT) &&
+	bool ok = map_range(0, LOW_MAP, PAGE_PRESENT | PAGE_WRITABLE | PAGE_NX, false) &&
+		  paging_set(text, rodata, PAGE_PRESENT) &&
 		  paging_set(rodata, data, PAGE_PRESENT | PAGE_NX) &&
 		  paging_set(exec_page, exec_page + 4096, PAGE_PRESENT | PAGE_WRITABLE);
+	if (ok && (cpuid(1, 0).edx & CPUID_1_EDX_APIC)) {
+		paging_info.lapic_page = rdmsr(MSR_IA32_APIC_BASE) & ADDRESS_MASK;
+		ok = paging_uncache(paging_info.lapic_page, paging_info.lapic_page + PAGE_SIZE_4K);
+	}
 	if (!ok)
 		return false;
 	uint64_t efer = rdmsr(MSR_IA32_EFER);

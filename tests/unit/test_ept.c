@@ -337,6 +337,30 @@ static void a_64m_vm_needs_35_tables_with_4k_pages(void **state)
 	assert_int_equal(f->tables.count, f->stats.tables);
 }
 
+/* Issue 12: VM RAM now comes from the top of memory, above 4 GiB on big machines. */
+static void ram_above_4g_keeps_every_address_bit(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t hpa = 6 * GIB + 2 * MIB; /* 2 MiB-aligned, as vm_create allocates */
+	assert_int_equal(map(f, 0, hpa, 16 * MIB, 3), 0);
+	assert_int_equal(f->stats.pages[2], 8);
+	assert_int_equal(raw_entry(f, 0, 2), hpa | 0xb7);
+	assert_translates(f, 0, hpa);
+	assert_translates(f, 16 * MIB - 1, hpa + 16 * MIB - 1);
+	assert_unmapped(f, 16 * MIB);
+}
+
+static void ram_far_above_4g_in_1g_and_4k_pages(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(map(f, 0, 300 * GIB, 1 * GIB, 3), 0); /* one 1 GiB page */
+	assert_int_equal(raw_entry(f, 0, 3), 300 * GIB | 0xb7);
+	assert_int_equal(map(f, 1 * GIB, 0xfffffff000ull, 4 * KIB, 3),
+			 0); /* the last 4 KiB of 1 TiB */
+	assert_translates(f, 123 * MIB + 5, 300 * GIB + 123 * MIB + 5);
+	assert_translates(f, 1 * GIB + 0xabc, 0xfffffffabcull);
+}
+
 #define EPT_TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -365,6 +389,8 @@ int main(void)
 		EPT_TEST(running_out_of_table_pages_fails_the_map),
 		EPT_TEST(a_64m_vm_needs_three_tables_with_2m_pages),
 		EPT_TEST(a_64m_vm_needs_35_tables_with_4k_pages),
+		EPT_TEST(ram_above_4g_keeps_every_address_bit),
+		EPT_TEST(ram_far_above_4g_in_1g_and_4k_pages),
 	};
 	return cmocka_run_group_tests_name("ept", tests, NULL, NULL);
 }

@@ -196,6 +196,31 @@ static void alloc_near_the_top_of_the_address_space_does_not_wrap(void **state)
 	assert_int_equal(pmem_free_bytes(&pm), 1 * MIB - 4 * KIB);
 }
 
+#define GIB (1ull << 30)
+
+static void alloc_top_takes_the_highest_aligned_block_above_4g(void **state)
+{
+	(void)state;
+	pmem_add(&pm, 1 * MIB, 3 * GIB);
+	pmem_add(&pm, 4 * GIB, 8 * GIB - 4 * KIB); /* the last page is not RAM */
+	assert_int_equal(pmem_alloc_top(&pm, 1 * MIB, 2 * MIB), 8 * GIB - 2 * MIB);
+	assert_int_equal(pmem_alloc_top(&pm, 16 * MIB, 2 * MIB), 8 * GIB - 18 * MIB);
+	ASSERT_RANGES({ 1 * MIB, 3 * GIB }, { 4 * GIB, 8 * GIB - 18 * MIB },
+		      { 8 * GIB - 1 * MIB, 8 * GIB - 4 * KIB });
+	assert_int_equal(pmem_alloc(&pm, 4 * KIB, PAGE_SIZE), 1 * MIB); /* kan's stay low */
+}
+
+static void alloc_top_falls_back_to_lower_ranges_then_fails(void **state)
+{
+	(void)state;
+	pmem_add(&pm, 2 * MIB, 8 * MIB);
+	pmem_add(&pm, 4 * GIB, 4 * GIB + 3 * MIB); /* too small for 4 MiB */
+	assert_int_equal(pmem_alloc_top(&pm, 4 * MIB, 2 * MIB), 4 * MIB);
+	assert_int_equal(pmem_alloc_top(&pm, 4 * MIB, 2 * MIB), 0);
+	assert_int_equal(pmem_alloc_top(&pm, 1 * MIB, 2 * MIB), 4 * GIB + 2 * MIB);
+	assert_int_equal(pmem_free_bytes(&pm), 4 * MIB);
+}
+
 static void freed_memory_is_reused_and_merges_back(void **state)
 {
 	(void)state;
@@ -487,6 +512,8 @@ int main(void)
 		PMEM_TEST(alloc_fails_with_0_and_changes_nothing_when_no_block_fits),
 		PMEM_TEST(alloc_from_an_empty_list_fails),
 		PMEM_TEST(alloc_near_the_top_of_the_address_space_does_not_wrap),
+		PMEM_TEST(alloc_top_takes_the_highest_aligned_block_above_4g),
+		PMEM_TEST(alloc_top_falls_back_to_lower_ranges_then_fails),
 		PMEM_TEST(freed_memory_is_reused_and_merges_back),
 		PMEM_TEST(reserved_memory_is_never_handed_out),
 		PMEM_TEST(free_bytes_is_the_sum_of_the_ranges),

@@ -342,6 +342,28 @@ static void kan_refuses_bad_options_naming_key_and_value(void **state)
 	assert_non_null(strstr(error, "option 'quiet' has no value"));
 }
 
+static void kan_reads_how_to_end_and_check(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_kan("/boot/kan.elf"), 0);
+	assert_int_equal(kan.on_end, KAN_END_POWEROFF);
+	assert_true(kan.emulator_exit);
+	assert_false(kan.check);
+	assert_int_equal(parse_kan("/boot/kan.elf on_end=reboot check emulator_exit=no"), 0);
+	assert_int_equal(kan.on_end, KAN_END_REBOOT);
+	assert_false(kan.emulator_exit);
+	assert_true(kan.check);
+	assert_int_equal(parse_kan("check"), 0); /* GRUB's line: no path before it */
+	assert_true(kan.check);
+	assert_int_equal(parse_kan("/boot/kan.elf on_end=halt"), 0);
+	assert_int_equal(kan.on_end, KAN_END_HALT);
+	assert_int_equal(parse_kan("/boot/kan.elf on_end=off"), -1);
+	assert_non_null(
+		strstr(error, "key 'on_end' has bad value 'off' (poweroff, reboot or halt)"));
+	assert_int_equal(parse_kan("/boot/kan.elf emulator_exit=maybe"), -1);
+	assert_non_null(strstr(error, "key 'emulator_exit' has bad value 'maybe'"));
+}
+
 static void a_refusal_message_is_cut_to_the_buffer_and_terminated(void **state)
 {
 	(void)state;
@@ -488,6 +510,7 @@ int main(void)
 		cmocka_unit_test(kan_defaults_to_a_10ms_slice_and_no_selftest),
 		cmocka_unit_test(kan_reads_slice_and_selftest_after_its_own_path),
 		cmocka_unit_test(kan_refuses_bad_options_naming_key_and_value),
+		cmocka_unit_test(kan_reads_how_to_end_and_check),
 		cmocka_unit_test(a_refusal_message_is_cut_to_the_buffer_and_terminated),
 		cmocka_unit_test(parse_size_reads_bytes_and_binary_suffixes),
 		cmocka_unit_test(parse_size_refuses_junk_and_overflow),

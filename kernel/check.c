@@ -1,0 +1,169 @@
+/*
+ * `kan check` (`check` on kan's line): like kvm-ok, a report a person reads before trusting
+ * a machine to kan. It must work where kan cannot run, so it stops before VMXON.
+ */
+#include "kernel/check.h"
+#include "arch/x86_64/cpu.h"
+#include "drivers/acpi_power.h"
+#include "drivers/platform_exit.h"
+#include "kernel/console.h"
+#include "kernel/console_setup.h"
+#include "kernel/cpus.h"
+#include "kernel/format.h"
+#include "kernel/memory.h"
+#include "kernel/panic.h"
+#include "kernel/string.h"
+#include "kernel/vcpu_backend.h"
+
+#define MSR_IA32_APIC_BASE	0x01b
+#define APIC_BASE_X2APIC	(1ull << 10) /* EXTD: x2APIC mode on */
+#define MSR_IA32_MISC_ENABLE	0x1a0
+#define MISC_ENABLE_XD_DISABLE	(1ull << 34) /* the firmware's "Execute Disable" off */
+#define CPUID_1_ECX_X2APIC	(1u << 21)
+#define CPUID_EXT_EDX_NX	(1u << 20)
+#define CPUID_EXT_EDX_LONG_MODE (1u << 29)
+
+/* Reasons the verdict is no, joined by "; ". */
+static char reasons[512];
+
+static void refuse(const char *why)
+{
+	size_t len = strlen(reasons);
+	ksnprintf(reasons + len, sizeof(reasons) - len, "%s%s", len ? "; " : "", why);
+}
+
+static bool cpu_is_intel(void)
+{
+	struct cpuid_regs r = cpuid(0, 0);
+	return r.ebx == 0x756e6547 && r.edx == 0x49656e69 && r.ecx == 0x6c65746e; /* GenuineIntel */
+}
+
+static void print_processor(void)
+{
+	char brand[49] = "";
+	if (cpuid(0x80000000, 0).eax >= 0x80000004) {
+		for (uint32_t i = 0; i < 3; i++) {
+			struct cpuid_regs r = cpuid(0x80000002 + i, 0);
+			memcpy(brand + 16 * i, &r, 16);
+		}
+		brand[48] = '\0';
+	}
+	const char *name = brand;
+	while (*name == ' ')
+		name++;
+	printk("kan check: processor: %s (%s)\n", *name ? name : "no brand string",
+	       cpu_is_intel() ? "Intel" : "not Intel");
+}
+
+/* The firmware's settings kan depends on, beyond VT-x itself. */
+static void print_firmware_settings(void)
+{
+	bool nx = cpuid(0x80000001, 0).edx & CPUID_EXT_EDX_NX;
+	bool xd_off = cpu_is_intel() && (rdmsr(MSR_IA32_MISC_ENABLE) & MISC_ENABLE_XD_DISABLE);
+	printk("kan check: NX (execute disable): %s\n",
+	       nx	? "yes"
+	       : xd_off ? "no: disabled by the firmware (IA32_MISC_ENABLE bit 34)"
+			: "no");
+	if (!nx)
+		refuse(xd_off ? "NX is disabled in the firmware setup (enable \"Execute Disable "
+				"Bit\")"
+			      : "no NX");
+	bool x2apic = cpuid(1, 0).ecx & CPUID_1_ECX_X2APIC;
+	bool x2apic_on = rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_X2APIC;
+	printk("kan check: x2APIC: %s%s\n", x2apic ? "yes" : "no",
+	       x2apic_on ? ", left on by the firmware (IA32_APIC_BASE bit 10)" : ", xAPIC mode");
+}
+
+static void print_machine(const struct boot_info *boot, const struct madt_info *madt)
+{
+	char console[CONSOLE_DESCRIPTION_MAX];
+	console_describe(console, sizeof(console));
+	printk("kan check: console: %s\n", console);
+	if (madt)
+		printk("kan check: CPUs: %u listed in the ACPI MADT, %u started\n", madt->cpu_count,
+		       cpus_running());
+	else
+		printk("kan check: CPUs: no ACPI MADT, the boot CPU only\n");
+	uint8_t typ_a, typ_b;
+	const char *why, *emulator = platform_emulator();
+	if (acpi_power_off_possible(&typ_a, &typ_b, &why))
+		printk("kan check: power-off: ACPI S5 (SLP_TYP %u/%u from the DSDT)\n", typ_a,
+		       typ_b);
+	else
+		printk("kan check: power-off: not through ACPI (%s): kan halts at its end\n", why);
+	printk("kan check: emulator: %s\n", emulator ? emulator : "none detected (real hardware)");
+	uint64_t ram = 0;
+	for (int i = 0; i < boot->ram_count; i++)
+		ram += boot->ram[i].end - boot->ram[i].start;
+	printk("kan check: memory: %lu MiB of RAM in the firmware's map, %lu MiB free for VMs\n",
+	       ram >> 20, phys_free_bytes() >> 20);
+}
+
+/* The name= a refused line gives, so the refusal names the module as its author does. */
+static void name_in_line(const char *line, char *name, size_t size)
+{
+	strlcpy(name, "unnamed", size);
+	for (const char *p = line; *p; p++) {
+		if ((p == line || p[-1] == ' ') && !strncmp(p, "name=", 5)) {
+			size_t n = 0;
+			for (p += 5; p[n] && p[n] != ' ' && n + 1 < size; n++)
+				name[n] = p[n];
+			name[n] = '\0';
+			return;
+		}
+	}
+}
+
+/* Each module's line as vm_create would read it, without creating anything. */
+static void print_modules(const struct boot_info *boot, const struct kan_config *kan)
+{
+	struct vm_config_limits limits = { (1ull << cpus_running()) - 1, kan->default_slice_us,
+					   "guest" };
+	uint64_t wanted = 0;
+	printk("kan check: %d guest module(s)\n", boot->module_count);
+	for (int i = 0; i < boot->module_count; i++) {
+		struct vm_config c;
+		char error[160];
+		const char *line = boot->modules[i].cmdline;
+		if (vm_config_parse(line, &limits, &c, error, sizeof(error))) {
+			char name[KAN_VM_NAME_MAX];
+			name_in_line(line, name, sizeof(name));
+			printk("kan check: module %d '%s': refused: %s\n", i + 1, name, error);
+			continue;
+		}
+		if (c.kind != VM_KIND_INITRD)
+			wanted += c.mem;
+		printk("kan check: module %d '%s': accepted (%s, %lu MiB)\n", i + 1, c.name,
+		       c.kind == VM_KIND_INITRD	 ? "initrd"
+		       : c.kind == VM_KIND_LINUX ? "Linux"
+						 : "kan ELF guest",
+		       c.kind == VM_KIND_INITRD
+			       ? (boot->modules[i].end - boot->modules[i].start) >> 20
+			       : c.mem >> 20);
+	}
+	if (wanted > phys_free_bytes())
+		printk("kan check: the guests ask for %lu MiB together, more than the %lu MiB "
+		       "free: the last ones will be refused\n",
+		       wanted >> 20, phys_free_bytes() >> 20);
+}
+
+void kan_check(const struct boot_info *boot, const struct madt_info *madt,
+	       const struct kan_config *kan)
+{
+	printk("kan check: what this machine offers kan\n");
+	print_processor();
+	if (!backend_probe())
+		refuse(backend_why_not());
+	print_firmware_settings();
+	print_machine(boot, madt);
+	print_modules(boot, kan);
+	if (reasons[0])
+		printk("kan check: this machine cannot run kan: %s\n", reasons);
+	else
+		printk("kan check: this machine can run kan\n");
+	/* A person reads the report on the screen: halt rather than power off. */
+	struct kan_config end = *kan;
+	end.on_end = KAN_END_HALT;
+	kan_shutdown_configure(&end);
+	kan_shutdown(reasons[0] ? 1 : 0, "kan check is done");
+}
