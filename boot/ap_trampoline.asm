@@ -12,6 +12,12 @@ global ap_trampoline_cr3
 global ap_trampoline_stack
 global ap_trampoline_entry
 global ap_trampoline_cpu
+global ap_trampoline_nx
+global ap_trampoline_xd_cleared
+
+NX_AP_SET_NXE    equ 1                ; arch/x86_64/nx.h
+NX_AP_CLEAR_XD   equ 2
+NX_AP_PRETEND_XD equ 4
 
 section .rodata
 align 16
@@ -39,14 +45,42 @@ ap_protected_mode:
 	mov cr4, eax
 	mov eax, [T(ap_trampoline_cr3)]
 	mov cr3, eax
+	; NX (arch/x86_64/nx.h): firmware may have set XD Bit Disable (IA32_MISC_ENABLE bit 34,
+	; EDX bit 2 here); with it set, EFER.NXE faults, and kan's tables need NX if the boot
+	; CPU's have it. Clear it; if NX is still missing, this CPU cannot run kan: halt.
+	test byte [T(ap_trampoline_nx)], NX_AP_CLEAR_XD
+	jz .efer
+	mov ecx, 0x1a0                  ; IA32_MISC_ENABLE
+	rdmsr
+	test byte [T(ap_trampoline_nx)], NX_AP_PRETEND_XD
+	jnz .clear_xd
+	bt edx, 2
+	jnc .efer
+.clear_xd:
+	btr edx, 2
+	wrmsr
+	mov byte [T(ap_trampoline_xd_cleared)], 1
+	mov eax, 0x80000001
+	cpuid
+	bt edx, 20                      ; NX
+	jnc .halt
+.efer:
 	mov ecx, 0xc0000080             ; IA32_EFER
 	rdmsr
-	or eax, (1 << 8) | (1 << 11)    ; LME, NXE (kan's page tables use NX)
+	or eax, 1 << 8                  ; LME
+	test byte [T(ap_trampoline_nx)], NX_AP_SET_NXE
+	jz .no_nxe
+	or eax, 1 << 11                 ; NXE: kan's page tables use NX
+.no_nxe:
 	wrmsr
 	mov eax, cr0
 	or eax, (1 << 31) | (1 << 16)   ; PG, WP
 	mov cr0, eax
 	jmp 0x18:T(ap_long_mode)
+.halt:
+	cli
+	hlt
+	jmp .halt
 
 bits 64
 ap_long_mode:
@@ -78,4 +112,6 @@ ap_trampoline_cr3:   dq 0
 ap_trampoline_stack: dq 0
 ap_trampoline_entry: dq 0
 ap_trampoline_cpu:   dd 0
+ap_trampoline_nx:    dd 0               ; NX_AP_* flags
+ap_trampoline_xd_cleared: dd 0          ; set by an AP that cleared XD Bit Disable
 ap_trampoline_end:

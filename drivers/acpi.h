@@ -8,6 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/limits.h"
+
 /* Every system description table starts with this header (ACPI 6.x, 5.2.6). */
 struct acpi_header {
 	char signature[4];
@@ -74,14 +76,20 @@ bool acpi_written_by_emulator(const struct acpi_header *t);
 /* The FADT after acpi_init; false (and a zeroed `out`) when there is none. */
 bool acpi_read_fadt(struct fadt_info *out);
 
-#define ACPI_MAX_CPUS 64
+#define ACPI_MAX_CPUS KAN_MAX_CPUS
 
 struct madt_info {
 	unsigned cpu_count;
-	uint32_t apic_ids[ACPI_MAX_CPUS]; /* enabled processors, in MADT order */
-	uint64_t ioapic_base;		  /* the IOAPIC serving GSI 0, or 0 */
-	uint32_t isa_gsi[16];		  /* ISA IRQ -> GSI, after source overrides */
-	uint16_t isa_flags[16];		  /* MPS INTI flags of the overrides (polarity, trigger) */
+	uint32_t apic_ids[ACPI_MAX_CPUS]; /* enabled processors, each once, in MADT order */
+	uint32_t max_apic_id;		  /* the highest of apic_ids */
+	unsigned hotplug_count;		  /* online-capable but not enabled: not started */
+	unsigned disabled_count;	  /* neither enabled nor online-capable: not started */
+	unsigned duplicates;		  /* the same APIC ID listed again (type 0 and 9) */
+	unsigned beyond_limit;		  /* enabled processors past ACPI_MAX_CPUS */
+	uint32_t beyond_first_id, beyond_last_id; /* the first and last of those, by name */
+	uint64_t ioapic_base;			  /* the IOAPIC serving GSI 0, or 0 */
+	uint32_t isa_gsi[16];			  /* ISA IRQ -> GSI, after source overrides */
+	uint16_t isa_flags[16]; /* MPS INTI flags of the overrides (polarity, trigger) */
 };
 
 /* Reads a MADT whose length the caller has checked: pure, unit-tested. */

@@ -1,9 +1,6 @@
 #include "drivers/ioapic.h"
 #include "arch/x86_64/cpu.h"
 
-#define PIC1_DATA 0x21
-#define PIC2_DATA 0xa1
-
 /* IOAPIC registers (82093AA data sheet): an index/data window and the redirection table. */
 #define IOREGSEL    0x00
 #define IOWIN	    0x10
@@ -17,12 +14,6 @@
 
 #define RTE_ACTIVE_LOW (1u << 13)
 #define RTE_LEVEL      (1u << 15)
-
-void pic_disable(void)
-{
-	outb(PIC1_DATA, 0xff);
-	outb(PIC2_DATA, 0xff);
-}
 
 static void ioapic_write(uint64_t base, uint32_t reg, uint32_t value)
 {

@@ -12,6 +12,7 @@
 #define STATUS_B_24H 0x02
 #define STATUS_B_BIN 0x04 /* binary, not BCD */
 #define HOUR_PM	     0x80 /* in 12-hour mode */
+#define RTC_WAIT_MS  20	  /* for the whole read: several updates' worth */
 
 static uint8_t cmos(uint8_t reg)
 {
@@ -24,25 +25,43 @@ static unsigned from_bcd(uint8_t v, bool binary)
 	return binary ? v : (v >> 4) * 10u + (v & 0x0f);
 }
 
-bool rtc_read(struct calendar_time *out)
+/* Waits for the update flag to drop; false at the deadline. An update holds it for at most
+ * 2.23 ms (244 us of warning, then the update), so a flag set for 10 ms means no RTC. */
+static bool wait_outside_update(uint64_t deadline)
+{
+	while (cmos(REG_STATUS_A) & STATUS_A_UIP)
+		if (rdtsc() > deadline)
+			return false;
+	return true;
+}
+
+bool rtc_read(struct calendar_time *out, uint64_t tsc_hz)
 {
 	uint8_t regs[2][7];
+	/* An absent RTC floats the bus: every register reads 0xff. */
+	if (cmos(REG_STATUS_A) == 0xff && cmos(REG_STATUS_B) == 0xff) {
+		outb(CMOS_INDEX, REG_STATUS_D);
+		return false;
+	}
+	uint64_t deadline = rdtsc() + tsc_hz / 1000 * RTC_WAIT_MS;
 	/* Read twice outside an update until both reads agree, so no field rolls over between. */
-	for (int attempt = 0; attempt < 1000; attempt++) {
+	for (bool agree = false; !agree;) {
 		for (int r = 0; r < 2; r++) {
-			for (int spins = 0; cmos(REG_STATUS_A) & STATUS_A_UIP; spins++)
-				if (spins > 1000000) {
-					outb(CMOS_INDEX, REG_STATUS_D);
-					return false;
-				}
+			if (!wait_outside_update(deadline)) {
+				outb(CMOS_INDEX, REG_STATUS_D);
+				return false;
+			}
 			const uint8_t index[7] = {
 				0x00, 0x02, 0x04, 0x07, 0x08, 0x09, REG_CENTURY
 			};
 			for (int i = 0; i < 7; i++)
 				regs[r][i] = cmos(index[i]);
 		}
-		if (!__builtin_memcmp(regs[0], regs[1], sizeof(regs[0])))
-			break;
+		agree = !__builtin_memcmp(regs[0], regs[1], sizeof(regs[0]));
+		if (!agree && rdtsc() > deadline) {
+			outb(CMOS_INDEX, REG_STATUS_D);
+			return false;
+		}
 	}
 	uint8_t b = cmos(REG_STATUS_B);
 	outb(CMOS_INDEX, REG_STATUS_D); /* bit 7 clear: the NMI mask off again */

@@ -3,10 +3,12 @@
 #define KAN_DRIVERS_RTC_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "kernel/calendar.h"
 
-/* The time the RTC shows, taken as UTC; false if it never left an update or made no sense. */
-bool rtc_read(struct calendar_time *out);
+/* The time the RTC shows, taken as UTC; false if it is absent (reads all-ones), stayed in an
+ * update for 20 ms of the TSC (at tsc_hz), or made no sense. */
+bool rtc_read(struct calendar_time *out, uint64_t tsc_hz);
 
 #endif

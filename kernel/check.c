@@ -6,6 +6,7 @@
 #include "arch/x86_64/cpu.h"
 #include "drivers/acpi_power.h"
 #include "drivers/platform_exit.h"
+#include "arch/x86_64/lapic_mode.h"
 #include "kernel/console.h"
 #include "kernel/console_setup.h"
 #include "kernel/cpus.h"
@@ -15,11 +16,8 @@
 #include "kernel/string.h"
 #include "kernel/vcpu_backend.h"
 
-#define MSR_IA32_APIC_BASE	0x01b
-#define APIC_BASE_X2APIC	(1ull << 10) /* EXTD: x2APIC mode on */
 #define MSR_IA32_MISC_ENABLE	0x1a0
 #define MISC_ENABLE_XD_DISABLE	(1ull << 34) /* the firmware's "Execute Disable" off */
-#define CPUID_1_ECX_X2APIC	(1u << 21)
 #define CPUID_EXT_EDX_NX	(1u << 20)
 #define CPUID_EXT_EDX_LONG_MODE (1u << 29)
 
@@ -69,7 +67,7 @@ static void print_firmware_settings(void)
 				"Bit\")"
 			      : "no NX");
 	bool x2apic = cpuid(1, 0).ecx & CPUID_1_ECX_X2APIC;
-	bool x2apic_on = rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_X2APIC;
+	bool x2apic_on = rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_EXTD;
 	printk("kan check: x2APIC: %s%s\n", x2apic ? "yes" : "no",
 	       x2apic_on ? ", left on by the firmware (IA32_APIC_BASE bit 10)" : ", xAPIC mode");
 }
@@ -117,8 +115,10 @@ static void name_in_line(const char *line, char *name, size_t size)
 /* Each module's line as vm_create would read it, without creating anything. */
 static void print_modules(const struct boot_info *boot, const struct kan_config *kan)
 {
-	struct vm_config_limits limits = { (1ull << cpus_running()) - 1, kan->default_slice_us,
-					   "guest" };
+	struct cpuset running = { 0 };
+	for (unsigned cpu = 0; cpu < cpus_running(); cpu++)
+		cpuset_add(&running, cpu);
+	struct vm_config_limits limits = { running, kan->default_slice_us, "guest" };
 	uint64_t wanted = 0;
 	printk("kan check: %d guest module(s)\n", boot->module_count);
 	for (int i = 0; i < boot->module_count; i++) {

@@ -5,6 +5,7 @@
 #include "kernel/console_setup.h"
 #include "arch/x86_64/interrupts.h"
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/lapic_mode.h"
 #include "drivers/acpi_spcr.h"
 #include "drivers/framebuffer.h"
 #include "drivers/ioapic.h"
@@ -133,7 +134,13 @@ void console_setup_interrupts(const struct madt_info *madt)
 		printk("kan: console: polled (no IOAPIC in the ACPI tables)\n");
 		return;
 	}
-	pic_disable();
+	if (!lapic_can_address(LAPIC_XAPIC, lapic_id())) {
+		/* An IOAPIC destination has 8 bits; more needs interrupt remapping. */
+		printk("kan: console: polled (the boot CPU's APIC id %u does not fit an IOAPIC "
+		       "destination)\n",
+		       lapic_id());
+		return;
+	}
 	interrupt_register(CONSOLE_VECTOR, console_use_interrupts(shell_input));
 	if (uart_port() && serial_irq) {
 		ioapic_route_isa_irq(madt, serial_irq, CONSOLE_VECTOR, lapic_id());

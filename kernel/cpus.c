@@ -3,6 +3,7 @@
 #include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/interrupts.h"
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/mce.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/xstate.h"
 #include "arch/x86_64/smp.h"
@@ -20,7 +21,6 @@ enum phase { PHASE_WAIT, PHASE_ENABLE_VMX, PHASE_SCHEDULE };
 static volatile enum phase phase = PHASE_WAIT;
 static volatile unsigned cpus_enabled_or_failed;
 static unsigned cpus_started = 1; /* the boot CPU */
-static uint64_t ist_stack_tops[KAN_MAX_CPUS];
 static void (*volatile ap_errand)(unsigned index);
 
 static void wait_for(enum phase p)
@@ -46,16 +46,17 @@ static void enable_this_cpu(unsigned index)
 
 static void ap_main(unsigned index)
 {
-	cpu_tables_load(index, ist_stack_tops[index]);
+	cpu_tables_load(cpus[index].tables, cpus[index].ist_stack_top);
 	bool smep, smap;
 	paging_enable_protections(&smep, &smap);
 	lapic_init();
 	percpu_init(index, lapic_id());
-	printk("kan: cpu %u (APIC id %u) started\n", index, lapic_id());
+	/* Nothing that takes a lock before this: an AP late for its window is sent INIT. */
 	smp_report_started(index);
+	mce_cpu_init(index);
 	wait_for(PHASE_ENABLE_VMX);
 	enable_this_cpu(index);
-	if (!(percpu_present_mask() & (1ull << index)))
+	if (!percpu_is_present(index))
 		cpu_halt_forever(); /* said why already; runs no VM */
 	wait_for(PHASE_SCHEDULE);
 	sched_run();
@@ -68,33 +69,61 @@ unsigned cpus_start(const struct madt_info *found)
 		return cpus_started;
 	}
 	uint32_t boot_apic = lapic_id();
+	uint64_t notes = phys_alloc(stacks_bytes(percpu_count()), 8);
+	if (notes) /* else a crash report cannot name an AP's stack: nothing worse */
+		stacks_reserve(phys_to_ptr(notes), percpu_count());
 	smp_prepare(time_tsc_hz());
 	for (unsigned i = 0; i < found->cpu_count; i++) {
 		uint32_t apic = found->apic_ids[i];
 		if (apic == boot_apic)
 			continue;
-		if (cpus_started == KAN_MAX_CPUS) {
-			printk("kan: cpus: the MADT lists %u CPUs; kan uses the first %d\n",
-			       found->cpu_count, KAN_MAX_CPUS);
+		if (cpus_started == percpu_count()) {
+			printk("kan: cpus: kan runs at most %d CPUs: CPU with APIC id %u and the "
+			       "%u after it in the MADT not started\n",
+			       KAN_MAX_CPUS, apic, found->cpu_count - i - 1);
 			break;
 		}
+		if (!lapic_can_address(lapic_mode(), apic)) {
+			printk("kan: cpus: CPU with APIC id %u not started: xAPIC mode cannot name "
+			       "it (x2apic=auto or on needs a CPU with x2APIC)\n",
+			       apic);
+			continue;
+		}
 		uint64_t stack = stack_alloc(KAN_HOST_STACK_SIZE);
-		ist_stack_tops[cpus_started] = stack_alloc(IST_STACK_SIZE);
-		if (!stack || !ist_stack_tops[cpus_started] ||
-		    !smp_start_cpu(apic, cpus_started, stack, ap_main)) {
+		uint64_t ist_stack = stack_alloc(IST_STACK_SIZE);
+		cpus[cpus_started].ist_stack_top = ist_stack;
+		if (!stack || !ist_stack || !smp_start_cpu(apic, cpus_started, stack, ap_main)) {
 			printk("kan: cpus: CPU with APIC id %u did not start; kan goes on without "
 			       "it\n",
 			       apic);
 			continue;
 		}
+		printk("kan: cpu %u (APIC id %u) started%s\n", cpus_started,
+		       cpus[cpus_started].apic_id,
+		       lapic_mode() == LAPIC_X2APIC ? " in x2APIC mode" : "");
 		stacks_note(cpus_started, "stack", stack, KAN_HOST_STACK_SIZE);
-		stacks_note(cpus_started, "IST stack", ist_stack_tops[cpus_started],
-			    IST_STACK_SIZE);
+		stacks_note(cpus_started, "IST stack", ist_stack, IST_STACK_SIZE);
 		cpus_started++;
 	}
 	paging_set(AP_TRAMPOLINE_ADDR, AP_TRAMPOLINE_ADDR + PAGE_SIZE, 0); /* no longer needed */
 	printk("kan: cpus: %u of %u listed in the ACPI MADT are running\n", cpus_started,
 	       found->cpu_count);
+	if (found->hotplug_count)
+		printk("kan: cpus: %u more listed as hot-pluggable, not started\n",
+		       found->hotplug_count);
+	if (found->disabled_count)
+		printk("kan: cpus: %u more listed as disabled (absent, or hot-pluggable under "
+		       "ACPI before 6.3), not started\n",
+		       found->disabled_count);
+	if (found->duplicates)
+		printk("kan: cpus: %u MADT entries repeat an APIC id already listed; each CPU "
+		       "started once\n",
+		       found->duplicates);
+	if (found->beyond_limit)
+		printk("kan: cpus: %u more enabled CPUs in the MADT (APIC ids %u to %u) "
+		       "beyond kan's limit of %d, not started\n",
+		       found->beyond_limit, found->beyond_first_id, found->beyond_last_id,
+		       ACPI_MAX_CPUS);
 	return cpus_started;
 }
 

@@ -2,11 +2,14 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/mce.h"
+#include "arch/x86_64/nx.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/stacks.h"
 #include "arch/x86_64/interrupts.h"
 #include "drivers/ioapic.h"
+#include "drivers/pic8259.h"
 #include "arch/x86_64/xstate.h"
 #include "kernel/msr_policy.h"
 #include "kernel/spec_policy.h"
@@ -56,8 +59,34 @@ static void protect_kan(void)
 	stacks_note(0, "IST stack", (uint64_t)(boot_ist_stack + sizeof(boot_ist_stack)),
 		    IST_STACK_SIZE);
 	paging_enable_protections(&smep, &smap);
-	printk("kan: protection: text read-only, data NX, stack guard pages, SMEP %s, SMAP %s\n",
-	       smep ? "on" : "absent", smap ? "on" : "absent");
+	printk("kan: protection: text read-only, data %s, stack guard pages, SMEP %s, SMAP %s\n",
+	       nx_on() ? "NX" : "EXECUTABLE (no NX)", smep ? "on" : "absent",
+	       smap ? "on" : "absent");
+}
+
+/* The MADT, read into free RAM rather than kan's image (it holds up to ACPI_MAX_CPUS APIC
+ * IDs); NULL, having said why, when there is none. */
+static const struct madt_info *read_madt(void)
+{
+	uint64_t phys = phys_alloc(sizeof(struct madt_info), 8);
+	struct madt_info *madt = phys ? phys_to_ptr(phys) : NULL;
+	const char *why = "no memory to read the MADT into";
+	if (madt && acpi_read_madt(madt, &why))
+		return madt;
+	printk("kan: ACPI: %s\n", why);
+	if (phys)
+		phys_free(phys, sizeof(struct madt_info));
+	return NULL;
+}
+
+/* The LAPIC mode every CPU uses, then the boot CPU's LAPIC and its timer's rate. */
+static void start_lapic(enum lapic_x2apic_option option, uint32_t max_apic_id)
+{
+	struct lapic_mode_choice choice = lapic_select_mode(option, max_apic_id);
+	lapic_init();
+	printk("kan: local APIC: %s mode (%s), boot CPU APIC id %u\n",
+	       choice.mode == LAPIC_X2APIC ? "x2APIC" : "xAPIC", choice.why, lapic_id());
+	lapic_timer_calibrate(time_tsc_hz());
 }
 
 static void print_boot_info(void)
@@ -92,7 +121,8 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 {
 	console_init();
 	idt_init();
-	cpu_tables_load(0, (uint64_t)(boot_ist_stack + sizeof(boot_ist_stack)));
+	pic_remap_and_mask(); /* firmware's vectors 0x08-0x0f would read as exceptions */
+	cpu_tables_load(NULL, (uint64_t)(boot_ist_stack + sizeof(boot_ist_stack)));
 	printk("\nkan %s: a partitioning hypervisor (VT-x)\n", KAN_VERSION);
 	if (magic != MB2_BOOTLOADER_MAGIC)
 		kan_shutdown(1, "not started by a multiboot2 loader (bad magic)");
@@ -103,42 +133,46 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 		panic("multiboot2 information is malformed: %s", error);
 	console_setup(&boot);
 	print_boot_info();
-	memory_init(&boot, mbi_addr, mbi_addr + mbi_size);
-	protect_kan();
-	memory_add_high(&boot);
-	time_init();
-	lapic_init();
-	lapic_timer_calibrate(time_tsc_hz());
-	percpu_init(0, lapic_id());
-	struct madt_info madt;
-	const char *why;
-	bool have_madt =
-		acpi_init(boot.rsdp, boot.rsdp_revision, &why) && acpi_read_madt(&madt, &why);
-	if (!have_madt)
-		printk("kan: ACPI: %s\n", why);
-	else if (madt.ioapic_base && !paging_uncache(madt.ioapic_base, madt.ioapic_base + 1))
-		panic("out of memory for kan's page tables");
-	console_setup_late();
-	console_setup_interrupts(have_madt ? &madt : NULL);
-	cpus_start(have_madt ? &madt : NULL);
-
 	struct kan_config kan;
 	if (kan_config_parse(boot.cmdline, &kan, error, sizeof(error))) {
 		printk("kan: ignoring kan's command line: %s\n", error);
 		kan_config_parse("", &kan, error, sizeof(error)); /* the defaults */
 	}
+	selftest_early(kan.selftest); /* the hooks that act before kan's page tables */
+	memory_init(&boot, mbi_addr, mbi_addr + mbi_size);
+	protect_kan();
+	memory_add_high(&boot);
+	const char *why;
+	bool have_acpi = acpi_init(boot.rsdp, boot.rsdp_revision, &why);
+	if (!have_acpi)
+		printk("kan: ACPI: %s\n", why);
+	time_init(); /* reads the FADT's PM timer */
 	kan_shutdown_configure(&kan);
+	const struct madt_info *madt = have_acpi ? read_madt() : NULL;
+	if (madt && madt->ioapic_base && !paging_uncache(madt->ioapic_base, madt->ioapic_base + 1))
+		panic("out of memory for kan's page tables");
+	start_lapic(kan.x2apic, madt ? madt->max_apic_id : 0);
+	/* The MADT's CPUs, and the boot CPU should the MADT leave it out. */
+	unsigned slots = madt ? madt->cpu_count + 1 : 1;
+	if (!percpu_reserve(slots < KAN_MAX_CPUS ? slots : KAN_MAX_CPUS))
+		kan_shutdown(1, "no memory for the per-CPU state");
+	percpu_init(0, lapic_id());
+	mce_cpu_init(0);
+	console_setup_late();
+	console_setup_interrupts(madt);
+	cpus_start(madt);
 	if (kan.check) {
 		guest_state_probe();
-		kan_check(&boot, have_madt ? &madt : NULL, &kan);
+		kan_check(&boot, madt, &kan);
 	}
+
 	selftest_run(kan.selftest);
 
 	guest_state_probe();
 	if (!backend_probe())
 		kan_shutdown(1, "this CPU cannot run kan's guests");
 	cpus_enable_virtualization();
-	if (!(percpu_present_mask() & 1))
+	if (!percpu_is_present(0))
 		kan_shutdown(1, "could not enable virtualization on the boot CPU");
 
 	sched_init(kan.wait_when_empty);

@@ -161,7 +161,10 @@ void pcboard_io_cmos(void *device, uint16_t port, unsigned size, bool write, uin
 
 static uint32_t pm_timer(const struct pcboard *board)
 {
-	uint64_t elapsed = rdtsc() - board->pm_timer_start_tsc;
+	/* The start is taken where the VM was created (the boot CPU), the read on the VM's CPU:
+	 * a TSC behind the boot CPU's reads 0 until it catches up, never a wrapped value. */
+	uint64_t now = rdtsc(), start = board->pm_timer_start_tsc;
+	uint64_t elapsed = now > start ? now - start : 0;
 	return (uint32_t)((unsigned __int128)elapsed * board->pm_timer_mult >> 32) & PM_TIMER_MASK;
 }
 

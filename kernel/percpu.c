@@ -1,12 +1,38 @@
 #include "kernel/percpu.h"
 #include "arch/x86_64/cpu.h"
+#include "kernel/memory.h"
 
-struct cpu cpus[KAN_MAX_CPUS];
-static uint64_t present_mask;
+struct cpu *cpus;
+static unsigned cpu_slots;
+static struct cpuset present;
 
-uint64_t percpu_present_mask(void)
+bool percpu_reserve(unsigned count)
 {
-	return __atomic_load_n(&present_mask, __ATOMIC_ACQUIRE);
+	uint64_t phys = phys_alloc(count * sizeof(struct cpu), 64);
+	if (!phys)
+		return false;
+	cpus = phys_to_ptr(phys);
+	cpu_slots = count;
+	return true;
+}
+
+unsigned percpu_count(void)
+{
+	return cpu_slots;
+}
+
+struct cpuset percpu_present(void)
+{
+	struct cpuset s;
+	for (unsigned i = 0; i < CPUSET_WORDS; i++)
+		s.word[i] = __atomic_load_n(&present.word[i], __ATOMIC_ACQUIRE);
+	return s;
+}
+
+bool percpu_is_present(unsigned index)
+{
+	struct cpuset s = percpu_present();
+	return cpuset_has(&s, index);
 }
 
 void percpu_init(unsigned index, uint32_t apic_id)
@@ -18,7 +44,7 @@ void percpu_init(unsigned index, uint32_t apic_id)
 
 void percpu_set_present(unsigned index)
 {
-	__atomic_or_fetch(&present_mask, 1ull << index, __ATOMIC_RELEASE);
+	__atomic_or_fetch(&present.word[index / 64], 1ull << (index % 64), __ATOMIC_RELEASE);
 }
 
 struct cpu *this_cpu(void)

@@ -2,8 +2,11 @@
 #ifndef KAN_KERNEL_PERCPU_H
 #define KAN_KERNEL_PERCPU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/x86_64/descriptors.h"
+#include "kernel/cpuset.h"
 #include "kernel/limits.h"
 #include "kernel/runqueue.h"
 #include "kernel/spinlock.h"
@@ -17,12 +20,22 @@ struct cpu {
 	struct vcpu *current;
 	void *backend; /* the backend's per-CPU state (for VT-x: the VMXON region) */
 	uint64_t busy_tsc, idle_tsc;
+	uint64_t ist_stack_top;					      /* an AP's, for its TSS */
+	uint8_t tables[CPU_TABLES_SIZE] __attribute__((aligned(16))); /* an AP's GDT and TSS */
 };
 
-extern struct cpu cpus[KAN_MAX_CPUS];
+/* One per CPU kan may start, allocated at boot (percpu_reserve): kan's image does not grow
+ * with KAN_MAX_CPUS. */
+extern struct cpu *cpus;
 
-/* Bitmask of the CPUs that run VMs (started, with VT-x on). */
-uint64_t percpu_present_mask(void);
+/* Allocates cpus[0 .. count-1] (count <= KAN_MAX_CPUS); false without the memory. Once, on
+ * the boot CPU, before percpu_init. */
+bool percpu_reserve(unsigned count);
+/* How many entries cpus[] has. */
+unsigned percpu_count(void);
+/* The CPUs that run VMs (started, with VT-x on). */
+struct cpuset percpu_present(void);
+bool percpu_is_present(unsigned index);
 /* Binds this CPU to cpus[index] (kept in the GS base). */
 void percpu_init(unsigned index, uint32_t apic_id);
 void percpu_set_present(unsigned index);

@@ -56,16 +56,19 @@ void report_vm_table(void)
 		       vcpu_exits_total(&vm->vcpu), end);
 		report_vm_exits(vm);
 	}
-	for (unsigned i = 0; i < KAN_MAX_CPUS; i++) {
+	for (unsigned i = 0; i < percpu_count(); i++) {
 		const struct cpu *c = &cpus[i];
 		uint64_t total = c->busy_tsc + c->idle_tsc;
-		if (!(percpu_present_mask() & (1ull << i)))
+		if (!percpu_is_present(i))
 			continue;
 		char nmis[40] = "";
 		if (nmi_count_in_kan(i))
 			ksnprintf(nmis, sizeof(nmis), ", %lu NMIs in kan", nmi_count_in_kan(i));
 		printk("kan: cpu %u: %u vCPU(s), busy %lu%% of %lu us%s\n", i, c->vcpus,
 		       total ? c->busy_tsc * 100 / total : 0, time_tsc_to_us(total), nmis);
+		if (nmi_count_from_guests(i))
+			printk("kan: cpu %u: %lu NMIs arrived while guests ran, handled as kan's\n",
+			       i, nmi_count_from_guests(i));
 	}
 	/* One line a script can check: every VM and how it ended. Many VMs take several lines,
 	 * each whole (a guest may be printing meanwhile) and each starting the same way. */

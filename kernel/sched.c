@@ -29,10 +29,16 @@ static bool kicked(void)
 	return true; /* the interrupt itself did the work: it made the CPU look */
 }
 
+static bool idle_timer_fired(void)
+{
+	return false; /* it ended sched_idle's HLT; the loop looks at the queue anyway */
+}
+
 void sched_init(bool keep_running_when_empty)
 {
 	wait_when_empty = keep_running_when_empty;
 	interrupt_register(KICK_VECTOR, kicked);
+	interrupt_register(LAPIC_TIMER_VECTOR, idle_timer_fired);
 }
 
 /* Puts the vCPU on the queue unless it is there already (a command and the CPU's own
@@ -83,8 +89,10 @@ static void idle_until(struct cpu *c, uint64_t wake_tsc)
 
 static bool timed_out(struct vcpu *v, uint64_t now)
 {
-	uint64_t limit = v->vm->config.timeout_us;
-	if (!limit || now - v->vm->start_tsc < time_us_to_tsc(limit))
+	uint64_t limit = v->vm->config.timeout_us, start = v->vm->start_tsc;
+	/* start_tsc may come from another CPU (the boot CPU starts autostart VMs), whose TSC
+	 * can be ahead of this one's: then no time has passed yet, rather than 2^64 ticks. */
+	if (!limit || now < start || now - start < time_us_to_tsc(limit))
 		return false;
 	vm_stop(v->vm, "its timeout of %lu ms ran out", limit / 1000);
 	return true;
@@ -136,6 +144,7 @@ void sched_run(void)
 	for (;;) {
 		selftest_tick(c->index);
 		nmi_say_once(c->index);
+		interrupt_say_strays(c->index);
 		if (c->index == 0) {
 			console_poll();
 			shell_poll();

@@ -2,15 +2,21 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/interrupts.h"
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/nx.h"
 #include "arch/x86_64/paging.h"
+#include "drivers/pic8259.h"
 #include "kernel/console.h"
 #include "kernel/cpus.h"
 #include "kernel/memory.h"
 #include "kernel/percpu.h"
 #include "kernel/time.h"
 
-#define NMI_COUNT  500
-#define NMI_GAP_US 1000
+#define NMI_COUNT      500
+#define STRAY_VECTOR   0x77
+#define NMI_GAP_US     1000
+#define NMI_COUNT      500
+#define NMI_GAP_US     1000
+#define HOST_NMI_COUNT 200
 
 void kernel_main(uint32_t magic, uint64_t mbi_addr);
 
@@ -96,12 +102,92 @@ void selftest_nmi_tick(unsigned cpu)
 	if (sent == 0)
 		printk("kan: selftest: cpu 0 sends %d NMIs to the other CPUs, one every %d us\n",
 		       NMI_COUNT, NMI_GAP_US);
-	for (unsigned i = 1; i < KAN_MAX_CPUS; i++)
-		if (percpu_present_mask() & (1ull << i))
+	for (unsigned i = 1; i < percpu_count(); i++)
+		if (percpu_is_present(i))
 			lapic_send_nmi(cpus[i].apic_id);
 	next = rdtsc() + time_us_to_tsc(NMI_GAP_US);
 	if (++sent == NMI_COUNT)
 		printk("kan: selftest: %d NMIs sent\n", NMI_COUNT);
+}
+
+/* Lets the interrupts pending at this CPU in for `us` microseconds. */
+static void take_interrupts(uint64_t us)
+{
+	__asm__ volatile("sti" ::: "memory");
+	for (uint64_t end = rdtsc() + time_us_to_tsc(us); rdtsc() < end;)
+		cpu_relax();
+	__asm__ volatile("cli" ::: "memory");
+}
+
+/* selftest=stray-irq: interrupts that no handler of kan's expects, as firmware leftovers and
+ * the 8259 produce them. kan must count them, say so once each, and go on. */
+static void send_stray_interrupts(void)
+{
+	printk("kan: selftest: cpu 0 sends itself vector 0x%x, which has no handler\n",
+	       STRAY_VECTOR);
+	lapic_send_self_ipi(STRAY_VECTOR);
+	take_interrupts(1000);
+	/* What a spurious IRQ 7 looks like to kan: its vector, the 8259's in-service bit clear. */
+	printk("kan: selftest: cpu 0 sends itself vector 0x%x, the 8259's IRQ 7\n",
+	       PIC_VECTOR_BASE + 7);
+	lapic_send_self_ipi(PIC_VECTOR_BASE + 7);
+	take_interrupts(1000);
+	/* A real 8259 interrupt, where the firmware wired the 8259 to LINT0: the PIT's IRQ 0,
+	 * which the firmware's mapping would have delivered as a double fault. */
+	printk("kan: selftest: the 8259's IRQ 0 (the PIT) unmasked for 200 ms\n");
+	pic_set_mask(0xfffe);
+	take_interrupts(200000);
+	pic_set_mask(0xffff);
+	printk("kan: selftest: %lu interrupt(s) without a handler so far\n",
+	       interrupt_stray_count());
+}
+
+/* selftest=xd-*: what each CPU's EFER says, since Bochs would not fault on a wrong one. */
+static void report_nxe(unsigned cpu)
+{
+	printk("kan: selftest: cpu %u: EFER.NXE %d\n", cpu,
+	       (rdmsr(MSR_IA32_EFER) & EFER_NXE) ? 1 : 0);
+}
+
+void selftest_early(enum kan_selftest test)
+{
+	selftest_chosen = test;
+	if (test != SELFTEST_XD_DISABLED && test != SELFTEST_XD_LOCKED)
+		return;
+	/* Bochs ignores IA32_MISC_ENABLE (reads 0, drops writes), so the bit is pretended.
+	 */
+	printk("kan: selftest: every CPU acts as if firmware had set XD Bit Disable%s\n",
+	       test == SELFTEST_XD_LOCKED ? ", and refuses to clear it" : "");
+	nx_pretend(test == SELFTEST_XD_LOCKED ? NX_PRETEND_XD_LOCKED : NX_PRETEND_XD_DISABLED);
+}
+
+/* selftest=host-nmi: cpu 0 sends HOST_NMI_COUNT NMIs to cpu 1, which runs a CPU-bound
+ * guest, so nearly all land in it (VM exits), and as many to itself, in kan. */
+void selftest_host_nmi_tick(unsigned cpu)
+{
+	static unsigned sent;
+	static uint64_t next;
+	if (cpu != 0 || sent == HOST_NMI_COUNT || rdtsc() < next || cpus_running() < 2)
+		return;
+	if (sent == 0)
+		printk("kan: selftest: cpu 0 sends %d NMIs to cpu 1 and %d to itself, one "
+		       "every "
+		       "%d us\n",
+		       HOST_NMI_COUNT, HOST_NMI_COUNT, NMI_GAP_US);
+	lapic_send_nmi(cpus[1].apic_id);
+	lapic_send_nmi(cpus[0].apic_id);
+	next = rdtsc() + time_us_to_tsc(NMI_GAP_US);
+	if (++sent == HOST_NMI_COUNT)
+		printk("kan: selftest: %d + %d NMIs sent\n", HOST_NMI_COUNT, HOST_NMI_COUNT);
+}
+
+/* Cpu 1's errand for selftest=machine-check. */
+static void raise_machine_check(unsigned cpu)
+{
+	if (cpu != 1)
+		return;
+	printk("kan: selftest: cpu 1 raises a machine check (INT 18) while kan runs\n");
+	__asm__ volatile("int $18");
 }
 
 void selftest_run(enum kan_selftest test)
@@ -148,6 +234,24 @@ void selftest_run(enum kan_selftest test)
 		return; /* selftest_tick, once the VMs run */
 	case SELFTEST_ENTRY_FAILURE:
 		return; /* vmx_selftest_before_entry */
+	case SELFTEST_STRAY_IRQ:
+		send_stray_interrupts();
+		return; /* kan goes on and runs its guests */
+	case SELFTEST_XD_DISABLED:
+	case SELFTEST_XD_LOCKED:
+		report_nxe(0); /* the hook itself is in selftest_early */
+		cpus_send_errand(report_nxe);
+		return;
+	case SELFTEST_HOST_NMI:
+		return; /* selftest_tick */
+	case SELFTEST_NO_PREEMPTION_TIMER:
+		return; /* backend_probe */
+	case SELFTEST_MACHINE_CHECK:
+		if (!have_cpu_1())
+			return;
+		cpus_send_errand(raise_machine_check);
+		wait_for_cpu_1();
+		break;
 	case SELFTEST_IST_STACK_OVERFLOW:
 		if (!have_cpu_1())
 			return;

@@ -96,9 +96,9 @@ static void vm_info(const struct vm *vm)
 
 static void cpu_list(void)
 {
-	for (unsigned i = 0; i < KAN_MAX_CPUS; i++) {
+	for (unsigned i = 0; i < percpu_count(); i++) {
 		const struct cpu *c = &cpus[i];
-		if (!(percpu_present_mask() & (1ull << i)))
+		if (!percpu_is_present(i))
 			continue;
 		uint64_t total = c->busy_tsc + c->idle_tsc;
 		const struct vcpu *cur = c->current;

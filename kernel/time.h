@@ -1,4 +1,5 @@
-/* kan's clock: the TSC, calibrated once against the PIT, and the RTC's date at boot. */
+/* kan's clock: the TSC, calibrated once at boot (kernel/calibrate.h says how), and the RTC's
+ * date at boot. time_init needs acpi_init to have run: the FADT names the PM timer. */
 #ifndef KAN_KERNEL_TIME_H
 #define KAN_KERNEL_TIME_H
 

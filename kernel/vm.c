@@ -45,8 +45,10 @@ struct vm *vm_by_index(unsigned i)
 
 uint64_t vcpu_cpu_time(const struct vcpu *vcpu)
 {
-	uint64_t since = __atomic_load_n(&vcpu->running_since, __ATOMIC_ACQUIRE);
-	return vcpu->cpu_time + (since ? rdtsc() - since : 0);
+	/* `since` is the vCPU's CPU's TSC, `now` this CPU's: where TSCs are skewed, now may
+	 * be the earlier one. */
+	uint64_t since = __atomic_load_n(&vcpu->running_since, __ATOMIC_ACQUIRE), now = rdtsc();
+	return vcpu->cpu_time + (since && now > since ? now - since : 0);
 }
 
 uint64_t vcpu_exits_total(const struct vcpu *vcpu)
@@ -339,11 +341,11 @@ static void default_name(const char *cmdline, char *name, size_t size)
 }
 
 /* The allowed CPU with the fewest vCPUs so far: a vCPU stays where it is placed. */
-static unsigned place_vcpu(uint64_t allowed)
+static unsigned place_vcpu(const struct cpuset *allowed)
 {
-	unsigned best = (unsigned)__builtin_ctzll(allowed);
-	for (unsigned i = best; i < KAN_MAX_CPUS; i++)
-		if ((allowed & (1ull << i)) && cpus[i].vcpus < cpus[best].vcpus)
+	unsigned best = cpuset_first(allowed);
+	for (unsigned i = best; i < percpu_count(); i++)
+		if (cpuset_has(allowed, i) && cpus[i].vcpus < cpus[best].vcpus)
 			best = i;
 	return best;
 }
@@ -399,7 +401,7 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 		REFUSE("no slot for VM %u (%s) and none is destroyed", vms_used + 1,
 		       vms_used == KAN_MAX_VMS ? "VPIDs allow at most 65535" : "out of memory");
 	default_name(cmdline, fallback, sizeof(fallback));
-	struct vm_config_limits limits = { percpu_present_mask(), kan_defaults->default_slice_us,
+	struct vm_config_limits limits = { percpu_present(), kan_defaults->default_slice_us,
 					   fallback };
 	if (vm_config_parse(cmdline, &limits, &config, error, error_size))
 		return NULL;
@@ -441,7 +443,7 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 	if (config.kind == VM_KIND_LINUX)
 		add_legacy_pic(vm);
 	vm->vcpu.vm = vm;
-	vm->vcpu.cpu = place_vcpu(config.cpu_mask);
+	vm->vcpu.cpu = place_vcpu(&config.cpus);
 	if (!backend_vm_create(vm) || !backend_vcpu_create(&vm->vcpu, &boot)) {
 		if (vm->backend)
 			backend_vm_destroy(vm); /* what backend_vm_create took */
@@ -471,7 +473,7 @@ void vms_create_from_boot(const struct boot_info *boot, const struct kan_config 
 	for (int i = 0; i < boot->module_count; i++) {
 		const struct boot_module *m = &boot->modules[i];
 		struct vm_config config;
-		struct vm_config_limits limits = { percpu_present_mask(), kan->default_slice_us,
+		struct vm_config_limits limits = { percpu_present(), kan->default_slice_us,
 						   "initrd" };
 		if (vm_config_parse(m->cmdline, &limits, &config, error, sizeof(error)) ||
 		    config.kind != VM_KIND_INITRD)

@@ -73,9 +73,9 @@ int parse_duration_us(const char *s, uint64_t max_us, uint64_t *out)
 	return 0;
 }
 
-int parse_cpu_list(const char *s, uint64_t *mask)
+int parse_cpu_list(const char *s, struct cpuset *cpus)
 {
-	uint64_t m = 0;
+	struct cpuset m = { 0 };
 	for (;;) {
 		uint64_t first, last;
 		if (parse_u64(&s, &first))
@@ -86,25 +86,17 @@ int parse_cpu_list(const char *s, uint64_t *mask)
 			if (parse_u64(&s, &last) || last < first)
 				return -1;
 		}
-		if (last >= 64)
+		if (last >= KAN_MAX_CPUS)
 			return -1;
 		for (uint64_t c = first; c <= last; c++)
-			m |= 1ull << c;
+			cpuset_add(&m, (unsigned)c);
 		if (*s == '\0')
 			break;
 		if (*s++ != ',')
 			return -1;
 	}
-	*mask = m;
+	*cpus = m;
 	return 0;
-}
-
-static unsigned count_cpus(uint64_t mask)
-{
-	unsigned n = 0;
-	for (; mask; mask &= mask - 1)
-		n++;
-	return n;
 }
 
 /* A key that takes one of two words: sets *on for `on_word`; false for anything else. */
@@ -172,7 +164,7 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits, str
 {
 	memset(out, 0, sizeof(*out));
 	out->mem = VM_MEM_DEFAULT;
-	out->cpu_mask = limits->cpus_present & -limits->cpus_present; /* the first CPU */
+	cpuset_add(&out->cpus, cpuset_first(&limits->cpus_present)); /* the first CPU */
 	out->slice_us = limits->default_slice_us;
 	out->restart_limit = VM_RESTART_LIMIT_DEFAULT;
 	out->autostart = true;
@@ -204,17 +196,17 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits, str
 				       "16M or 1G)",
 				       value);
 		} else if (!strcmp(token, "cpus")) {
-			uint64_t mask;
-			if (parse_cpu_list(value, &mask))
+			struct cpuset cpus;
+			if (parse_cpu_list(value, &cpus))
 				REFUSE("key 'cpus' has bad value '%s' (a list like 0,2 or a range "
 				       "like 0-3)",
 				       value);
-			if (mask & ~limits->cpus_present)
+			if (!cpuset_within(&cpus, &limits->cpus_present))
 				REFUSE("key 'cpus' has bad value '%s' (no such CPU: kan runs VMs "
 				       "on "
 				       "%u CPUs, numbered from 0)",
-				       value, count_cpus(limits->cpus_present));
-			out->cpu_mask = mask;
+				       value, cpuset_count(&limits->cpus_present));
+			out->cpus = cpus;
 		} else if (!strcmp(token, "slice")) {
 			uint64_t us;
 			if (parse_duration_us(value, VM_SLICE_MAX_US, &us))
@@ -290,6 +282,7 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 	out->on_end = KAN_END_POWEROFF;
 	out->emulator_exit = true;
 	out->check = false;
+	out->x2apic = X2APIC_AUTO;
 	char token[TOKEN_MAX];
 	char *value;
 	bool too_long;
@@ -331,6 +324,15 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 			if (!parse_switch(value, "yes", "no", &no))
 				REFUSE("key 'emulator_exit' has bad value '%s' (yes or no)", value);
 			out->emulator_exit = !no;
+		} else if (!strcmp(token, "x2apic")) {
+			if (!strcmp(value, "on"))
+				out->x2apic = X2APIC_ON;
+			else if (!strcmp(value, "off"))
+				out->x2apic = X2APIC_OFF;
+			else if (!strcmp(value, "auto"))
+				out->x2apic = X2APIC_AUTO;
+			else
+				REFUSE("key 'x2apic' has bad value '%s' (on, off or auto)", value);
 		} else if (!strcmp(token, "selftest")) {
 			static const char *const names[] = {
 				[SELFTEST_PAGEFAULT] = "pagefault",
@@ -343,6 +345,12 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 				[SELFTEST_NMI] = "nmi",
 				[SELFTEST_IST_STACK_OVERFLOW] = "ist-stack-overflow",
 				[SELFTEST_ENTRY_FAILURE] = "entry-failure",
+				[SELFTEST_STRAY_IRQ] = "stray-irq",
+				[SELFTEST_XD_DISABLED] = "xd-disabled",
+				[SELFTEST_XD_LOCKED] = "xd-locked",
+				[SELFTEST_HOST_NMI] = "host-nmi",
+				[SELFTEST_MACHINE_CHECK] = "machine-check",
+				[SELFTEST_NO_PREEMPTION_TIMER] = "no-preemption-timer",
 			};
 			out->selftest = SELFTEST_NONE;
 			for (unsigned i = 1; i < sizeof(names) / sizeof(names[0]); i++)

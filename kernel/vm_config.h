@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/x86_64/lapic_mode.h"
+
+#include "kernel/cpuset.h"
 #include "kernel/limits.h"
 
 #define VM_MEM_MIN		 (1ull << 20)
@@ -23,7 +26,7 @@ struct vm_config {
 	char initrd[KAN_VM_NAME_MAX]; /* initrd= : the name of a kind=initrd module */
 	char name[KAN_VM_NAME_MAX];
 	uint64_t mem;		/* bytes of guest RAM, from guest-physical 0 */
-	uint64_t cpu_mask;	/* physical CPUs the vCPU may run on */
+	struct cpuset cpus;	/* physical CPUs the vCPU may run on */
 	uint32_t slice_us;	/* time slice before the vCPU is preempted */
 	uint64_t timeout_us;	/* stop the VM this long after it started; 0: never */
 	bool restart_on_crash;	/* on_crash=restart (default: stop) */
@@ -34,7 +37,7 @@ struct vm_config {
 
 /* What the parser checks values against. */
 struct vm_config_limits {
-	uint64_t cpus_present; /* bitmask of physical CPUs kan runs on */
+	struct cpuset cpus_present; /* the physical CPUs kan runs VMs on */
 	uint32_t default_slice_us;
 	const char *default_name; /* used when the line has no name= */
 };
@@ -66,22 +69,30 @@ enum kan_selftest {
 	SELFTEST_NMI,		     /* cpu 0 sends NMIs to the other CPUs while they run VMs */
 	SELFTEST_IST_STACK_OVERFLOW, /* cpu 1's NMI handler recurses into its IST stack's guard */
 	SELFTEST_ENTRY_FAILURE,	     /* the first VM's first VM entry fails (an invalid RFLAGS) */
+	SELFTEST_STRAY_IRQ, /* interrupts nobody handles: a stray vector, the 8259's IRQ 0 and 7 */
+	SELFTEST_XD_DISABLED, /* every CPU acts as if firmware had set XD Bit Disable: kan clears it
+			       */
+	SELFTEST_XD_LOCKED,   /* ... and as if the CPU refused to clear it: kan runs without NX */
+	SELFTEST_HOST_NMI,    /* NMIs to a CPU in a guest, and to itself in kan: kan's, counted */
+	SELFTEST_MACHINE_CHECK,	      /* cpu 1 raises #MC (INT 18) in kan: reported as the host's */
+	SELFTEST_NO_PREEMPTION_TIMER, /* as on a CPU with the erratum: LAPIC-timer slices */
 };
 /* What kan does to the machine at its end (on_end=). */
 enum kan_on_end { KAN_END_POWEROFF, KAN_END_REBOOT, KAN_END_HALT };
 struct kan_config {
 	uint32_t default_slice_us;
 	enum kan_on_end on_end;	    /* on_end=poweroff|reboot|halt (default poweroff) */
-	bool emulator_exit;	    /* emulator_exit=no: end Bochs/QEMU as a real machine (tests) */
+	bool emulator_exit;	    /* emulator_exit=no: end Bochs/QEMU as a real machine */
 	bool check;		    /* check: report what this machine offers kan, run nothing */
 	enum kan_selftest selftest; /* selftest=NAME: fault on purpose once booted */
 	bool wait_when_empty;	    /* on_empty=wait: keep serving the shell when no VM runs */
+	enum lapic_x2apic_option x2apic; /* x2apic=on|off|auto (default auto) */
 };
 int kan_config_parse(const char *line, struct kan_config *out, char *error, size_t error_size);
 
 /* Value parsers, exposed for the unit tests. Return 0 on success. */
 int parse_size(const char *s, uint64_t *out);
 int parse_duration_us(const char *s, uint64_t max_us, uint64_t *out);
-int parse_cpu_list(const char *s, uint64_t *mask);
+int parse_cpu_list(const char *s, struct cpuset *cpus);
 
 #endif

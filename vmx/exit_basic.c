@@ -1,6 +1,8 @@
 /* The small handlers: events that end, pause or fault the guest without emulating anything. */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/interrupts.h"
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/mce.h"
 #include "vmx/exit.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
@@ -45,13 +47,23 @@ enum exit_action vmx_exit_external_interrupt(struct vcpu *vcpu)
 	uint32_t info = (uint32_t)vmcs_read(VM_EXIT_INTR_INFO);
 	if ((info & INTR_INFO_VALID) && interrupt_dispatch((uint8_t)info))
 		return EXIT_PREEMPT; /* kan has work for this CPU: a command, a line of input */
+	if (vmx_controls.lapic_slices && (uint8_t)info == LAPIC_TIMER_VECTOR)
+		return EXIT_PREEMPT; /* the slice's end, where the preemption timer is broken */
 	return EXIT_RESUME;
 }
 
 enum exit_action vmx_exit_exception_nmi(struct vcpu *vcpu)
 {
-	/* The exception bitmap is empty: only NMIs arrive here, and they are the host's. */
-	(void)vcpu;
+	/* The exception bitmap has only #MC: NMIs and machine checks arrive here, and both are
+	 * the host's. A machine check goes to kan's handler, which ends the run unless it was
+	 * corrected; then the guest goes on, unblamed. */
+	uint32_t info = (uint32_t)vmcs_read(VM_EXIT_INTR_INFO);
+	if ((info & 0xff) == VECTOR_MC) {
+		mce_reraise_from_guest();
+		return EXIT_PREEMPT;
+	}
+	if ((info & (7u << 8)) != INTR_TYPE_NMI)
+		return vmx_stop_with_report(vcpu, 0, "an exception kan does not intercept exited");
 	vmx_nmi_taken();
 	nmi_stop_if_asked(); /* the machine's end: this CPU leaves VMX and halts */
 	return EXIT_RESUME;

@@ -1,5 +1,6 @@
 /* The exit table: one entry per basic exit reason, each pointing at its own small handler. */
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/mce.h"
 #include "kernel/console.h"
 #include "kernel/vm.h"
 #include "vmx/exit.h"
@@ -53,8 +54,15 @@ _Static_assert(__builtin_offsetof(struct vcpu, regs) == 0, "the exit stub finds 
 int vmx_exit_dispatch(struct vcpu *vcpu)
 {
 	uint32_t reason = (uint32_t)vmcs_read(VM_EXIT_REASON);
-	if (__builtin_expect(reason & VMX_EXIT_REASON_ENTRY_FAILURE, 0))
+	if (__builtin_expect(reason & VMX_EXIT_REASON_ENTRY_FAILURE, 0)) {
+		/* A machine check during the entry is the host's, not a fault of the guest's
+		 * state: kan's handler reports it, and the entry is tried again later. */
+		if ((reason & VMX_EXIT_REASON_BASIC_MASK) == VMX_EXIT_REASON_MACHINE_CHECK) {
+			mce_reraise_from_guest();
+			return EXIT_PREEMPT;
+		}
 		return VMX_EXIT_ENTRY_FAILED;
+	}
 	struct vmx_vcpu *vx = vcpu->backend;
 	vx->launched = true; /* from now on: VMRESUME */
 	uint32_t basic = reason & VMX_EXIT_REASON_BASIC_MASK;

@@ -7,9 +7,11 @@
 void vmx_nmi_taken(void)
 {
 	/* The exit saved "blocking by NMI" into the guest's state, and left NMIs blocked in kan
-	 * until its next IRET. Neither is the guest's: kan gives guests no NMIs. Without this,
-	 * the next NMIs wait, latched, for kan's next idle. */
+	 * until its next IRET. Neither is the guest's: kan gives guests no NMIs. kan's own
+	 * handler then takes the NMI as it would have outside a guest (counted, port 0x61
+	 * read), and its IRET ends the blocking; without that, the next NMIs would wait,
+	 * latched, for kan's next idle. */
 	vmcs_write(GUEST_INTERRUPTIBILITY_INFO,
 		   vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & ~BLOCKING_BY_NMI);
-	nmi_unblock();
+	nmi_reraise_from_guest();
 }

@@ -24,7 +24,7 @@ extern char vmx_exit_entry[]; /* vmx_entry.asm */
 #define AR_TSS_BUSY	     0x008b
 #define AR_LDT_UNUSABLE	     (AR_UNUSABLE | 0x82)
 
-bool vmcs_write_host_state(unsigned cpu)
+bool vmcs_write_host_state(void)
 {
 	bool ok = true;
 	ok &= vmcs_write(HOST_CR0, read_cr0());
@@ -39,8 +39,8 @@ bool vmcs_write_host_state(unsigned cpu)
 	ok &= vmcs_write(HOST_TR_SELECTOR, SEL_TSS);
 	ok &= vmcs_write(HOST_FS_BASE, 0);
 	ok &= vmcs_write(HOST_GS_BASE, rdmsr(MSR_IA32_GS_BASE));
-	ok &= vmcs_write(HOST_TR_BASE, cpu_tss_base(cpu));
-	ok &= vmcs_write(HOST_GDTR_BASE, cpu_gdt_base(cpu));
+	ok &= vmcs_write(HOST_TR_BASE, cpu_tss_base());
+	ok &= vmcs_write(HOST_GDTR_BASE, cpu_gdt_base());
 	ok &= vmcs_write(HOST_IDTR_BASE, idt_base());
 	ok &= vmcs_write(HOST_IA32_SYSENTER_CS, 0);
 	ok &= vmcs_write(HOST_IA32_SYSENTER_ESP, 0);
@@ -61,12 +61,21 @@ static bool write_controls(struct vcpu *vcpu, struct vmx_vcpu *vx)
 	ok &= vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_controls.proc2);
 	ok &= vmcs_write(VM_EXIT_CONTROLS, vmx_controls.exit);
 	ok &= vmcs_write(VM_ENTRY_CONTROLS, vx->entry_controls);
-	ok &= vmcs_write(EXCEPTION_BITMAP, 0);
+	/* Only #MC: a machine check while a guest runs is the host's (vmx_exit_exception_nmi). */
+	ok &= vmcs_write(EXCEPTION_BITMAP, 1u << VECTOR_MC);
+	/* With bit 14 clear, a #PF exits when its error code does NOT match: mask = match = 0
+	 * makes every one match, so none exits. Left unwritten, they are whatever the VMCS
+	 * region held (SDM 25.2). */
+	ok &= vmcs_write(PAGE_FAULT_ERROR_CODE_MASK, 0);
+	ok &= vmcs_write(PAGE_FAULT_ERROR_CODE_MATCH, 0);
+	ok &= vmcs_write(TSC_OFFSET, 0); /* unused unless TSC offsetting is on: defined anyway */
 	ok &= vmcs_write(CR3_TARGET_COUNT, 0);
 	ok &= vmcs_write(VM_EXIT_MSR_STORE_COUNT, 0);
 	ok &= vmcs_write(VM_EXIT_MSR_LOAD_COUNT, 0);
 	ok &= vmcs_write(VM_ENTRY_MSR_LOAD_COUNT, 0);
 	ok &= vmcs_write(VM_ENTRY_INTR_INFO, 0);
+	ok &= vmcs_write(VM_ENTRY_EXCEPTION_ERROR_CODE, 0);
+	ok &= vmcs_write(VM_ENTRY_INSTRUCTION_LEN, 0);
 	ok &= vmcs_write(EPT_POINTER, vm->eptp);
 	if (vmx_controls.proc2 & PROC2_ENABLE_VPID)
 		ok &= vmcs_write(VIRTUAL_PROCESSOR_ID, vcpu->vm->id); /* 0 is the host's */
@@ -141,6 +150,10 @@ static bool write_guest_state(struct vcpu *vcpu, const struct vcpu_boot_state *b
 	ok &= vmcs_write(GUEST_ACTIVITY_STATE, 0);
 	ok &= vmcs_write(GUEST_INTERRUPTIBILITY_INFO, 0);
 	ok &= vmcs_write(GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	/* Read by VM entry only with PAE paging (exit_cr.c loads them then), but never left
+	 * to the VMCS region's old contents. */
+	for (unsigned i = 0; i < 4; i++)
+		ok &= vmcs_write(GUEST_PDPTE0 + 2 * i, 0);
 	vcpu->regs.rdi = b->rdi;
 	vcpu->regs.rsi = b->rsi;
 	return ok;

@@ -1,6 +1,7 @@
 /* What VT-x this CPU offers, what kan needs of it, and the controls kan will use (one report). */
 #include "arch/x86_64/cpu.h"
 #include "kernel/msr_policy.h"
+#include "kernel/selftest.h"
 #include "kernel/console.h"
 #include "kernel/format.h"
 #include "kernel/vcpu_backend.h"
@@ -129,6 +130,9 @@ bool backend_probe(void)
 	read_caps(&vmx_caps);
 	uint64_t ev = vmx_caps.ept_vpid;
 	bool save_timer = allowed1(vmx_caps.exit, EXIT_SAVE_PREEMPTION_TIMER);
+	uint32_t signature = cpuid(1, 0).eax;
+	bool timer_broken = vmx_preemption_timer_broken(signature) ||
+			    selftest_active() == SELFTEST_NO_PREEMPTION_TIMER;
 	const struct feature features[] = {
 		{ "secondary controls", allowed1(vmx_caps.proc, PROC_ACTIVATE_SECONDARY), "needs" },
 		{ "EPT", allowed1(vmx_caps.proc2, PROC2_ENABLE_EPT), "needs" },
@@ -144,7 +148,8 @@ bool backend_probe(void)
 			  allowed1(vmx_caps.entry, ENTRY_LOAD_IA32_EFER),
 		  "needs" },
 		{ "preemption timer (saved on exit)",
-		  allowed1(vmx_caps.pin, PIN_PREEMPTION_TIMER) && save_timer, "needs" },
+		  allowed1(vmx_caps.pin, PIN_PREEMPTION_TIMER) && save_timer && !timer_broken,
+		  timer_broken ? "-" : "needs" },
 		{ "unconditional I/O exiting",
 		  allowed1(vmx_caps.proc, PROC_UNCONDITIONAL_IO_EXITING), "needs" },
 		{ "VPID", allowed1(vmx_caps.proc2, PROC2_ENABLE_VPID), "uses" },
@@ -157,6 +162,16 @@ bool backend_probe(void)
 	if (!report(features, sizeof(features) / sizeof(features[0])))
 		return false;
 	choose_controls();
+	if (timer_broken) {
+		vmx_controls_use_lapic_slices(&vmx_controls);
+		printk("kan: VT-x: the preemption timer of this CPU (signature 0x%x) does not "
+		       "count "
+		       "as stated (Intel errata AAT59, AAK139, BA86...)%s: the LAPIC timer ends "
+		       "slices instead\n",
+		       signature,
+		       selftest_active() == SELFTEST_NO_PREEMPTION_TIMER ? " or selftest says so"
+									 : "");
+	}
 	if (msr_policy_has_tsc_aux())
 		vmx_lazy_msr_count = VMX_LAZY_MSRS;
 	return true;

@@ -16,6 +16,30 @@ static bool allowed1(uint64_t capability, uint32_t bit)
 	return (capability >> 32) & bit;
 }
 
+bool vmx_preemption_timer_broken(uint32_t cpuid1_eax)
+{
+	/* Family, model and stepping, as the errata name them (SDM's CPUID.1:EAX layout). */
+	static const uint32_t broken[] = {
+		0x106a0, 0x106a1, 0x106a4, 0x106a5, /* Nehalem: Core i7-900, Xeon 3500/5500 */
+		0x106e5,			    /* Lynnfield: Core i7-800, i5-700, Xeon 3400 */
+		0x20652, 0x20655,		    /* Clarkdale/Arrandale: Core i3/i5/i7 */
+		0x206e6,			    /* Nehalem-EX: Xeon 7500 */
+		0x306a8,			    /* Ivy Bridge: Xeon E3-1220 v2 */
+	};
+	uint32_t signature = cpuid1_eax & 0x0fff3fff; /* without the reserved bits */
+	for (unsigned i = 0; i < sizeof(broken) / sizeof(broken[0]); i++)
+		if (signature == broken[i])
+			return true;
+	return false;
+}
+
+void vmx_controls_use_lapic_slices(struct vmx_controls *c)
+{
+	c->pin &= ~PIN_PREEMPTION_TIMER;
+	c->exit &= ~EXIT_SAVE_PREEMPTION_TIMER;
+	c->lapic_slices = true;
+}
+
 void vmx_choose_controls(const struct vmx_caps *caps, struct vmx_controls *out)
 {
 	uint32_t missing;

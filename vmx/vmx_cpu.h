@@ -20,9 +20,16 @@ struct vmx_controls {
 	uint32_t pin, proc, proc2, exit, entry;
 	unsigned preemption_timer_shift;
 	unsigned ept_largest_level; /* 1: 4 KiB, 2: 2 MiB, 3: 1 GiB */
+	bool lapic_slices; /* the preemption timer is broken here: the LAPIC timer ends slices */
 };
 /* The controls kan wants, adjusted to what the capability MSRs in `caps` allow. */
 void vmx_choose_controls(const struct vmx_caps *caps, struct vmx_controls *out);
+/* True for the CPUs (CPUID.1:EAX) whose VMX-preemption timer does not count at the rate
+ * IA32_VMX_MISC states (errata AAJ124, AAK139, AAM126, AAN92, AAO95, AAP86, AAT59, AAU65,
+ * AAX65, BA86, and a Xeon E3-1220 v2 stepping): pure, unit-tested. */
+bool vmx_preemption_timer_broken(uint32_t cpuid1_eax);
+/* Without the preemption timer: slices end by the LAPIC timer (vmx_controls.lapic_slices). */
+void vmx_controls_use_lapic_slices(struct vmx_controls *c);
 
 extern struct vmx_caps vmx_caps;
 extern struct vmx_controls vmx_controls;
@@ -80,7 +87,7 @@ uint64_t vmx_fixed_cr4(uint64_t value);
 uint64_t vmx_guest_cr4_allowed(void);
 
 /* The host state for this CPU, written into the current VMCS. */
-bool vmcs_write_host_state(unsigned cpu);
+bool vmcs_write_host_state(void);
 /* On the vCPU's CPU: clears its VMCS and frees its pages. */
 void backend_vcpu_destroy(struct vcpu *vcpu);
 

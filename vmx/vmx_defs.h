@@ -283,9 +283,11 @@ enum vmx_exit_reason {
 /* VM-entry interruption-information field (SDM 25.8.3). */
 #define INTR_INFO_VALID		     (1u << 31)
 #define INTR_INFO_DELIVER_CODE	     (1u << 11)
+#define INTR_TYPE_NMI		     (2u << 8)
 #define INTR_TYPE_HARDWARE_EXCEPTION (3u << 8)
 #define VECTOR_UD		     6
 #define VECTOR_GP		     13
+#define VECTOR_MC		     18
 
 /* EPT entries (SDM 29.3.2). */
 #define EPT_READ	 (1ull << 0)

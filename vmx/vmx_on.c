@@ -7,8 +7,6 @@
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
 
-static struct vmx_pcpu pcpu_state[KAN_MAX_CPUS];
-
 bool backend_cpu_enable(unsigned cpu)
 {
 	uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
@@ -25,9 +23,11 @@ bool backend_cpu_enable(unsigned cpu)
 	write_cr0(vmx_fixed_cr0(read_cr0(), false));
 	write_cr4(vmx_fixed_cr4(read_cr4() | CR4_VMXE));
 
-	struct vmx_pcpu *p = &pcpu_state[cpu];
-	p->vmxon_phys = phys_alloc(PAGE_SIZE, PAGE_SIZE);
-	if (!p->vmxon_phys) {
+	uint64_t state = phys_alloc(sizeof(struct vmx_pcpu), 64);
+	struct vmx_pcpu *p = state ? phys_to_ptr(state) : NULL;
+	if (p)
+		p->vmxon_phys = phys_alloc(PAGE_SIZE, PAGE_SIZE);
+	if (!p || !p->vmxon_phys) {
 		printk("kan: cpu %u: no memory for the VMXON region\n", cpu);
 		return false;
 	}

@@ -1,10 +1,12 @@
 /* Running a vCPU: enter, take the exit, look up its handler, and again until the scheduler
  * must decide. This loop is the exit fast path: keep it short. */
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/lapic.h"
 #include "arch/x86_64/xstate.h"
 #include "kernel/spec_policy.h"
 #include "kernel/console.h"
 #include "kernel/percpu.h"
+#include "kernel/time.h"
 #include "kernel/vcpu_backend.h"
 #include "vmx/exit.h"
 #include "vmx/vmcs.h"
@@ -89,7 +91,7 @@ static bool vmx_load(struct vcpu *vcpu, struct vmx_vcpu *vx)
 	pc->current_vmcs = vx->vmcs_phys;
 	vmx_switch_owner(pc, vcpu);
 	if (vx->host_cpu != (int)c->index) {
-		if (!vmcs_write_host_state(c->index)) {
+		if (!vmcs_write_host_state()) {
 			vm_crash(vcpu->vm, "its VMCS host state could not be written");
 			return false;
 		}
@@ -141,11 +143,18 @@ enum vcpu_event backend_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc)
 			slice_tsc = tick - now;
 	}
 	vx->slice_end = now + slice_tsc;
-	uint64_t timer = slice_tsc >> vmx_controls.preemption_timer_shift;
-	vmcs_write(VMX_PREEMPTION_TIMER_VALUE, timer > 0xffffffff ? 0xffffffff : timer);
+	if (vmx_controls.lapic_slices) {
+		uint64_t us = time_tsc_to_us(slice_tsc);
+		lapic_timer_oneshot(us ? us : 1); /* vmx_exit_external_interrupt ends the slice */
+	} else {
+		uint64_t timer = slice_tsc >> vmx_controls.preemption_timer_shift;
+		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, timer > 0xffffffff ? 0xffffffff : timer);
+	}
 	vmx_selftest_before_entry(vcpu, vx->launched);
 	spec_before_entry();
 	int result = vmx_enter(vcpu, vx->launched);
+	if (vmx_controls.lapic_slices)
+		lapic_timer_oneshot(0); /* a slice that ended early leaves no tick for the next */
 	if (result < 0 || result == VMX_EXIT_ENTRY_FAILED)
 		return entry_failed(vcpu, vx, result);
 	switch ((enum exit_action)result) {

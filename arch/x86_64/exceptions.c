@@ -2,6 +2,7 @@
 #include "arch/x86_64/backtrace.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/interrupts.h"
+#include "arch/x86_64/mce.h"
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/stacks.h"
 #include "kernel/console.h"
@@ -38,9 +39,10 @@ static const char *const exception_names[32] = {
 	[21] = "#CP control protection",
 };
 
-#define VECTOR_NMI	    2
-#define VECTOR_DOUBLE_FAULT 8
-#define VECTOR_PAGE_FAULT   14
+#define VECTOR_NMI	     2
+#define VECTOR_MACHINE_CHECK 18
+#define VECTOR_DOUBLE_FAULT  8
+#define VECTOR_PAGE_FAULT    14
 
 /* #PF error code bits (SDM Vol. 3A, 4.7). */
 #define PF_PRESENT  (1u << 0)
@@ -53,9 +55,6 @@ void exception_dispatch(struct exception_frame *f);
 
 extern char wrmsr_safe_insn[], wrmsr_safe_fixup[]; /* msr_safe.asm */
 #define VECTOR_GP 13
-
-static uint64_t nmis_in_kan[KAN_MAX_CPUS];
-static void (*volatile nmi_errand)(unsigned cpu);
 
 static void (*volatile nmi_stop)(void);
 
@@ -71,6 +70,16 @@ void nmi_stop_if_asked(void)
 		stop();
 }
 
+static uint32_t nmis_in_kan[KAN_MAX_CPUS], nmis_from_guests[KAN_MAX_CPUS];
+static bool reraised[KAN_MAX_CPUS]; /* the next NMI on this CPU is nmi_reraise_from_guest's */
+static uint8_t platform_reasons;    /* NMI_SERR | NMI_IOCHK seen at port 0x61 */
+static void (*volatile nmi_errand)(unsigned cpu);
+
+#define PORT_B	  0x61
+#define NMI_SERR  0x80 /* port 0x61 bit 7: PCI SERR# or memory parity */
+#define NMI_IOCHK 0x40 /* bit 6: I/O channel check */
+#define NMI_CLEAR 0x0c /* bits 2-3 set: disable, and so clear, both; bits 0-1 are the PIT's */
+
 void nmi_set_errand(void (*errand)(unsigned cpu))
 {
 	nmi_errand = errand;
@@ -81,13 +90,67 @@ uint64_t nmi_count_in_kan(unsigned cpu)
 	return __atomic_load_n(&nmis_in_kan[cpu], __ATOMIC_RELAXED);
 }
 
+uint64_t nmi_count_from_guests(unsigned cpu)
+{
+	return __atomic_load_n(&nmis_from_guests[cpu], __ATOMIC_RELAXED);
+}
+
+static unsigned cpu_of(const void *on_stack)
+{
+	struct stack_place here = stacks_find((uint64_t)on_stack);
+	return here.found ? here.cpu : 0;
+}
+
+void nmi_reraise_from_guest(void)
+{
+	/* NMIs are blocked since the exit, so no other NMI comes between. The handler's IRET
+	 * ends that blocking, as one after a real NMI would. */
+	reraised[cpu_of(__builtin_frame_address(0))] = true;
+	__asm__ volatile("int $2" ::: "memory");
+}
+
+/* A platform source (port 0x61, as on the PC/AT): noted for nmi_say_once, and cleared so it
+ * can report again. A legacy-free machine floats the port: all-ones says nothing. */
+static void nmi_check_platform(void)
+{
+	uint8_t b = inb(PORT_B);
+	if (b == 0xff || !(b & (NMI_SERR | NMI_IOCHK)))
+		return;
+	__atomic_or_fetch(&platform_reasons, b & (NMI_SERR | NMI_IOCHK), __ATOMIC_RELAXED);
+	outb(PORT_B, (b & 0x0f) | NMI_CLEAR);
+	outb(PORT_B, b & 0x0f);
+}
+
+static void nmi_handle(const struct exception_frame *f)
+{
+	/* On the IST stack, which says whose CPU this is. It may have interrupted printk: no
+	 * lock, no printk (a self-test's errand aside). */
+	nmi_stop_if_asked(); /* the machine's end: this CPU leaves VMX and halts */
+	unsigned cpu = cpu_of(f);
+	nmi_check_platform();
+	if (reraised[cpu]) {
+		reraised[cpu] = false;
+		__atomic_add_fetch(&nmis_from_guests[cpu], 1, __ATOMIC_RELAXED);
+	} else {
+		__atomic_add_fetch(&nmis_in_kan[cpu], 1, __ATOMIC_RELAXED);
+	}
+	if (nmi_errand)
+		nmi_errand(cpu);
+}
+
 void nmi_say_once(unsigned cpu)
 {
-	static bool said;
+	static bool said, said_platform;
 	if (!said && nmi_count_in_kan(cpu) && !__atomic_exchange_n(&said, true, __ATOMIC_RELAXED))
 		printk("kan: cpu %u: an NMI arrived while kan ran: kan sends none, so it counts "
 		       "and ignores them\n",
 		       cpu);
+	uint8_t why = __atomic_load_n(&platform_reasons, __ATOMIC_RELAXED);
+	if (why && !said_platform && !__atomic_exchange_n(&said_platform, true, __ATOMIC_RELAXED))
+		printk("kan: NMI: the platform reports%s%s (port 0x61); kan cleared it and goes "
+		       "on\n",
+		       why & NMI_SERR ? " SERR (a PCI system error or memory parity)" : "",
+		       why & NMI_IOCHK ? " IOCHK (an I/O channel check)" : "");
 }
 
 /* Why the present page at `cr2` refused the access, from kan's tables and CR4. */
@@ -150,13 +213,11 @@ void exception_dispatch(struct exception_frame *f)
 		return;
 	}
 	if (f->vector == VECTOR_NMI) {
-		/* On the IST stack, which says whose CPU this is. It may have interrupted
-		 * printk: no lock, no printk (a self-test's errand aside). */
-		nmi_stop_if_asked();
-		struct stack_place here = stacks_find((uint64_t)f);
-		__atomic_add_fetch(&nmis_in_kan[here.found ? here.cpu : 0], 1, __ATOMIC_RELAXED);
-		if (nmi_errand)
-			nmi_errand(here.cpu);
+		nmi_handle(f);
+		return;
+	}
+	if (f->vector == VECTOR_MACHINE_CHECK) {
+		machine_check_handle(cpu_of(f), f->rip);
 		return;
 	}
 	const char *name = f->vector < 32 && exception_names[f->vector] ? exception_names[f->vector]

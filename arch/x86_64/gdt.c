@@ -2,6 +2,8 @@
 #include "kernel/limits.h"
 #include "kernel/string.h"
 
+#include <stddef.h>
+
 /* The 64-bit TSS (SDM Vol. 3A, 8.7). */
 struct tss64 {
 	uint32_t reserved0;
@@ -18,18 +20,22 @@ struct cpu_tables {
 	struct tss64 tss;
 };
 
-static struct cpu_tables tables[KAN_MAX_CPUS] __attribute__((aligned(64)));
+_Static_assert(sizeof(struct cpu_tables) <= CPU_TABLES_SIZE, "CPU_TABLES_SIZE is too small");
+
+static struct cpu_tables boot_tables __attribute__((aligned(64)));
 
 struct descriptor_pointer {
 	uint16_t limit;
 	uint64_t base;
 } __attribute__((packed));
 
-void cpu_tables_load(unsigned cpu, uint64_t ist_stack_top)
+void cpu_tables_load(void *space, uint64_t ist_stack_top)
 {
-	struct cpu_tables *t = &tables[cpu];
+	struct cpu_tables *t = space ? space : &boot_tables;
 	memset(&t->tss, 0, sizeof(t->tss));
 	t->tss.ist[0] = ist_stack_top;
+	/* #MC's own, the lower half: an #MC during an NMI (on IST1) must not overwrite it. */
+	t->tss.ist[1] = ist_stack_top - IST_STACK_SIZE / 2;
 	t->tss.iomap_base = sizeof(t->tss); /* no I/O permission bitmap */
 
 	uint64_t base = (uint64_t)&t->tss, limit = sizeof(t->tss) - 1;
@@ -59,12 +65,14 @@ void cpu_tables_load(unsigned cpu, uint64_t ist_stack_top)
 	__asm__ volatile("lidt %0" ::"m"(idtr));
 }
 
-uint64_t cpu_gdt_base(unsigned cpu)
+uint64_t cpu_gdt_base(void)
 {
-	return (uint64_t)tables[cpu].gdt;
+	struct descriptor_pointer gdtr;
+	__asm__ volatile("sgdt %0" : "=m"(gdtr));
+	return gdtr.base;
 }
 
-uint64_t cpu_tss_base(unsigned cpu)
+uint64_t cpu_tss_base(void)
 {
-	return (uint64_t)&tables[cpu].tss;
+	return cpu_gdt_base() + offsetof(struct cpu_tables, tss);
 }

@@ -1,6 +1,5 @@
 #include "arch/x86_64/descriptors.h"
 #include "arch/x86_64/interrupts.h"
-#include "arch/x86_64/lapic.h"
 
 struct idt_gate {
 	uint16_t offset_low;
@@ -19,8 +18,10 @@ struct idt_gate {
 
 /* isr.asm */
 extern const uint64_t exception_stubs[32];
-extern const uint64_t interrupt_stubs[INTERRUPT_VECTORS];
-extern const uint64_t interrupt_stub_spurious;
+extern const char interrupt_stubs[]; /* from 0x20, in blocks of 8 (isr.asm) */
+
+#define STUB_SIZE	4
+#define STUB_BLOCK_SIZE (8 * STUB_SIZE + 8)
 
 static struct idt_gate idt[256] __attribute__((aligned(16)));
 
@@ -39,14 +40,20 @@ static void idt_set(unsigned vector, uint64_t handler, uint8_t ist)
 void idt_init(void)
 {
 	for (unsigned v = 0; v < 32; v++) {
-		/* These can arrive on a broken stack: give them the known-good IST stack. */
-		int on_ist =
-			v == VECTOR_NMI || v == VECTOR_DOUBLE_FAULT || v == VECTOR_MACHINE_CHECK;
-		idt_set(v, exception_stubs[v], on_ist ? 1 : 0);
+		/* These can arrive on a broken stack: give them the known-good IST stack, and
+		 * #MC its own part of it, since it can arrive inside an NMI's handler. */
+		int on_ist = v == VECTOR_NMI || v == VECTOR_DOUBLE_FAULT ? 1
+			     : v == VECTOR_MACHINE_CHECK		 ? 2
+									 : 0;
+		idt_set(v, exception_stubs[v], (uint8_t)on_ist);
 	}
-	for (unsigned i = 0; i < INTERRUPT_VECTORS; i++)
-		idt_set(INTERRUPT_VECTOR_FIRST + i, interrupt_stubs[i], 0);
-	idt_set(LAPIC_SPURIOUS_VECTOR, interrupt_stub_spurious, 0);
+	/* Every other vector too: a device or firmware leftover must not find an empty gate. */
+	for (unsigned v = INTERRUPT_VECTOR_FIRST; v < 256; v++) {
+		unsigned i = v - INTERRUPT_VECTOR_FIRST;
+		idt_set(v,
+			(uint64_t)(interrupt_stubs + i / 8 * STUB_BLOCK_SIZE + i % 8 * STUB_SIZE),
+			0);
+	}
 }
 
 uint64_t idt_base(void)

@@ -4,7 +4,6 @@
 extern exception_dispatch
 global exception_stubs
 global interrupt_stubs
-global interrupt_stub_spurious
 global nmi_unblock
 
 section .text
@@ -25,20 +24,33 @@ stub_%1:
 %assign v v+1
 %endrep
 
-; Device and timer interrupts kan takes itself: vectors 0x20-0x2f, and the spurious vector.
-%macro IRQ_STUB 1
-irq_stub_%1:
-	push 0
-	push %1
-	jmp exception_common
-%endmacro
-
-%assign v 0x20
-%rep 16
-	IRQ_STUB v
+; Every vector from 0x20 up has a stub, in blocks of 8: each stub pushes its vector (a
+; sign-extended byte: exception_dispatch keeps the low 8 bits) and jumps to its block's tail,
+; 4 bytes each, then an 8-byte tail. idt.c finds vector v at interrupt_stubs
+; + (v - 0x20) / 8 * 40 + (v % 8) * 4.
+%macro IRQ_BLOCK 1
+%assign v %1
+%rep 8
+	push strict byte (v - 256 * (v / 128))
+	jmp short %%tail
 %assign v v+1
 %endrep
-	IRQ_STUB 255
+%%tail:
+	jmp strict near irq_common
+	times 3 db 0xcc
+%endmacro
+
+interrupt_stubs:
+%assign b 0x20
+%rep 28
+	IRQ_BLOCK b
+%assign b b+8
+%endrep
+
+; A device interrupt has no error code: give it a zero one, under the vector.
+irq_common:
+	push qword [rsp]
+	mov qword [rsp + 8], 0
 
 exception_common:
 	push rax
@@ -99,11 +111,3 @@ exception_stubs:
 	dq stub_%+v
 %assign v v+1
 %endrep
-interrupt_stubs:
-%assign v 0x20
-%rep 16
-	dq irq_stub_%+v
-%assign v v+1
-%endrep
-interrupt_stub_spurious:
-	dq irq_stub_255

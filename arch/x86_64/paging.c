@@ -1,6 +1,7 @@
 #include "arch/x86_64/paging.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/mtrr.h"
+#include "arch/x86_64/nx.h"
 #include "arch/x86_64/page_map.h"
 
 #define ADDRESS_MASK	     0x000ffffffffff000ull
@@ -17,9 +18,12 @@ extern char _kernel_start[], _text_end[], _rodata_end[];
 static struct mtrr_state mtrrs;
 static struct page_map map = { .largest_level = 2, .mtrrs = &mtrrs };
 struct paging_info paging_info;
+/* PAGE_NX, or 0 where NX is off: with EFER.NXE clear, bit 63 is reserved and faults. */
+static uint64_t nx_bit;
 
 static bool map_range(uint64_t start, uint64_t end, uint64_t flags, bool only_missing)
 {
+	flags &= ~PAGE_NX | nx_bit;
 	bool ok = page_map_range(&map, start, end, flags, only_missing);
 	paging_info.mtrr_splits = map.mtrr_splits;
 	__asm__ volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
@@ -66,6 +70,8 @@ uint64_t paging_lookup(uint64_t addr)
 bool paging_init(paging_alloc_fn alloc, uint64_t exec_page)
 {
 	map.alloc_table = alloc;
+	nx_enable(); /* sets EFER.NXE before any table with NX bits is loaded */
+	nx_bit = nx_on() ? PAGE_NX : 0;
 	mtrr_read(&mtrrs);
 	paging_info.mtrrs_on = mtrrs.enabled;
 	paging_info.mtrr_default_type = mtrrs.default_type;
@@ -89,15 +95,14 @@ bool paging_init(paging_alloc_fn alloc, uint64_t exec_page)
 	}
 	if (!ok)
 		return false;
-	uint64_t efer = rdmsr(MSR_IA32_EFER);
-	wrmsr(MSR_IA32_EFER, efer | EFER_NXE);
 	write_cr3(root);
 	return true;
 }
 
 void paging_enable_protections(bool *smep, bool *smap)
 {
-	wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) | EFER_NXE);
+	if (nx_bit) /* an AP's trampoline has set it already, after clearing XD Bit Disable */
+		wrmsr(MSR_IA32_EFER, rdmsr(MSR_IA32_EFER) | EFER_NXE);
 	struct cpuid_regs r = cpuid(0, 0);
 	uint32_t ebx7 = r.eax >= 7 ? cpuid(7, 0).ebx : 0;
 	*smep = ebx7 & CPUID_7_EBX_SMEP;

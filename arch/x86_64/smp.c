@@ -1,11 +1,14 @@
 #include "arch/x86_64/smp.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/nx.h"
+#include "kernel/console.h"
 #include "kernel/string.h"
 
 /* boot/ap_trampoline.asm and boot/entry.asm */
 extern char ap_trampoline_start[], ap_trampoline_end[];
 extern char ap_trampoline_cr3[], ap_trampoline_stack[], ap_trampoline_entry[], ap_trampoline_cpu[];
+extern char ap_trampoline_nx[], ap_trampoline_xd_cleared[];
 
 static volatile int started_cpu = -1;
 static uint64_t start_timeout_tsc;
@@ -21,6 +24,7 @@ void smp_prepare(uint64_t tsc_hz)
 	memcpy((void *)AP_TRAMPOLINE_ADDR, ap_trampoline_start,
 	       (uintptr_t)ap_trampoline_end - (uintptr_t)ap_trampoline_start);
 	*(uint64_t *)in_copy(ap_trampoline_cr3) = read_cr3();
+	*(uint32_t *)in_copy(ap_trampoline_nx) = nx_ap_flags();
 	start_timeout_tsc = tsc_hz / 5; /* 200 ms */
 }
 
@@ -29,13 +33,23 @@ bool smp_start_cpu(uint32_t apic_id, unsigned cpu_index, uint64_t stack_top, ap_
 	*(uint64_t *)in_copy(ap_trampoline_stack) = stack_top;
 	*(uint64_t *)in_copy(ap_trampoline_entry) = (uint64_t)entry;
 	*(uint32_t *)in_copy(ap_trampoline_cpu) = cpu_index;
+	volatile uint32_t *xd_cleared = in_copy(ap_trampoline_xd_cleared);
+	*xd_cleared = 0;
 	started_cpu = -1;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	lapic_start_cpu(apic_id, AP_TRAMPOLINE_ADDR >> 12);
 	uint64_t deadline = rdtsc() + start_timeout_tsc;
 	while (started_cpu != (int)cpu_index)
-		if (rdtsc() > deadline)
+		if (rdtsc() > deadline) {
+			/* Stopped, so that it cannot run the trampoline later, after kan unmapped
+			 * it or gave its index to the next CPU. */
+			lapic_send_init(apic_id);
 			return false;
+		}
+	if (*xd_cleared)
+		printk("kan: cpu %u: firmware had disabled NX (XD Bit Disable); kan re-enabled "
+		       "it\n",
+		       cpu_index);
 	return true;
 }
 

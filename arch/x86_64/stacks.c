@@ -1,5 +1,5 @@
 #include "arch/x86_64/stacks.h"
-#include "kernel/limits.h"
+#include "kernel/string.h"
 
 #define GUARD_SIZE 4096
 
@@ -10,12 +10,25 @@ struct stack {
 };
 
 /* Each CPU has a stack and an IST stack, noted by the boot CPU as it starts the CPUs. */
-static struct stack stacks[2 * KAN_MAX_CPUS];
-static unsigned stack_count;
+static struct stack boot_stacks[2];
+static struct stack *stacks = boot_stacks;
+static unsigned stack_count, stack_capacity = 2;
+
+uint64_t stacks_bytes(unsigned cpu_count)
+{
+	return 2ull * cpu_count * sizeof(struct stack);
+}
+
+void stacks_reserve(void *space, unsigned cpu_count)
+{
+	memcpy(space, stacks, stack_count * sizeof(struct stack));
+	stacks = space;
+	stack_capacity = 2 * cpu_count;
+}
 
 void stacks_note(unsigned cpu, const char *what, uint64_t top, uint64_t size)
 {
-	if (stack_count < sizeof(stacks) / sizeof(stacks[0]))
+	if (stack_count < stack_capacity)
 		stacks[stack_count++] = (struct stack){ top - size - GUARD_SIZE, top, cpu, what };
 }
 

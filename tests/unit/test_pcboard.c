@@ -140,6 +140,14 @@ static void the_pm_timer_counts_at_3_58_mhz_in_24_bits(void **state)
 	assert_true(((t - (3579545ull * 5 & 0xffffff)) & 0xffffff) < 900000); /* it wrapped */
 }
 
+static void a_start_from_a_cpu_whose_tsc_is_ahead_reads_zero_not_a_wrap(void **state)
+{
+	(void)state;
+	/* The board was reset on the boot CPU, whose TSC is a second ahead of this one's. */
+	pcboard_reset(&vm.board, &vm, 4000000, __builtin_ia32_rdtsc() + 4000000);
+	assert_int_equal(in(0x608, 4), 0);
+}
+
 static uint8_t cmos(uint8_t reg)
 {
 	out(0x70, 1, 0x80 | reg); /* with the NMI mask bit, as Linux writes it */
@@ -187,6 +195,8 @@ int main(void)
 		cmocka_unit_test_setup(pm1_status_clears_by_writing_ones_and_enable_keeps_its_value,
 				       setup),
 		cmocka_unit_test_setup(the_pm_timer_counts_at_3_58_mhz_in_24_bits, setup),
+		cmocka_unit_test_setup(a_start_from_a_cpu_whose_tsc_is_ahead_reads_zero_not_a_wrap,
+				       setup),
 		cmocka_unit_test_setup(the_cmos_rtc_shows_kans_wall_clock_in_bcd, setup),
 		cmocka_unit_test_setup(the_guest_keeps_cmos_ram_but_cannot_set_the_clock, setup),
 	};

@@ -14,7 +14,7 @@
 
 /* A machine with CPUs 0-3. */
 static const struct vm_config_limits limits = {
-	.cpus_present = 0xf,
+	.cpus_present = { { 0xf } },
 	.default_slice_us = 10000,
 	.default_name = "vm3",
 };
@@ -49,7 +49,7 @@ static void an_empty_line_gives_the_defaults(void **state)
 	assert_int_equal(parse(""), 0);
 	assert_string_equal(config.name, "vm3");
 	assert_int_equal(config.mem, 16 * MIB);
-	assert_int_equal(config.cpu_mask, 0x1); /* the first CPU */
+	assert_int_equal(config.cpus.word[0], 0x1); /* the first CPU */
 	assert_int_equal(config.slice_us, 10000);
 }
 
@@ -68,9 +68,10 @@ static void on_reset_restarts_by_default_and_accepts_stop(void **state)
 static void the_default_cpu_is_the_lowest_one_present(void **state)
 {
 	(void)state;
-	const struct vm_config_limits high_cpus = { .cpus_present = 0xc, .default_slice_us = 5000 };
+	const struct vm_config_limits high_cpus = { .cpus_present = { { 0xc } },
+						    .default_slice_us = 5000 };
 	assert_int_equal(vm_config_parse("", &high_cpus, &config, error, sizeof(error)), 0);
-	assert_int_equal(config.cpu_mask, 0x4);
+	assert_int_equal(config.cpus.word[0], 0x4);
 	assert_int_equal(config.slice_us, 5000);
 	assert_string_equal(config.name, "vm"); /* no default name given */
 }
@@ -81,7 +82,7 @@ static void every_key_is_read(void **state)
 	assert_int_equal(parse("name=hello mem=64M cpus=1-2 slice=5ms"), 0);
 	assert_string_equal(config.name, "hello");
 	assert_int_equal(config.mem, 64 * MIB);
-	assert_int_equal(config.cpu_mask, 0x6);
+	assert_int_equal(config.cpus.word[0], 0x6);
 	assert_int_equal(config.slice_us, 5000);
 }
 
@@ -155,11 +156,11 @@ static void cpus_accepts_lists_and_ranges(void **state)
 {
 	(void)state;
 	assert_int_equal(parse("cpus=0,2"), 0);
-	assert_int_equal(config.cpu_mask, 0x5);
+	assert_int_equal(config.cpus.word[0], 0x5);
 	assert_int_equal(parse("cpus=0-3"), 0);
-	assert_int_equal(config.cpu_mask, 0xf);
+	assert_int_equal(config.cpus.word[0], 0xf);
 	assert_int_equal(parse("cpus=3"), 0);
-	assert_int_equal(config.cpu_mask, 0x8);
+	assert_int_equal(config.cpus.word[0], 0x8);
 }
 
 static void slice_accepts_us_ms_and_s_up_to_10s(void **state)
@@ -298,7 +299,7 @@ static void an_over_long_option_is_refused_not_cut(void **state)
 	strcat(line, ",3");
 	int result = parse(line);
 	if (result == 0)
-		assert_int_equal(config.cpu_mask, 0xa);
+		assert_int_equal(config.cpus.word[0], 0xa);
 }
 
 /* ---- kan_config_parse ---- */
@@ -362,6 +363,24 @@ static void kan_reads_how_to_end_and_check(void **state)
 		strstr(error, "key 'on_end' has bad value 'off' (poweroff, reboot or halt)"));
 	assert_int_equal(parse_kan("/boot/kan.elf emulator_exit=maybe"), -1);
 	assert_non_null(strstr(error, "key 'emulator_exit' has bad value 'maybe'"));
+}
+
+static void kan_reads_x2apic_on_off_auto(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_kan(""), 0);
+	assert_int_equal(kan.x2apic, X2APIC_AUTO);
+	assert_int_equal(parse_kan("x2apic=on"), 0);
+	assert_int_equal(kan.x2apic, X2APIC_ON);
+	assert_int_equal(parse_kan("x2apic=off"), 0);
+	assert_int_equal(kan.x2apic, X2APIC_OFF);
+	assert_int_equal(parse_kan("x2apic=auto"), 0);
+	assert_int_equal(kan.x2apic, X2APIC_AUTO);
+	assert_int_equal(parse_kan("x2apic=yes"), -1);
+	assert_non_null(strstr(error, "key 'x2apic' has bad value 'yes' (on, off or auto)"));
+	assert_int_equal(parse_kan("x2apic=off selftest=stray-irq"), 0);
+	assert_int_equal(kan.x2apic, X2APIC_OFF);
+	assert_int_equal(kan.selftest, SELFTEST_STRAY_IRQ);
 }
 
 static void a_refusal_message_is_cut_to_the_buffer_and_terminated(void **state)
@@ -451,31 +470,59 @@ static void parse_duration_refuses_zero_too_long_and_bad_units(void **state)
 static void parse_cpu_list_reads_lists_and_ranges(void **state)
 {
 	(void)state;
-	uint64_t mask;
-	assert_int_equal(parse_cpu_list("0", &mask), 0);
-	assert_int_equal(mask, 0x1);
-	assert_int_equal(parse_cpu_list("0-3", &mask), 0);
-	assert_int_equal(mask, 0xf);
-	assert_int_equal(parse_cpu_list("0-1,4-5,7", &mask), 0);
-	assert_int_equal(mask, 0xb3);
-	assert_int_equal(parse_cpu_list("2-2", &mask), 0);
-	assert_int_equal(mask, 0x4);
-	assert_int_equal(parse_cpu_list("63", &mask), 0);
-	assert_int_equal(mask, 1ull << 63);
-	assert_int_equal(parse_cpu_list("0-63", &mask), 0);
-	assert_int_equal(mask, UINT64_MAX);
+	struct cpuset set;
+	assert_int_equal(parse_cpu_list("0", &set), 0);
+	assert_int_equal(set.word[0], 0x1);
+	assert_int_equal(parse_cpu_list("0-3", &set), 0);
+	assert_int_equal(set.word[0], 0xf);
+	assert_int_equal(parse_cpu_list("0-1,4-5,7", &set), 0);
+	assert_int_equal(set.word[0], 0xb3);
+	assert_int_equal(parse_cpu_list("2-2", &set), 0);
+	assert_int_equal(set.word[0], 0x4);
+	assert_int_equal(parse_cpu_list("63", &set), 0);
+	assert_int_equal(set.word[0], 1ull << 63);
+	assert_int_equal(parse_cpu_list("0-63", &set), 0);
+	assert_int_equal(set.word[0], UINT64_MAX);
+	/* Past the first 64: every CPU kan can run (KAN_MAX_CPUS). */
+	assert_int_equal(parse_cpu_list("64,130-131", &set), 0);
+	assert_int_equal(set.word[0], 0);
+	assert_int_equal(set.word[1], 0x1);
+	assert_int_equal(set.word[2], 0xc);
+	assert_int_equal(cpuset_count(&set), 3);
+	assert_int_equal(cpuset_first(&set), 64);
+	char last[16];
+	snprintf(last, sizeof(last), "%d", KAN_MAX_CPUS - 1);
+	assert_int_equal(parse_cpu_list(last, &set), 0);
+	assert_true(cpuset_has(&set, KAN_MAX_CPUS - 1));
+	assert_false(cpuset_has(&set, KAN_MAX_CPUS));
 }
 
-static void parse_cpu_list_refuses_bad_ranges_empty_items_and_cpus_past_63(void **state)
+static void parse_cpu_list_refuses_bad_ranges_empty_items_and_cpus_past_the_limit(void **state)
 {
 	(void)state;
-	uint64_t mask = 77;
-	static const char *const bad[] = { "3-1", "0,,1", "0,", ",0",	"",   "-1",   "0-",
-					   "a",	  "1;2",  "64", "0-64", "1 ", "0-1-2" };
+	struct cpuset set = { { 77 } };
+	char past[16], range[24];
+	snprintf(past, sizeof(past), "%d", KAN_MAX_CPUS);
+	snprintf(range, sizeof(range), "0-%d", KAN_MAX_CPUS);
+	const char *const bad[] = { "3-1", "0,,1", "0,", ",0",	  "",	"-1", "0-",
+				    "a",   "1;2",  "1 ", "0-1-2", past, range };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (parse_cpu_list(bad[i], &mask) != -1)
+		if (parse_cpu_list(bad[i], &set) != -1)
 			fail_msg("parse_cpu_list accepted '%s'", bad[i]);
-	assert_int_equal(mask, 77);
+	assert_int_equal(set.word[0], 77);
+}
+
+static void a_vm_may_be_placed_on_cpus_past_63(void **state)
+{
+	(void)state;
+	struct vm_config_limits big = { .default_slice_us = 5000 };
+	for (unsigned i = 0; i < 100; i++)
+		cpuset_add(&big.cpus_present, i);
+	assert_int_equal(vm_config_parse("cpus=70-71", &big, &config, error, sizeof(error)), 0);
+	assert_true(cpuset_has(&config.cpus, 70) && cpuset_has(&config.cpus, 71));
+	assert_int_equal(cpuset_count(&config.cpus), 2);
+	assert_int_equal(vm_config_parse("cpus=100", &big, &config, error, sizeof(error)), -1);
+	assert_non_null(strstr(error, "kan runs VMs on 100 CPUs"));
 }
 
 int main(void)
@@ -511,6 +558,7 @@ int main(void)
 		cmocka_unit_test(kan_reads_slice_and_selftest_after_its_own_path),
 		cmocka_unit_test(kan_refuses_bad_options_naming_key_and_value),
 		cmocka_unit_test(kan_reads_how_to_end_and_check),
+		cmocka_unit_test(kan_reads_x2apic_on_off_auto),
 		cmocka_unit_test(a_refusal_message_is_cut_to_the_buffer_and_terminated),
 		cmocka_unit_test(parse_size_reads_bytes_and_binary_suffixes),
 		cmocka_unit_test(parse_size_refuses_junk_and_overflow),
@@ -518,7 +566,9 @@ int main(void)
 		cmocka_unit_test(parse_duration_accepts_exactly_its_maximum),
 		cmocka_unit_test(parse_duration_refuses_zero_too_long_and_bad_units),
 		cmocka_unit_test(parse_cpu_list_reads_lists_and_ranges),
-		cmocka_unit_test(parse_cpu_list_refuses_bad_ranges_empty_items_and_cpus_past_63),
+		cmocka_unit_test(
+			parse_cpu_list_refuses_bad_ranges_empty_items_and_cpus_past_the_limit),
+		cmocka_unit_test(a_vm_may_be_placed_on_cpus_past_63),
 	};
 	return cmocka_run_group_tests_name("vm_config", tests, NULL, NULL);
 }
