@@ -1,15 +1,30 @@
-/* The host's 16550 UART on COM1: kan's console. Polled until interrupts are set up. */
+/* The host's 16550 UART, at whichever I/O port kan's console chose: kan's serial console.
+ * Polled until interrupts are set up. With no port chosen, every call does nothing. */
 #ifndef KAN_DRIVERS_UART16550_H
 #define KAN_DRIVERS_UART16550_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define UART_COM1      0x3f8
-#define UART_COM1_IRQ  4
+#define UART_COM2      0x2f8
+#define UART_COM3      0x3e8
+#define UART_COM4      0x2e8
 #define UART_FIFO_SIZE 16
+#define UART_BAUD_MAX  115200
 
-void uart_init(void);
+/* Whether a UART answers at `port`: its scratch register keeps a value, or its loopback
+ * mode reflects the modem lines. An absent port reads 0xff and fails both, without waiting. */
+bool uart_probe(uint16_t port);
+/* Makes the UART at `port` kan's (0: none) and sets it to `baud` 8N1, polled. */
+void uart_init(uint16_t port, uint32_t baud);
+/* The port in use, or 0. */
+uint16_t uart_port(void);
+/* The ISA IRQ a PC wires to this port: 4 for COM1 and COM3, 3 for COM2 and COM4, else 0. */
+unsigned uart_isa_irq(uint16_t port);
+/* "COM2" for the four standard ports, else NULL. */
+const char *uart_port_name(uint16_t port);
 /* True when the transmit FIFO is empty: up to UART_FIFO_SIZE bytes may go at once. */
 bool uart_tx_empty(void);
 /* Sends up to UART_FIFO_SIZE bytes without waiting; only after uart_tx_empty(). */

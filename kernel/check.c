@@ -6,9 +6,9 @@
 #include "arch/x86_64/cpu.h"
 #include "drivers/acpi_power.h"
 #include "drivers/platform_exit.h"
-#include "drivers/uart16550.h"
 #include "arch/x86_64/lapic_mode.h"
 #include "kernel/console.h"
+#include "kernel/console_setup.h"
 #include "kernel/cpus.h"
 #include "kernel/format.h"
 #include "kernel/memory.h"
@@ -20,7 +20,6 @@
 #define MISC_ENABLE_XD_DISABLE	(1ull << 34) /* the firmware's "Execute Disable" off */
 #define CPUID_EXT_EDX_NX	(1u << 20)
 #define CPUID_EXT_EDX_LONG_MODE (1u << 29)
-#define UART_SCRATCH		7
 
 /* Reasons the verdict is no, joined by "; ". */
 static char reasons[512];
@@ -73,17 +72,11 @@ static void print_firmware_settings(void)
 	       x2apic_on ? ", left on by the firmware (IA32_APIC_BASE bit 10)" : ", xAPIC mode");
 }
 
-/* COM1 answers if its scratch register keeps what is written to it. */
-static bool com1_present(void)
-{
-	outb(UART_COM1 + UART_SCRATCH, 0x5a);
-	return inb(UART_COM1 + UART_SCRATCH) == 0x5a;
-}
-
 static void print_machine(const struct boot_info *boot, const struct madt_info *madt)
 {
-	printk("kan check: console: COM1 (I/O 0x%x) %s\n", UART_COM1,
-	       com1_present() ? "present" : "absent: kan's output goes nowhere");
+	char console[CONSOLE_DESCRIPTION_MAX];
+	console_describe(console, sizeof(console));
+	printk("kan check: console: %s\n", console);
 	if (madt)
 		printk("kan check: CPUs: %u listed in the ACPI MADT, %u started\n", madt->cpu_count,
 		       cpus_running());

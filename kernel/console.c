@@ -1,10 +1,12 @@
 /*
  * kan's console: whole lines into a ring buffer, never interleaved between CPUs. The UART
  * drains it: polled at first, then (console_use_interrupts) from its transmit interrupt, so
- * that nobody waits on a 115200-baud line while a guest's time slice runs.
+ * that nobody waits on a 115200-baud line while a guest's time slice runs. The screen, if
+ * any, is drawn as each line is written: the same text, and no waiting on a line.
  */
 #include "kernel/console.h"
 #include "arch/x86_64/cpu.h"
+#include "drivers/framebuffer.h"
 #include "drivers/uart16550.h"
 #include "kernel/format.h"
 #include "kernel/spinlock.h"
@@ -19,16 +21,58 @@ static struct spinlock console_lock;
 static char ring[CONSOLE_RING_SIZE];
 static uint64_t ring_head, ring_tail; /* bytes written in, bytes sent out */
 static bool interrupt_driven;
+static bool screen_on;
 static console_input_fn input_handler;
+static console_irq_handler also_polled;
 
 void console_init(void)
 {
-	uart_init();
+	/* Until kan's command line and the ACPI tables are read, COM1 if it is there. */
+	if (uart_probe(UART_COM1))
+		uart_init(UART_COM1, UART_BAUD_MAX);
+}
+
+/* Where the last CONSOLE_RING_SIZE bytes written begin: what a new sink is shown first. */
+static uint64_t history_start(void)
+{
+	return ring_head > CONSOLE_RING_SIZE ? ring_head - CONSOLE_RING_SIZE : 0;
+}
+
+static void drain_some_locked(void);
+
+void console_attach(uint16_t serial_port, uint32_t baud, bool screen)
+{
+	spin_lock(&console_lock);
+	if (serial_port != uart_port() && serial_port) {
+		uart_init(serial_port, baud);
+		ring_tail = history_start(); /* the new port gets the boot so far */
+	} else if (!serial_port) {
+		uart_init(0, 0);
+	}
+	if (screen && !screen_on) {
+		/* The history in at most two pieces: up to the ring's end, then from its start. */
+		for (uint64_t at = history_start(); at < ring_head;) {
+			uint64_t offset = at % CONSOLE_RING_SIZE;
+			uint64_t n = CONSOLE_RING_SIZE - offset;
+			if (n > ring_head - at)
+				n = ring_head - at;
+			fb_write(&ring[offset], n);
+			at += n;
+		}
+	}
+	screen_on = screen;
+	while (ring_tail != ring_head && !interrupt_driven)
+		drain_some_locked();
+	spin_unlock(&console_lock);
 }
 
 /* Sends what fits in the UART's FIFO right now; with the lock held. */
 static void drain_some_locked(void)
 {
+	if (!uart_port()) {
+		ring_tail = ring_head; /* nobody to send to; the ring keeps the history */
+		return;
+	}
 	if (ring_tail == ring_head || !uart_tx_empty())
 		return;
 	char burst[UART_FIFO_SIZE];
@@ -50,6 +94,8 @@ static void put_locked(char c)
 
 static void write_locked(const char *s, size_t len)
 {
+	if (screen_on)
+		fb_write(s, len);
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '\n')
 			put_locked('\r');
@@ -152,7 +198,15 @@ bool console_poll(void)
 	if (!interrupt_driven || now < next_poll)
 		return false;
 	next_poll = now + time_tsc_hz() / 1000;
-	return console_interrupt();
+	bool wants_attention = console_interrupt();
+	if (also_polled && also_polled())
+		wants_attention = true;
+	return wants_attention;
+}
+
+void console_poll_also(console_irq_handler poll)
+{
+	also_polled = poll;
 }
 
 console_irq_handler console_use_interrupts(console_input_fn on_input)

@@ -1,4 +1,4 @@
-/* kan's console: whole lines to the serial port, never interleaved between CPUs. */
+/* kan's console: whole lines to the serial port and the screen, never interleaved between CPUs. */
 #ifndef KAN_KERNEL_CONSOLE_H
 #define KAN_KERNEL_CONSOLE_H
 
@@ -6,7 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Early: COM1 if a UART answers there. Lines are kept until console_attach says where. */
 void console_init(void);
+/* Sends the console to the UART at `serial_port` (0: none) and to the screen if `screen`
+ * (after fb_init); a sink that is new gets the last lines written so far first. */
+void console_attach(uint16_t serial_port, uint32_t baud, bool screen);
 /* Formats one message and writes it atomically; kan's own lines start with "kan: ". */
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Writes "[prefix] text\n" as one line: how a guest's output reaches the console. Never
@@ -47,6 +51,8 @@ console_irq_handler console_use_interrupts(console_input_fn on_input);
 /* Services the UART as its interrupt would (the scheduler calls it); true if a command line
  * is complete. */
 bool console_poll(void);
+/* Another input (the keyboard) that console_poll services too, in case an edge was lost. */
+void console_poll_also(console_irq_handler poll);
 /* Sends everything buffered, then waits for the UART to finish (before powering off). */
 void console_flush(void);
 

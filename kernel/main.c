@@ -10,13 +10,13 @@
 #include "arch/x86_64/interrupts.h"
 #include "drivers/ioapic.h"
 #include "drivers/pic8259.h"
-#include "drivers/uart16550.h"
 #include "arch/x86_64/xstate.h"
 #include "kernel/msr_policy.h"
 #include "kernel/spec_policy.h"
 #include "kernel/check.h"
 #include "kernel/cpus.h"
 #include "kernel/console.h"
+#include "kernel/console_setup.h"
 #include "kernel/memory.h"
 #include "kernel/multiboot2.h"
 #include "kernel/panic.h"
@@ -30,8 +30,7 @@
 #include "kernel/vm.h"
 #include "kernel/vm_config.h"
 
-#define KAN_VERSION    "0.1"
-#define CONSOLE_VECTOR 0x24
+#define KAN_VERSION "0.1"
 /* Everything kan needs from GRUB's information, copied out of it at once (the module list by
  * memory_init): under UEFI it sits at 0x4000, where the AP trampoline goes later. */
 static struct boot_info boot;
@@ -63,27 +62,6 @@ static void protect_kan(void)
 	printk("kan: protection: text read-only, data %s, stack guard pages, SMEP %s, SMAP %s\n",
 	       nx_on() ? "NX" : "EXECUTABLE (no NX)", smep ? "on" : "absent",
 	       smap ? "on" : "absent");
-}
-
-/* COM1's transmit interrupt, through the IOAPIC to this CPU, drains kan's console. */
-static void console_setup_interrupts(const struct madt_info *madt)
-{
-	if (!madt || !madt->ioapic_base) {
-		printk("kan: console: polled (no IOAPIC in the ACPI tables)\n");
-		return;
-	}
-	if (!lapic_can_address(LAPIC_XAPIC, lapic_id())) {
-		/* An IOAPIC destination has 8 bits; more needs interrupt remapping. */
-		printk("kan: console: polled (the boot CPU's APIC id %u does not fit an IOAPIC "
-		       "destination)\n",
-		       lapic_id());
-		return;
-	}
-	interrupt_register(CONSOLE_VECTOR, console_use_interrupts(shell_input));
-	ioapic_route_isa_irq(madt, UART_COM1_IRQ, CONSOLE_VECTOR, lapic_id());
-	uart_enable_interrupts();
-	printk("kan: console: interrupt-driven (COM1 IRQ %d, GSI %u, vector 0x%x)\n", UART_COM1_IRQ,
-	       madt->isa_gsi[UART_COM1_IRQ], CONSOLE_VECTOR);
 }
 
 /* The MADT, read into free RAM rather than kan's image (it holds up to ACPI_MAX_CPUS APIC
@@ -153,6 +131,7 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	char error[256];
 	if (mb2_parse((const void *)mbi_addr, &boot, error, sizeof(error)))
 		panic("multiboot2 information is malformed: %s", error);
+	console_setup(&boot);
 	print_boot_info();
 	struct kan_config kan;
 	if (kan_config_parse(boot.cmdline, &kan, error, sizeof(error))) {
@@ -179,6 +158,7 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 		kan_shutdown(1, "no memory for the per-CPU state");
 	percpu_init(0, lapic_id());
 	mce_cpu_init(0);
+	console_setup_late();
 	console_setup_interrupts(madt);
 	cpus_start(madt);
 	if (kan.check) {

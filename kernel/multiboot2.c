@@ -50,6 +50,41 @@ static int parse_mmap(const struct mb2_tag *tag, struct boot_info *out, char *er
 	return 0;
 }
 
+/* The framebuffer tag: address, pitch, size, depth, type, then (RGB) the colour fields. A tag
+ * too short for what its type needs is left out: kan is better off without a screen than
+ * stopped for one. */
+static void parse_framebuffer(const struct mb2_tag *tag, struct boot_framebuffer *fb)
+{
+	const uint8_t *p = (const uint8_t *)tag;
+	memset(fb, 0, sizeof(*fb));
+	if (tag->size < 30 || (p[29] == MB2_FRAMEBUFFER_RGB && tag->size < 38))
+		return;
+	memcpy(&fb->addr, p + 8, 8);
+	memcpy(&fb->pitch, p + 16, 4);
+	memcpy(&fb->width, p + 20, 4);
+	memcpy(&fb->height, p + 24, 4);
+	fb->bpp = p[28];
+	fb->type = p[29];
+	if (fb->type == MB2_FRAMEBUFFER_RGB) {
+		fb->red_shift = p[32];
+		fb->red_bits = p[33];
+		fb->green_shift = p[34];
+		fb->green_bits = p[35];
+		fb->blue_shift = p[36];
+		fb->blue_bits = p[37];
+	} else if (fb->type == MB2_FRAMEBUFFER_INDEXED && tag->size >= 34) {
+		uint16_t colors;
+		memcpy(&colors, p + 32, 2);
+		if (colors > MB2_PALETTE_MAX)
+			colors = MB2_PALETTE_MAX;
+		if (34 + colors * 3u > tag->size)
+			colors = (uint16_t)((tag->size - 34) / 3);
+		memcpy(fb->palette, p + 34, colors * 3u);
+		fb->palette_colors = colors;
+	}
+	fb->present = true;
+}
+
 int mb2_parse(const void *mbi, struct boot_info *out, char *error, size_t error_size)
 {
 	memset(out, 0, sizeof(*out));
@@ -98,6 +133,9 @@ int mb2_parse(const void *mbi, struct boot_info *out, char *error, size_t error_
 		case MB2_TAG_MMAP:
 			if (parse_mmap(tag, out, error, error_size))
 				return -1;
+			break;
+		case MB2_TAG_FRAMEBUFFER:
+			parse_framebuffer(tag, &out->framebuffer);
 			break;
 		case MB2_TAG_ACPI_OLD:
 		case MB2_TAG_ACPI_NEW: {

@@ -15,6 +15,7 @@
 #define MB2_TAG_MODULE	      3
 #define MB2_TAG_BASIC_MEMINFO 4
 #define MB2_TAG_MMAP	      6
+#define MB2_TAG_FRAMEBUFFER   8
 #define MB2_TAG_EFI64	      12
 #define MB2_TAG_ACPI_OLD      14
 #define MB2_TAG_ACPI_NEW      15
@@ -36,6 +37,26 @@ struct boot_module {
 	char cmdline[BOOT_CMDLINE_MAX];
 };
 
+/* The framebuffer GRUB set up (tag 8): pixels, or EGA text cells at 0xb8000. */
+#define MB2_FRAMEBUFFER_INDEXED 0
+#define MB2_FRAMEBUFFER_RGB	1
+#define MB2_FRAMEBUFFER_TEXT	2
+#define MB2_PALETTE_MAX		256
+
+struct boot_framebuffer {
+	bool present;
+	uint8_t type; /* MB2_FRAMEBUFFER_*: kan draws on RGB and TEXT */
+	uint8_t bpp;
+	uint64_t addr;
+	uint32_t pitch;		/* bytes per line of pixels (TEXT: per line of cells) */
+	uint32_t width, height; /* pixels (TEXT: cells) */
+	/* RGB only: where each colour sits in a pixel, and how many bits it has. */
+	uint8_t red_shift, red_bits, green_shift, green_bits, blue_shift, blue_bits;
+	/* INDEXED only: the palette GRUB set, red, green, blue per entry. */
+	uint16_t palette_colors;
+	uint8_t palette[MB2_PALETTE_MAX][3];
+};
+
 struct boot_info {
 	char cmdline[BOOT_CMDLINE_MAX];
 	char loader_name[64];
@@ -50,6 +71,7 @@ struct boot_info {
 	uint8_t rsdp[36];  /* a copy of the ACPI RSDP (v1 uses the first 20 bytes) */
 	int rsdp_revision; /* -1 if GRUB passed none */
 	bool efi;
+	struct boot_framebuffer framebuffer;
 	uint32_t total_size;
 };
 

@@ -256,6 +256,8 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits, str
 				REFUSE("key 'timeout' has bad value '%s' (a duration like 5s, at "
 				       "most a day)",
 				       value);
+		} else if (!strcmp(token, "console")) {
+			/* read first, at boot (kernel/console_config.c) */
 		} else {
 			REFUSE("unknown key '%s' (value '%s')", token, value);
 		}
@@ -359,6 +361,8 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 				       "exec-data, stack-overflow, smep, smap or "
 				       "ap-stack-overflow)",
 				       value);
+		} else if (!strcmp(token, "console")) {
+			/* read first, at boot (kernel/console_config.c) */
 		} else {
 			REFUSE("unknown key '%s' (value '%s')", token, value);
 		}

@@ -23,6 +23,11 @@ declare -A need=(
 	[python3-pytest-xdist]=/usr/lib/python3/dist-packages/xdist/__init__.py
 	[clang-format]=/usr/bin/clang-format
 	[cppcheck]=/usr/bin/cppcheck
+	# test_screen.py: Bochs on an X display (rfb shows no 16-bit graphics), a screenshot, keys
+	[bochs-x]=/usr/lib/x86_64-linux-gnu/bochs/plugins/libbx_x_gui.so
+	[xvfb]=/usr/bin/Xvfb
+	[x11-apps]=/usr/bin/xwd
+	[xdotool]=/usr/bin/xdotool
 )
 
 missing=()

@@ -32,11 +32,16 @@ OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
 # Headless: Debian's bochs-bin has no nogui; rfb with timeout=0 does not wait for a
 # viewer, and parallel instances each take the next free port from 5900 up.
 # sound: dummy keeps ALSA quiet; panic: fatal ends Bochs instead of asking.
+# The Cirrus card and its VGA BIOS: with Debian's default VGA BIOS, GRUB triple-faults as
+# soon as kan's multiboot2 header asks for a framebuffer. rfb shows graphics modes of 8 bits
+# per pixel only (others end Bochs), so scenario ISOs boot in text mode (Makefile).
 BOCHSRC = """\
 megs: {megs}
 cpu: model={cpu_model}, count={cpus}, ips=4000000, reset_on_triple_fault=0
 romimage: file=/usr/share/bochs/BIOS-bochs-latest
-vgaromimage: file=/usr/share/vgabios/vgabios.bin
+vgaromimage: file=/usr/share/vgabios/vgabios-cirrus.bin
+vga: extension=cirrus
+pci: enabled=1, chipset=i440fx, slot1=cirrus
 ata0-master: type=cdrom, path={iso}, status=inserted
 boot: cdrom
 clock: sync=none

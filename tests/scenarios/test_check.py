@@ -27,7 +27,7 @@ def check_report(r):
 def expect_check_common(r, cpus):
     expect(r, "kan check: what this machine offers kan", "kan check: processor: ")
     expect(r, "kan check: NX (execute disable): yes", "kan check: x2APIC: ",
-           "kan check: console: COM1 (I/O 0x3f8) present",
+           "kan check: console: serial COM1 (0x3f8) and ",  # EGA text, or UEFI's framebuffer
            f"kan check: CPUs: {cpus} listed in the ACPI MADT, {cpus} started",
            "kan check: power-off: ACPI S5 (SLP_TYP 0/0 from the DSDT)",
            "kan check: emulator: Bochs or QEMU (ACPI OEM BOCHS, BXPC tables)",

@@ -441,6 +441,136 @@ static void a_tag_size_near_4g_is_refused_not_looped_on(void **state)
 	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* The framebuffer tag as GRUB writes it: address, pitch, width, height, bpp, type, reserved,
+ * then for RGB the six colour bytes. */
+static void mbi_framebuffer(uint64_t addr, uint32_t pitch, uint32_t width, uint32_t height,
+			    uint8_t bpp, uint8_t type, const uint8_t colour[6], uint32_t size)
+{
+	uint8_t payload[40] = { 0 };
+	memcpy(payload, &addr, 8);
+	memcpy(payload + 8, &pitch, 4);
+	memcpy(payload + 12, &width, 4);
+	memcpy(payload + 16, &height, 4);
+	payload[20] = bpp;
+	payload[21] = type;
+	if (colour)
+		memcpy(payload + 24, colour, 6);
+	mbi_tag(MB2_TAG_FRAMEBUFFER, payload, size - 8);
+}
+
+static void an_rgb_framebuffer_tag_gives_address_geometry_and_colours(void **state)
+{
+	(void)state;
+	static const uint8_t colour[6] = { 16, 8, 8, 8, 0, 8 };
+	mbi_begin();
+	mbi_framebuffer(0xfd000000, 4096, 1024, 768, 32, MB2_FRAMEBUFFER_RGB, colour, 38);
+	mbi_end();
+	assert_int_equal(parse(), 0);
+	const struct boot_framebuffer *fb = &info.framebuffer;
+	assert_true(fb->present);
+	assert_int_equal(fb->type, MB2_FRAMEBUFFER_RGB);
+	assert_int_equal(fb->addr, 0xfd000000);
+	assert_int_equal(fb->pitch, 4096);
+	assert_int_equal(fb->width, 1024);
+	assert_int_equal(fb->height, 768);
+	assert_int_equal(fb->bpp, 32);
+	assert_int_equal(fb->red_shift, 16);
+	assert_int_equal(fb->red_bits, 8);
+	assert_int_equal(fb->green_shift, 8);
+	assert_int_equal(fb->green_bits, 8);
+	assert_int_equal(fb->blue_shift, 0);
+	assert_int_equal(fb->blue_bits, 8);
+}
+
+static void a_16_bit_framebuffer_keeps_its_565_fields(void **state)
+{
+	(void)state;
+	static const uint8_t colour[6] = { 11, 5, 5, 6, 0, 5 };
+	mbi_begin();
+	mbi_framebuffer(0xe0000000, 2048, 1024, 768, 16, MB2_FRAMEBUFFER_RGB, colour, 38);
+	mbi_end();
+	assert_int_equal(parse(), 0);
+	assert_int_equal(info.framebuffer.bpp, 16);
+	assert_int_equal(info.framebuffer.red_shift, 11);
+	assert_int_equal(info.framebuffer.green_bits, 6);
+}
+
+static void an_ega_text_framebuffer_is_cells(void **state)
+{
+	(void)state;
+	mbi_begin();
+	mbi_framebuffer(0xb8000, 160, 80, 25, 16, MB2_FRAMEBUFFER_TEXT, NULL, 32);
+	mbi_end();
+	assert_int_equal(parse(), 0);
+	assert_true(info.framebuffer.present);
+	assert_int_equal(info.framebuffer.type, MB2_FRAMEBUFFER_TEXT);
+	assert_int_equal(info.framebuffer.addr, 0xb8000);
+	assert_int_equal(info.framebuffer.width, 80);
+	assert_int_equal(info.framebuffer.height, 25);
+}
+
+static void an_indexed_framebuffer_keeps_its_palette(void **state)
+{
+	(void)state;
+	uint8_t payload[24 + 2 + 3 * 3] = { 0 };
+	uint64_t addr = 0xc0000000;
+	uint32_t pitch = 1024, width = 1024, height = 768;
+	uint16_t colors = 3;
+	memcpy(payload, &addr, 8);
+	memcpy(payload + 8, &pitch, 4);
+	memcpy(payload + 12, &width, 4);
+	memcpy(payload + 16, &height, 4);
+	payload[20] = 8;
+	payload[21] = MB2_FRAMEBUFFER_INDEXED;
+	memcpy(payload + 24, &colors, 2);
+	static const uint8_t palette[9] = { 0, 0, 0, 0xff, 0xff, 0x55, 0xaa, 0x55, 0 };
+	memcpy(payload + 26, palette, sizeof(palette));
+	mbi_begin();
+	mbi_tag(MB2_TAG_FRAMEBUFFER, payload, sizeof(payload));
+	mbi_end();
+	assert_int_equal(parse(), 0);
+	assert_true(info.framebuffer.present);
+	assert_int_equal(info.framebuffer.type, MB2_FRAMEBUFFER_INDEXED);
+	assert_int_equal(info.framebuffer.palette_colors, 3);
+	assert_memory_equal(info.framebuffer.palette, palette, sizeof(palette));
+}
+
+static void a_palette_longer_than_its_tag_is_cut_to_the_tag(void **state)
+{
+	(void)state;
+	uint8_t payload[24 + 2 + 3 * 2] = { 0 };
+	uint16_t colors = 200;
+	payload[20] = 8;
+	payload[21] = MB2_FRAMEBUFFER_INDEXED;
+	memcpy(payload + 24, &colors, 2);
+	mbi_begin();
+	mbi_tag(MB2_TAG_FRAMEBUFFER, payload, sizeof(payload));
+	mbi_end();
+	assert_int_equal(parse(), 0);
+	assert_int_equal(info.framebuffer.palette_colors, 2);
+}
+
+static void no_framebuffer_tag_means_no_screen(void **state)
+{
+	(void)state;
+	mbi_begin();
+	mbi_end();
+	assert_int_equal(parse(), 0);
+	assert_false(info.framebuffer.present);
+}
+
+static void an_rgb_framebuffer_tag_without_its_colours_is_left_out(void **state)
+{
+	(void)state;
+	mbi_begin();
+	mbi_framebuffer(0xfd000000, 4096, 1024, 768, 32, MB2_FRAMEBUFFER_RGB, NULL, 32);
+	mbi_string_tag(MB2_TAG_CMDLINE, "after");
+	mbi_end();
+	assert_int_equal(parse(), 0);
+	assert_false(info.framebuffer.present);
+	assert_string_equal(info.cmdline, "after");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -466,6 +596,13 @@ int main(void)
 		cmocka_unit_test(modules_are_copied_in_batches_from_any_first),
 		cmocka_unit_test(a_module_tag_too_short_for_its_addresses_is_refused),
 		cmocka_unit_test(a_tag_size_near_4g_is_refused_not_looped_on),
+		cmocka_unit_test(an_rgb_framebuffer_tag_gives_address_geometry_and_colours),
+		cmocka_unit_test(a_16_bit_framebuffer_keeps_its_565_fields),
+		cmocka_unit_test(an_ega_text_framebuffer_is_cells),
+		cmocka_unit_test(an_indexed_framebuffer_keeps_its_palette),
+		cmocka_unit_test(a_palette_longer_than_its_tag_is_cut_to_the_tag),
+		cmocka_unit_test(no_framebuffer_tag_means_no_screen),
+		cmocka_unit_test(an_rgb_framebuffer_tag_without_its_colours_is_left_out),
 	};
 	return cmocka_run_group_tests_name("multiboot2", tests, NULL, NULL);
 }
