@@ -14,6 +14,7 @@ global ap_trampoline_entry
 global ap_trampoline_cpu
 global ap_trampoline_nx
 global ap_trampoline_xd_cleared
+global ap_trampoline_apic_id
 
 NX_AP_SET_NXE    equ 1                ; arch/x86_64/nx.h
 NX_AP_CLEAR_XD   equ 2
@@ -88,6 +89,26 @@ ap_long_mode:
 	mov ds, ax
 	mov es, ax
 	mov ss, ax
+	; Only the CPU kan is starting now may go on. One that missed its window and was sent
+	; INIT can still run this code later, if its INIT and start-up IPIs were taken in the
+	; wrong order; by then the data words belong to the next CPU, stack and index included.
+	mov eax, 1
+	cpuid
+	shr ebx, 24                     ; the initial APIC id, 8 bits
+	mov esi, ebx
+	xor eax, eax
+	cpuid
+	cmp eax, 0xb
+	jb .check_id
+	mov eax, 0xb
+	xor ecx, ecx
+	cpuid                           ; EDX: the x2APIC id, all 32 bits
+	test ebx, ebx                   ; all zeros: leaf 0xB is not implemented
+	jz .check_id
+	mov esi, edx
+.check_id:
+	cmp esi, [T(ap_trampoline_apic_id)]
+	jne .hang
 	mov rsp, [T(ap_trampoline_stack)]
 	xor ebp, ebp
 	mov edi, [T(ap_trampoline_cpu)]
@@ -114,4 +135,5 @@ ap_trampoline_entry: dq 0
 ap_trampoline_cpu:   dd 0
 ap_trampoline_nx:    dd 0               ; NX_AP_* flags
 ap_trampoline_xd_cleared: dd 0          ; set by an AP that cleared XD Bit Disable
+ap_trampoline_apic_id: dd 0             ; the APIC id of the CPU being started
 ap_trampoline_end:

@@ -152,15 +152,16 @@ void cpus_release_schedulers(void)
 
 /* The machine's end (kan_shutdown): who leads it, and what each other CPU did when told. */
 static unsigned end_leader = ~0u;
-static uint64_t cpus_stopped, cpus_left_vmx;
+#define END_STOPPED  1u /* end_state[] bits, one byte per CPU */
+#define END_LEFT_VMX 2u
+static uint8_t end_state[KAN_MAX_CPUS];
 
 #define END_WAIT_US 200000 /* for the other CPUs to answer the NMI */
 
 static void record_stop(unsigned index, bool left_vmx)
 {
-	if (left_vmx)
-		__atomic_or_fetch(&cpus_left_vmx, 1ull << index, __ATOMIC_RELEASE);
-	__atomic_or_fetch(&cpus_stopped, 1ull << index, __ATOMIC_RELEASE);
+	__atomic_store_n(&end_state[index], END_STOPPED | (left_vmx ? END_LEFT_VMX : 0),
+			 __ATOMIC_RELEASE);
 }
 
 /* Which CPU runs this, from the stack it runs on: GS may not hold a cpu yet (an exception in
@@ -189,26 +190,26 @@ void cpus_end(void)
 					 __ATOMIC_ACQUIRE))
 		stop_this_cpu(); /* another CPU ends the machine already */
 	nmi_set_stop(stop_this_cpu);
-	uint64_t others = 0;
 	for (unsigned i = 0; i < cpus_started; i++)
-		if (i != self && cpus[i].apic_id != cpus[self].apic_id) { /* never this CPU */
-			others |= 1ull << i;
+		if (i != self && cpus[i].apic_id != cpus[self].apic_id) /* never this CPU */
 			lapic_send_nmi(cpus[i].apic_id);
-		}
 	uint64_t deadline = rdtsc() + time_us_to_tsc(END_WAIT_US);
-	while ((__atomic_load_n(&cpus_stopped, __ATOMIC_ACQUIRE) & others) != others &&
-	       rdtsc() < deadline)
-		cpu_relax();
+	for (unsigned i = 0; i < cpus_started && rdtsc() < deadline;)
+		if (i == self || cpus[i].apic_id == cpus[self].apic_id ||
+		    (__atomic_load_n(&end_state[i], __ATOMIC_ACQUIRE) & END_STOPPED))
+			i++;
+		else
+			cpu_relax();
 	record_stop(self, backend_cpu_disable(self));
 }
 
 void cpus_report_end(void)
 {
 	for (unsigned i = 0; i < cpus_started; i++) {
-		uint64_t bit = 1ull << i;
-		if (!(__atomic_load_n(&cpus_stopped, __ATOMIC_ACQUIRE) & bit))
+		uint8_t state = __atomic_load_n(&end_state[i], __ATOMIC_ACQUIRE);
+		if (!(state & END_STOPPED))
 			printk("kan: cpu %u: did not answer the NMI; it may still run\n", i);
-		else if (cpus_left_vmx & bit)
+		else if (state & END_LEFT_VMX)
 			printk("kan: cpu %u: left VMX root operation%s\n", i,
 			       i == end_leader ? "" : ", halted");
 		else

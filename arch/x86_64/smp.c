@@ -8,7 +8,7 @@
 /* boot/ap_trampoline.asm and boot/entry.asm */
 extern char ap_trampoline_start[], ap_trampoline_end[];
 extern char ap_trampoline_cr3[], ap_trampoline_stack[], ap_trampoline_entry[], ap_trampoline_cpu[];
-extern char ap_trampoline_nx[], ap_trampoline_xd_cleared[];
+extern char ap_trampoline_nx[], ap_trampoline_xd_cleared[], ap_trampoline_apic_id[];
 
 static volatile int started_cpu = -1;
 static uint64_t start_timeout_tsc;
@@ -33,6 +33,7 @@ bool smp_start_cpu(uint32_t apic_id, unsigned cpu_index, uint64_t stack_top, ap_
 	*(uint64_t *)in_copy(ap_trampoline_stack) = stack_top;
 	*(uint64_t *)in_copy(ap_trampoline_entry) = (uint64_t)entry;
 	*(uint32_t *)in_copy(ap_trampoline_cpu) = cpu_index;
+	*(uint32_t *)in_copy(ap_trampoline_apic_id) = apic_id;
 	volatile uint32_t *xd_cleared = in_copy(ap_trampoline_xd_cleared);
 	*xd_cleared = 0;
 	started_cpu = -1;

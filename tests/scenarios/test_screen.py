@@ -85,10 +85,11 @@ def decode(screen, fg, tolerance, y0=0):
 
 
 def wrap(lines, columns):
-    """kan's lines as the screen shows them: a long line continues on the next row."""
+    """kan's lines as the screen shows them: a long line continues on the next row. Rows are
+    compared as read back from the screen, where a trailing space looks like no character."""
     rows = []
     for line in lines:
-        rows += [line[i:i + columns] for i in range(0, max(len(line), 1), columns)]
+        rows += [line[i:i + columns].rstrip(" ") for i in range(0, max(len(line), 1), columns)]
     return rows
 
 
