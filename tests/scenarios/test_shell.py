@@ -67,6 +67,7 @@ def drive_the_shell(s):
 
     # Destroy frees the memory; a new VM gets it back, zeroed.
     s.wait_seen("[dirty] zerocheck: filled my RAM with 0xa5")
+    dirty_us = cpu_time_us(s, "dirty")  # gone from vm list once destroyed
     s.send("vm destroy dirty")
     freed = s.expect(" freed")
     address = re.search(r"kan: vm dirty: 4 MiB at host (0x[0-9a-f]+) freed", freed)[1]
@@ -101,12 +102,17 @@ def drive_the_shell(s):
     s.expect("kan: cpu 1 (APIC id 1):")
     s.send("stats")
     s.expect("(vm heartbeat)")
-    # Typing did not cost the guest beside the shell its share of CPU 0.
+    # Typing did not cost the guest beside the shell its share of CPU 0. Its neighbours there
+    # (dirty's 4 MiB fill, clean's check, later, echo) ran inside its 20 s and their time is
+    # theirs: the heartbeat must get 0.95 of what they left, the rest is kan's.
     done = s.wait_match(r"\[heartbeat\] counter done: \d+ loops in (\d+) us.*$", timeout=180)
     wall_us = int(done[1])
-    share = cpu_time_us(s, "heartbeat") / wall_us
-    print(f"heartbeat share of CPU 0 while the shell was used: {share:.3f}")
-    assert share >= 0.9, f"heartbeat got {share:.3f} of CPU 0"
+    neighbours_us = dirty_us + sum(cpu_time_us(s, vm) for vm in ("echo", "later", "clean"))
+    heartbeat_us = cpu_time_us(s, "heartbeat")
+    share = heartbeat_us / (wall_us - neighbours_us)
+    print(f"heartbeat share of CPU 0 while the shell was used: {heartbeat_us / wall_us:.3f} "
+          f"of all, {share:.3f} of what its neighbours left")
+    assert share >= 0.95, f"heartbeat got {share:.3f} of what its neighbours on CPU 0 left"
 
     # Only now: in quiet mode guests' lines are not shown, and the heartbeat's last line
     # must not fall into that window.
