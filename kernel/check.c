@@ -6,7 +6,8 @@
 #include "arch/x86_64/cpu.h"
 #include "drivers/acpi_power.h"
 #include "drivers/platform_exit.h"
-#include "arch/x86_64/lapic_mode.h"
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/nx.h"
 #include "kernel/console.h"
 #include "kernel/console_setup.h"
 #include "kernel/cpus.h"
@@ -16,11 +17,6 @@
 #include "kernel/string.h"
 #include "kernel/vcpu_backend.h"
 
-#define MSR_IA32_MISC_ENABLE	0x1a0
-#define MISC_ENABLE_XD_DISABLE	(1ull << 34) /* the firmware's "Execute Disable" off */
-#define CPUID_EXT_EDX_NX	(1u << 20)
-#define CPUID_EXT_EDX_LONG_MODE (1u << 29)
-
 /* Reasons the verdict is no, joined by "; ". */
 static char reasons[512];
 
@@ -28,12 +24,6 @@ static void refuse(const char *why)
 {
 	size_t len = strlen(reasons);
 	ksnprintf(reasons + len, sizeof(reasons) - len, "%s%s", len ? "; " : "", why);
-}
-
-static bool cpu_is_intel(void)
-{
-	struct cpuid_regs r = cpuid(0, 0);
-	return r.ebx == 0x756e6547 && r.edx == 0x49656e69 && r.ecx == 0x6c65746e; /* GenuineIntel */
 }
 
 static void print_processor(void)
@@ -56,20 +46,25 @@ static void print_processor(void)
 /* The firmware's settings kan depends on, beyond VT-x itself. */
 static void print_firmware_settings(void)
 {
-	bool nx = cpuid(0x80000001, 0).edx & CPUID_EXT_EDX_NX;
-	bool xd_off = cpu_is_intel() && (rdmsr(MSR_IA32_MISC_ENABLE) & MISC_ENABLE_XD_DISABLE);
-	printk("kan check: NX (execute disable): %s\n",
-	       nx	? "yes"
-	       : xd_off ? "no: disabled by the firmware (IA32_MISC_ENABLE bit 34)"
-			: "no");
-	if (!nx)
-		refuse(xd_off ? "NX is disabled in the firmware setup (enable \"Execute Disable "
-				"Bit\")"
-			      : "no NX");
-	bool x2apic = cpuid(1, 0).ecx & CPUID_1_ECX_X2APIC;
-	bool x2apic_on = rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_EXTD;
-	printk("kan check: x2APIC: %s%s\n", x2apic ? "yes" : "no",
-	       x2apic_on ? ", left on by the firmware (IA32_APIC_BASE bit 10)" : ", xAPIC mode");
+	/* As nx_enable found it at boot: since then the MSR reads as kan left it. */
+	static const char *const nx[] = {
+		[NX_ON] = "yes",
+		[NX_REENABLED] = "yes: the firmware had disabled it (IA32_MISC_ENABLE bit 34); kan "
+				 "re-enabled it",
+		[NX_REFUSED] = "no: disabled by the firmware (IA32_MISC_ENABLE bit 34), and the "
+			       "CPU refuses to re-enable it",
+		[NX_ABSENT] = "no",
+	};
+	enum nx_state state = nx_current();
+	printk("kan check: NX (execute disable): %s\n", nx[state]);
+	if (state == NX_REFUSED)
+		refuse("NX is disabled in the firmware setup (enable \"Execute Disable Bit\")");
+	else if (state == NX_ABSENT)
+		refuse("no NX");
+	printk("kan check: x2APIC: %s%s\n", (cpuid(1, 0).ecx & CPUID_1_ECX_X2APIC) ? "yes" : "no",
+	       lapic_firmware_x2apic()	      ? ", left on by the firmware (IA32_APIC_BASE bit 10)"
+	       : lapic_mode() == LAPIC_X2APIC ? ", x2APIC mode (kan's choice)"
+					      : ", xAPIC mode");
 }
 
 static void print_machine(const struct boot_info *boot, const struct madt_info *madt)

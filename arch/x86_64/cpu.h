@@ -3,6 +3,7 @@
 #ifndef KAN_ARCH_CPU_H
 #define KAN_ARCH_CPU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define MSR_IA32_FEATURE_CONTROL 0x03a
@@ -57,6 +58,12 @@ static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
 			 : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
 			 : "a"(leaf), "c"(subleaf));
 	return r;
+}
+
+static inline bool cpu_is_intel(void)
+{
+	struct cpuid_regs r = cpuid(0, 0);
+	return r.ebx == 0x756e6547 && r.edx == 0x49656e69 && r.ecx == 0x6c65746e; /* GenuineIntel */
 }
 
 static inline uint64_t rdmsr(uint32_t msr)

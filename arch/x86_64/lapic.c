@@ -23,6 +23,7 @@
 #define TIMER_DIVIDE_BY_1    0xb
 
 static enum lapic_mode mode = LAPIC_XAPIC;
+static bool firmware_x2apic; /* EXTD was set when kan chose the mode */
 static volatile uint32_t *lapic;
 static uint64_t timer_ticks_per_ms;
 static uint64_t tsc_per_us = 1000; /* until calibrated: assume 1 GHz */
@@ -44,8 +45,9 @@ static void reg_write(unsigned offset, uint32_t value)
 
 struct lapic_mode_choice lapic_select_mode(enum lapic_x2apic_option option, uint32_t max_apic_id)
 {
+	firmware_x2apic = (rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_EXTD) != 0;
 	struct lapic_mode_inputs in = {
-		.firmware_x2apic = (rdmsr(MSR_IA32_APIC_BASE) & APIC_BASE_EXTD) != 0,
+		.firmware_x2apic = firmware_x2apic,
 		.cpu_has_x2apic = (cpuid(1, 0).ecx & CPUID_1_ECX_X2APIC) != 0,
 		.max_apic_id = max_apic_id,
 		.option = option,
@@ -58,6 +60,11 @@ struct lapic_mode_choice lapic_select_mode(enum lapic_x2apic_option option, uint
 enum lapic_mode lapic_mode(void)
 {
 	return mode;
+}
+
+bool lapic_firmware_x2apic(void)
+{
+	return firmware_x2apic;
 }
 
 void lapic_init(void)

@@ -16,6 +16,8 @@
 /* Chooses the mode every CPU will use, on the boot CPU before its lapic_init. */
 struct lapic_mode_choice lapic_select_mode(enum lapic_x2apic_option option, uint32_t max_apic_id);
 enum lapic_mode lapic_mode(void);
+/* Whether the firmware handed over in x2APIC mode (IA32_APIC_BASE.EXTD at boot). */
+bool lapic_firmware_x2apic(void);
 /* Enables this CPU's APIC in the chosen mode (x2APIC: via xAPIC, as the SDM requires). */
 void lapic_init(void);
 uint32_t lapic_id(void);

@@ -21,12 +21,6 @@ static bool cpuid_nx(void)
 	       (cpuid(0x80000001, 0).edx & CPUID_EXT_EDX_NX);
 }
 
-static bool cpu_is_intel(void)
-{
-	struct cpuid_regs r = cpuid(0, 0);
-	return r.ebx == 0x756e6547 && r.edx == 0x49656e69 && r.ecx == 0x6c65746e; /* GenuineIntel */
-}
-
 enum nx_state nx_enable(void)
 {
 	intel = cpu_is_intel();
@@ -56,6 +50,11 @@ enum nx_state nx_enable(void)
 	else if (state == NX_ABSENT)
 		printk("kan: NX: this CPU has no Execute Disable: kan runs WITHOUT NX, its data "
 		       "is executable\n");
+	return state;
+}
+
+enum nx_state nx_current(void)
+{
 	return state;
 }
 

@@ -26,6 +26,8 @@ void nx_pretend(enum nx_pretend what);
  * EFER.NXE if NX is usable, says so in one line when firmware had disabled it. */
 enum nx_state nx_enable(void);
 bool nx_on(void);
+/* What nx_enable found and did, for `kan check` (after it, the MSR reads as kan left it). */
+enum nx_state nx_current(void);
 /* ap_trampoline.asm's ap_trampoline_nx word: what each AP does before EFER.NXE. */
 #define NX_AP_SET_NXE	 1u
 #define NX_AP_CLEAR_XD	 2u /* Intel: clear XD Bit Disable if set (then check CPUID) */

@@ -50,6 +50,13 @@ def test_check_on_skylake_says_yes():
            "kan: cpu 1: was never in VMX operation, halted", "kan: end: Bochs or QEMU")
 
 
+def test_check_says_the_firmware_had_disabled_nx():
+    r = run_bochs("check-xd")
+    expect(r, "kan check: NX (execute disable): yes: the firmware had disabled it "
+              "(IA32_MISC_ENABLE bit 34); kan re-enabled it",
+           "kan check: this machine can run kan")
+
+
 def test_check_on_penryn_names_ept():
     r = run_bochs("check", cpu_model="core2_penryn_t9600")
     expect_check_common(r, 1)
