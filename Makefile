@@ -23,8 +23,8 @@ KERNEL_CFLAGS := $(FREESTANDING) $(WARNINGS) -I. -fdata-sections
 GUEST_CFLAGS  := $(FREESTANDING) $(WARNINGS) -Iguests/include -Iguests/lib
 LDFLAGS    := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
 
-KERNEL_C   := $(wildcard arch/x86_64/*.c kernel/*.c drivers/*.c vmx/*.c)
-KERNEL_ASM := $(wildcard boot/*.asm arch/x86_64/*.asm vmx/*.asm)
+KERNEL_C   := $(wildcard arch/x86_64/*.c kernel/*.c drivers/*.c vmx/*.c svm/*.c)
+KERNEL_ASM := $(wildcard boot/*.asm arch/x86_64/*.asm vmx/*.asm svm/*.asm)
 KERNEL_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(KERNEL_C)) \
 	$(patsubst %.asm,$(BUILD)/obj/%.asm.o,$(KERNEL_ASM))
 
@@ -255,7 +255,7 @@ format:
 lint: deps
 	@clang-format --dry-run --Werror $(C_SOURCES)
 	@cppcheck --quiet --enable=warning,portability,performance --std=c11 --error-exitcode=1 \
-		-I. --inline-suppr boot arch kernel drivers vmx
+		-I. --inline-suppr boot arch kernel drivers vmx svm
 	@echo "lint: clang-format and cppcheck are clean"
 
 clean:

@@ -1,6 +1,6 @@
 /*
  * `kan check` (`check` on kan's line): like kvm-ok, a report a person reads before trusting
- * a machine to kan. It must work where kan cannot run, so it stops before VMXON.
+ * a machine to kan. It must work where kan cannot run, so it stops before VMXON or EFER.SVME.
  */
 #include "kernel/check.h"
 #include "arch/x86_64/cpu.h"
@@ -43,7 +43,7 @@ static void print_processor(void)
 	       cpu_is_intel() ? "Intel" : "not Intel");
 }
 
-/* The firmware's settings kan depends on, beyond VT-x itself. */
+/* The firmware's settings kan depends on, beyond VT-x or AMD-V itself. */
 static void print_firmware_settings(void)
 {
 	/* As nx_enable found it at boot: since then the MSR reads as kan left it. */
@@ -149,6 +149,8 @@ void kan_check(const struct boot_info *boot, const struct madt_info *madt,
 	print_processor();
 	if (!backend_probe())
 		refuse(backend_why_not());
+	else
+		printk("kan check: backend: %s\n", backend_name());
 	print_firmware_settings();
 	print_machine(boot, madt);
 	print_modules(boot, kan);

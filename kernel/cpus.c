@@ -210,10 +210,11 @@ void cpus_report_end(void)
 		if (!(state & END_STOPPED))
 			printk("kan: cpu %u: did not answer the NMI; it may still run\n", i);
 		else if (state & END_LEFT_VMX)
-			printk("kan: cpu %u: left VMX root operation%s\n", i,
+			printk("kan: cpu %u: left %s%s\n", i, backend->operation,
 			       i == end_leader ? "" : ", halted");
 		else
-			printk("kan: cpu %u: was never in VMX operation%s\n", i,
+			printk("kan: cpu %u: was never in %s%s\n", i,
+			       backend ? backend->operation : "VMX or SVM operation",
 			       i == end_leader ? "" : ", halted");
 	}
 }

@@ -123,7 +123,7 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	idt_init();
 	pic_remap_and_mask(); /* firmware's vectors 0x08-0x0f would read as exceptions */
 	cpu_tables_load(NULL, (uint64_t)(boot_ist_stack + sizeof(boot_ist_stack)));
-	printk("\nkan %s: a partitioning hypervisor (VT-x)\n", KAN_VERSION);
+	printk("\nkan %s: a partitioning hypervisor (VT-x, AMD-V)\n", KAN_VERSION);
 	if (magic != MB2_BOOTLOADER_MAGIC)
 		kan_shutdown(1, "not started by a multiboot2 loader (bad magic)");
 

@@ -1,11 +1,14 @@
 /*
  * The small interface through which kernel/ runs virtual CPUs without knowing how.
- * vmx/ implements it with Intel VT-x; nothing in kernel/ names a VMCS field.
+ * vmx/ implements it with Intel VT-x and svm/ with AMD-V; backend_probe picks the one this CPU
+ * has. Nothing in kernel/ names a VMCS or VMCB field: every policy (CPUID, MSRs, ports,
+ * hypercalls, the lifecycle, the scheduler) is kernel/'s and shared by both.
  */
 #ifndef KAN_KERNEL_VCPU_BACKEND_H
 #define KAN_KERNEL_VCPU_BACKEND_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kernel/vm.h"
@@ -30,26 +33,76 @@ enum vcpu_event {
 	VCPU_EVENT_ENDED,     /* the VM exited or was stopped: see vm->state */
 };
 
-/* Once, on the boot CPU: check the hardware, print what it offers; false if kan can't run. */
+/* One hardware technique. Each backend defines one of these (vmx/, svm/). */
+struct vcpu_backend {
+	const char *name;      /* "VT-x", "AMD-V": how kan's lines name it */
+	const char *operation; /* what a CPU is in while it is on: "VMX root operation" */
+	bool (*present)(void); /* the CPU claims the technique (a CPUID bit); says nothing */
+	/* Once, on the boot CPU: check the hardware, print what it offers; false if kan can't
+	 * run, with why_not() naming what is missing in a few words. */
+	bool (*probe)(void);
+	const char *(*why_not)(void);
+	/* On every CPU: turn virtualization on. False (with the reason printed) on failure. */
+	bool (*cpu_enable)(unsigned cpu);
+	/* On this CPU, at the end: leave virtualization, so that INIT and a reset reach the CPU
+	 * again. Prints nothing: it may run in an NMI. False if the CPU was not in it. */
+	bool (*cpu_disable)(unsigned cpu);
+	/* Per VM: its address space (guest-physical -> host-physical for its RAM only). */
+	bool (*vm_create)(struct vm *vm);
+	/* Per vCPU: its state, starting as `boot` describes. */
+	bool (*vcpu_create)(struct vcpu *vcpu, const struct vcpu_boot_state *boot);
+	/* On the vCPU's CPU: back to the state `boot` describes, as if just created. */
+	bool (*vcpu_reset)(struct vcpu *vcpu, const struct vcpu_boot_state *boot);
+	/* On the VM's CPU: frees everything vm_create and vcpu_create took. */
+	void (*vm_destroy)(struct vm *vm);
+	/* Runs the vCPU on this CPU until something the scheduler must decide happens. */
+	enum vcpu_event (*vcpu_run)(struct vcpu *vcpu, uint64_t slice_tsc);
+	/* The backend's name for exit counter i, or NULL if it has none. */
+	const char *(*exit_name)(unsigned i);
+};
+
+extern const struct vcpu_backend vmx_backend, svm_backend;
+/* The backend in use: set by backend_probe, NULL before (or when the CPU has none). */
+extern const struct vcpu_backend *backend;
+
+/* Once, on the boot CPU: chooses the backend whose technique the CPU has (VT-x first) and
+ * probes it. False if there is none or it cannot run kan; backend_why_not says why. */
 bool backend_probe(void);
-/* After backend_probe returned false: why, in a few words naming what is missing. */
 const char *backend_why_not(void);
-/* On every CPU: turn virtualization on. False (with the reason printed) on failure. */
-bool backend_cpu_enable(unsigned cpu);
-/* On this CPU, at the end: leave virtualization (VT-x: VMXOFF, so INIT and a reset reach the
- * CPU again). Prints nothing: it may run in an NMI. False if the CPU was not in it. */
-bool backend_cpu_disable(unsigned cpu);
-/* Per VM: its address space (guest-physical -> host-physical for its RAM only). */
-bool backend_vm_create(struct vm *vm);
-/* Per vCPU: its state, starting as `boot` describes. */
-bool backend_vcpu_create(struct vcpu *vcpu, const struct vcpu_boot_state *boot);
-/* On the vCPU's CPU: back to the state `boot` describes, as if just created. */
-bool backend_vcpu_reset(struct vcpu *vcpu, const struct vcpu_boot_state *boot);
-/* On the VM's CPU: frees everything backend_vm_create and backend_vcpu_create took. */
-void backend_vm_destroy(struct vm *vm);
-/* Runs the vCPU on this CPU until something the scheduler must decide happens. */
-enum vcpu_event backend_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc);
-/* The backend's name for exit counter i, or NULL if it has none. */
-const char *backend_exit_name(unsigned i);
+/* "VT-x" or "AMD-V" once probed, else "none". */
+const char *backend_name(void);
+
+static inline bool backend_cpu_enable(unsigned cpu)
+{
+	return backend->cpu_enable(cpu);
+}
+static inline bool backend_cpu_disable(unsigned cpu)
+{
+	return backend && backend->cpu_disable(cpu);
+}
+static inline bool backend_vm_create(struct vm *vm)
+{
+	return backend->vm_create(vm);
+}
+static inline bool backend_vcpu_create(struct vcpu *vcpu, const struct vcpu_boot_state *boot)
+{
+	return backend->vcpu_create(vcpu, boot);
+}
+static inline bool backend_vcpu_reset(struct vcpu *vcpu, const struct vcpu_boot_state *boot)
+{
+	return backend->vcpu_reset(vcpu, boot);
+}
+static inline void backend_vm_destroy(struct vm *vm)
+{
+	backend->vm_destroy(vm);
+}
+static inline enum vcpu_event backend_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc)
+{
+	return backend->vcpu_run(vcpu, slice_tsc);
+}
+static inline const char *backend_exit_name(unsigned i)
+{
+	return backend ? backend->exit_name(i) : NULL;
+}
 
 #endif

@@ -50,7 +50,7 @@ _Static_assert(EXIT_RESUME == 0, "the exit stub resumes on 0");
 _Static_assert(__builtin_offsetof(struct vcpu, regs) == 0, "the exit stub finds regs at 0");
 
 /* Called by the exit stub (vmx_entry.asm) for every VM exit: count it, run its handler.
- * EXIT_RESUME (0) re-enters the guest at once; anything else returns to backend_vcpu_run. */
+ * EXIT_RESUME (0) re-enters the guest at once; anything else returns to vmx_vcpu_run. */
 int vmx_exit_dispatch(struct vcpu *vcpu)
 {
 	uint32_t reason = (uint32_t)vmcs_read(VM_EXIT_REASON);
@@ -87,7 +87,7 @@ int vmx_exit_dispatch(struct vcpu *vcpu)
 	return action;
 }
 
-const char *backend_exit_name(unsigned i)
+const char *vmx_exit_name(unsigned i)
 {
 	return vmx_exit_reason_name(i);
 }

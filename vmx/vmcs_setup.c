@@ -203,7 +203,7 @@ static bool vmcs_init(struct vcpu *vcpu, struct vmx_vcpu *vx, const struct vcpu_
 	return ok;
 }
 
-bool backend_vcpu_create(struct vcpu *vcpu, const struct vcpu_boot_state *boot)
+bool vmx_vcpu_create(struct vcpu *vcpu, const struct vcpu_boot_state *boot)
 {
 	uint64_t xsave_bytes = (xstate.size + PAGE_SIZE - 1) & ~(uint64_t)(PAGE_SIZE - 1);
 	uint64_t state = phys_alloc(PAGE_SIZE, PAGE_SIZE);
@@ -237,12 +237,12 @@ bool backend_vcpu_create(struct vcpu *vcpu, const struct vcpu_boot_state *boot)
 	return true;
 }
 
-bool backend_vcpu_reset(struct vcpu *vcpu, const struct vcpu_boot_state *boot)
+bool vmx_vcpu_reset(struct vcpu *vcpu, const struct vcpu_boot_state *boot)
 {
 	return vmcs_init(vcpu, vcpu->backend, boot);
 }
 
-void backend_vcpu_destroy(struct vcpu *vcpu)
+void vmx_vcpu_destroy(struct vcpu *vcpu)
 {
 	struct vmx_vcpu *vx = vcpu->backend;
 	enum vmx_status s = vmclear(vx->vmcs_phys);

@@ -115,7 +115,7 @@ static void choose_controls(void)
 	vmx_choose_controls(&vmx_caps, &vmx_controls);
 }
 
-bool backend_probe(void)
+bool vmx_probe(void)
 {
 	if (!(cpuid(1, 0).ecx & CPUID_1_ECX_VMX)) {
 		printk("kan: VT-x: not available: CPUID.1:ECX.VMX[bit 5] is 0.\n"
@@ -177,7 +177,12 @@ bool backend_probe(void)
 	return true;
 }
 
-const char *backend_why_not(void)
+const char *vmx_why_not(void)
 {
 	return why_not;
+}
+
+bool vmx_present(void)
+{
+	return cpuid(1, 0).ecx & CPUID_1_ECX_VMX;
 }

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "kernel/vm.h"
+#include "kernel/vcpu_backend.h"
 
 struct vmx_caps {
 	uint64_t basic;
@@ -15,7 +15,7 @@ struct vmx_caps {
 	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 };
 
-/* Control values computed once by backend_probe(), identical for every vCPU. */
+/* Control values computed once by vmx_probe(), identical for every vCPU. */
 struct vmx_controls {
 	uint32_t pin, proc, proc2, exit, entry;
 	unsigned preemption_timer_shift;
@@ -86,9 +86,22 @@ uint64_t vmx_fixed_cr4(uint64_t value);
 /* The CR4 bits a guest may set: its CPUID's features that this CPU allows in VMX. */
 uint64_t vmx_guest_cr4_allowed(void);
 
+/* The backend's functions (kernel/vcpu_backend.h), gathered in vmx_backend (vmx_backend.c). */
+bool vmx_present(void);
+bool vmx_probe(void);
+const char *vmx_why_not(void);
+bool vmx_cpu_enable(unsigned cpu);
+bool vmx_cpu_disable(unsigned cpu);
+bool vmx_vm_create(struct vm *vm);
+bool vmx_vcpu_create(struct vcpu *vcpu, const struct vcpu_boot_state *boot);
+bool vmx_vcpu_reset(struct vcpu *vcpu, const struct vcpu_boot_state *boot);
+void vmx_vm_destroy(struct vm *vm);
+enum vcpu_event vmx_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc);
+const char *vmx_exit_name(unsigned i);
+
 /* The host state for this CPU, written into the current VMCS. */
 bool vmcs_write_host_state(void);
 /* On the vCPU's CPU: clears its VMCS and frees its pages. */
-void backend_vcpu_destroy(struct vcpu *vcpu);
+void vmx_vcpu_destroy(struct vcpu *vcpu);
 
 #endif

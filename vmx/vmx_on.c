@@ -7,7 +7,7 @@
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
 
-bool backend_cpu_enable(unsigned cpu)
+bool vmx_cpu_enable(unsigned cpu)
 {
 	uint64_t fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
 	if (!(fc & FEATURE_CONTROL_LOCKED)) {
@@ -43,7 +43,7 @@ bool backend_cpu_enable(unsigned cpu)
 	return true;
 }
 
-bool backend_cpu_disable(unsigned cpu)
+bool vmx_cpu_disable(unsigned cpu)
 {
 	struct vmx_pcpu *p = cpus[cpu].backend;
 	if (!p)

@@ -130,7 +130,7 @@ static enum vcpu_event entry_failed(struct vcpu *vcpu, struct vmx_vcpu *vx, int 
 	return VCPU_EVENT_ENDED;
 }
 
-enum vcpu_event backend_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc)
+enum vcpu_event vmx_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc)
 {
 	struct vmx_vcpu *vx = vcpu->backend;
 	if (!vmx_load(vcpu, vx))

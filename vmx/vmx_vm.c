@@ -2,40 +2,20 @@
 #include "kernel/console.h"
 #include "kernel/memory.h"
 #include "kernel/vcpu_backend.h"
-#include "vmx/ept.h"
+#include "kernel/gpt.h"
 #include "vmx/vmx_defs.h"
 #include "vmx/vmx_cpu.h"
 #include "vmx/vmx_insn.h"
 
-static uint64_t alloc_table(void *ctx)
-{
-	(void)ctx;
-	return phys_alloc(PAGE_SIZE, PAGE_SIZE);
-}
-
-static void *table_ptr(void *ctx, uint64_t phys)
-{
-	(void)ctx;
-	return phys_to_ptr(phys);
-}
-
-static void free_table(void *ctx, uint64_t phys)
-{
-	(void)ctx;
-	phys_free(phys, PAGE_SIZE);
-}
-
-static const struct ept_allocator kan_tables = { alloc_table, table_ptr, NULL, free_table };
-
-bool backend_vm_create(struct vm *vm)
+bool vmx_vm_create(struct vm *vm)
 {
 	uint64_t state = phys_alloc(PAGE_SIZE, PAGE_SIZE);
 	if (!state)
 		return false;
 	struct vmx_vm *vx = phys_to_ptr(state);
-	struct ept_stats stats = { 0 };
-	uint64_t pml4 = ept_create(&kan_tables, &stats);
-	if (!pml4 || ept_map(&kan_tables, pml4, 0, vm->ram_base, vm->config.mem,
+	struct gpt_stats stats = { 0 };
+	uint64_t pml4 = gpt_create(&gpt_frames, &stats);
+	if (!pml4 || gpt_map(&gpt_frames, pml4, 0, vm->ram_base, vm->config.mem,
 			     EPT_RWX | EPT_MEMTYPE_WB, vmx_controls.ept_largest_level, &stats)) {
 		printk("kan: vm %s: could not build its EPT (out of memory)\n", vm->config.name);
 		return false;
@@ -50,15 +30,15 @@ bool backend_vm_create(struct vm *vm)
 	return true;
 }
 
-void backend_vm_destroy(struct vm *vm)
+void vmx_vm_destroy(struct vm *vm)
 {
 	struct vmx_vm *vx = vm->backend;
 	if (vm->vcpu.backend)
-		backend_vcpu_destroy(&vm->vcpu);
+		vmx_vcpu_destroy(&vm->vcpu);
 	/* No CPU may keep translations of memory that goes back to kan (SDM 29.4.3.1). */
 	if (invept(INVEPT_SINGLE_CONTEXT, vx->eptp) != VMX_OK)
 		invept(INVEPT_ALL_CONTEXTS, 0);
-	ept_destroy(&kan_tables, vx->eptp & EPT_ADDRESS_MASK);
+	gpt_destroy(&gpt_frames, vx->eptp & EPT_ADDRESS_MASK);
 	phys_free((uint64_t)vx, PAGE_SIZE);
 	vm->backend = NULL;
 	vm->kan_bytes = 0;

@@ -46,8 +46,8 @@ def test_check_on_skylake_says_yes():
            "kan:   unrestricted guest                 yes  needs",
            "kan:   VPID                               yes  uses")
     expect(r, "kan check: this machine can run kan\n", "kan: shutdown (kan check is done)",
-           "kan: cpu 0: was never in VMX operation",
-           "kan: cpu 1: was never in VMX operation, halted", "kan: end: Bochs or QEMU")
+           "kan: cpu 0: was never in VMX root operation",
+           "kan: cpu 1: was never in VMX root operation, halted", "kan: end: Bochs or QEMU")
 
 
 def test_check_says_the_firmware_had_disabled_nx():
@@ -99,8 +99,8 @@ def test_bochs_powers_off_through_acpi_after_every_cpu_left_vmx():
 def test_qemu_powers_off_through_acpi(firmware):
     r = run_qemu("end-acpi", firmware=firmware, smp=2, timeout=120)
     expect(r, "kan: shutdown (this CPU cannot run kan's guests)",
-           "kan: cpu 0: was never in VMX operation",
-           "kan: cpu 1: was never in VMX operation, halted", "kan: end: ACPI power-off (S5)")
+           "kan: cpu 0: was never in VMX root operation",
+           "kan: cpu 1: was never in VMX root operation, halted", "kan: end: ACPI power-off (S5)")
     expect_not(r, "its exit port", BY_HAND)
     # QEMU's own status after an ACPI power-off is 0; isa-debug-exit would give an odd one.
     assert r.exit_code == 0, f"QEMU exit status {r.exit_code}\n{r.report()}"

@@ -1,4 +1,5 @@
-/* EPT construction (vmx/ept.c): page sizes, table counts, leaf bits and translation. */
+/* Guest-physical page tables (kernel/gpt.c), as EPT uses them: page sizes, table counts, leaf bits
+ * and translation. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "vmx/ept.h"
+#include "kernel/gpt.h"
 #include "vmx/vmx_defs.h"
 
 #define KIB (1ull << 10)
@@ -44,8 +45,8 @@ static void *host_table_ptr(void *ctx, uint64_t phys)
 
 struct fixture {
 	struct host_tables tables;
-	struct ept_allocator alloc;
-	struct ept_stats stats;
+	struct gpt_allocator alloc;
+	struct gpt_stats stats;
 	uint64_t pml4;
 };
 
@@ -55,8 +56,8 @@ static int setup(void **state)
 	if (!f)
 		return -1;
 	f->tables.limit = 4096;
-	f->alloc = (struct ept_allocator){ host_alloc_table, host_table_ptr, &f->tables, NULL };
-	f->pml4 = ept_create(&f->alloc, &f->stats);
+	f->alloc = (struct gpt_allocator){ host_alloc_table, host_table_ptr, &f->tables, NULL };
+	f->pml4 = gpt_create(&f->alloc, &f->stats);
 	if (!f->pml4)
 		return -1;
 	*state = f;
@@ -74,7 +75,7 @@ static int teardown(void **state)
 
 static int map(struct fixture *f, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned largest)
 {
-	return ept_map(&f->alloc, f->pml4, gpa, hpa, size, RAM_FLAGS, largest, &f->stats);
+	return gpt_map(&f->alloc, f->pml4, gpa, hpa, size, RAM_FLAGS, largest, &f->stats);
 }
 
 /* The raw entry for `gpa` at `level`, walking the tables by hand (level 4 is the PML4). */
@@ -92,14 +93,14 @@ static uint64_t raw_entry(struct fixture *f, uint64_t gpa, unsigned level)
 static void assert_translates(struct fixture *f, uint64_t gpa, uint64_t want_hpa)
 {
 	uint64_t hpa = 0, flags = 0;
-	assert_true(ept_translate(&f->alloc, f->pml4, gpa, &hpa, &flags));
+	assert_true(gpt_translate(&f->alloc, f->pml4, gpa, &hpa, &flags));
 	assert_int_equal(hpa, want_hpa);
 }
 
 static void assert_unmapped(struct fixture *f, uint64_t gpa)
 {
 	uint64_t hpa, flags;
-	assert_false(ept_translate(&f->alloc, f->pml4, gpa, &hpa, &flags));
+	assert_false(gpt_translate(&f->alloc, f->pml4, gpa, &hpa, &flags));
 }
 
 static void create_gives_an_empty_pml4_and_counts_one_table(void **state)
@@ -116,9 +117,9 @@ static void create_fails_cleanly_when_no_table_can_be_allocated(void **state)
 {
 	(void)state;
 	struct host_tables tables = { .limit = 0 };
-	struct ept_allocator alloc = { host_alloc_table, host_table_ptr, &tables, NULL };
-	struct ept_stats stats = { 0 };
-	assert_int_equal(ept_create(&alloc, &stats), 0);
+	struct gpt_allocator alloc = { host_alloc_table, host_table_ptr, &tables, NULL };
+	struct gpt_stats stats = { 0 };
+	assert_int_equal(gpt_create(&alloc, &stats), 0);
 	assert_int_equal(stats.tables, 0);
 }
 
@@ -233,7 +234,7 @@ static void a_2m_leaf_has_rwx_write_back_and_the_large_page_bit(void **state)
 	assert_int_equal(leaf, hpa | 0xb7);
 
 	uint64_t hpa_out, flags;
-	assert_true(ept_translate(&f->alloc, f->pml4, 0, &hpa_out, &flags));
+	assert_true(gpt_translate(&f->alloc, f->pml4, 0, &hpa_out, &flags));
 	assert_int_equal(flags, EPT_RWX | EPT_MEMTYPE_WB | EPT_LARGE_PAGE);
 }
 
@@ -245,7 +246,7 @@ static void a_4k_leaf_has_rwx_write_back_and_no_large_page_bit(void **state)
 	assert_int_equal(raw_entry(f, 0, 1), hpa | 0x37);
 
 	uint64_t hpa_out, flags;
-	assert_true(ept_translate(&f->alloc, f->pml4, 0x10, &hpa_out, &flags));
+	assert_true(gpt_translate(&f->alloc, f->pml4, 0x10, &hpa_out, &flags));
 	assert_int_equal(hpa_out, hpa + 0x10);
 	assert_int_equal(flags, EPT_RWX | EPT_MEMTYPE_WB);
 }
@@ -266,10 +267,10 @@ static void leaf_flags_are_taken_as_given_within_the_low_12_bits(void **state)
 {
 	struct fixture *f = *state;
 	uint64_t hpa, flags;
-	assert_int_equal(ept_map(&f->alloc, f->pml4, 0, 64 * MIB, 4 * KIB,
+	assert_int_equal(gpt_map(&f->alloc, f->pml4, 0, 64 * MIB, 4 * KIB,
 				 EPT_READ | EPT_MEMTYPE_WB | (1ull << 63), 1, &f->stats),
 			 0);
-	assert_true(ept_translate(&f->alloc, f->pml4, 0, &hpa, &flags));
+	assert_true(gpt_translate(&f->alloc, f->pml4, 0, &hpa, &flags));
 	assert_int_equal(flags, EPT_READ | EPT_MEMTYPE_WB);
 	assert_int_equal(raw_entry(f, 0, 1) >> 63, 0);
 }
