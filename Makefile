@@ -2,8 +2,9 @@
 #   make            build/kan.elf and build/guests/*.elf
 #   make iso        build/kan.iso (the demo, hybrid BIOS+UEFI)
 #   make usb DEV=/dev/sdX   write build/kan.iso to a USB disk, after safety checks
-#   make run        boot the demo headless: EMU=bochs (default), EMU=qemu, EMU=kvm
-#   make test       unit tests + emulator scenarios, one summary line
+#   make run        boot the demo headless: EMU=bochs (default, VT-x), EMU=qemu (AMD-V), EMU=kvm
+#   make test       unit tests + emulator scenarios (every tier), one summary line
+#   make test-qemu  the QEMU AMD-V tier of the scenarios alone
 #   make deps       install what is missing (Debian, apt-get)
 
 BUILD      := build
@@ -63,7 +64,7 @@ GUEST_ELFS += $(BUILD)/guests/realfault.elf
 SCENARIOS  := $(basename $(notdir $(wildcard iso/scenarios/*.cfg)))
 SCENARIO_ISOS := $(foreach s,$(SCENARIOS),$(BUILD)/iso/$(s).iso)
 
-.PHONY: all iso scenario-isos run test unit-tests scenarios deps clean format lint bench \
+.PHONY: all iso scenario-isos run test test-qemu unit-tests scenarios deps clean format lint bench \
 	linux-guest linux-demo bench-linux
 all: $(BUILD)/kan.elf $(GUEST_ELFS)
 
@@ -200,6 +201,11 @@ run: deps $(RUN_ISO)
 test: deps
 	@$(MAKE) --no-print-directory all scenario-isos unit-tests-build
 	@tests/run-all.sh
+
+# The scenarios marked qemu_svm (tests/scenarios/conftest.py), without the unit tests.
+test-qemu: deps
+	@$(MAKE) --no-print-directory all scenario-isos
+	@TIER=qemu_svm tests/run-all.sh
 
 unit-tests-build:
 	@$(MAKE) --no-print-directory -C tests/unit

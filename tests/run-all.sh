@@ -3,22 +3,30 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+# TIER=mark (make test-qemu): only the scenarios with that pytest mark, no unit tests.
 start=$(date +%s)
-echo "== unit tests (cmocka, host)"
-unit_out=$(make --no-print-directory -C tests/unit run 2>&1)
-unit_status=$?
+tier_args=()
+if [ -n "${TIER:-}" ]; then
+	unit_out="unit: 0 passed, 0 failed (TIER=$TIER: scenarios only)"
+	unit_status=0
+	tier_args=(-m "$TIER")
+else
+	echo "== unit tests (cmocka, host)"
+	unit_out=$(make --no-print-directory -C tests/unit run 2>&1)
+	unit_status=$?
+fi
 echo "$unit_out"
 unit_line=$(grep -E '^unit: [0-9]+ passed, [0-9]+ failed' <<<"$unit_out" | tail -1)
 unit_passed=$(sed -E 's/^unit: ([0-9]+) passed.*/\1/' <<<"${unit_line:-unit: 0 passed, 0 failed}")
 unit_failed=$(sed -E 's/.*passed, ([0-9]+) failed.*/\1/' <<<"${unit_line:-unit: 0 passed, 1 failed}")
 [ $unit_status -ne 0 ] && [ "$unit_failed" -eq 0 ] && unit_failed=1
 
-echo "== emulator scenarios (pytest, ${JOBS:-2} in parallel)"
+echo "== emulator scenarios${TIER:+ marked $TIER} (pytest, ${JOBS:-2} in parallel)"
 # A report left by an earlier run must not stand in for this one: a pytest that dies before
 # it writes its own leaves no report, and that counts as a failure.
-junit=build/scenarios.xml
+junit=build/scenarios${TIER:+-$TIER}.xml
 rm -f "$junit"
-/usr/bin/python3 -m pytest tests/scenarios -q -p no:cacheprovider -n "${JOBS:-2}" \
+/usr/bin/python3 -m pytest tests/scenarios "${tier_args[@]}" -q -p no:cacheprovider -n "${JOBS:-2}" \
 	--junitxml="$junit" -o junit_family=xunit2 -s
 pytest_status=$?
 read -r sc_passed sc_failed sc_skipped < <(/usr/bin/python3 - "$junit" <<'PY'

@@ -1,4 +1,5 @@
-"""pytest setup for the scenario tests: import kanemu, and say once why KVM runs were skipped."""
+"""pytest setup for the scenario tests: import kanemu, register the tiers' marks, and say once
+why KVM runs were skipped."""
 import os
 import sys
 from pathlib import Path
@@ -6,6 +7,19 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 KVM_SKIP = "KVM unavailable: "  # how kanemu.run_qemu(kvm=True) words its skip
+
+# kanemu.tiers() marks each platform's parameter with its tier: `-m qemu_svm` runs the QEMU
+# tier alone (make test-qemu), `-m "not qemu_svm"` everything else.
+TIERS = {
+    "bochs": "Bochs corei7_skylake_x, VT-x (tests about one platform carry no tier mark)",
+    "qemu_svm": "QEMU TCG -cpu EPYC,+svm,+npt, AMD-V",
+    "bochs_ryzen": "Bochs ryzen, AMD-V",
+}
+
+
+def pytest_configure(config):
+    for mark, what in TIERS.items():
+        config.addinivalue_line("markers", f"{mark}: the tier {what}")
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -25,9 +39,9 @@ def _skip_reason(report):
 # of its N workers with a chunk of consecutive tests, max(len / N // 4, 2) of them: the
 # longest (two Linux VMs sharing one CPU) goes at the head of the first chunk, the other two
 # at the head of the second, and the short tests fill in around them.
-FIRST_WORKER = ("test_two_linux_vms_share_a_cpu_and_keep_their_fpu_state",)
-SECOND_WORKER = ("test_two_linux_vms_at_once_a_shell_and_a_reboot",
-                 "test_debian_kernel_reaches_userspace_beside_a_counter")
+FIRST_WORKER = ("test_two_linux_vms_share_a_cpu_and_keep_their_fpu_state[bochs]",)
+SECOND_WORKER = ("test_two_linux_vms_at_once_a_shell_and_a_reboot[bochs]",
+                 "test_debian_kernel_reaches_userspace_beside_a_counter[bochs]")
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,6 +1,10 @@
 """Run kan's scenario ISOs under Bochs or QEMU and check what kan printed on COM1.
 
-A run returns a Result; by default it must be clean (see assert_clean), so a test that
+run_kan(platform, scenario) runs a scenario on one of PLATFORMS: "bochs" (VT-x), "qemu-svm"
+(AMD-V under QEMU TCG) or "bochs-ryzen" (AMD-V under Bochs); words(platform) holds the few
+lines kan words differently per backend. tiers(...) parametrizes a test over platforms, with
+a pytest mark per tier (conftest.py). run_bochs and run_qemu remain for tests about one
+emulator. A run returns a Result; by default it must be clean (see assert_clean), so a test that
 expects a panic, a triple fault or a hang passes check=False and asserts what it expects.
 Every run keeps its files in build/scenario-runs/<scenario>-<emulator>-<n>/.
 """
@@ -23,8 +27,64 @@ REPO = Path(__file__).resolve().parents[2]
 ISO_DIR = REPO / "build" / "iso"
 RUNS_DIR = REPO / "build" / "scenario-runs"
 
-FAILURE_MARKERS = ("kan: PANIC", "kan: CPU EXCEPTION", "VM-entry failed")
+FAILURE_MARKERS = ("kan: PANIC", "kan: CPU EXCEPTION", "VM-entry failed", "VMRUN failed")
 SHUTDOWN = "kan: shutdown"
+
+
+@dataclass(frozen=True)
+class Platform:
+    emulator: str  # "bochs" or "qemu"
+    cpu: str  # Bochs's cpu model, or QEMU's -cpu argument
+    backend: str  # "VT-x" or "AMD-V": which of kan's backends runs the guests
+
+
+# A platform per tier. QEMU's TCG has no VT-x but emulates AMD-V with nested paging; its TSC
+# runs at host time, where Bochs's counts instructions.
+PLATFORMS = {
+    "bochs": Platform("bochs", "corei7_skylake_x", "VT-x"),
+    "qemu-svm": Platform("qemu", "EPYC,+svm,+npt", "AMD-V"),
+    "bochs-ryzen": Platform("bochs", "ryzen", "AMD-V"),
+}
+
+
+@dataclass(frozen=True)
+class Words:
+    """How kan's lines name what differs between its backends; everything else is kernel/'s
+    and worded the same."""
+    backend: str  # "kan: backend: VT-x"
+    operation: str  # "kan: cpu N: in VMX root operation", "... left VMX root operation"
+    npf: str  # "kan: vm NAME crashed: EPT violation at guest-physical address ..."
+    paging: str  # "kan: vm NAME: EPT maps ..."
+    hypercall: str  # the guest's hypercall instruction, and the name of its exit counter
+    vendor: str  # CPUID's vendor string, which kan passes on to its guests
+
+    @property
+    def entered(self):
+        return f"in {self.operation}"
+
+    @property
+    def left(self):
+        return f"left {self.operation}"
+
+
+WORDS = {
+    "VT-x": Words(backend="VT-x", operation="VMX root operation", npf="EPT violation",
+                  paging="EPT maps", hypercall="VMCALL", vendor="GenuineIntel"),
+    "AMD-V": Words(backend="AMD-V", operation="SVM operation", npf="nested page fault",
+                   paging="nested paging maps", hypercall="VMMCALL", vendor="AuthenticAMD"),
+}
+
+
+def words(platform):
+    """The Words of the backend that runs guests on `platform` (a PLATFORMS key)."""
+    return WORDS[PLATFORMS[platform].backend]
+
+
+def tiers(*platforms):
+    """pytest parameters for a test run on each of `platforms`, with ids like [qemu-svm] and
+    the tier's mark (qemu_svm, bochs_ryzen; conftest.py registers them)."""
+    return [pytest.param(p, id=p, marks=getattr(pytest.mark, p.replace("-", "_")))
+            for p in platforms]
 
 OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
 OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
@@ -102,6 +162,24 @@ def new_run_dir(tag):
             n += 1
 
 
+def run_kan(platform, scenario, cpus=1, timeout=120, megs=256, *, check=True):
+    """Runs `scenario` with `cpus` CPUs and `megs` MiB of RAM on `platform` (a PLATFORMS key)."""
+    __tracebackhide__ = True
+    p = PLATFORMS[platform]
+    if p.emulator == "bochs":
+        return run_bochs(scenario, cpu_model=p.cpu, cpus=cpus, timeout=timeout, megs=megs,
+                         check=check)
+    return run_qemu(scenario, smp=cpus, timeout=timeout, memory=str(megs), cpu=p.cpu, check=check)
+
+
+def interactive_kan(platform, scenario, cpus=2, megs=256):
+    """interactive_bochs or interactive_qemu, by platform."""
+    p = PLATFORMS[platform]
+    if p.emulator == "bochs":
+        return interactive_bochs(scenario, cpu_model=p.cpu, cpus=cpus, megs=megs)
+    return interactive_qemu(scenario, cpu=p.cpu, cpus=cpus, megs=megs)
+
+
 def run_bochs(scenario, cpu_model="corei7_skylake_x", cpus=1, timeout=120, megs=256, *, check=True,
               config_replace=(), config_extra=""):
     """config_replace: (old, new) line pairs applied to BOCHSRC; config_extra: lines appended."""
@@ -122,17 +200,30 @@ def run_bochs(scenario, cpu_model="corei7_skylake_x", cpus=1, timeout=120, megs=
 
 
 def run_qemu(scenario, firmware="bios", smp=1, timeout=60, kvm=False, *, check=True, memory="256",
-             serial=True, extra_args=()):
-    """serial=False gives the machine no serial port; extra_args go last on QEMU's line."""
+             serial=True, extra_args=(), cpu=None):
+    """serial=False gives the machine no serial port; extra_args go last on QEMU's line;
+    cpu is QEMU's -cpu (its default qemu64 without it)."""
     __tracebackhide__ = True
     if kvm:
         usable, reason = kvm_nested_vmx_available()
         if not usable:
             pytest.skip(f"KVM unavailable: {reason}")
     image = iso(scenario)
-    run_dir = new_run_dir(f"{scenario}-qemu-{firmware}" + ("-kvm" if kvm else ""))
-    cmd = ["qemu-system-x86_64", "-display", "none",
-           "-serial", "file:serial.log" if serial else "none",
+    tag = "-svm" if cpu and "+svm" in cpu else ""
+    run_dir = new_run_dir(f"{scenario}-qemu-{firmware}{tag}" + ("-kvm" if kvm else ""))
+    cmd = qemu_command(image, run_dir, firmware, smp, memory,
+                       "file:serial.log" if serial else "none", kvm, cpu) + list(extra_args)
+    name = f"{scenario} on qemu {firmware}{' ' + cpu if cpu else ''} x{smp}" + (" kvm" if kvm else "")
+    result = _run(name, cmd, run_dir, run_dir / "emulator.out", timeout)
+    if check:
+        assert_clean(result)
+    return result
+
+
+def qemu_command(image, run_dir, firmware="bios", smp=1, memory="256", serial="file:serial.log",
+                 kvm=False, cpu=None):
+    """QEMU's command line, headless, with the isa-debug-exit port kan ends the run through."""
+    cmd = ["qemu-system-x86_64", "-display", "none", "-serial", serial,
            "-cdrom", str(image), "-m", str(memory), "-smp", str(smp), "-no-reboot",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
     if firmware == "uefi":
@@ -143,12 +234,9 @@ def run_qemu(scenario, firmware="bios", smp=1, timeout=60, kvm=False, *, check=T
         raise ValueError(f"firmware must be 'bios' or 'uefi', not {firmware!r}")
     if kvm:
         cmd += ["-enable-kvm", "-cpu", "host"]
-    cmd += list(extra_args)
-    name = f"{scenario} on qemu {firmware} x{smp}" + (" kvm" if kvm else "")
-    result = _run(name, cmd, run_dir, run_dir / "emulator.out", timeout)
-    if check:
-        assert_clean(result)
-    return result
+    elif cpu:
+        cmd += ["-cpu", cpu]
+    return cmd
 
 
 def _run(name, cmd, run_dir, log, timeout):
@@ -249,7 +337,8 @@ def lines_with(result, prefix):
 
 
 def main(argv):
-    """make run: boot an ISO headless and show kan's console live. kanemu.py EMU ISO"""
+    """make run: boot an ISO headless and show kan's console live. kanemu.py EMU ISO
+    (EMU=qemu: QEMU's TCG with AMD-V, the qemu-svm platform)"""
     if len(argv) != 3 or argv[1] not in ("bochs", "qemu", "kvm"):
         sys.exit("usage: kanemu.py bochs|qemu|kvm ISO")
     emu, image = argv[1], Path(argv[2]).resolve()
@@ -263,12 +352,9 @@ def main(argv):
                                                         cpus=2, iso=image))
         (run_dir / "cmds").write_text("c\n")
         cmd = ["bochs-bin", "-q", "-f", "bochsrc", "-rc", "cmds"]
-    else:
-        cmd = ["qemu-system-x86_64", "-display", "none", "-serial", "file:serial.log", "-cdrom",
-               str(image), "-m", "256", "-smp", "2", "-no-reboot",
-               "-device", "isa-debug-exit,iobase=0xf4,iosize=4"]
-        if emu == "kvm":
-            cmd += ["-enable-kvm", "-cpu", "host"]
+    else:  # QEMU's TCG has no VT-x: kan runs the demo with AMD-V there
+        cmd = qemu_command(image, run_dir, smp=2, kvm=emu == "kvm",
+                           cpu=PLATFORMS["qemu-svm"].cpu)
     print(f"kanemu: booting {image.name} in {emu}; files in {run_dir}", flush=True)
     with open(run_dir / "emulator.out", "wb") as out:
         proc = subprocess.Popen(cmd, cwd=run_dir, stdin=subprocess.DEVNULL, stdout=out,
@@ -295,10 +381,10 @@ if __name__ == "__main__":
 
 
 class Session:
-    """A Bochs run whose COM1 is a TCP socket: read what kan prints, type commands to it."""
+    """An emulator run whose COM1 is a TCP socket: read what kan prints, type commands to it."""
 
-    def __init__(self, name, proc, sock, run_dir):
-        self.name, self.proc, self.sock, self.run_dir = name, proc, sock, run_dir
+    def __init__(self, name, proc, sock, run_dir, log):
+        self.name, self.proc, self.sock, self.run_dir, self.log = name, proc, sock, run_dir, log
         self.buffer, self.cursor, self.start = "", 0, time.monotonic()
         self.lock = threading.Lock()
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -323,7 +409,7 @@ class Session:
         with self.lock:
             serial = self.buffer
         exit_code = self.proc.poll()
-        return Result(self.name, self.run_dir, serial, self.run_dir / "bochs.log",
+        return Result(self.name, self.run_dir, serial, self.log,
                       time.monotonic() - self.start, timed_out, exit_code)
 
     def expect(self, text, timeout=60):
@@ -384,14 +470,14 @@ class Session:
         return self
 
     def __exit__(self, *exc):
-        """Never leaves Bochs running, whatever happened in the test."""
+        """Never leaves the emulator running, whatever happened in the test."""
         if self.proc.poll() is None:
             _kill_group(self.proc)
         self.sock.close()
         return False
 
     def close(self, timeout=60):
-        """Waits for Bochs to end (kan shut down), else stops it; returns the Result."""
+        """Waits for the emulator to end (kan shut down), else stops it; returns the Result."""
         try:
             self.proc.wait(timeout)
             timed_out = False
@@ -404,25 +490,18 @@ class Session:
         return self.result(timed_out)
 
 
-def interactive_bochs(scenario, cpu_model="corei7_skylake_x", cpus=2, megs=256):
-    """Boots `scenario` in Bochs with COM1 on a loopback socket; returns a Session, to be
-    used as a context manager (`with interactive_bochs(...) as s:`) so Bochs always ends."""
-    image = iso(scenario)
-    run_dir = new_run_dir(f"{scenario}-{cpu_model}-shell")
-    with socket.socket() as probe:  # a free port for Bochs to listen on
+def _free_port():
+    with socket.socket() as probe:  # a free port for the emulator to listen on
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = BOCHSRC.format(megs=megs, cpu_model=cpu_model, cpus=cpus, iso=image).replace(
-        "com1: enabled=1, mode=file, dev=serial.log",
-        f"com1: enabled=1, mode=socket-server, dev=localhost:{port}")
-    (run_dir / "bochsrc").write_text(config)
-    (run_dir / "cmds").write_text("c\n")
-    name = f"{scenario} on bochs {cpu_model} x{cpus} (shell)"
+        return probe.getsockname()[1]
+
+
+def _connect(name, cmd, run_dir, port, log):
+    """Starts the emulator, which waits for a client on `port` before it runs, and connects."""
     _progress(f"{name}: started, COM1 on port {port}")
     out = open(run_dir / "emulator.out", "wb")
-    proc = subprocess.Popen(["bochs-bin", "-q", "-f", "bochsrc", "-rc", "cmds"], cwd=run_dir,
-                            stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(cmd, cwd=run_dir, stdin=subprocess.DEVNULL, stdout=out,
+                            stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -431,7 +510,34 @@ def interactive_bochs(scenario, cpu_model="corei7_skylake_x", cpus=2, megs=256):
         except OSError:
             if time.monotonic() > deadline or proc.poll() is not None:
                 _kill_group(proc)
-                pytest.fail(f"{name}: Bochs did not open COM1 on port {port}", pytrace=False)
+                pytest.fail(f"{name}: the emulator did not open COM1 on port {port}", pytrace=False)
             time.sleep(0.1)
     sock.settimeout(None)
-    return Session(name, proc, sock, run_dir)
+    return Session(name, proc, sock, run_dir, log)
+
+
+def interactive_bochs(scenario, cpu_model="corei7_skylake_x", cpus=2, megs=256):
+    """Boots `scenario` in Bochs with COM1 on a loopback socket; returns a Session, to be
+    used as a context manager (`with interactive_bochs(...) as s:`) so Bochs always ends."""
+    image = iso(scenario)
+    run_dir = new_run_dir(f"{scenario}-{cpu_model}-shell")
+    port = _free_port()
+    config = BOCHSRC.format(megs=megs, cpu_model=cpu_model, cpus=cpus, iso=image).replace(
+        "com1: enabled=1, mode=file, dev=serial.log",
+        f"com1: enabled=1, mode=socket-server, dev=localhost:{port}")
+    (run_dir / "bochsrc").write_text(config)
+    (run_dir / "cmds").write_text("c\n")
+    name = f"{scenario} on bochs {cpu_model} x{cpus} (shell)"
+    return _connect(name, ["bochs-bin", "-q", "-f", "bochsrc", "-rc", "cmds"], run_dir, port,
+                    run_dir / "bochs.log")
+
+
+def interactive_qemu(scenario, cpu=None, cpus=2, megs=256):
+    """interactive_bochs for QEMU: COM1 is a TCP server that QEMU waits on before it runs."""
+    image = iso(scenario)
+    run_dir = new_run_dir(f"{scenario}-qemu-bios{'-svm' if cpu and '+svm' in cpu else ''}-shell")
+    port = _free_port()
+    cmd = qemu_command(image, run_dir, smp=cpus, memory=str(megs), cpu=cpu,
+                       serial=f"tcp:127.0.0.1:{port},server=on,wait=on")
+    name = f"{scenario} on qemu bios{' ' + cpu if cpu else ''} x{cpus} (shell)"
+    return _connect(name, cmd, run_dir, port, run_dir / "emulator.out")

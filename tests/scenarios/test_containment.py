@@ -1,6 +1,6 @@
 """Containment proven: hostile guests (guests/hostile/) and a fuzzer against kan's policy.
 
-Each scenario boots Bochs with 2 CPUs. Every hostile guest prints what it tries and what it
+Each scenario boots kan with 2 CPUs. Every hostile guest prints what it tries and what it
 sees, and ends with status 0 only if kan answered as docs/security.md says; the guests kan
 must stop are checked by kan's own stop line. A heartbeat guest on the same CPU proves the
 rest of the machine stays alive: its share of the CPU (kan's cpu-time for it over its own
@@ -9,10 +9,18 @@ SHARE_MAX), and the scenario names the neighbours that must outlive its window, 
 is measured while they compete.
 
 A test checks everything its run shows and then fails once, listing every broken promise.
+
+Every scenario runs on three tiers: Bochs VT-x, QEMU AMD-V and Bochs ryzen (AMD-V with
+Bochs's instruction-counting TSC; issue 13, check 2). Only vmx-insns's exit counts are VT-x's
+alone: on AMD the CPU itself raises #UD for VMX instructions, with no exit.
 """
 import re
 
-from kanemu import assert_clean, run_bochs
+import pytest
+
+from kanemu import assert_clean, run_kan, tiers, words
+
+TIERS = tiers("bochs", "qemu-svm", "bochs-ryzen")
 
 BANNER = "kan 0.1: a partitioning hypervisor"
 # What a heartbeat is due on its CPU (round robin, equal slices): the CPU time its neighbours
@@ -40,16 +48,23 @@ ENDED_BY_KAN = ("stopped", "crashed")  # states in kan's table and summary
 END_LINE = r"^kan: vm {name}(?: ended: | stopped: | crashed: |: running -> (?:stopped|crashed) \()"
 
 STOPS = {  # VM name -> the start of kan's stop reason, as docs/security.md words it
-    "edge-read": "EPT violation at guest-physical address 0x200000 (read",
-    "edge-write": "EPT violation at guest-physical address 0x200000 (write",
-    "edge-fetch": "EPT violation at guest-physical address 0x200000 (instruction fetch",
-    "far-write": "EPT violation at guest-physical address 0xbffff000 (write",
-    "lapic-read": "EPT violation at guest-physical address 0xfee00020 (read",
-    "ioapic-write": "EPT violation at guest-physical address 0xfec00000 (write",
+    # NPF: "EPT violation" or "nested page fault", by backend (kanemu.Words.npf).
+    "edge-read": "NPF at guest-physical address 0x200000 (read",
+    "edge-write": "NPF at guest-physical address 0x200000 (write",
+    "edge-fetch": "NPF at guest-physical address 0x200000 (instruction fetch",
+    "far-write": "NPF at guest-physical address 0xbffff000 (write",
+    "lapic-read": "NPF at guest-physical address 0xfee00020 (read",
+    "ioapic-write": "NPF at guest-physical address 0xfec00000 (write",
     "triple-fault": "triple fault",
     "cli-hlt": "HLT with interrupts disabled",
     "cli-spin": "its timeout of 3000 ms ran out",
     "cli-spin-1": "its timeout of 2000 ms ran out",
+}
+
+# kan's names for its exit counters (each backend's exit_name) that these tests count.
+EXITS = {
+    "VT-x": dict(cpuid="CPUID", hypercall="VMCALL"),
+    "AMD-V": dict(cpuid="CPUID", hypercall="VMMCALL"),
 }
 
 
@@ -75,9 +90,11 @@ def vm_table(r):
 class Findings:
     """Collects what a run broke, so one failure names all of it."""
 
-    def __init__(self, r):
+    def __init__(self, r, platform="bochs"):
         self.r, self.problems = r, []
         self.table = vm_table(r)
+        self.words = words(platform)
+        self.exits = EXITS[self.words.backend]
 
     def check(self, ok, problem):
         if not ok:
@@ -110,9 +127,10 @@ class Findings:
 
     def stopped_as_documented(self, *names):
         for name in names:
-            line = STOP_LINE.format(name=re.escape(name)) + re.escape(STOPS[name])
+            reason = STOPS[name].replace("NPF", self.words.npf)
+            line = STOP_LINE.format(name=re.escape(name)) + re.escape(reason)
             self.check(re.search(line, self.r.serial, re.M),
-                       f"kan did not stop {name} with the reason {STOPS[name]!r}")
+                       f"kan did not stop {name} with the reason {reason!r}")
             self.check(self.table.get(name, {}).get("state") in ENDED_BY_KAN,
                        f"{name} is not stopped in kan's table")
 
@@ -197,9 +215,10 @@ class Findings:
                                  f"{listed}\n{self.r.report()}")
 
 
-def test_guests_kan_must_stop_are_stopped_and_named():
-    r = run_bochs("hostile-stopped", cpus=2, check=False)
-    f = Findings(r)
+@pytest.mark.parametrize("platform", TIERS)
+def test_guests_kan_must_stop_are_stopped_and_named(platform):
+    r = run_kan(platform, "hostile-stopped", cpus=2, check=False)
+    f = Findings(r, platform)
     f.clean()
     # What each guest says it tries; kan's line for each follows in stopped_as_documented.
     f.expect("[edge-read] ram-edge: reading 0x200000, outside my RAM")
@@ -227,9 +246,10 @@ def test_guests_kan_must_stop_are_stopped_and_named():
     f.done()
 
 
-def test_no_port_but_com1_answers_and_reset_writes_do_nothing():
-    r = run_bochs("hostile-ports", cpus=2, timeout=240, check=False)
-    f = Findings(r)
+@pytest.mark.parametrize("platform", TIERS)
+def test_no_port_but_com1_answers_and_reset_writes_do_nothing(platform):
+    r = run_kan(platform, "hostile-ports", cpus=2, timeout=240, check=False)
+    f = Findings(r, platform)
     f.clean()
     f.one_boot()
     if sweep := f.guest_line("port-sweep", r"port-sweep done: (\d+) accesses .* (\d+) skipped for "
@@ -280,9 +300,10 @@ def xsetbv_per_round(serial):
                                            serial[on:], re.M))
 
 
-def test_sensitive_msrs_and_vmx_instructions_fault_as_documented():
-    r = run_bochs("hostile-cpu", cpus=2, check=False)
-    f = Findings(r)
+@pytest.mark.parametrize("platform", TIERS)
+def test_sensitive_msrs_and_vmx_instructions_fault_as_documented(platform):
+    r = run_kan(platform, "hostile-cpu", cpus=2, check=False)
+    f = Findings(r, platform)
     f.clean()
     for vm in ("msr-poke", "msr-poke-2"):
         if msr := f.guest_line(vm, r"msr-poke done: (\d+) rounds, (\d+) attempts, (\d+) #GP, "
@@ -308,9 +329,11 @@ def test_sensitive_msrs_and_vmx_instructions_fault_as_documented():
         f.check(ud == ud_expected and gp == gp_expected and wrong == 0, vmx[0])
         # A #UD the guest saw proves nothing by itself: the CPU raises #UD for some of these
         # without an exit. kan's exit counts say which ones kan answered, and how often.
+        # Under AMD-V the CPU raises #UD for every VMX instruction itself: no exit to count.
         exits = f.table.get("vmx-insns", {}).get("exit_counts", {})
         print("vmx-insns exits:", exits)
-        for reason, count in vmx_insns_exits(rounds, xsetbv_per_round(r.serial)).items():
+        expected = vmx_insns_exits(rounds, xsetbv_per_round(r.serial))
+        for reason, count in (expected.items() if f.words.backend == "VT-x" else ()):
             f.check(exits.get(reason, 0) == count,
                     f"kan's exit table shows {exits.get(reason, 0)} {reason} exits for vmx-insns, "
                     f"not {count} ({rounds} rounds)")
@@ -319,9 +342,10 @@ def test_sensitive_msrs_and_vmx_instructions_fault_as_documented():
     f.done()
 
 
-def test_control_register_writes_fault_as_on_hardware_and_stay_per_vm():
-    r = run_bochs("hostile-cr", cpus=2, check=False)
-    f = Findings(r)
+@pytest.mark.parametrize("platform", TIERS)
+def test_control_register_writes_fault_as_on_hardware_and_stay_per_vm(platform):
+    r = run_kan(platform, "hostile-cr", cpus=2, check=False)
+    f = Findings(r, platform)
     f.clean()
     f.expect_not("cr-abuse: at entry CR0 0x80010033, CR3 0x3000, CR4 0x20, EFER 0xd00: WRONG")
     if cr := f.guest_line("cr-abuse", r"cr-abuse done: (\d+) rounds, (\d+) writes, (\d+) #GP of "
@@ -339,9 +363,10 @@ def test_control_register_writes_fault_as_on_hardware_and_stay_per_vm():
     f.done()
 
 
-def test_raised_task_priority_stays_in_its_vm():
-    r = run_bochs("hostile-tpr", cpus=2, timeout=30, check=False)
-    f = Findings(r)
+@pytest.mark.parametrize("platform", TIERS)
+def test_raised_task_priority_stays_in_its_vm(platform):
+    r = run_kan(platform, "hostile-tpr", cpus=2, timeout=30, check=False)
+    f = Findings(r, platform)
     f.expect("[tpr-raise] tpr-raise: CR8 was 0; MOV CR8 <- 15")
     f.check(not r.timed_out, "kan did not finish after a guest raised CR8 to 15 and ended: the "
                              "halter on its CPU was never woken again")
@@ -351,24 +376,26 @@ def test_raised_task_priority_stays_in_its_vm():
     f.done()
 
 
-def test_cpuid_and_hypercall_storms_get_right_answers_and_only_their_share():
-    r = run_bochs("hostile-storms", cpus=2, timeout=240, check=False)
-    f = Findings(r)
+@pytest.mark.parametrize("platform", TIERS)
+def test_cpuid_and_hypercall_storms_get_right_answers_and_only_their_share(platform):
+    r = run_kan(platform, "hostile-storms", cpus=2, timeout=240, check=False)
+    f = Findings(r, platform)
     f.clean()
     if cpuid := f.guest_line("cpuid-storm", r"cpuid-storm done: (\d+) CPUIDs in (\d+) us \((\d+) "
                                             r"per second\), (\d+) wrong answers"):
         done, _us, rate, wrong = map(int, cpuid.groups())
-        print(f"cpuid-storm under Bochs: {rate} CPUIDs per second of kan's time")
+        print(f"{r.name}: cpuid-storm: {rate} CPUIDs per second of kan's time")
         f.check(done >= 200000 and wrong == 0, cpuid[0])
     if calls := f.guest_line("hypercall-storm", r"hypercall-storm done: (\d+) random calls in "
                                                 r"(\d+) us \((\d+) per second\), (\d+) wrong"):
         done, _us, rate, wrong = map(int, calls.groups())
-        print(f"hypercall-storm under Bochs: {rate} hypercalls per second of kan's time")
+        print(f"{r.name}: hypercall-storm: {rate} hypercalls per second of kan's time")
         f.check(done >= 100000 and wrong == 0, calls[0])
-    f.check(f.table.get("cpuid-storm", {}).get("exit_counts", {}).get("CPUID", 0) >= 200000,
-            "kan counted fewer than 200000 CPUID exits for cpuid-storm")
-    f.check(f.table.get("hypercall-storm", {}).get("exit_counts", {}).get("VMCALL", 0) >= 100000,
-            "kan counted fewer than 100000 VMCALL exits for hypercall-storm")
+    cpuid_exit, hypercall_exit = f.exits["cpuid"], f.exits["hypercall"]
+    f.check(f.table.get("cpuid-storm", {}).get("exit_counts", {}).get(cpuid_exit, 0) >= 200000,
+            f"kan counted fewer than 200000 {cpuid_exit} exits for cpuid-storm")
+    f.check(f.table.get("hypercall-storm", {}).get("exit_counts", {}).get(hypercall_exit, 0)
+            >= 100000, f"kan counted fewer than 100000 {hypercall_exit} exits for hypercall-storm")
     f.expect("[hypercall-storm] hypercall-storm: this line came from an unaligned pointer")
     # After 0.6 s of silence its budget is the whole 2 KiB burst: a 58-byte line takes 58, a
     # 4608-byte call the other 1990 and what came due since, the next call what came due.
@@ -395,9 +422,10 @@ FLOOD_DONE = (r"console-flood done: (\d+) bytes in (\d+) TSC ticks while the bur
               r"my first line\), then (\d+) bytes (?:taken|written blind) in (\d+) TSC ticks")
 
 
-def test_console_flood_gets_exactly_its_budget_and_costs_only_the_flooder():
-    r = run_bochs("hostile-console", cpus=2, timeout=120, check=False)
-    f = Findings(r)
+@pytest.mark.parametrize("platform", TIERS)
+def test_console_flood_gets_exactly_its_budget_and_costs_only_the_flooder(platform):
+    r = run_kan(platform, "hostile-console", cpus=2, timeout=120, check=False)
+    f = Findings(r, platform)
     f.clean()
     khz = re.search(r"^kan: time: TSC runs at (\d+) kHz", r.serial, re.M)
     byte_ticks = int(khz[1]) * 1000 // CONSOLE_RATE if khz else 1  # kan's GCRA slot
@@ -436,13 +464,18 @@ def test_console_flood_gets_exactly_its_budget_and_costs_only_the_flooder():
 
 
 FUZZ_SEED = 20240601
-FUZZ_EXITS = ("CPUID", "I/O instruction", "RDMSR", "WRMSR", "VMCALL", "control-register access",
-              "VMXON", "RDPMC", "MWAIT", "debug-register access", "WBINVD")
+FUZZ_EXITS = {  # exits the fuzzer's mix must cause, by kan's name for them per backend
+    "VT-x": ("CPUID", "I/O instruction", "RDMSR", "WRMSR", "VMCALL", "control-register access",
+             "VMXON", "RDPMC", "MWAIT", "debug-register access", "WBINVD"),
+    # TODO(issue 13): svm/'s exit names; VMX instructions #UD without an exit on AMD.
+    "AMD-V": ("CPUID", "IOIO", "MSR", "VMMCALL", "RDPMC", "MWAIT", "WBINVD"),
+}
 
 
-def test_fuzzer_million_operations_kan_survives():
-    r = run_bochs("fuzz", cpus=2, timeout=600, check=False)
-    f = Findings(r)
+@pytest.mark.parametrize("platform", TIERS)
+def test_fuzzer_million_operations_kan_survives(platform):
+    r = run_kan(platform, "fuzz", cpus=2, timeout=600, check=False)
+    f = Findings(r, platform)
     f.clean()
     first = next((line for line in r.lines if line.startswith("[fuzzer] ")), None)
     f.check(first == f"[fuzzer] fuzzer: seed={FUZZ_SEED} ops=1000000",
@@ -451,7 +484,7 @@ def test_fuzzer_million_operations_kan_survives():
         f.expect(f"[fuzzer] fuzzer: {percent}%, {percent * 10000} ops,")
     if done := f.guest_line("fuzzer", rf"fuzzer done: seed={FUZZ_SEED}, (\d+) ops in (\d+) us of "
                                       r"kan's time, (\d+) ops/s"):
-        print(f"fuzzer under Bochs: {done[1]} ops, {done[3]} ops/s of kan's time, "
+        print(f"{r.name}: fuzzer: {done[1]} ops, {done[3]} ops/s of kan's time, "
               f"{r.seconds:.0f} s of real time")
         f.check(int(done[1]) == 1000000, done[0])
     if counts := f.guest_line("fuzzer", r"fuzzer: #GP (\d+), #UD (\d+), other exceptions (\d+), "
@@ -464,7 +497,7 @@ def test_fuzzer_million_operations_kan_survives():
     f.expect("[fuzzer] fuzzer: mix cpuid=")
     row = f.table.get("fuzzer", {})
     mix = row.get("exit_counts", {})
-    missing = [reason for reason in FUZZ_EXITS if mix.get(reason, 0) == 0]
+    missing = [reason for reason in FUZZ_EXITS[f.words.backend] if mix.get(reason, 0) == 0]
     f.check(not missing, f"kan's exit table for the fuzzer lacks {missing}: {mix}")
     f.check(row.get("exits", 0) >= 1000000, "kan counted fewer than 1000000 exits for the fuzzer")
     refused = row.get("refused", {})
@@ -493,9 +526,10 @@ SURVIVORS = {  # VM name -> what its last line says when kan kept to its policy
 }
 
 
-def test_all_hostile_guests_at_once_on_both_cpus():
-    r = run_bochs("hostile-all", cpus=2, timeout=300, check=False)
-    f = Findings(r)
+@pytest.mark.parametrize("platform", TIERS)
+def test_all_hostile_guests_at_once_on_both_cpus(platform):
+    r = run_kan(platform, "hostile-all", cpus=2, timeout=300, check=False)
+    f = Findings(r, platform)
     f.clean()
     f.one_boot()
     f.stopped_as_documented("edge-read", "edge-write", "edge-fetch", "lapic-read", "ioapic-write",

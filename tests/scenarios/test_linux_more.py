@@ -1,11 +1,16 @@
 """Linux beside other guests: sharing its CPU round-robin, and two Linux VMs at once.
 
 These are the slowest scenarios (3.5 and 7 minutes of Bochs); pytest-xdist runs them beside
-the rest. What each asserts is in its docstring."""
+the rest. Both run on both tiers (Bochs VT-x, QEMU AMD-V). What each asserts is in its
+docstring."""
 import re
 import subprocess
 
-from kanemu import REPO, assert_clean, expect, expect_not, interactive_bochs, run_bochs
+import pytest
+
+from kanemu import REPO, assert_clean, expect, expect_not, interactive_kan, run_kan, tiers
+
+TIERS = tiers("bochs", "qemu-svm")
 
 ESCAPE = b"\x1d"  # Ctrl-]
 
@@ -29,7 +34,8 @@ def fpu_answer(tmp_path):
     return line.split(": ", 2)[2]
 
 
-def test_two_linux_vms_share_a_cpu_and_keep_their_fpu_state(tmp_path):
+@pytest.mark.parametrize("platform", TIERS)
+def test_two_linux_vms_share_a_cpu_and_keep_their_fpu_state(platform, tmp_path):
     """linux-a, linux-b and count-b take turns on CPU 1 (10 ms slices); count-a has CPU 0.
     count-b gets about a third of CPU 1 while both kernels boot. The two kernels boot in
     step, then run the floating-point job (kan.fpu=N) at the same time, so each is
@@ -40,7 +46,7 @@ def test_two_linux_vms_share_a_cpu_and_keep_their_fpu_state(tmp_path):
     leaks between the VMs also shows as self-test FAILs, WARNINGs, segfaults and panics."""
     rounds = int(re.search(r"kan\.fpu=(\d+)", (REPO / "iso/scenarios/linux-shared.cfg").read_text())[1])
     answer = fpu_answer(tmp_path)
-    r = run_bochs("linux-shared", cpus=2, megs=512, timeout=1800)
+    r = run_kan(platform, "linux-shared", cpus=2, megs=512, timeout=1800)
     expect(r, "kan: vm 1 'linux-a': 128 MiB", "cpu 1", "kan: vm 2 'linux-b': 128 MiB", "cpu 1",
            "kan: vm 3 'count-b'", "cpu 1")
     expect(r, "[count-b] counter done:", "kan: vm count-b ended: exit status 0")
@@ -84,11 +90,12 @@ def test_two_linux_vms_share_a_cpu_and_keep_their_fpu_state(tmp_path):
     assert not problems, "\n".join(problems) + "\n" + r.report()
 
 
-def test_two_linux_vms_at_once_a_shell_and_a_reboot():
+@pytest.mark.parametrize("platform", TIERS)
+def test_two_linux_vms_at_once_a_shell_and_a_reboot(platform):
     """linux-a (CPU 0) and linux-b (CPU 1) boot at once. linux-b reboots through the FADT's
     reset register and kan starts it afresh; meanwhile the test types into linux-a's shell
     through kan's console (the UART's receive interrupt), then powers it off from there."""
-    with interactive_bochs("linux-pair", cpus=2, megs=512) as s:
+    with interactive_kan(platform, "linux-pair", cpus=2, megs=512) as s:
         s.expect("kan: vm 1 'linux-a': 128 MiB", timeout=120)
         s.wait_seen("kan: vm 2 'linux-b': 128 MiB", timeout=10)
         s.wait_seen("[linux-a] kan-linux: shell on the console", timeout=900)

@@ -1,10 +1,12 @@
 """The management shell on COM1: lifecycle commands, policies, console attach, bad input.
 
-One Bochs run (2 CPUs) with COM1 on a socket; the test types commands and waits for kan's
-answers, in the order a person would."""
+One run (2 CPUs) with COM1 on a socket, on each tier (Bochs VT-x, QEMU AMD-V); the test types
+commands and waits for kan's answers, in the order a person would."""
 import re
 
-from kanemu import assert_clean, expect, interactive_bochs
+import pytest
+
+from kanemu import assert_clean, expect, interactive_kan, tiers
 
 ESCAPE = b"\x1d"  # Ctrl-]
 
@@ -18,8 +20,9 @@ def cpu_time_us(session, vm):
     return int(row[1])
 
 
-def test_shell_manages_vms_while_guests_run():
-    with interactive_bochs("shell", cpus=2) as s:
+@pytest.mark.parametrize("platform", tiers("bochs", "qemu-svm"))
+def test_shell_manages_vms_while_guests_run(platform):
+    with interactive_kan(platform, "shell", cpus=2) as s:
         drive_the_shell(s)
 
 
