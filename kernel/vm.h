@@ -15,8 +15,8 @@
 #include "kernel/vpic.h"
 #include "kernel/vuart.h"
 
-#define VCPU_EXIT_REASONS 160 /* counters per exit reason (VT-x: basic reason, AMD-V: svm/vmcb.h)  \
-			       */
+/* Counters per exit reason (VT-x: the basic reason; AMD-V: svm/vmcb.h's index). */
+#define VCPU_EXIT_REASONS 160
 
 /*
  * The guest's general registers, in the x86 encoding order so that a register number from an
