@@ -60,6 +60,9 @@ GUEST_ELFS += $(BUILD)/guests/isolation.elf
 # A real-mode guest that takes #GP and #UD through its own IVT (test_isolation.py).
 GUEST_ELFS += $(BUILD)/guests/realfault.elf
 
+# Hypercalls through the other vendor's instruction (test_hypercall_vendor.py).
+GUEST_ELFS += $(BUILD)/guests/vmmcall.elf
+
 SCENARIOS  := $(basename $(notdir $(wildcard iso/scenarios/*.cfg)))
 SCENARIO_ISOS := $(foreach s,$(SCENARIOS),$(BUILD)/iso/$(s).iso)
 
@@ -111,6 +114,13 @@ $(foreach g,$(HOSTILE_GUESTS),$(eval $(call HOSTILE_GUEST_RULE,$(g))))
 
 $(BUILD)/guests/bench.elf: $(BUILD)/obj/guests/bench/bench.o $(BUILD)/obj/guests/bench/compute.o \
 		$(BUILD)/obj/guests/bench/xstate.o $(GUEST_LIB) guests/lib/guest.ld
+	@mkdir -p $(dir $@)
+	@echo "LD    $@"
+	@$(LD) $(LDFLAGS) -T guests/lib/guest.ld -o $@ $(filter %.o,$^)
+
+# AMD's hypercall instruction under VT-x (tests/scenarios/test_hypercall_vendor.py).
+$(BUILD)/guests/vmmcall.elf: $(BUILD)/obj/guests/vmmcall/vmmcall.o $(GUEST_LIB) $(GUEST_TRAP_LIB) \
+		guests/lib/guest.ld
 	@mkdir -p $(dir $@)
 	@echo "LD    $@"
 	@$(LD) $(LDFLAGS) -T guests/lib/guest.ld -o $@ $(filter %.o,$^)
