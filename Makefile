@@ -61,7 +61,7 @@ GUEST_ELFS += $(BUILD)/guests/isolation.elf
 GUEST_ELFS += $(BUILD)/guests/realfault.elf
 
 # Hypercalls through the other vendor's instruction (test_hypercall_vendor.py).
-GUEST_ELFS += $(BUILD)/guests/vmmcall.elf
+GUEST_ELFS += $(BUILD)/guests/vmmcall.elf $(BUILD)/guests/vmmcall16.elf
 
 SCENARIOS  := $(basename $(notdir $(wildcard iso/scenarios/*.cfg)))
 SCENARIO_ISOS := $(foreach s,$(SCENARIOS),$(BUILD)/iso/$(s).iso)
@@ -124,6 +124,12 @@ $(BUILD)/guests/vmmcall.elf: $(BUILD)/obj/guests/vmmcall/vmmcall.o $(GUEST_LIB) 
 	@mkdir -p $(dir $@)
 	@echo "LD    $@"
 	@$(LD) $(LDFLAGS) -T guests/lib/guest.ld -o $@ $(filter %.o,$^)
+
+$(BUILD)/guests/vmmcall16.elf: guests/vmmcall/vmmcall16.asm
+	@mkdir -p $(BUILD)/obj/guests/vmmcall $(dir $@)
+	@echo "NASM  $< (guest)"
+	@$(NASM) -f elf32 $< -o $(BUILD)/obj/guests/vmmcall/vmmcall16.o
+	@$(LD) -m elf_i386 -nostdlib -Ttext=0x8000 -e _start -o $@ $(BUILD)/obj/guests/vmmcall/vmmcall16.o
 
 # kan's own boot code (entry and multiboot2 header) brings the bare benchmark to long mode.
 $(BARE_BENCH): $(BUILD)/obj/boot/entry.asm.o $(BUILD)/obj/boot/multiboot2_header.asm.o \
