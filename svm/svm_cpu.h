@@ -108,6 +108,10 @@ enum svm_action svm_exit_general_protection(struct vcpu *vcpu, struct vmcb *vmcb
 enum svm_action svm_exit_invd(struct vcpu *vcpu, struct vmcb *vmcb);
 enum svm_action svm_exit_xsetbv(struct vcpu *vcpu, struct vmcb *vmcb);
 enum svm_action svm_exit_vintr(struct vcpu *vcpu, struct vmcb *vmcb);
+enum svm_action svm_exit_cr0_write(struct vcpu *vcpu, struct vmcb *vmcb);
+enum svm_action svm_exit_cr3_write(struct vcpu *vcpu, struct vmcb *vmcb);
 enum svm_action svm_exit_cr4_write(struct vcpu *vcpu, struct vmcb *vmcb);
+/* A hypercall instruction of `length` bytes (VMMCALL, or VMCALL met as #UD). */
+enum svm_action svm_hypercall(struct vcpu *vcpu, struct vmcb *vmcb, unsigned length);
 
 #endif
