@@ -162,6 +162,11 @@ $(BUILD)/guests/real16.elf: guests/real16/real16.asm
 	@$(NASM) -f elf32 $< -o $(BUILD)/obj/guests/real16/real16.o
 	@$(LD) -m elf_i386 -nostdlib -Ttext=0x8000 -e _start -o $@ $(BUILD)/obj/guests/real16/real16.o
 
+# The assembly guests' hypercall instruction, VMCALL or VMMCALL, comes from one include.
+$(BUILD)/guests/real16.elf $(BUILD)/guests/pae32.elf $(BUILD)/guests/realfault.elf \
+		$(BUILD)/obj/guests/lib/start64.asm.o $(BUILD)/obj/guests/lib/start64_sse.asm.o \
+		$(BUILD)/obj/guests/hostile/isolation/switch.asm.o: guests/include/kan_hypercall.inc
+
 # An ISO is kan, every guest, and one grub.cfg.
 define MAKE_ISO
 	@rm -rf $(2).d && mkdir -p $(2).d/boot/grub $(2).d/boot/guests
