@@ -1,4 +1,4 @@
-; A 16-bit real-mode guest (needs VT-x unrestricted guest): prints through the virtual UART
+; A 16-bit real-mode guest (under VT-x it needs unrestricted guest): prints through the virtual UART
 ; and ends with KAN_HC_EXIT, using nothing but port I/O, CPUID and the hypercall instruction.
 
 %include "guests/include/kan_hypercall.inc"
