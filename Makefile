@@ -69,7 +69,8 @@ all: $(BUILD)/kan.elf $(GUEST_ELFS)
 
 # The VM-exit fast path runs without frame pointers; backtraces through it lose a frame.
 EXIT_PATH_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard vmx/exit_*.c)) \
-	$(BUILD)/obj/kernel/cpuid_policy.o $(BUILD)/obj/kernel/hypercall.o
+	$(BUILD)/obj/kernel/cpuid_policy.o $(BUILD)/obj/kernel/cpuid_extended.o \
+	$(BUILD)/obj/kernel/hypercall.o
 $(EXIT_PATH_OBJ): KERNEL_CFLAGS += -fomit-frame-pointer
 
 $(BUILD)/obj/%.o: %.c
