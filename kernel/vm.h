@@ -15,7 +15,8 @@
 #include "kernel/vpic.h"
 #include "kernel/vuart.h"
 
-#define VCPU_EXIT_REASONS 80 /* counters per basic exit reason of the backend */
+/* Counters per exit reason (VT-x: the basic reason; AMD-V: svm/vmcb.h's index). */
+#define VCPU_EXIT_REASONS 160
 
 /*
  * The guest's general registers, in the x86 encoding order so that a register number from an

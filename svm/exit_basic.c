@@ -1,0 +1,141 @@
+/* The small handlers: events that end, pause or fault the guest without emulating anything. */
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/interrupts.h"
+#include "arch/x86_64/mce.h"
+#include "arch/x86_64/xstate.h"
+#include "kernel/cpuid_policy.h"
+#include "kernel/hypercall.h"
+#include "svm/svm_cpu.h"
+
+#define VECTOR_UD   6
+#define VECTOR_GP   13
+#define LEN_HLT	    1
+#define LEN_INVD    2 /* INVD and WBINVD */
+#define LEN_CPUID   2
+#define LEN_VMMCALL 3
+
+enum svm_action svm_exit_shutdown(struct vcpu *vcpu, struct vmcb *vmcb)
+{
+	vm_crash(vcpu->vm, "triple fault (guest RIP 0x%lx, CR0 0x%lx)", vmcb->save.rip,
+		 vmcb->save.cr0);
+	return SVM_STOP;
+}
+
+enum svm_action svm_exit_hlt(struct vcpu *vcpu, struct vmcb *vmcb)
+{
+	if (!(vmcb->save.rflags & RFLAGS_IF)) {
+		vm_crash(vcpu->vm,
+			 "HLT with interrupts disabled at guest RIP 0x%lx: it can never "
+			 "wake up",
+			 vmcb->save.rip);
+		return SVM_STOP;
+	}
+	svm_skip(vmcb, LEN_HLT);
+	/* An interrupt already waiting ends the halt at once: it is injected on the way in. */
+	if (vcpu->vm->has_pic) {
+		vpic_tick(&vcpu->vm->pic, rdtsc());
+		vuart_poll_rx(&vcpu->vm->uart);
+		if (vpic_pending(&vcpu->vm->pic))
+			return SVM_RESUME;
+	}
+	return SVM_HALT;
+}
+
+/*
+ * One of kan's own interrupts (its timer ending the slice, the console, a kick). Unlike VT-x,
+ * the exit does not acknowledge it: it waits in the LAPIC until kan opens the window below,
+ * and kan's own handler takes it. Then the scheduler decides.
+ */
+enum svm_action svm_exit_intr(struct vcpu *vcpu, struct vmcb *vmcb)
+{
+	(void)vcpu, (void)vmcb;
+	__asm__ volatile("sti; nop; cli" ::: "memory");
+	return SVM_PREEMPT;
+}
+
+/* A host NMI: held by GIF until the stub's STGI, where kan's own handler took it already. */
+enum svm_action svm_exit_nmi(struct vcpu *vcpu, struct vmcb *vmcb)
+{
+	(void)vcpu, (void)vmcb;
+	nmi_stop_if_asked(); /* the machine's end: this CPU leaves SVM and halts */
+	return SVM_RESUME;
+}
+
+/* An INIT for this CPU while a guest ran: kan sends none, so it is ignored, as in kan. */
+enum svm_action svm_exit_init(struct vcpu *vcpu, struct vmcb *vmcb)
+{
+	(void)vcpu, (void)vmcb;
+	return SVM_RESUME;
+}
+
+/* A machine check while a guest runs is the host's: kan's handler reports it, and ends the
+ * run unless it was corrected; then the guest goes on, unblamed. */
+enum svm_action svm_exit_machine_check(struct vcpu *vcpu, struct vmcb *vmcb)
+{
+	(void)vcpu, (void)vmcb;
+	mce_reraise_from_guest();
+	return SVM_PREEMPT;
+}
+
+enum svm_action svm_exit_undefined_opcode(struct vcpu *vcpu, struct vmcb *vmcb)
+{
+	(void)vcpu;
+	svm_inject_exception(vmcb, VECTOR_UD, false, 0);
+	return SVM_RESUME;
+}
+
+/* A #UD the guest raised: its own, unless it is the other vendor's hypercall (VMCALL). */
+enum svm_action svm_exit_ud_exception(struct vcpu *vcpu, struct vmcb *vmcb)
+{
+	return svm_exit_undefined_opcode(vcpu, vmcb);
+}
+
+enum svm_action svm_exit_general_protection(struct vcpu *vcpu, struct vmcb *vmcb)
+{
+	(void)vcpu;
+	svm_inject_exception(vmcb, VECTOR_GP, true, 0);
+	return SVM_RESUME;
+}
+
+enum svm_action svm_exit_invd(struct vcpu *vcpu, struct vmcb *vmcb)
+{
+	/* INVD would drop, and WBINVD flush, caches that every VM shares: both do nothing. */
+	(void)vcpu;
+	svm_skip(vmcb, LEN_INVD);
+	return SVM_RESUME;
+}
+
+enum svm_action svm_exit_cpuid(struct vcpu *vcpu, struct vmcb *vmcb)
+{
+	vcpu->osxsave = vmcb->save.cr4 & CR4_OSXSAVE;
+	cpuid_policy_apply(vcpu);
+	svm_skip(vmcb, LEN_CPUID);
+	return SVM_RESUME;
+}
+
+enum svm_action svm_exit_vmmcall(struct vcpu *vcpu, struct vmcb *vmcb)
+{
+	svm_skip(vmcb, LEN_VMMCALL);
+	switch (hypercall_dispatch(vcpu)) {
+	case HYPERCALL_YIELD:
+		return SVM_YIELD;
+	case HYPERCALL_ENDED:
+		return SVM_STOP;
+	default:
+		return SVM_RESUME;
+	}
+}
+
+/* Guest-physical accesses the nested page tables do not allow: memory it does not own. */
+enum svm_action svm_exit_npf(struct vcpu *vcpu, struct vmcb *vmcb)
+{
+	uint64_t error = vmcb->control.exit_info1;
+	const char *access = error & (1u << 4)	 ? "instruction fetch"
+			     : error & (1u << 1) ? "write"
+						 : "read";
+	vm_crash(vcpu->vm,
+		 "nested page fault at guest-physical address 0x%lx (%s, outside its %lu MiB "
+		 "of RAM), guest RIP 0x%lx",
+		 vmcb->control.exit_info2, access, vcpu->vm->config.mem >> 20, vmcb->save.rip);
+	return SVM_STOP;
+}
