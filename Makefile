@@ -60,6 +60,9 @@ GUEST_ELFS += $(BUILD)/guests/isolation.elf
 # A real-mode guest that takes #GP and #UD through its own IVT (test_isolation.py).
 GUEST_ELFS += $(BUILD)/guests/realfault.elf
 
+# Hypercalls through the other vendor's instruction (test_hypercall_vendor.py).
+GUEST_ELFS += $(BUILD)/guests/vmmcall.elf $(BUILD)/guests/vmmcall16.elf
+
 SCENARIOS  := $(basename $(notdir $(wildcard iso/scenarios/*.cfg)))
 SCENARIO_ISOS := $(foreach s,$(SCENARIOS),$(BUILD)/iso/$(s).iso)
 
@@ -115,6 +118,19 @@ $(BUILD)/guests/bench.elf: $(BUILD)/obj/guests/bench/bench.o $(BUILD)/obj/guests
 	@mkdir -p $(dir $@)
 	@echo "LD    $@"
 	@$(LD) $(LDFLAGS) -T guests/lib/guest.ld -o $@ $(filter %.o,$^)
+
+# AMD's hypercall instruction under VT-x (tests/scenarios/test_hypercall_vendor.py).
+$(BUILD)/guests/vmmcall.elf: $(BUILD)/obj/guests/vmmcall/vmmcall.o $(GUEST_LIB) $(GUEST_TRAP_LIB) \
+		guests/lib/guest.ld
+	@mkdir -p $(dir $@)
+	@echo "LD    $@"
+	@$(LD) $(LDFLAGS) -T guests/lib/guest.ld -o $@ $(filter %.o,$^)
+
+$(BUILD)/guests/vmmcall16.elf: guests/vmmcall/vmmcall16.asm
+	@mkdir -p $(BUILD)/obj/guests/vmmcall $(dir $@)
+	@echo "NASM  $< (guest)"
+	@$(NASM) -f elf32 $< -o $(BUILD)/obj/guests/vmmcall/vmmcall16.o
+	@$(LD) -m elf_i386 -nostdlib -Ttext=0x8000 -e _start -o $@ $(BUILD)/obj/guests/vmmcall/vmmcall16.o
 
 # kan's own boot code (entry and multiboot2 header) brings the bare benchmark to long mode.
 $(BARE_BENCH): $(BUILD)/obj/boot/entry.asm.o $(BUILD)/obj/boot/multiboot2_header.asm.o \

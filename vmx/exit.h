@@ -25,14 +25,20 @@ int vmx_exit_dispatch(struct vcpu *vcpu);
 /* Helpers for handlers. */
 #define BLOCKING_BY_STI_OR_MOV_SS 0x3u
 
-/* Completes an emulated instruction: RIP past it, and the interrupt shadow of an STI or
- * MOV SS just before it ends, as it would have after one instruction (SDM 26.7.1.2). */
-static inline void vmx_skip_instruction(void)
+/* Completes an emulated instruction of `length` bytes: RIP past it, and the interrupt shadow
+ * of an STI or MOV SS just before it ends, as it would have after one instruction
+ * (SDM 26.7.1.2). */
+static inline void vmx_skip_bytes(uint64_t length)
 {
-	vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + vmcs_read(VM_EXIT_INSTRUCTION_LEN));
+	vmcs_write(GUEST_RIP, vmcs_read(GUEST_RIP) + length);
 	uint64_t blocking = vmcs_read(GUEST_INTERRUPTIBILITY_INFO);
 	if (__builtin_expect(blocking & BLOCKING_BY_STI_OR_MOV_SS, 0))
 		vmcs_write(GUEST_INTERRUPTIBILITY_INFO, blocking & ~BLOCKING_BY_STI_OR_MOV_SS);
+}
+/* The same for the instruction that exited, whose length the exit reports. */
+static inline void vmx_skip_instruction(void)
+{
+	vmx_skip_bytes(vmcs_read(VM_EXIT_INSTRUCTION_LEN));
 }
 void vmx_inject_exception(unsigned vector, bool has_error_code, uint32_t error_code);
 /* Stops the VM, naming the exit, its qualification and the guest's RIP. */
@@ -43,6 +49,8 @@ void vmx_nmi_taken(void);
 /* One handler per exit reason (exit_*.c). */
 enum exit_action vmx_exit_cpuid(struct vcpu *vcpu);
 enum exit_action vmx_exit_vmcall(struct vcpu *vcpu);
+/* A #UD the guest raised (from vmx_exit_exception_nmi): AMD's VMMCALL is a hypercall too. */
+enum exit_action vmx_exit_invalid_opcode(struct vcpu *vcpu);
 enum exit_action vmx_exit_io(struct vcpu *vcpu);
 enum exit_action vmx_exit_ept_violation(struct vcpu *vcpu);
 enum exit_action vmx_exit_ept_misconfig(struct vcpu *vcpu);

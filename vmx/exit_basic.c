@@ -54,14 +54,16 @@ enum exit_action vmx_exit_external_interrupt(struct vcpu *vcpu)
 
 enum exit_action vmx_exit_exception_nmi(struct vcpu *vcpu)
 {
-	/* The exception bitmap has only #MC: NMIs and machine checks arrive here, and both are
-	 * the host's. A machine check goes to kan's handler, which ends the run unless it was
-	 * corrected; then the guest goes on, unblamed. */
+	/* The exception bitmap has #MC and #UD: NMIs and machine checks arrive here, both the
+	 * host's, and the guest's #UD. A machine check goes to kan's handler, which ends the run
+	 * unless it was corrected; then the guest goes on, unblamed. */
 	uint32_t info = (uint32_t)vmcs_read(VM_EXIT_INTR_INFO);
 	if ((info & 0xff) == VECTOR_MC) {
 		mce_reraise_from_guest();
 		return EXIT_PREEMPT;
 	}
+	if ((info & 0xff) == VECTOR_UD && (info & (7u << 8)) == INTR_TYPE_HARDWARE_EXCEPTION)
+		return vmx_exit_invalid_opcode(vcpu);
 	if ((info & (7u << 8)) != INTR_TYPE_NMI)
 		return vmx_stop_with_report(vcpu, 0, "an exception kan does not intercept exited");
 	vmx_nmi_taken();

@@ -61,8 +61,9 @@ static bool write_controls(struct vcpu *vcpu, struct vmx_vcpu *vx)
 	ok &= vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_controls.proc2);
 	ok &= vmcs_write(VM_EXIT_CONTROLS, vmx_controls.exit);
 	ok &= vmcs_write(VM_ENTRY_CONTROLS, vx->entry_controls);
-	/* Only #MC: a machine check while a guest runs is the host's (vmx_exit_exception_nmi). */
-	ok &= vmcs_write(EXCEPTION_BITMAP, 1u << VECTOR_MC);
+	/* #MC: a machine check while a guest runs is the host's (vmx_exit_exception_nmi). #UD:
+	 * it may be AMD's hypercall instruction, VMMCALL (vmx_exit_invalid_opcode). */
+	ok &= vmcs_write(EXCEPTION_BITMAP, 1u << VECTOR_MC | 1u << VECTOR_UD);
 	/* With bit 14 clear, a #PF exits when its error code does NOT match: mask = match = 0
 	 * makes every one match, so none exits. Left unwritten, they are whatever the VMCS
 	 * region held (SDM 25.2). */
