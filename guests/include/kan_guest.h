@@ -58,11 +58,13 @@
  *   low halves), then the hypercall instruction of the CPU's vendor:
  *     VMMCALL (0f 01 d9)  AMD ("AuthenticAMD") and Hygon ("HygonGenuine"): kan uses AMD-V
  *     VMCALL  (0f 01 c1)  Intel and every other vendor: kan uses VT-x
- *   kan answers VMCALL on Intel and VMMCALL on AMD. A guest uses its vendor's instruction:
- *   the other one raises #UD on that hardware, and kan need not answer it. A guest learns
- *   its vendor from the string in CPUID leaf 0 (EBX, EDX, ECX), which kan passes through
- *   unchanged: kan's guest library (guests/lib/guest.h) asks once at start-up and keeps the
- *   answer, and guests/include/kan_hypercall.inc does the same for assembly guests.
+ *   kan answers VMCALL on Intel and VMMCALL on AMD: each is that hardware's own hypercall
+ *   exit, the short path. The other vendor's instruction raises #UD there; kan answers it
+ *   where it can (under VT-x it reads the instruction of a #UD and answers VMMCALL), on a
+ *   longer path, so a guest uses its vendor's. A guest learns its vendor from the string in
+ *   CPUID leaf 0 (EBX, EDX, ECX), which kan passes through unchanged: kan's guest library
+ *   (guests/lib/guest.h) asks once at start-up and keeps the answer, and
+ *   guests/include/kan_hypercall.inc does the same for assembly guests.
  *   The result is in RAX; a negative value is a KAN_E* error. Other registers are preserved.
  *   Pointers are guest-physical addresses.
  *
