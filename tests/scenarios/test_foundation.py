@@ -15,7 +15,7 @@ def test_demo_runs_both_guests_on_skylake():
     r = run_bochs("demo")
     expect(r, "kan 0.1: a partitioning hypervisor", "kan: cpu 0: in VMX root operation")
     expect(r, "[hello] hello from a 64-bit guest: I am 'hello'",
-           "[hello] cpuid: hypervisor bit 1, VMX bit 0, signature 'KanKanKanKan'",
+           "[hello] cpuid: hypervisor bit 1, VMX bit 0, SVM bit 0, signature 'KanKanKanKan'",
            "[hello] hello guest done: all checks passed", "kan: vm hello ended: exit status 0")
     expect(r, "[real16] hello from a 16-bit real-mode guest", "kan: vm real16 ended: exit status 0")
     expect(r, "kan: summary: hello=exited(0) real16=exited(0)", "kan: shutdown (all guests ended)")
