@@ -102,6 +102,8 @@ enum svm_action svm_exit_invd(struct vcpu *vcpu, struct vmcb *vmcb)
 enum svm_action svm_exit_cpuid(struct vcpu *vcpu, struct vmcb *vmcb)
 {
 	vcpu->osxsave = vmcb->save.cr4 & CR4_OSXSAVE;
+	if (vcpu->osxsave)
+		svm_sync_xcr0(vcpu); /* leaf 0xD follows it */
 	cpuid_policy_apply(vcpu);
 	svm_skip(vmcb, LEN_CPUID);
 	return SVM_RESUME;

@@ -58,6 +58,8 @@ bool svm_vcpu_reset(struct vcpu *vcpu, const struct vcpu_boot_state *boot);
 void svm_vm_destroy(struct vm *vm);
 enum vcpu_event svm_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc);
 const char *svm_exit_name(unsigned i);
+/* Brings owner->xcr0 up to date with the CPU's XCR0 (svm_run.c). */
+void svm_sync_xcr0(struct vcpu *owner);
 /* Forgets `vcpu` as its CPU's owner without saving (it is reset or destroyed). */
 void svm_drop_owner(struct vcpu *vcpu);
 
