@@ -73,7 +73,8 @@ all: $(BUILD)/kan.elf $(GUEST_ELFS)
 
 # The VM-exit fast path runs without frame pointers; backtraces through it lose a frame.
 EXIT_PATH_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard vmx/exit_*.c)) \
-	$(BUILD)/obj/kernel/cpuid_policy.o $(BUILD)/obj/kernel/hypercall.o
+	$(BUILD)/obj/kernel/cpuid_policy.o $(BUILD)/obj/kernel/cpuid_extended.o \
+	$(BUILD)/obj/kernel/hypercall.o
 $(EXIT_PATH_OBJ): KERNEL_CFLAGS += -fomit-frame-pointer
 
 $(BUILD)/obj/%.o: %.c
@@ -178,6 +179,11 @@ $(BUILD)/guests/real16.elf: guests/real16/real16.asm
 	@echo "NASM  $< (guest)"
 	@$(NASM) -f elf32 $< -o $(BUILD)/obj/guests/real16/real16.o
 	@$(LD) -m elf_i386 -nostdlib -Ttext=0x8000 -e _start -o $@ $(BUILD)/obj/guests/real16/real16.o
+
+# The assembly guests' hypercall instruction, VMCALL or VMMCALL, comes from one include.
+$(BUILD)/guests/real16.elf $(BUILD)/guests/pae32.elf $(BUILD)/guests/realfault.elf \
+		$(BUILD)/obj/guests/lib/start64.asm.o $(BUILD)/obj/guests/lib/start64_sse.asm.o \
+		$(BUILD)/obj/guests/hostile/isolation/switch.asm.o: guests/include/kan_hypercall.inc
 
 # An ISO is kan, every guest, and one grub.cfg.
 define MAKE_ISO

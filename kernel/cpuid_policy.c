@@ -5,6 +5,7 @@
  */
 #include "kernel/cpuid_policy.h"
 #include "arch/x86_64/xstate.h"
+#include "kernel/cpuid_extended.h"
 #include "kernel/time.h"
 
 #include <stdbool.h>
@@ -117,6 +118,17 @@ static struct cpuid_regs xsave_leaf(uint32_t subleaf, uint64_t xcr0)
 	return (struct cpuid_regs){ 0, 0, 0, 0 };
 }
 
+/* Out of line, and reading leaf and subleaf from the vCPU itself, so that the basic leaves'
+ * path (the CPUID round trip that test_foundation measures) stays as short as it was. */
+static __attribute__((noinline)) struct cpuid_regs extended_leaf(const struct vcpu *vcpu)
+{
+	static uint32_t host_extended_max;
+	if (!host_extended_max)
+		host_extended_max = cpuid(CPUID_EXTENDED_BASE, 0).eax;
+	uint32_t leaf = (uint32_t)vcpu->regs.rax;
+	return cpuid_extended_leaf(leaf, cpuid(leaf, (uint32_t)vcpu->regs.rcx), host_extended_max);
+}
+
 static struct cpuid_regs cpuid_policy(uint32_t leaf, uint32_t subleaf, const struct vcpu *vcpu)
 {
 	if (leaf == KAN_CPUID_SIGNATURE_LEAF)
@@ -130,8 +142,11 @@ static struct cpuid_regs cpuid_policy(uint32_t leaf, uint32_t subleaf, const str
 	static uint32_t host_max;
 	if (!host_max)
 		host_max = cpuid(0, 0).eax;
-	if (leaf > host_max && leaf < 0x40000000u)
-		return (struct cpuid_regs){ 0, 0, 0, 0 }; /* not the host's last leaf again */
+	/* Past the host's last basic leaf: not that leaf again (0x40000000-0x7fffffff are
+	 * answered above); the extended leaves have their own policy, in cpuid_extended.c. */
+	if (leaf > host_max)
+		return leaf >= CPUID_EXTENDED_BASE ? extended_leaf(vcpu)
+						   : (struct cpuid_regs){ 0, 0, 0, 0 };
 	struct cpuid_regs r = cpuid(leaf, subleaf);
 	switch (leaf) {
 	case 0xd: /* XSAVE state, where kan switches it with XSAVE */

@@ -1,4 +1,4 @@
-/* The prefixes, then one of six two-byte opcodes (SDM Vol. 2, chapter 2 and MOV CR/DR). */
+/* The prefixes, then one of eight two-byte opcodes (SDM Vol. 2, chapter 2 and MOV CR/DR). */
 #include "kernel/insn_decode.h"
 
 #define PREFIX_LOCK 0xf0
@@ -44,6 +44,10 @@ enum insn_kind insn_decode(const uint8_t *bytes, unsigned count, bool code64, st
 			break;
 		rex = 0; /* a REX prefix counts only right before the opcode */
 	}
+	if (count - i >= 2 && bytes[i] == 0x0f && bytes[i + 1] == 0x06 && !lock) {
+		*out = (struct insn){ .kind = INSN_CLTS, .length = (uint8_t)(i + 2) };
+		return INSN_CLTS;
+	}
 	/* The opcode (0f xx) and one more byte: ModRM, or the third byte of 0f 01 c1/d9. */
 	if (count - i < 3 || bytes[i] != 0x0f)
 		return INSN_UNKNOWN;
@@ -53,6 +57,8 @@ enum insn_kind insn_decode(const uint8_t *bytes, unsigned count, bool code64, st
 		kind = INSN_VMCALL;
 	else if (op == 0x01 && modrm == 0xd9)
 		kind = INSN_VMMCALL;
+	else if (op == 0x01 && (modrm & 0xf8) == 0xf0)
+		kind = INSN_LMSW; /* 0f 01 /6 with a register operand */
 	else if (op == 0x22)
 		kind = INSN_MOV_TO_CR;
 	else if (op == 0x20)
@@ -68,6 +74,10 @@ enum insn_kind insn_decode(const uint8_t *bytes, unsigned count, bool code64, st
 	out->length = (uint8_t)(i + 3);
 	if (kind == INSN_VMCALL || kind == INSN_VMMCALL)
 		return kind;
+	if (kind == INSN_LMSW) {
+		out->gpr = (uint8_t)((modrm & 7) | (rex & REX_B ? 8 : 0));
+		return kind;
+	}
 	/* MOV CR/DR always name a register: the CPU treats the mod field as 11b whatever it
 	 * holds (SDM Vol. 2, MOV CR and MOV DR), so there is never a displacement. */
 	out->reg = (uint8_t)(((modrm >> 3) & 7) | (rex & REX_R ? 8 : 0) | (lock ? 8 : 0));

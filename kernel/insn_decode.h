@@ -19,6 +19,8 @@ enum insn_kind {
 	INSN_MOV_FROM_CR, /* 0f 20 /r: gpr <- CRn */
 	INSN_MOV_TO_DR,	  /* 0f 23 /r: DRn <- gpr */
 	INSN_MOV_FROM_DR, /* 0f 21 /r: gpr <- DRn */
+	INSN_CLTS,	  /* 0f 06 */
+	INSN_LMSW,	  /* 0f 01 /6 with a register operand (gpr); the memory form is unknown */
 };
 
 struct insn {

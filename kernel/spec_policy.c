@@ -7,6 +7,8 @@
  *   the buffers MDS samples from.
  * - VERW to clear CPU buffers at the same points where the CPU is affected by MDS/TAA, has
  *   MD_CLEAR, and no L1D flush already does it.
+ * AMD's (and Hygon's) CPUs are affected by neither L1TF nor MDS: there, only IBPB, which
+ * they announce in CPUID 0x80000008:EBX.
  * Guests get no speculation controls (CPUID hides SPEC_CTRL, the MSRs #GP); a guest protects
  * its own user/kernel boundary in software.
  */
@@ -22,7 +24,10 @@ struct spec_policy spec_policy_decide(const struct spec_cpu *cpu)
 	struct spec_policy p = { 0 };
 	uint64_t caps =
 		cpu->cpuid7_edx & CPUID_7_EDX_ARCH_CAPABILITIES ? cpu->arch_capabilities : 0;
-	p.ibpb_on_vm_switch = cpu->cpuid7_edx & CPUID_7_EDX_IBRS_IBPB;
+	p.ibpb_on_vm_switch = (cpu->cpuid7_edx & CPUID_7_EDX_IBRS_IBPB) ||
+			      (cpu->cpuid_80000008_ebx & CPUID_80000008_EBX_IBPB);
+	if (cpu->amd)
+		return p;
 	bool l1tf = !(caps & ARCH_CAP_RDCL_NO);
 	if (l1tf && !(caps & ARCH_CAP_SKIP_L1DFL_VMENTRY)) {
 		p.l1d_flush_on_entry = cpu->cpuid7_edx & CPUID_7_EDX_L1D_FLUSH;
@@ -38,9 +43,11 @@ struct spec_policy spec_policy_decide(const struct spec_cpu *cpu)
 
 void spec_policy_init(void)
 {
-	struct spec_cpu cpu = { 0 };
+	struct spec_cpu cpu = { .amd = cpu_is_amd() };
 	if (cpuid(0, 0).eax >= 7)
 		cpu.cpuid7_edx = cpuid(7, 0).edx;
+	if (cpuid(0x80000000, 0).eax >= 0x80000008)
+		cpu.cpuid_80000008_ebx = cpuid(0x80000008, 0).ebx;
 	if (cpu.cpuid7_edx & CPUID_7_EDX_ARCH_CAPABILITIES)
 		cpu.arch_capabilities = rdmsr(MSR_IA32_ARCH_CAPABILITIES);
 	spec_policy = spec_policy_decide(&cpu);

@@ -17,6 +17,8 @@
 #define CPUID_7_EDX_L1D_FLUSH	      (1u << 28)
 #define CPUID_7_EDX_ARCH_CAPABILITIES (1u << 29)
 #define CPUID_7_EDX_SSBD	      (1u << 31)
+/* CPUID 0x80000008:EBX (AMD APM Vol. 3, E.4.7): IBPB through MSR 0x49, as on Intel. */
+#define CPUID_80000008_EBX_IBPB (1u << 12)
 
 /* IA32_ARCH_CAPABILITIES bits. */
 #define ARCH_CAP_RDCL_NO	    (1ull << 0) /* not affected by L1TF / Meltdown */
@@ -32,8 +34,10 @@
 
 /* What the CPU reports. */
 struct spec_cpu {
+	bool amd; /* AMD or Hygon: not affected by L1TF or MDS/TAA */
 	uint32_t cpuid7_edx;
-	uint64_t arch_capabilities; /* 0 when CPUID says there is no such MSR */
+	uint32_t cpuid_80000008_ebx; /* 0 where the leaf does not exist */
+	uint64_t arch_capabilities;  /* 0 when CPUID says there is no such MSR */
 };
 
 struct spec_policy {

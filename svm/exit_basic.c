@@ -84,12 +84,6 @@ enum svm_action svm_exit_undefined_opcode(struct vcpu *vcpu, struct vmcb *vmcb)
 	return SVM_RESUME;
 }
 
-/* A #UD the guest raised: its own, unless it is the other vendor's hypercall (VMCALL). */
-enum svm_action svm_exit_ud_exception(struct vcpu *vcpu, struct vmcb *vmcb)
-{
-	return svm_exit_undefined_opcode(vcpu, vmcb);
-}
-
 enum svm_action svm_exit_general_protection(struct vcpu *vcpu, struct vmcb *vmcb)
 {
 	(void)vcpu;
@@ -108,6 +102,8 @@ enum svm_action svm_exit_invd(struct vcpu *vcpu, struct vmcb *vmcb)
 enum svm_action svm_exit_cpuid(struct vcpu *vcpu, struct vmcb *vmcb)
 {
 	vcpu->osxsave = vmcb->save.cr4 & CR4_OSXSAVE;
+	if (vcpu->osxsave)
+		svm_sync_xcr0(vcpu); /* leaf 0xD follows it */
 	cpuid_policy_apply(vcpu);
 	svm_skip(vmcb, LEN_CPUID);
 	return SVM_RESUME;
@@ -115,7 +111,12 @@ enum svm_action svm_exit_cpuid(struct vcpu *vcpu, struct vmcb *vmcb)
 
 enum svm_action svm_exit_vmmcall(struct vcpu *vcpu, struct vmcb *vmcb)
 {
-	svm_skip(vmcb, LEN_VMMCALL);
+	return svm_hypercall(vcpu, vmcb, LEN_VMMCALL);
+}
+
+enum svm_action svm_hypercall(struct vcpu *vcpu, struct vmcb *vmcb, unsigned length)
+{
+	svm_skip(vmcb, length);
 	switch (hypercall_dispatch(vcpu)) {
 	case HYPERCALL_YIELD:
 		return SVM_YIELD;

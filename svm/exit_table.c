@@ -6,7 +6,9 @@
 #include "svm/svm_defs.h"
 
 static const svm_exit_handler exit_handlers[SVM_EXIT_INDEXES] = {
+	[SVM_EXIT_CR3_WRITE] = svm_exit_cr3_write,
 	[SVM_EXIT_CR4_WRITE] = svm_exit_cr4_write,
+	[SVM_EXIT_CR0_WRITE] = svm_exit_cr0_write,
 	[SVM_EXIT_EXCEPTION + 6] = svm_exit_ud_exception,
 	[SVM_EXIT_EXCEPTION + 18] = svm_exit_machine_check,
 	[SVM_EXIT_INTR] = svm_exit_intr,
@@ -67,7 +69,7 @@ int svm_exit_dispatch(struct vcpu *vcpu)
 	struct vmcb *vmcb = sv->vmcb;
 	uint64_t code = vmcb->control.exit_code;
 	vcpu->regs.rax = vmcb->save.rax;
-	if (__builtin_expect(code == SVM_EXIT_INVALID, 0))
+	if (__builtin_expect((uint32_t)code == (uint32_t)SVM_EXIT_INVALID, 0))
 		return invalid_state(vcpu, vmcb);
 	vmcb->control.tlb_control = SVM_TLB_NOTHING;
 	/* An event injected on entry either went in or is in EXITINTINFO now. */

@@ -58,6 +58,8 @@ bool svm_vcpu_reset(struct vcpu *vcpu, const struct vcpu_boot_state *boot);
 void svm_vm_destroy(struct vm *vm);
 enum vcpu_event svm_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc);
 const char *svm_exit_name(unsigned i);
+/* Brings owner->xcr0 up to date with the CPU's XCR0 (svm_run.c). */
+void svm_sync_xcr0(struct vcpu *owner);
 /* Forgets `vcpu` as its CPU's owner without saving (it is reset or destroyed). */
 void svm_drop_owner(struct vcpu *vcpu);
 
@@ -108,6 +110,10 @@ enum svm_action svm_exit_general_protection(struct vcpu *vcpu, struct vmcb *vmcb
 enum svm_action svm_exit_invd(struct vcpu *vcpu, struct vmcb *vmcb);
 enum svm_action svm_exit_xsetbv(struct vcpu *vcpu, struct vmcb *vmcb);
 enum svm_action svm_exit_vintr(struct vcpu *vcpu, struct vmcb *vmcb);
+enum svm_action svm_exit_cr0_write(struct vcpu *vcpu, struct vmcb *vmcb);
+enum svm_action svm_exit_cr3_write(struct vcpu *vcpu, struct vmcb *vmcb);
 enum svm_action svm_exit_cr4_write(struct vcpu *vcpu, struct vmcb *vmcb);
+/* A hypercall instruction of `length` bytes (VMMCALL, or VMCALL met as #UD). */
+enum svm_action svm_hypercall(struct vcpu *vcpu, struct vmcb *vmcb, unsigned length);
 
 #endif

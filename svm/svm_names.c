@@ -2,9 +2,11 @@
 #include "svm/svm_cpu.h"
 
 static const char *const names[SVM_EXIT_INDEX_NPF] = {
+	[SVM_EXIT_CR3_WRITE] = "CR3 write",
 	[SVM_EXIT_CR4_WRITE] = "CR4 write",
 	[SVM_EXIT_EXCEPTION + 6] = "#UD",
 	[SVM_EXIT_EXCEPTION + 18] = "#MC",
+	[SVM_EXIT_CR0_WRITE] = "CR0 write",
 	[SVM_EXIT_INTR] = "INTR",
 	[SVM_EXIT_NMI] = "NMI",
 	[SVM_EXIT_SMI] = "SMI",

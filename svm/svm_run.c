@@ -58,6 +58,25 @@ static inline void write_dr(unsigned n, uint64_t v)
  * CR2 and the SYSCALL/SWAPGS MSRs are in the VMCB (VMRUN, VMLOAD). Between two different VMs
  * the CPU's indirect-branch predictions are dropped too (spec_policy).
  */
+/*
+ * The guest's XCR0 as the CPU holds it. XSETBV exits (exit_cr.c) on hardware; QEMU 7.2's
+ * emulation ignores that intercept, so the guest may have set it unseen: read it back, and
+ * keep only the components kan offers (its save area has room for no others).
+ */
+void svm_sync_xcr0(struct vcpu *owner)
+{
+	if (!xstate.xsave)
+		return; /* no XCR0 at all */
+	uint64_t xcr0 = xgetbv(0);
+	if (xcr0 == owner->xcr0)
+		return;
+	if (xcr0 & ~xstate.mask) {
+		xcr0 = (xcr0 & xstate.mask) | XSTATE_X87;
+		xsetbv(0, xcr0);
+	}
+	owner->xcr0 = xcr0;
+}
+
 static void switch_owner(struct svm_pcpu *pc, struct vcpu *vcpu)
 {
 	struct vcpu *old = pc->owner;
@@ -70,8 +89,15 @@ static void switch_owner(struct svm_pcpu *pc, struct vcpu *vcpu)
 		if (!os || os->dr[i] != sv->dr[i])
 			write_dr(i, sv->dr[i]);
 	}
+	/* VMRUN loads CR2 from the VMCB and #VMEXIT stores it there, but leaves the guest's
+	 * in the CPU: kan hands it over itself too, as an emulator may skip either half. */
+	if (os)
+		os->vmcb->save.cr2 = read_cr2();
+	write_cr2(sv->vmcb->save.cr2);
 	if (svm_lazy_tsc_aux && (!os || os->tsc_aux != sv->tsc_aux))
 		wrmsr(MSR_IA32_TSC_AUX, sv->tsc_aux); /* the WRMSR exit keeps tsc_aux current */
+	if (old)
+		svm_sync_xcr0(old);
 	xstate_switch(old ? old->xsave_area : NULL, vcpu->xsave_area, vcpu->xcr0);
 	if (!old || old->vm != vcpu->vm)
 		spec_on_vm_switch();

@@ -55,11 +55,10 @@ bool svm_vm_create(struct vm *vm)
 static void write_control(struct vcpu *vcpu, struct vmcb_control *c)
 {
 	struct svm_vm *sv = vcpu->vm->backend;
-	/* CR4 writes: only the features the guest's CPUID offers (exit_cr.c). Without decode
-	 * assists kan cannot tell the source register: then the guest's CR4 is its own. */
-	if (svm_caps.features & SVM_FEATURE_DECODE_ASSIST)
-		c->cr_intercepts = 1u << (16 + 4);
-	/* #MC is the host's; #UD may be the other vendor's hypercall (exit_basic.c). */
+	/* CR4 writes: only the features the guest's CPUID offers; CR0 and CR3 writes: the CPU's
+	 * own checks, which QEMU's emulation skips (exit_cr.c). */
+	c->cr_intercepts = (1u << (16 + 0)) | (1u << (16 + 3)) | (1u << (16 + 4));
+	/* #MC is the host's; #UD may be Intel's hypercall instruction (exit_cr.c). */
 	c->exception_intercepts = (1u << VECTOR_MC) | (1u << VECTOR_UD);
 	c->intercepts1 = SVM_INTERCEPT1_INTR | SVM_INTERCEPT1_NMI | SVM_INTERCEPT1_INIT |
 			 SVM_INTERCEPT1_RDPMC | SVM_INTERCEPT1_CPUID | SVM_INTERCEPT1_INVD |

@@ -122,9 +122,10 @@ _Static_assert(offsetof(struct vmcb_save, g_pat) == 0x268, "VMCB layout");
 #define SVM_INTERCEPT2_MWAIT_ARMED (1u << 12)
 #define SVM_INTERCEPT2_XSETBV	   (1u << 13)
 
-#define SVM_TLB_NOTHING	    0
-#define SVM_TLB_FLUSH_ALL   1 /* every ASID's entries */
-#define SVM_TLB_FLUSH_GUEST 3 /* this ASID's (needs flush by ASID) */
+#define SVM_TLB_NOTHING		       0
+#define SVM_TLB_FLUSH_ALL	       1 /* every ASID's entries */
+#define SVM_TLB_FLUSH_GUEST	       3 /* this ASID's (needs flush by ASID) */
+#define SVM_TLB_FLUSH_GUEST_NON_GLOBAL 7
 
 /* v_intr (0x60). */
 #define SVM_V_IRQ	     (1ull << 8)
@@ -145,6 +146,7 @@ _Static_assert(offsetof(struct vmcb_save, g_pat) == 0x268, "VMCB layout");
 /* Exit codes (APM Vol. 2, appendix C). */
 #define SVM_EXIT_CR0_READ    0x00
 #define SVM_EXIT_CR0_WRITE   0x10
+#define SVM_EXIT_CR3_WRITE   0x13
 #define SVM_EXIT_CR4_WRITE   0x14
 #define SVM_EXIT_EXCEPTION   0x40 /* + vector */
 #define SVM_EXIT_INTR	     0x60

@@ -66,6 +66,16 @@ static inline bool cpu_is_intel(void)
 	return r.ebx == 0x756e6547 && r.edx == 0x49656e69 && r.ecx == 0x6c65746e; /* GenuineIntel */
 }
 
+/* AMD, or Hygon (whose CPUs are AMD's design): the vendors whose hardware is AMD-V's. */
+static inline bool cpu_is_amd(void)
+{
+	struct cpuid_regs r = cpuid(0, 0);
+	return (r.ebx == 0x68747541 && r.edx == 0x69746e65 &&
+		r.ecx == 0x444d4163) || /* AuthenticAMD */
+	       (r.ebx == 0x6f677948 && r.edx == 0x6e65476e &&
+		r.ecx == 0x656e6975); /* HygonGenuine */
+}
+
 static inline uint64_t rdmsr(uint32_t msr)
 {
 	uint32_t lo, hi;

@@ -15,7 +15,8 @@
  *
  * MEMORY (guest-physical addresses; the VM sees nothing else)
  *   [0, mem)            RAM, mem from the config line (default 16 MiB). Every other
- *                       address is absent: touching it stops the VM ("EPT violation").
+ *                       address is absent: touching it stops the VM (kan's console says
+ *                       why: "EPT violation" under VT-x).
  *   0x1000              struct kan_start_info (read-only by convention; guest may reuse)
  *   0x2000              64-bit guests: GDT (null, code 0x08, data 0x10, TSS 0x18)
  *   0x3000              64-bit guests: PML4; 0x4000 PDPT; 0x5000-0x8fff four page
@@ -53,9 +54,19 @@
  *   Lines longer than 200 bytes are split.
  *
  * HYPERCALLS
- *   VMCALL with the number in RAX and arguments in RDI, RSI, RDX, R10 (real mode: the
- *   same registers' low halves). The result is in RAX; a negative value is a KAN_E* error.
- *   Other registers are preserved. Pointers are guest-physical addresses.
+ *   The number in RAX and arguments in RDI, RSI, RDX, R10 (real mode: the same registers'
+ *   low halves), then the hypercall instruction of the CPU's vendor:
+ *     VMMCALL (0f 01 d9)  AMD ("AuthenticAMD") and Hygon ("HygonGenuine"): kan uses AMD-V
+ *     VMCALL  (0f 01 c1)  Intel and every other vendor: kan uses VT-x
+ *   kan answers VMCALL on Intel and VMMCALL on AMD: each is that hardware's own hypercall
+ *   exit, the short path. The other vendor's instruction raises #UD there; kan answers it
+ *   where it can (under VT-x it reads the instruction of a #UD and answers VMMCALL), on a
+ *   longer path, so a guest uses its vendor's. A guest learns its vendor from the string in
+ *   CPUID leaf 0 (EBX, EDX, ECX), which kan passes through unchanged: kan's guest library
+ *   (guests/lib/guest.h) asks once at start-up and keeps the answer, and
+ *   guests/include/kan_hypercall.inc does the same for assembly guests.
+ *   The result is in RAX; a negative value is a KAN_E* error. Other registers are preserved.
+ *   Pointers are guest-physical addresses.
  *
  * ENDING
  *   KAN_HC_EXIT(status) ends the VM; kan prints "vm NAME ended: exit status N". A triple

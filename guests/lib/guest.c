@@ -3,6 +3,8 @@
 #define UART_LSR      (KAN_UART_PORT + 5)
 #define LSR_THR_EMPTY 0x20
 
+uint8_t guest_hypercall_vmmcall;
+
 static int use_hypercall;
 static char pending[128]; /* the line not yet sent through the hypercall */
 static unsigned pending_len;

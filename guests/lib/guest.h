@@ -7,10 +7,24 @@
 
 #include "kan_guest.h"
 
+/* 1 where the hypercall instruction is VMMCALL (AMD, Hygon), 0 where it is VMCALL (Intel and
+ * the rest): set once by the start-up code (start64.asm) from the CPUID vendor string. */
+extern uint8_t guest_hypercall_vmmcall;
+
+/* The hypercall instruction this CPU needs, with the operands of an extended asm statement
+ * (written with their leading colon). The branch goes the same way every time. */
+#define GUEST_HYPERCALL_ASM(...)                                                                   \
+	do {                                                                                       \
+		if (__builtin_expect(guest_hypercall_vmmcall, 0))                                  \
+			__asm__ volatile("vmmcall" __VA_ARGS__);                                   \
+		else                                                                               \
+			__asm__ volatile("vmcall" __VA_ARGS__);                                    \
+	} while (0)
+
 static inline int64_t kan_hypercall(uint64_t nr, uint64_t a0, uint64_t a1, uint64_t a2)
 {
 	int64_t ret;
-	__asm__ volatile("vmcall" : "=a"(ret) : "a"(nr), "D"(a0), "S"(a1), "d"(a2) : "memory");
+	GUEST_HYPERCALL_ASM( : "=a"(ret) : "a"(nr), "D"(a0), "S"(a1), "d"(a2) : "memory");
 	return ret;
 }
 
@@ -20,10 +34,7 @@ static inline int64_t kan_hypercall4(uint64_t nr, uint64_t a0, uint64_t a1, uint
 {
 	int64_t ret;
 	register uint64_t r10 __asm__("r10") = a3;
-	__asm__ volatile("vmcall"
-			 : "=a"(ret)
-			 : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10)
-			 : "memory");
+	GUEST_HYPERCALL_ASM( : "=a"(ret) : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10) : "memory");
 	return ret;
 }
 

@@ -4,6 +4,8 @@
 ; only where CPUID offers XSAVE and AVX: CR4.OSXSAVE, then XCR0 = what CPUID.(0xd,0):EAX
 ; allows of x87, SSE, AVX, opmask, ZMM_Hi256 and Hi16_ZMM (the last three only together).
 
+%include "guests/include/kan_hypercall.inc"
+
 KAN_HC_EXIT     equ 1
 CR0_MP          equ 1 << 1
 CR0_EM          equ 1 << 2
@@ -17,6 +19,7 @@ XCR0_WANTED     equ 0xe7            ; x87, SSE, AVX, opmask, ZMM_Hi256, Hi16_ZMM
 XCR0_AVX512     equ 0xe0
 
 extern guest_main
+extern guest_hypercall_vmmcall
 global _start
 
 section .text.start
@@ -25,6 +28,7 @@ _start:
 	xor ebp, ebp
 	and rsp, -16
 	mov r12, rdi                    ; struct kan_start_info *; CPUID writes RBX
+	KAN_PICK_HYPERCALL guest_hypercall_vmmcall
 	mov rax, cr0
 	and rax, ~(CR0_EM | CR0_TS)
 	or rax, CR0_MP
@@ -59,7 +63,7 @@ _start:
 	call guest_main
 	mov rdi, rax
 	mov eax, KAN_HC_EXIT
-	vmcall
+	KAN_HYPERCALL guest_hypercall_vmmcall
 .hang:
 	hlt
 	jmp .hang

@@ -5,6 +5,8 @@
 ; marker through the 2 MiB alias (guest-physical 2 MiB is not RAM: without paging that read
 ; is an EPT violation) and ends with status 0 when it reads the marker there.
 
+%include "guests/include/kan_hypercall.inc"
+
 KAN_UART_PORT equ 0x3f8
 KAN_HC_EXIT   equ 1
 PDPT          equ 0x20000            ; 32-byte aligned table of four PDPTEs
@@ -16,6 +18,7 @@ section .text
 bits 16
 _start:
 	cli
+	KAN_PICK_HYPERCALL hypercall_vmmcall
 	lgdt [gdt_descriptor]
 	mov eax, cr0
 	or eax, 1                      ; PE
@@ -70,7 +73,7 @@ protected:
 	jmp .print
 .exit:
 	mov eax, KAN_HC_EXIT
-	vmcall
+	KAN_HYPERCALL hypercall_vmmcall
 	hlt
 
 align 8
@@ -83,6 +86,8 @@ gdt_descriptor:
 	dd gdt
 marker:
 	dd 0x3233414b
+hypercall_vmmcall:
+	db 0
 ok_message:
 	db "pae32: PAE paging on; the marker reads back through the 2 MiB alias", 10, 0
 wrong_message:

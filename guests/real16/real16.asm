@@ -1,5 +1,7 @@
-; A 16-bit real-mode guest (needs VT-x unrestricted guest): prints through the virtual UART
-; and ends with KAN_HC_EXIT, using nothing but port I/O and VMCALL.
+; A 16-bit real-mode guest (under VT-x it needs unrestricted guest): prints through the virtual UART
+; and ends with KAN_HC_EXIT, using nothing but port I/O, CPUID and the hypercall instruction.
+
+%include "guests/include/kan_hypercall.inc"
 
 KAN_UART_PORT equ 0x3f8
 KAN_HC_EXIT   equ 1
@@ -8,6 +10,7 @@ global _start
 section .text
 bits 16
 _start:
+	KAN_PICK_HYPERCALL hypercall_vmmcall
 	mov si, message
 .next:
 	lodsb
@@ -31,8 +34,11 @@ _start:
 	mov edi, 1
 .exit:
 	mov eax, KAN_HC_EXIT
-	vmcall
+	KAN_HYPERCALL hypercall_vmmcall
 	hlt
+
+hypercall_vmmcall:
+	db 0
 
 message:
 	db "hello from a 16-bit real-mode guest", 10, 0

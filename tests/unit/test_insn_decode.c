@@ -64,6 +64,11 @@ static const struct row rows[] = {
 	/* Twelve: exactly 15. */
 	ROW("\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x0f\x01\xd9", true, INSN_VMMCALL, 15,
 	    0, 0),
+	/* CLTS; LMSW %ax, LMSW %r9w; LMSW from memory is not decoded. */
+	ROW("\x0f\x06", true, INSN_CLTS, 2, 0, 0),
+	ROW("\x0f\x01\xf0", false, INSN_LMSW, 3, 0, 0),
+	ROW("\x41\x0f\x01\xf1", true, INSN_LMSW, 4, 0, 9),
+	UNKNOWN("\x0f\x01\x30", true),
 	UNKNOWN("\x0f\x0b", true),	   /* ud2 */
 	UNKNOWN("\x0f\x01\xd8", true),	   /* vmrun */
 	UNKNOWN("\x0f\x01\xc2", true),	   /* vmlaunch */

@@ -79,6 +79,42 @@ static void mds_only_cpu_uses_verw(void **state)
 	assert_true(p.mds_unmitigated);
 }
 
+static struct spec_policy decide_amd(uint32_t edx, uint32_t ebx_80000008)
+{
+	struct spec_cpu cpu = { .amd = true,
+				.cpuid7_edx = edx,
+				.cpuid_80000008_ebx = ebx_80000008 };
+	return spec_policy_decide(&cpu);
+}
+
+static void amd_cpu_needs_neither_l1d_flush_nor_verw(void **state)
+{
+	(void)state;
+	/* QEMU's EPYC model: no ARCH_CAPABILITIES, no L1D_FLUSH, no MD_CLEAR, and still fine. */
+	struct spec_policy p = decide_amd(0, 0);
+	assert_false(p.l1d_flush_on_entry);
+	assert_false(p.verw_on_entry);
+	assert_false(p.l1tf_unmitigated);
+	assert_false(p.mds_unmitigated);
+	assert_false(p.ibpb_on_vm_switch);
+	/* Not even where it offers the commands: they buy nothing there. */
+	p = decide_amd(CPUID_7_EDX_L1D_FLUSH | CPUID_7_EDX_MD_CLEAR, 0);
+	assert_false(p.l1d_flush_on_entry);
+	assert_false(p.verw_on_entry);
+}
+
+static void amd_ibpb_is_announced_in_leaf_80000008(void **state)
+{
+	(void)state;
+	assert_true(decide_amd(0, CPUID_80000008_EBX_IBPB).ibpb_on_vm_switch);
+	assert_false(decide_amd(0, ~CPUID_80000008_EBX_IBPB).ibpb_on_vm_switch);
+	/* Intel announces it in leaf 7, and an Intel CPU is still judged on L1TF. */
+	struct spec_cpu intel = { .cpuid_80000008_ebx = CPUID_80000008_EBX_IBPB };
+	struct spec_policy p = spec_policy_decide(&intel);
+	assert_true(p.ibpb_on_vm_switch);
+	assert_true(p.l1tf_unmitigated);
+}
+
 static void nested_hypervisor_that_flushes_for_us_is_trusted(void **state)
 {
 	(void)state;
@@ -97,6 +133,8 @@ int main(void)
 		cmocka_unit_test(fixed_cpu_needs_only_ibpb),
 		cmocka_unit_test(mds_only_cpu_uses_verw),
 		cmocka_unit_test(nested_hypervisor_that_flushes_for_us_is_trusted),
+		cmocka_unit_test(amd_cpu_needs_neither_l1d_flush_nor_verw),
+		cmocka_unit_test(amd_ibpb_is_announced_in_leaf_80000008),
 	};
 	return cmocka_run_group_tests_name("spec_policy", tests, NULL, NULL);
 }

@@ -21,6 +21,7 @@ USE_AVX512    equ 2
 
 global iso_switch
 global iso_save
+extern guest_hypercall_vmmcall      ; guests/lib/guest.h
 
 section .text
 bits 64
@@ -134,12 +135,25 @@ iso_switch:
 	SAVE rsi
 	mov rax, cr2
 	mov [rsi + OFF_CR2], rax
+	; The hypercall instruction (guest.h) is picked here, while the flags may still change:
+	; from the load of RFLAGS on, only a jump through R11 chooses it.
+	lea r11, [rel .vmcall]
+	cmp byte [rel guest_hypercall_vmmcall], 0
+	je .picked
+	lea r11, [rel .vmmcall]
+.picked:
 	push qword [rdi + OFF_RFLAGS]
 	popfq
-	pushfq                          ; neither PUSHF, POP, MOV nor VMCALL touch the flags
+	pushfq                          ; neither PUSHF, POP, MOV, JMP nor the hypercall touch them
 	pop qword [rsi + OFF_RFLAGS]
 	mov eax, KAN_HC_YIELD
+	jmp r11
+.vmmcall:
+	vmmcall                         ; the other VMs on this CPU run now
+	jmp .yielded
+.vmcall:
 	vmcall                          ; the other VMs on this CPU run now
+.yielded:
 	pushfq
 	pop qword [r8 + OFF_RFLAGS]
 	popfq

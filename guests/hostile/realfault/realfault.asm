@@ -5,6 +5,8 @@
 ; instructions did not fault as expected (0: all did); 2 for a frame with an error code in
 ; it, 3 for an exception nobody expected.
 
+%include "guests/include/kan_hypercall.inc"
+
 KAN_UART_PORT equ 0x3f8
 KAN_HC_EXIT   equ 1
 MSR_APIC_BASE equ 0x1b
@@ -49,6 +51,7 @@ _start:
 	loop .ivt
 	mov word [VECTOR_UD * 4], ud_handler
 	mov word [VECTOR_GP * 4], gp_handler
+	KAN_PICK_HYPERCALL hypercall_vmmcall
 
 	mov si, opening
 	call puts
@@ -80,7 +83,7 @@ _start:
 	mov si, closing2
 	call puts
 	mov eax, KAN_HC_EXIT
-	vmcall
+	KAN_HYPERCALL hypercall_vmmcall
 	hlt
 
 ; Prints ", " unless first, the name at SI and what last_vector says; counts a mismatch
@@ -141,7 +144,7 @@ bad_frame:
 	call puts
 	mov edi, 2
 	mov eax, KAN_HC_EXIT
-	vmcall
+	KAN_HYPERCALL hypercall_vmmcall
 	hlt
 
 unexpected:
@@ -149,7 +152,7 @@ unexpected:
 	call puts
 	mov edi, 3
 	mov eax, KAN_HC_EXIT
-	vmcall
+	KAN_HYPERCALL hypercall_vmmcall
 	hlt
 
 puts:
@@ -192,3 +195,4 @@ fault_next:  dw 0
 last_vector: db NO_FAULT
 first:       db 1
 wrong:       db 0
+hypercall_vmmcall: db 0

@@ -1,7 +1,9 @@
 /*
- * Hostile: tries to become a hypervisor under kan, or to reach kan's VMCS: VMXON, VMCLEAR,
- * VMPTRLD, VMPTRST, VMREAD, VMWRITE, VMLAUNCH, VMRESUME, VMXOFF, INVEPT, INVVPID, VMFUNC, plus
- * MONITOR, MWAIT and GETSEC. Each must raise #UD. XSETBV must raise #UD while CR4.OSXSAVE
+ * Hostile: tries to become a hypervisor under kan, or to reach kan's VMCS or VMCB: VMXON,
+ * VMCLEAR, VMPTRLD, VMPTRST, VMREAD, VMWRITE, VMLAUNCH, VMRESUME, VMXOFF, INVEPT, INVVPID,
+ * VMFUNC, the AMD-V instructions VMRUN, VMLOAD, VMSAVE, STGI, CLGI, SKINIT and INVLPGA, plus
+ * MONITOR, MWAIT and GETSEC. Each must raise #UD, on either vendor: the guest's CPUID offers
+ * neither VMX nor SVM, and its EFER.SVME stays 0. XSETBV must raise #UD while CR4.OSXSAVE
  * is off; once it is on (if CPUID offers XSAVE), kan emulates it: XCR0 values the CPU would
  * refuse (no x87, AVX without SSE, PKRU or anything kan does not offer, ECX != 0) raise #GP
  * and a valid one is what XGETBV then reads. RDPMC must raise #GP; the debug registers are the VM's
@@ -66,6 +68,44 @@ static void xsetbv_round(struct tally *t, int osxsave, int verbose)
 		t->wrong++;
 		guest_printf("vmx-insns: WRONG: XGETBV reads 0x%x after XSETBV 3\n", lo);
 	}
+}
+
+/* AMD-V's instructions: VMRUN, VMLOAD and VMSAVE take a VMCB's address in RAX, SKINIT a
+ * secure loader's in EAX, INVLPGA an address and an ASID. */
+static void svm_round(struct tally *t, uint64_t pa, int verbose)
+{
+	check(t, "VMRUN [region]",
+	      GUEST_TRY_ASM("vmrun",
+			    :
+			    : "a"(pa)
+			    : "memory", "cc"),
+	      GUEST_VECTOR_UD, verbose);
+	check(t, "VMLOAD [region]",
+	      GUEST_TRY_ASM("vmload",
+			    :
+			    : "a"(pa)
+			    : "memory"),
+	      GUEST_VECTOR_UD, verbose);
+	check(t, "VMSAVE [region]",
+	      GUEST_TRY_ASM("vmsave",
+			    :
+			    : "a"(pa)
+			    : "memory"),
+	      GUEST_VECTOR_UD, verbose);
+	check(t, "STGI", GUEST_TRY_ASM("stgi", : : : "memory"), GUEST_VECTOR_UD, verbose);
+	check(t, "CLGI", GUEST_TRY_ASM("clgi", : : : "memory"), GUEST_VECTOR_UD, verbose);
+	check(t, "SKINIT [region]",
+	      GUEST_TRY_ASM("skinit",
+			    :
+			    : "a"((uint32_t)pa)
+			    : "memory"),
+	      GUEST_VECTOR_UD, verbose);
+	check(t, "INVLPGA [region], ASID 1",
+	      GUEST_TRY_ASM("invlpga",
+			    :
+			    : "a"(pa), "c"(1)
+			    : "memory"),
+	      GUEST_VECTOR_UD, verbose);
 }
 
 static void attack_round(struct tally *t, int osxsave, int verbose)
@@ -141,6 +181,7 @@ static void attack_round(struct tally *t, int osxsave, int verbose)
 			    : "a"(0), "c"(0)
 			    : "memory"),
 	      GUEST_VECTOR_UD, verbose);
+	svm_round(t, pa, verbose);
 	check(t, "MONITOR [region]",
 	      GUEST_TRY_ASM("monitor",
 			    :
@@ -204,8 +245,8 @@ int64_t guest_main(const struct kan_start_info *info)
 {
 	guest_trap_install();
 	uint64_t ms = guest_arg(info, "ms", 0);
-	guest_printf("vmx-insns: VMX, SMX, MONITOR/MWAIT (and XSETBV without CR4.OSXSAVE) must "
-		     "raise #UD, RDPMC #GP, INVD must do nothing\n");
+	guest_printf("vmx-insns: VMX, SVM, SMX, MONITOR/MWAIT (and XSETBV without CR4.OSXSAVE) "
+		     "must raise #UD, RDPMC #GP, INVD must do nothing\n");
 	struct tally t = { 0 };
 	attack_round(&t, 0, 1);
 	uint32_t a, b, c, d;
