@@ -37,6 +37,13 @@ class Platform:
     cpu: str  # Bochs's cpu model, or QEMU's -cpu argument
     backend: str  # "VT-x" or "AMD-V": which of kan's backends runs the guests
 
+    @property
+    def tsc_counts_instructions(self):
+        """Bochs's TSC counts instructions, so CPU shares repeat to the tick; QEMU's TCG runs
+        its TSC at host time, and every process on the host moves it (-icount would count
+        instructions, but it runs the CPUs in turn, 100 ms of virtual time each: worse)."""
+        return self.emulator == "bochs"
+
 
 # A platform per tier. QEMU's TCG has no VT-x but emulates AMD-V with nested paging; its TSC
 # runs at host time, where Bochs's counts instructions.
@@ -78,6 +85,16 @@ WORDS = {
 def words(platform):
     """The Words of the backend that runs guests on `platform` (a PLATFORMS key)."""
     return WORDS[PLATFORMS[platform].backend]
+
+
+def exact_shares(platform):
+    """True where CPU-share bounds are checked: the platform's TSC counts instructions. Else
+    prints why a test's share bound is left unchecked there (the shares are still printed)."""
+    if PLATFORMS[platform].tsc_counts_instructions:
+        return True
+    print(f"{platform}: share bounds not checked: the TSC runs at host time here, and the "
+          f"host's other processes move the shares")
+    return False
 
 
 def tiers(*platforms):
