@@ -40,7 +40,9 @@ static void print_processor(void)
 	while (*name == ' ')
 		name++;
 	printk("kan check: processor: %s (%s)\n", *name ? name : "no brand string",
-	       cpu_is_intel() ? "Intel" : "not Intel");
+	       cpu_is_intel() ? "Intel"
+	       : cpu_is_amd() ? "AMD or Hygon"
+			      : "neither Intel nor AMD");
 }
 
 /* The firmware's settings kan depends on, beyond VT-x or AMD-V itself. */

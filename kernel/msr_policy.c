@@ -6,6 +6,8 @@
 #define MSR_IA32_MTRRCAP       0x0fe
 #define MSR_IA32_MISC_ENABLE   0x1a0
 #define MSR_IA32_MTRR_DEF_TYPE 0x2ff
+#define MSR_AMD64_NB_CFG       0xc001001f
+#define NB_CFG_EXT_CFG	       (1ull << 46) /* "extended PCI configuration by CF8 is on" */
 
 #define FEATURE_CONTROL_LOCKED_VMX_OFF 0x1 /* what a guest sees: locked, no VMX */
 #define MISC_ENABLE_FAST_STRINGS       0x1
@@ -52,6 +54,10 @@ enum msr_policy msr_policy(uint32_t msr, bool write)
 	case MSR_IA32_MTRR_DEF_TYPE:
 	case MSR_IA32_MISC_ENABLE:
 		return write ? MSR_REFUSE : MSR_EMULATED;
+	case MSR_AMD64_NB_CFG:
+		/* AMD's northbridge configuration: Linux reads it with a plain RDMSR on AMD
+		 * and writes it only if the bit it wants is clear, so it reads set. */
+		return write || !cpu_is_amd() ? MSR_REFUSE : MSR_EMULATED;
 	default:
 		/* Among the refused: APIC base, MTRRs, DEBUGCTL, the VMX capability MSRs,
 		 * speculation controls, and everything kan has not thought about. */
@@ -69,6 +75,8 @@ uint64_t msr_emulated_read(const struct vcpu *vcpu, uint32_t msr)
 		return FEATURE_CONTROL_LOCKED_VMX_OFF;
 	case MSR_IA32_MISC_ENABLE:
 		return MISC_ENABLE_FAST_STRINGS;
+	case MSR_AMD64_NB_CFG:
+		return NB_CFG_EXT_CFG;
 	default: /* no microcode signature, no MTRRs (CPUID says so too) */
 		return 0;
 	}

@@ -74,19 +74,25 @@ def guard(rows, baseline):
 
 def main():
     kan = kanemu.run_bochs("bench", cpus=1, timeout=300)
+    # The AMD-V column: the same guests under QEMU TCG with SVM; -icount shift=0 makes its TSC
+    # count instructions, one per tick, as Bochs's does.
+    svm = kanemu.run_qemu("bench", smp=1, timeout=300,
+                          extra_args=["-cpu", "EPYC,+svm,+npt", "-icount", "shift=0"])
     compute = kanemu.run_bochs("bench-compute", cpus=1, timeout=300)
     bare = kanemu.run_bochs("bare-compute", cpus=1, timeout=300, check=False)
     figures = micro_figures(kan.serial)
     empty = figures["empty"][0]
+    svm_figures = micro_figures(svm.serial)
+    svm_empty = svm_figures["empty"][0]
     rows = []
 
-    def row(key, what, value, unit, spread, method, target=None, better="low"):
+    def row(key, what, value, unit, spread, method, target=None, better="low", svm_value=None):
         verdict = ""
         if target is not None:
             ok = value <= target if better == "low" else value >= target
             verdict = f"{'meets' if ok else 'misses'} {'≤' if better == 'low' else '≥'} {target}"
         rows.append(dict(key=key, what=what, value=value, unit=unit, spread=spread,
-                         verdict=verdict, method=method))
+                         verdict=verdict, method=method, svm=svm_value))
 
     for name, label, target in [("cpuid", "CPUID exit round trip", TARGETS["cpuid"]),
                                 ("hypercall", "null hypercall (VMCALL)", TARGETS["hypercall"]),
@@ -96,20 +102,23 @@ def main():
         value, spread = net(figures, name, empty)
         row(name, label, value, "instructions", spread,
             f"guest RDTSC around the operation, {name}, minus an empty pair ({empty}); "
-            "median of 101, p10..p90", target)
+            "median of 101, p10..p90", target, svm_value=net(svm_figures, name, svm_empty)[0])
     ping = figures["yield-round-trip"]
     row("switch", "guest-to-guest switch", (ping[0] - empty) // 2, "instructions",
         f"{(ping[1] - empty) // 2}..{(ping[2] - empty) // 2}",
-        "two guests on one CPU yield to each other; half a yield round trip", TARGETS["switch"])
+        "two guests on one CPU yield to each other; half a yield round trip", TARGETS["switch"],
+        svm_value=(svm_figures["yield-round-trip"][0] - svm_empty) // 2)
     # The same pair, each dirtying its extended state before each yield: the partner's
     # dirtying falls inside every round trip, so its own cost (measured alone) comes off.
     dirtied = re.search(r"^\[ping\] bench: xstate dirtied: (.*)$", kan.serial, re.M)[1]
     trip, dirty = figures["xstate-round-trip"], figures["xstate-dirty"][0] - empty
+    svm_trip = svm_figures["xstate-round-trip"][0] - svm_empty
+    svm_dirty = svm_figures["xstate-dirty"][0] - svm_empty
     row("switch-xstate", "VM switch with full extended state", (trip[0] - empty - dirty) // 2,
         "instructions",
         f"{(trip[1] - empty - dirty) // 2}..{(trip[2] - empty - dirty) // 2}",
         f"as the switch, each guest dirtying its extended state before each yield: "
-        f"{dirtied}; minus that dirtying ({dirty})")
+        f"{dirtied}; minus that dirtying ({dirty})", svm_value=(svm_trip - svm_dirty) // 2)
 
     under = int(re.search(r"bench: compute \d+ rounds in (\d+) ticks", compute.serial)[1])
     alone = int(re.search(r"bench: bare compute \d+ rounds in (\d+) ticks", bare.serial)[1])
@@ -141,7 +150,9 @@ def main():
         f"{tables[1]} x 1G, {tables[2]} x 2M, {tables[3]} x 4K leaves", "printed by kan")
 
     baseline = json.loads(BASELINE.read_text())["figures"]
-    verdicts, failed = guard(rows, baseline)
+    svm_rows = [dict(r, key="svm-" + r["key"], what=r["what"] + " (AMD-V)", value=r["svm"])
+                for r in rows if r["svm"] is not None]
+    verdicts, failed = guard(rows + svm_rows, baseline)
 
     def change(r):
         base = baseline.get(r["key"]) if r["key"] else None
@@ -150,22 +161,28 @@ def main():
         pct = 100.0 * (r["value"] - base["value"]) / base["value"] if base["value"] else 0.0
         return base["value"], f"{pct:+.1f} %"
 
-    lines = ["| figure | baseline | now | change | unit | spread | target | method |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| figure | baseline | now (VT-x) | change | AMD-V: baseline | now | unit | spread "
+             "(VT-x) | target | method |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         base, pct = change(r)
-        lines.append(f"| {r['what']} | {base} | {r['value']} | {pct} | {r['unit']} | "
-                     f"{r['spread']} | {r['verdict']} | {r['method']} |")
+        svm_base, svm_now = "-", "-"
+        if r["svm"] is not None:
+            svm_base = change(dict(r, key="svm-" + r["key"], value=r["svm"]))[0]
+            svm_now = r["svm"]
+        lines.append(f"| {r['what']} | {base} | {r['value']} | {pct} | {svm_base} | {svm_now} | "
+                     f"{r['unit']} | {r['spread']} | {r['verdict']} | {r['method']} |")
     table = "\n".join(lines)
-    guarded = sum(1 for r in rows if r["key"])
+    guarded = sum(1 for r in rows if r["key"]) + len(svm_rows)
     summary = (f"bench: FAILED: see the lines above; a growth that is worth it goes into "
                f"{BASELINE.name} with its reason, in the same commit" if failed else
                f"bench: all {guarded} guarded figures within {GUARD_PERCENT:g} % of "
                f"{BASELINE.name}")
     (REPO / "build").mkdir(exist_ok=True)
     (REPO / "build/bench.md").write_text(
-        "# kan benchmark (make bench)\n\nBochs corei7_skylake_x, ips=4M; RDTSC counts "
-        "emulated instructions.\n\n" + table + "\n\n" + "\n".join(verdicts + [summary]) + "\n")
+        "# kan benchmark (make bench)\n\nVT-x: Bochs corei7_skylake_x, ips=4M; AMD-V: QEMU "
+        "TCG -cpu EPYC,+svm,+npt -icount shift=0. In both RDTSC counts emulated "
+        "instructions.\n\n" + table + "\n\n" + "\n".join(verdicts + [summary]) + "\n")
     print(table)
     print("\nwritten to build/bench.md\n")
     print("\n".join(verdicts + [summary]))

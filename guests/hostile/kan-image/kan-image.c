@@ -12,8 +12,8 @@
 #define IMAGE_MAX_SIZE 0x100000ull
 #define STACK_SPACE    0x10000ull
 
-/* start64.asm's first instructions: xor ebp, ebp; and rsp, -16; call guest_main. */
-static const uint8_t my_entry_code[] = { 0x31, 0xed, 0x48, 0x83, 0xe4, 0xf0, 0xe8 };
+/* guests/lib/start64.asm: xor ebp, ebp; and rsp, -16; mov r12, rdi. */
+static const uint8_t my_entry_code[] = { 0x31, 0xed, 0x48, 0x83, 0xe4, 0xf0, 0x49, 0x89, 0xfc };
 
 /* Kept inverted so the magic itself never appears in this guest's image. */
 static volatile uint32_t multiboot2_magic_inverted = ~0xe85250d6u;
