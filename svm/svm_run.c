@@ -146,7 +146,14 @@ enum vcpu_event svm_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc)
 			slice_tsc = tick - now;
 	}
 	sv->slice_end = now + slice_tsc;
-	/* No preemption timer in AMD-V: kan's LAPIC timer ends the slice (the INTR intercept). */
+	/*
+	 * No preemption timer in AMD-V: kan's LAPIC timer ends the slice (the INTR intercept).
+	 * Bochs 2.7 (cpu model ryzen) loses it for a guest that VMRUN enters with IF=0: its
+	 * VMRUN loads the guest's RFLAGS before it counts itself in the guest, so it masks
+	 * physical interrupts as a host CLI would, V_INTR_MASKING notwithstanding, until the
+	 * guest sets IF. A guest spinning with interrupts off keeps its CPU there
+	 * (iso/scenarios/ryzen-cli-spin.cfg); QEMU and the APM take the intercept.
+	 */
 	uint64_t us = time_tsc_to_us(slice_tsc);
 	lapic_timer_oneshot(us ? us : 1);
 	spec_before_entry();
