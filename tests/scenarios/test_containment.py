@@ -21,6 +21,10 @@ import pytest
 from kanemu import assert_clean, exact_shares, run_kan, tiers, words
 
 TIERS = tiers("bochs", "qemu-svm", "bochs-ryzen")
+# Scenarios with a guest spinning with interrupts off (cli-spin): not on Bochs ryzen, whose
+# VMRUN masks physical interrupts when it loads IF=0, so kan's LAPIC timer never preempts such
+# a guest there (a Bochs 2.7 bug: docs/hardware.md, AMD-V).
+TIERS_NO_RYZEN = tiers("bochs", "qemu-svm")
 
 BANNER = "kan 0.1: a partitioning hypervisor"
 # What a heartbeat is due on its CPU (round robin, equal slices): the CPU time its neighbours
@@ -222,7 +226,7 @@ class Findings:
                                  f"{listed}\n{self.r.report()}")
 
 
-@pytest.mark.parametrize("platform", TIERS)
+@pytest.mark.parametrize("platform", TIERS_NO_RYZEN)
 def test_guests_kan_must_stop_are_stopped_and_named(platform):
     r = run_kan(platform, "hostile-stopped", cpus=2, check=False)
     f = Findings(r, platform)
@@ -543,7 +547,7 @@ SURVIVORS = {  # VM name -> what its last line says when kan kept to its policy
 }
 
 
-@pytest.mark.parametrize("platform", TIERS)
+@pytest.mark.parametrize("platform", TIERS_NO_RYZEN)
 def test_all_hostile_guests_at_once_on_both_cpus(platform):
     r = run_kan(platform, "hostile-all", cpus=2, timeout=300, check=False)
     f = Findings(r, platform)
