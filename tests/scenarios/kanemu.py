@@ -87,13 +87,14 @@ def words(platform):
     return WORDS[PLATFORMS[platform].backend]
 
 
-def exact_shares(platform):
-    """True where CPU-share bounds are checked: the platform's TSC counts instructions. Else
-    prints why a test's share bound is left unchecked there (the shares are still printed)."""
+def exact_time(platform):
+    """True where bounds finer than host scheduling are checked (CPU shares within a few %, a
+    rate to the byte): the platform's TSC counts instructions. Else prints why such a bound is
+    left unchecked there (the figures are still printed)."""
     if PLATFORMS[platform].tsc_counts_instructions:
         return True
-    print(f"{platform}: share bounds not checked: the TSC runs at host time here, and the "
-          f"host's other processes move the shares")
+    print(f"{platform}: bounds on time not checked: the TSC runs at host time here, and the "
+          f"host's other processes move what it measures")
     return False
 
 

@@ -2,14 +2,14 @@
 
 Every scenario runs on both tiers (Bochs VT-x, QEMU AMD-V). The shares are kan's CPU time
 over the guest's wall time, both read from the TSC. The even and per-slice shares (within 5 %)
-are checked only where the TSC counts instructions (kanemu.exact_shares): under QEMU it runs at
+are checked only where the TSC counts instructions (kanemu.exact_time): under QEMU it runs at
 host time, and the host's other processes moved them by 10-20 % here (0.545 for 0.5, 0.09 for
 0.2). The floors beside a spinning guest are kan's promise that it is preempted: every tier."""
 import re
 
 import pytest
 
-from kanemu import exact_shares, expect, expect_not, run_kan, run_qemu, tiers, words
+from kanemu import exact_time, expect, expect_not, run_kan, run_qemu, tiers, words
 
 TIERS = tiers("bochs", "qemu-svm")
 
@@ -40,7 +40,7 @@ def test_four_counters_two_per_cpu_get_fair_shares(platform):
     assert [table[n]["cpu"] for n in ("count-a", "count-b", "count-c", "count-d")] == [0, 0, 1, 1]
     shares = counter_shares(r)
     print("fair shares (expected 0.50 each):", {n: round(s, 3) for n, s in sorted(shares.items())})
-    for name, share in shares.items() if exact_shares(platform) else ():
+    for name, share in shares.items() if exact_time(platform) else ():
         assert abs(share - 0.5) <= 0.05 * 0.5 + 0.005, f"{name}: share {share:.3f}\n{r.report()}"
 
 
@@ -50,7 +50,7 @@ def test_cpu_time_follows_slice_policy(platform):
     shares = counter_shares(r)
     print("slice shares (expected 0.1, 0.2, 0.3, 0.4):",
           {n: round(s, 3) for n, s in sorted(shares.items())})
-    for name, share in shares.items() if exact_shares(platform) else ():
+    for name, share in shares.items() if exact_time(platform) else ():
         slice_ms = int(re.match(r"slice-(\d+)ms", name)[1])
         expected = slice_ms / 20
         assert abs(share - expected) <= 0.05 * expected + 0.01, \
