@@ -224,10 +224,12 @@ test: deps
 	@$(MAKE) --no-print-directory all scenario-isos unit-tests-build
 	@tests/run-all.sh
 
-# The scenarios marked qemu_svm (tests/scenarios/conftest.py), without the unit tests.
+# The scenarios marked qemu_svm (tests/scenarios/conftest.py), without the unit tests; one at a
+# time (QEMU_JOBS), as each QEMU runs a thread per CPU: two at once on 2 cores moved the shares.
+QEMU_JOBS ?= 1
 test-qemu: deps
 	@$(MAKE) --no-print-directory all scenario-isos
-	@TIER=qemu_svm tests/run-all.sh
+	@TIER=qemu_svm JOBS=$(QEMU_JOBS) tests/run-all.sh
 
 unit-tests-build:
 	@$(MAKE) --no-print-directory -C tests/unit
