@@ -1,6 +1,7 @@
 """Every CPU model Debian's Bochs 2.7 offers (`bochs-bin -help cpu`): kan runs the demo (both
 guests end with status 0) or refuses with the exact thing the model lacks. One run each, about
-2-5 s; docs/platform-facts.md has the VT-x table these outcomes follow."""
+2-5 s; docs/platform-facts.md has the VT-x table these outcomes follow. The AMD models with
+nested paging (Phenom, Zambezi, Trinity, Ryzen) run the demo under kan's AMD-V backend."""
 import subprocess
 
 import pytest
@@ -9,7 +10,9 @@ from kanemu import assert_clean, expect, expect_not, run_bochs
 
 RUNS = "runs the demo"
 NO_LONG_MODE = "kan: this CPU has no long mode (64-bit); kan cannot run here and stops."
-NO_VTX = "kan: VT-x: not available: CPUID.1:ECX.VMX[bit 5] is 0."
+NO_VIRT = ("kan: neither VT-x nor AMD-V: CPUID.1:ECX.VMX[bit 5] and "
+           "CPUID.80000001h:ECX.SVM[bit 2] are 0.")
+NO_NPT = "kan: AMD-V: missing what kan needs: nested paging"
 NO_EPT = ("kan: VT-x: missing what kan needs: EPT, EPT 4-level walk, write-back, "
           "INVEPT (single or all contexts), unrestricted guest, load/save IA32_EFER, "
           "preemption timer (saved on exit)")
@@ -25,18 +28,18 @@ OUTCOME = {
     "p4_willamette": NO_LONG_MODE,
     "core_duo_t2400_yonah": NO_LONG_MODE,  # has VMX, but is 32-bit only
     "atom_n270": NO_LONG_MODE,
-    "p4_prescott_celeron_336": NO_VTX,  # 64-bit, no VMX
-    "athlon64_clawhammer": NO_VTX,  # AMD: 64-bit, SVM or nothing, never VMX
-    "athlon64_venice": NO_VTX,
-    "turion64_tyler": NO_VTX,
-    "phenom_8650_toliman": NO_VTX,
+    "p4_prescott_celeron_336": NO_VIRT,  # 64-bit, no VMX
+    "athlon64_clawhammer": NO_VIRT,  # AMD: 64-bit, SVM or nothing, never VMX
+    "athlon64_venice": NO_VIRT,
+    "turion64_tyler": NO_NPT,  # SVM without nested paging
+    "phenom_8650_toliman": RUNS,  # AMD-V with nested paging: kan's svm/ backend
     "core2_penryn_t9600": NO_EPT,
     "corei5_lynnfield_750": NO_UNRESTRICTED,
     "corei5_arrandale_m520": RUNS,
     "corei7_sandy_bridge_2600k": RUNS,
-    "zambezi": NO_VTX,
-    "trinity_apu": NO_VTX,
-    "ryzen": NO_VTX,
+    "zambezi": RUNS,
+    "trinity_apu": RUNS,
+    "ryzen": RUNS,
     "corei7_ivy_bridge_3770k": RUNS,
     "corei7_haswell_4770": RUNS,
     "broadwell_ult": RUNS,
@@ -62,7 +65,9 @@ def test_cpu_model(model):
     outcome = OUTCOME[model]
     r = run_bochs("demo", cpu_model=model, timeout=90, check=outcome != NO_LONG_MODE)
     if outcome == RUNS:
-        expect(r, "kan: cpu 0: in VMX root operation")
+        amd = model in ("phenom_8650_toliman", "zambezi", "trinity_apu", "ryzen")
+        expect(r, "kan: backend: AMD-V\n" if amd else "kan: backend: VT-x\n",
+               "kan: cpu 0: in SVM operation" if amd else "kan: cpu 0: in VMX root operation")
         expect(r, "kan: vm hello ended: exit status 0")
         expect(r, "kan: vm real16 ended: exit status 0")
         expect(r, "kan: summary: hello=exited(0) real16=exited(0)",
@@ -75,4 +80,5 @@ def test_cpu_model(model):
         assert "Shutdown port: shutdown requested" in r.log.read_text(errors="replace"), r.report()
         return
     expect(r, outcome + "\n", "kan: shutdown (this CPU cannot run kan's guests)")
-    expect_not(r, "kan: cpu 0: in VMX root operation", "[hello]", "[real16]")
+    expect_not(r, "kan: cpu 0: in VMX root operation", "kan: cpu 0: in SVM operation", "[hello]",
+               "[real16]")

@@ -68,13 +68,23 @@ def test_refuses_cpu_without_required_vtx_features(model, missing):  # VT-x only
 
 
 @pytest.mark.parametrize("firmware", ["bios", "uefi"])
-def test_qemu_tcg_boots_and_explains_missing_vtx(firmware):
-    """QEMU's default CPU (qemu64) has neither VT-x nor SVM."""
+def test_qemu_tcg_boots_and_explains_what_amd_v_lacks(firmware):
+    """QEMU's default CPU (qemu64) offers SVM without nested paging, and no VT-x."""
     r = run_qemu("demo", firmware=firmware, timeout=120)
     expect(r, "kan 0.1: a partitioning hypervisor",
            f"({'UEFI' if firmware == 'uefi' else 'BIOS'} firmware)",
-           "kan: VT-x: not available: CPUID.1:ECX.VMX[bit 5] is 0",
+           "kan: AMD-V: revision 1, ", "; lacks nested paging,",
+           "kan: AMD-V: missing what kan needs: nested paging",
            "kan: shutdown (this CPU cannot run kan's guests)")
+    expect_not(r, "kan: backend:", "[hello]")
+
+
+def test_qemu_tcg_without_svm_says_neither_is_there():
+    r = run_qemu("demo", cpu="qemu64,-svm", timeout=120)
+    expect(r, "kan: neither VT-x nor AMD-V: CPUID.1:ECX.VMX[bit 5] and "
+           "CPUID.80000001h:ECX.SVM[bit 2] are 0.",
+           "kan: shutdown (this CPU cannot run kan's guests)")
+    expect_not(r, "kan: backend:", "[hello]")
 
 
 @pytest.mark.parametrize("firmware", ["bios", "uefi"])

@@ -117,4 +117,4 @@ def test_qemu_smp4_starts_every_ap_then_explains_missing_vtx():  # QEMU's qemu64
     r = run_qemu("demo", smp=4)
     expect(r, "kan: cpu 1 (APIC id 1) started", "kan: cpu 2 (APIC id 2) started",
            "kan: cpu 3 (APIC id 3) started", "kan: cpus: 4 of 4 listed in the ACPI MADT are running",
-           "kan: VT-x: not available", "kan: shutdown (this CPU cannot run kan's guests)")
+           "kan: AMD-V: missing what kan needs: nested paging", "kan: shutdown (this CPU cannot run kan's guests)")

@@ -228,9 +228,9 @@ def test_the_screen_shows_the_serial_consoles_lines(scenario, firmware, depth):
 
 # Lines kan prints when the machine has no serial port at all (QEMU -serial none).
 NO_SERIAL_LINES = (
-    "kan 0.1: a partitioning hypervisor (VT-x)",
+    "kan 0.1: a partitioning hypervisor (VT-x, AMD-V)",
     "kan: console: no serial port (none of COM1-4 answers) and framebuffer ",
-    "kan: VT-x: not available: CPUID.1:ECX.VMX[bit 5] is 0",
+    "kan: AMD-V: missing what kan needs: nested paging",
     "kan: shutdown (this CPU cannot run kan's guests)",
 )
 
