@@ -1,11 +1,14 @@
 /* The Linux/x86 boot protocol (Documentation/arch/x86/boot.rst), version 2.12 and later. */
 #include "kernel/linux_boot.h"
+#include "arch/x86_64/cpu.h"
 #include "guests/include/kan_guest.h"
 #include "kernel/acpi_tables.h"
+#include "kernel/console.h"
 #include "kernel/format.h"
 #include "kernel/memory.h"
 #include "kernel/smbios.h"
 #include "kernel/string.h"
+#include "kernel/time.h"
 
 /* Setup header fields: offsets into the bzImage and into the zero page alike. */
 #define HDR_SETUP_SECTS	   0x1f1
@@ -86,6 +89,27 @@ static void write_gdt(uint8_t *ram)
 	gdt[LINUX_BOOT_TR / 8] = 0x00008b0000000067ull; /* busy TSS at 0 */
 }
 
+/*
+ * Linux reads the TSC's rate from CPUID 0x15/0x16 (kan's CPUID policy offers them) only on
+ * Intel. Elsewhere it measures the TSC against the PIT or the PM timer, which a busy host (an
+ * emulator's thread losing its core) can make fail, and then it gives the TSC up. So on AMD kan
+ * adds tsc_early_khz= with its own rate, unless the line has one already.
+ */
+static void tell_tsc_rate(struct vm *vm, char *cmdline, size_t max)
+{
+	if (cpu_is_intel() || strstr(cmdline, "tsc_early_khz="))
+		return;
+	size_t used = strlen(cmdline);
+	int n = ksnprintf(cmdline + used, max + 1 - used, "%stsc_early_khz=%lu", used ? " " : "",
+			  time_tsc_hz() / 1000);
+	if (used + (size_t)n > max) {
+		cmdline[used] = '\0'; /* no room: Linux measures, as it would have */
+		return;
+	}
+	printk("kan: vm %s: Linux is told the TSC's rate (%s)\n", vm->config.name,
+	       cmdline + used + (used ? 1 : 0));
+}
+
 int linux_boot_prepare(struct vm *vm, const uint8_t *image, size_t image_size,
 		       struct vcpu_boot_state *boot, char *error, size_t error_size)
 {
@@ -123,6 +147,7 @@ int linux_boot_prepare(struct vm *vm, const uint8_t *image, size_t image_size,
 	if (strlen(cmdline) > cmdline_max)
 		FAIL("the kernel command line is longer than the kernel's %lu bytes", cmdline_max);
 	strlcpy((char *)ram + LINUX_CMDLINE, cmdline, 4096);
+	tell_tsc_rate(vm, (char *)ram + LINUX_CMDLINE, cmdline_max < 4095 ? cmdline_max : 4095);
 	put32(zp, HDR_CMD_LINE_PTR, LINUX_CMDLINE);
 
 	if (vm->initrd) {

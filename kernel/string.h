@@ -15,5 +15,7 @@ int strncmp(const char *a, const char *b, size_t n);
 char *strchr(const char *s, int c);
 /* Copies at most size-1 bytes and always terminates; returns strlen(src). */
 size_t strlcpy(char *dst, const char *src, size_t size);
+/* The first `needle` in `haystack`, or NULL. */
+char *strstr(const char *haystack, const char *needle);
 
 #endif
