@@ -24,7 +24,7 @@ KERNEL_CFLAGS := $(FREESTANDING) $(WARNINGS) -I. -fdata-sections
 GUEST_CFLAGS  := $(FREESTANDING) $(WARNINGS) -Iguests/include -Iguests/lib
 LDFLAGS    := -nostdlib -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
 
-KERNEL_C   := $(wildcard arch/x86_64/*.c kernel/*.c drivers/*.c vmx/*.c svm/*.c)
+KERNEL_C   := $(wildcard arch/x86_64/*.c kernel/*.c kernel/devices/*.c drivers/*.c vmx/*.c svm/*.c)
 KERNEL_ASM := $(wildcard boot/*.asm arch/x86_64/*.asm vmx/*.asm svm/*.asm)
 KERNEL_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(KERNEL_C)) \
 	$(patsubst %.asm,$(BUILD)/obj/%.asm.o,$(KERNEL_ASM))

@@ -2,11 +2,11 @@
 #include "kernel/linux_boot.h"
 #include "arch/x86_64/cpu.h"
 #include "guests/include/kan_guest.h"
-#include "kernel/acpi_tables.h"
+#include "kernel/devices/acpi_tables.h"
 #include "kernel/console.h"
 #include "kernel/format.h"
 #include "kernel/memory.h"
-#include "kernel/smbios.h"
+#include "kernel/devices/smbios.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
 

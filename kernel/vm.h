@@ -6,14 +6,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kernel/iobus.h"
+#include "kernel/devices/iobus.h"
 #include "kernel/limits.h"
 #include "kernel/multiboot2.h"
-#include "kernel/pcboard.h"
+#include "kernel/devices/pcboard.h"
 #include "kernel/vm_config.h"
 #include "kernel/vm_lifecycle.h"
-#include "kernel/vpic.h"
-#include "kernel/vuart.h"
+#include "kernel/devices/vpic.h"
+#include "kernel/devices/vuart.h"
 
 /* Counters per exit reason (VT-x: the basic reason; AMD-V: svm/vmcb.h's index). */
 #define VCPU_EXIT_REASONS 160

@@ -1,5 +1,5 @@
 /* Port I/O: every access exits (the IOPM is all ones) and goes to the VM's I/O bus. */
-#include "kernel/iobus.h"
+#include "kernel/devices/iobus.h"
 #include "svm/svm_cpu.h"
 
 /* EXITINFO1 of the IOIO intercept (APM Vol. 2, 15.10.2). */

@@ -1,4 +1,4 @@
-/* Port I/O: every access exits and goes to the VM's I/O bus (kernel/iobus.c). */
+/* Port I/O: every access exits and goes to the VM's I/O bus (kernel/devices/iobus.c). */
 #include "vmx/exit.h"
 #include "vmx/vmcs.h"
 

@@ -1,5 +1,5 @@
 /* Reading the FADT (drivers/acpi_fadt.c): the 32-bit and GAS forms, revision 1, the reset
- * register; and kan's own guest FADT (kernel/acpi_tables.c) read back. */
+ * register; and kan's own guest FADT (kernel/devices/acpi_tables.c) read back. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,7 @@
 #include <cmocka.h>
 
 #include "drivers/acpi.h"
-#include "kernel/acpi_tables.h"
+#include "kernel/devices/acpi_tables.h"
 
 static uint8_t table[276];
 static const struct acpi_header *directory_fadt; /* what the stub table directory holds */

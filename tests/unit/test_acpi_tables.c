@@ -1,4 +1,4 @@
-/* The ACPI tables of a Linux VM (kernel/acpi_tables.c): what Linux's ACPICA checks. */
+/* The ACPI tables of a Linux VM (kernel/devices/acpi_tables.c): what Linux's ACPICA checks. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,8 +7,8 @@
 
 #include <cmocka.h>
 
-#include "kernel/acpi_tables.h"
-#include "kernel/pcboard.h"
+#include "kernel/devices/acpi_tables.h"
+#include "kernel/devices/pcboard.h"
 
 #define GPA 0xe0000u
 

@@ -1,4 +1,4 @@
-/* A VM's port space (kernel/iobus.c): dispatch to the owning device, all-ones elsewhere. */
+/* A VM's port space (kernel/devices/iobus.c): dispatch to the owning device, all-ones elsewhere. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "kernel/iobus.h"
+#include "kernel/devices/iobus.h"
 
 /* A fake device that records its last access and reads as its own tag. */
 struct fake_device {

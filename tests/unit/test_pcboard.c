@@ -1,4 +1,4 @@
-/* The PC board of a Linux VM (kernel/pcboard.c): empty PCI, reset ports, ACPI PM. */
+/* The PC board of a Linux VM (kernel/devices/pcboard.c): empty PCI, reset ports, ACPI PM. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* The SMBIOS tables of a Linux VM (kernel/smbios.c), read the way Linux's dmi_scan.c does. */
+/* The SMBIOS tables of a Linux VM (kernel/devices/smbios.c), read the way Linux's dmi_scan.c does. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "kernel/smbios.h"
+#include "kernel/devices/smbios.h"
 
 #define GPA 0xf0000u
 

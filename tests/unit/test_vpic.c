@@ -1,4 +1,4 @@
-/* The virtual 8259 pair and 8254 of a Linux VM (kernel/vpic.c). */
+/* The virtual 8259 pair and 8254 of a Linux VM (kernel/devices/vpic.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "kernel/vpic.h"
+#include "kernel/devices/vpic.h"
 
 /* One TSC tick per PIT tick: a count of N is N ticks of the TSC. */
 uint64_t time_tsc_hz(void)

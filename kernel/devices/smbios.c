@@ -1,5 +1,5 @@
-#include "kernel/smbios.h"
-#include "kernel/acpi_tables.h" /* acpi_checksum: the same byte sum */
+#include "kernel/devices/smbios.h"
+#include "kernel/devices/acpi_tables.h" /* acpi_checksum: the same byte sum */
 #include "kernel/string.h"
 
 #define ENTRY_LEN			   0x1f

@@ -1,5 +1,5 @@
 /* The PC board of a Linux VM: PCI with no devices, reset ports, ACPI power management. */
-#include "kernel/pcboard.h"
+#include "kernel/devices/pcboard.h"
 #include "arch/x86_64/cpu.h"
 #include "kernel/calendar.h"
 #include "kernel/time.h"

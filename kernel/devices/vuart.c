@@ -1,4 +1,4 @@
-#include "kernel/vuart.h"
+#include "kernel/devices/vuart.h"
 #include "kernel/console.h"
 #include "kernel/string.h"
 

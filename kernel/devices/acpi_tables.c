@@ -1,5 +1,5 @@
-#include "kernel/acpi_tables.h"
-#include "kernel/pcboard.h"
+#include "kernel/devices/acpi_tables.h"
+#include "kernel/devices/pcboard.h"
 #include "kernel/string.h"
 
 /* Where each table goes, as offsets from the start of the block. */

@@ -3,7 +3,7 @@
  *
  *   RSDP -> RSDT, XSDT -> FADT -> FACS, DSDT
  *
- * The FADT describes kernel/pcboard.h: PM1a event and control blocks, the PM timer, SCI on
+ * The FADT describes kernel/devices/pcboard.h: PM1a event and control blocks, the PM timer, SCI on
  * IRQ 9, the reset register (0xcf9, value 6), the CMOS RTC's century register, and IA-PC
  * boot flags saying there is no 8042 and no VGA. The DSDT holds only \_S5 (sleep type 5), which is
  * what lets Linux power off. There is no MADT: Linux then keeps the 8259 PIC, which kan models.

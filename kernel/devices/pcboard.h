@@ -13,7 +13,7 @@
  *   0x600-0x60b  ACPI fixed hardware: PM1a event block (status, enable), PM1a control
  *                (SLP_TYP 5 with SLP_EN powers the VM off) and the 24-bit PM timer.
  *
- * The ACPI tables that describe these (kernel/acpi_tables.c) are in the VM's memory; kan's
+ * The ACPI tables that describe these (kernel/devices/acpi_tables.c) are in the VM's memory; kan's
  * reset and power-off then become VM events (vm_request_reset, vm_power_off).
  */
 #ifndef KAN_KERNEL_PCBOARD_H

@@ -1,4 +1,4 @@
-#include "kernel/iobus.h"
+#include "kernel/devices/iobus.h"
 
 bool iobus_register(struct iobus *bus, uint16_t first, uint16_t last, io_handler_fn handler,
 		    void *device)

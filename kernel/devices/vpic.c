@@ -1,4 +1,4 @@
-#include "kernel/vpic.h"
+#include "kernel/devices/vpic.h"
 #include "arch/x86_64/cpu.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
