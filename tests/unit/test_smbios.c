@@ -1,4 +1,4 @@
-/* The SMBIOS tables of a Linux VM (kernel/devices/smbios.c), read the way Linux's dmi_scan.c does. */
+/* The SMBIOS tables of a Linux VM (devices/smbios.c), read the way Linux's dmi_scan.c does. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* The virtual 16550 (kernel/devices/vuart.c): guest bytes become prefixed console lines; registers. */
+/* The virtual 16550 (devices/vuart.c): guest bytes become prefixed console lines; registers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -152,7 +152,7 @@ static void a_line_longer_than_200_bytes_is_split(void **state)
 }
 
 /*
- * Regression test, found by this suite and fixed: kernel/devices/vuart.c:50-52 (vuart_write): the line is
+ * Regression test, found by this suite and fixed: vuart_write: the line is
  * flushed as soon as it reaches 200 bytes, so a line of exactly 200 bytes followed by '\n' prints
  * as that line plus an extra empty line. The ABI (kan_guest.h) splits only lines *longer* than 200
  * bytes.
