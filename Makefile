@@ -68,7 +68,7 @@ SCENARIOS  := $(basename $(notdir $(wildcard iso/scenarios/*.cfg)))
 SCENARIO_ISOS := $(foreach s,$(SCENARIOS),$(BUILD)/iso/$(s).iso)
 
 .PHONY: all iso scenario-isos run test test-qemu unit-tests scenarios deps clean format lint bench \
-	linux-guest linux-demo bench-linux disk-image
+	linux-guest linux-demo bench-linux disk-image linux-guest-check
 all: $(BUILD)/kan.elf $(GUEST_ELFS)
 
 # The VM-exit fast path runs without frame pointers; backtraces through it lose a frame.
@@ -246,6 +246,10 @@ DISK_IMAGES := $(BUILD)/disks/test.img $(BUILD)/disks/ro.img
 disk-image: $(DISK_IMAGES)
 $(DISK_IMAGES) &: guests/linux/disk-image.sh | linux-guest
 	@guests/linux/disk-image.sh $(BUILD)/disks $(BUILD)/linux/unpacked/bin/busybox
+
+# The test /init's disk and network checks in QEMU's microvm, without kan (a few QEMUs at once).
+linux-guest-check: deps disk-image
+	@guests/linux/qemu-check.sh $(BUILD)/linux $(BUILD)/disks
 
 # Scenarios named linux-*: the ISO also carries Debian's kernel and the initramfs.
 $(BUILD)/iso/linux-%.iso: iso/scenarios/linux-%.cfg $(BUILD)/kan.elf $(GUEST_ELFS) \
