@@ -8,8 +8,8 @@ mkdir -p "$out/debs"
 # What the initramfs is made of besides the package: a change to any of them rebuilds it.
 inputs=(init fpu-job modules build-initramfs.py)
 build_initrd() {
-	/usr/bin/python3 "$here/build-initramfs.py" "$out/unpacked/bin/busybox" "$here/init" "$here/fpu-job" \
-		"$here/modules" "$(echo "$out"/unpacked/lib/modules/*)" "$out/initrd.img"
+	/usr/bin/python3 "$here/build-initramfs.py" "$out/unpacked/bin/busybox" "$here/init" \
+		"$here/fpu-job" "$here/modules" "$(echo "$out"/unpacked/lib/modules/*)" "$out/initrd.img"
 }
 initrd_fresh() {
 	[ -f "$out/initrd.img" ] || return 1

@@ -21,11 +21,9 @@ vm() {
 		-kernel "$linux/vmlinuz" -initrd "$linux/initrd.img" -serial stdio -display none \
 		-no-reboot -append "console=ttyS0 quiet panic=-1 tsc_early_khz=2000000 no_timer_check $append" \
 		"$@" </dev/null 2>&1 | tr -d '\r' >"$work/$name.log" || status=$?
-	[ $status -ne 124 ] || echo "qemu-check: still running after 300 s, stopped" >>"$work/$name.log"
+	[ "$status" -ne 124 ] || echo "qemu-check: still running after 300 s, stopped" >>"$work/$name.log"
 	echo "  $name: QEMU ran $((SECONDS - start)) s"
 }
-disk() { echo "-drive id=d,file=$1,format=raw,if=none$2 -device virtio-blk-device,drive=d"; }
-nic() { echo "-netdev socket,id=n,$1 -device virtio-net-device,netdev=n,mac=$2"; }
 
 # expect NAME REGEX...: each pattern must match a line of the guest's console.
 expect() {
@@ -63,10 +61,12 @@ check_persist() {
 	echo "disk, persist: write, reboot (QEMU exits at the reset), find the file again"
 	cp "$disks/test.img" "$work/test.img"
 	# reboot=t: microvm has no reset register or 8042; a triple fault is its reset.
-	vm persist1 "reboot=t kan.disk=persist" $(disk "$work/test.img" "")
+	vm persist1 "reboot=t kan.disk=persist" -drive "id=d,file=$work/test.img,format=raw,if=none" \
+		-device virtio-blk-device,drive=d
 	expect persist1 "^kan-linux: modules loaded: .*virtio_mmio virtio_blk .*virtio_net .*ext4$" \
 		"^kan-disk: wrote big, sha256 [0-9a-f]{64}$" "reboot: Restarting system"
-	vm persist2 "reboot=t kan.disk=persist" $(disk "$work/test.img" "")
+	vm persist2 "reboot=t kan.disk=persist" -drive "id=d,file=$work/test.img,format=raw,if=none" \
+		-device virtio-blk-device,drive=d
 	expect persist2 "^kan-disk: after reboot: big present, sha256 [0-9a-f]{64} matches$" \
 		"^kan-disk: boot 2 of this disk$"
 	same_sum persist1 "wrote big" persist2 "after reboot"
@@ -75,7 +75,8 @@ check_persist() {
 check_readonly() {
 	echo "disk, read-only: writes refused, the image unchanged"
 	cp "$disks/ro.img" "$work/ro.img"
-	vm ro "kan.disk=ro" $(disk "$work/ro.img" ",readonly=on")
+	vm ro "kan.disk=ro" -drive "id=d,file=$work/ro.img,format=raw,if=none,readonly=on" \
+		-device virtio-blk-device,drive=d
 	expect ro "^kan-disk: write refused: Read-only file system$" "^kan-disk: raw write refused: "
 	expect ro "^kan-disk: first MiB sha256 $(head -c 1M "$disks/ro.img" | sha256sum | cut -d' ' -f1)$"
 	if cmp -s "$disks/ro.img" "$work/ro.img"; then echo "  ok   image unchanged"; else
@@ -87,14 +88,18 @@ check_readonly() {
 check_network() {
 	echo "network: ping both ways, 8 MiB over TCP; a spy on its own wire reaches nothing"
 	vm server "kan.net=10.0.0.1/24 kan.peer=10.0.0.2 kan.role=server" \
-		$(nic "listen=127.0.0.1:$port" 52:54:00:00:00:01) &
+		-netdev "socket,id=n,listen=127.0.0.1:$port" \
+		-device virtio-net-device,netdev=n,mac=52:54:00:00:00:01 &
 	vm spy "kan.net=10.0.0.3/24 kan.peer=10.0.0.1,10.0.0.2 kan.role=spy kan.watch=20" \
-		$(nic "listen=127.0.0.1:$((port + 1))" 52:54:00:00:00:03) &
+		-netdev "socket,id=n,listen=127.0.0.1:$((port + 1))" \
+		-device virtio-net-device,netdev=n,mac=52:54:00:00:00:03 &
 	sleep 1
 	vm client "kan.net=10.0.0.2/24 kan.peer=10.0.0.1 kan.role=client" \
-		$(nic "connect=127.0.0.1:$port" 52:54:00:00:00:02)
+		-netdev "socket,id=n,connect=127.0.0.1:$port" \
+		-device virtio-net-device,netdev=n,mac=52:54:00:00:00:02
 	wait
-	expect server "^kan-net: eth0 up, 10.0.0.1/24, mac 52:54:00:00:00:01$" "^kan-net: ping 10.0.0.2 ok$"
+	expect server "^kan-net: eth0 up, 10.0.0.1/24, mac 52:54:00:00:00:01$" \
+		"^kan-net: ping 10.0.0.2 ok$"
 	expect client "^kan-net: ping 10.0.0.1 ok$" "^kan-net: sent$"
 	expect server "^kan-net: received 8388608 bytes, sha256 [0-9a-f]{64}$"
 	same_sum client "^kan-net: sending 8388608 bytes" server "^kan-net: received"
