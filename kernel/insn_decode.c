@@ -229,8 +229,8 @@ enum insn_kind insn_decode(const uint8_t *bytes, unsigned count, bool code64, st
 uint64_t insn_mmio_load_result(const struct insn *insn, uint64_t old_gpr, uint64_t data)
 {
 	uint64_t value = low_bytes(data, insn->size);
-	if (insn->dest_size >=
-	    4) /* writing a 32-bit register clears bits 32-63 (SDM Vol. 1, 3.4.1.1) */
+	/* Writing a 32-bit register clears bits 32-63 (SDM Vol. 1, 3.4.1.1). */
+	if (insn->dest_size >= 4)
 		return value;
 	if (insn->high_byte)
 		return (old_gpr & ~0xff00ull) | value << 8;
