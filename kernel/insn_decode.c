@@ -1,5 +1,5 @@
 /* The prefixes, then one of eight two-byte opcodes (SDM Vol. 2, chapter 2 and MOV CR/DR) or
- * a MOV with a memory operand (SDM Vol. 2, MOV and MOVZX; table 2-1 to 2-3 for ModRM/SIB). */
+ * a MOV with a memory operand (SDM Vol. 2, MOV and MOVZX; tables 2-1 to 2-3 for ModRM/SIB). */
 #include "kernel/insn_decode.h"
 
 #define PREFIX_LOCK	0xf0
@@ -112,32 +112,32 @@ static bool decode_mmio(const uint8_t *b, unsigned avail, bool code64, const str
 	unsigned imm_size = 0;
 	bool byte_reg = false;
 	switch (opcode) {
-	case 0x88: /* mov r8, m8 */
+	case 0x88: /* m8 <- r8 */
 		x = (struct insn){ .kind = INSN_MMIO_STORE, .size = 1 };
 		byte_reg = true;
 		break;
-	case 0x89: /* mov r, m */
+	case 0x89: /* m <- r16/32/64 */
 		x = (struct insn){ .kind = INSN_MMIO_STORE, .size = wide };
 		break;
-	case 0x8a: /* mov m8, r8 */
+	case 0x8a: /* r8 <- m8 */
 		x = (struct insn){ .kind = INSN_MMIO_LOAD, .size = 1, .dest_size = 1 };
 		byte_reg = true;
 		break;
-	case 0x8b: /* mov m, r */
+	case 0x8b: /* r16/32/64 <- m */
 		x = (struct insn){ .kind = INSN_MMIO_LOAD, .size = wide, .dest_size = wide };
 		break;
-	case 0xc6: /* mov imm8, m8 */
+	case 0xc6: /* m8 <- imm8 */
 		x = (struct insn){ .kind = INSN_MMIO_STORE, .size = 1, .has_imm = true };
 		imm_size = 1;
 		break;
-	case 0xc7: /* mov imm16/imm32, m: imm32 sign-extended for a 64-bit store */
+	case 0xc7: /* m <- imm16/imm32; imm32 sign-extended for a 64-bit store */
 		x = (struct insn){ .kind = INSN_MMIO_STORE, .size = wide, .has_imm = true };
 		imm_size = wide == 2 ? 2 : 4;
 		break;
-	case 0x0fb6: /* movzx m8, r */
+	case 0x0fb6: /* MOVZX r16/32/64 <- m8 */
 		x = (struct insn){ .kind = INSN_MMIO_LOAD, .size = 1, .dest_size = wide };
 		break;
-	case 0x0fb7: /* movzx m16, r */
+	case 0x0fb7: /* MOVZX r16/32/64 <- m16 */
 		x = (struct insn){ .kind = INSN_MMIO_LOAD, .size = 2, .dest_size = wide };
 		break;
 	default:
