@@ -77,11 +77,7 @@ static uint64_t used_bytes(uint16_t size)
 static uint8_t *map_area(const struct vq_memory *mem, uint64_t gpa, uint64_t len, uint64_t align,
 			 const char *what, const char **why)
 {
-	if (gpa % align) {
-		*why = what; /* the caller's phrase names the area */
-		return NULL;
-	}
-	uint8_t *p = map_range(mem, gpa, len);
+	uint8_t *p = gpa % align ? NULL : map_range(mem, gpa, len);
 	if (!p)
 		*why = what;
 	return p;
