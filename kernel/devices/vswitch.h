@@ -21,7 +21,7 @@
 #define VSWITCH_PORTS_MAX 8
 #define VSWITCH_FRAME_MAX 1518 /* 1514 and a VLAN tag: no jumbo frames */
 #define VSWITCH_FRAME_MIN 14   /* an Ethernet header */
-#define VSWITCH_INBOX	  64   /* frames waiting for one port */
+#define VSWITCH_INBOX	  256  /* frames waiting for one port: a full queue of them */
 #define VSWITCH_FDB	  64   /* addresses a switch remembers */
 
 struct vswitch_frame {
