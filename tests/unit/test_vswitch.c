@@ -313,6 +313,8 @@ static void a_switch_takes_at_most_its_ports(void **state)
 		n++;
 	assert_int_equal(n, VSWITCH_PORTS_MAX - 3); /* A, B and C are on it */
 	assert_null(extra[n].sw);
+	/* A refused port keeps no inbox: its owner frees the one it offered (vm_devices.c). */
+	assert_null(extra[n].inbox);
 	for (unsigned i = 0; i < n; i++)
 		vswitch_detach(&extra[i]);
 	assert_true(vswitch_attach(lan, &extra[0], extra_inbox[0]));
