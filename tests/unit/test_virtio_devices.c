@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "kernel/devices/mmiobus.h"
 #include "kernel/devices/virtio_blk.h"
 #include "kernel/devices/virtio_mmio.h"
 #include "kernel/devices/virtio_net.h"
@@ -818,6 +819,38 @@ static void the_nics_config_space_is_its_mac(void **state)
 	assert_int_equal(rd_sized(REG_CONFIG + 8, 8), 0);
 }
 
+/* ---- the MMIO bus the windows hang on ---- */
+
+static void handler(void *device, uint64_t offset, unsigned size, bool write, uint64_t *value)
+{
+	(void)device, (void)offset, (void)size, (void)write, (void)value;
+}
+
+static void the_bus_finds_the_window_holding_the_whole_access(void **state)
+{
+	(void)state;
+	static struct mmiobus bus;
+	static int one, two;
+	const uint64_t base = 0xfe000000u;
+	assert_true(mmiobus_register(&bus, base, VIRTIO_MMIO_SIZE, handler, &one));
+	assert_true(
+		mmiobus_register(&bus, base + VIRTIO_MMIO_SIZE, VIRTIO_MMIO_SIZE, handler, &two));
+	assert_ptr_equal(mmiobus_find(&bus, base, 4)->device, &one);
+	assert_ptr_equal(mmiobus_find(&bus, base + 0xffc, 4)->device, &one);
+	assert_ptr_equal(mmiobus_find(&bus, base + 0x1000, 8)->device, &two);
+	assert_ptr_equal(mmiobus_find(&bus, base + 0x1ff8, 8)->device, &two);
+	assert_int_equal(mmiobus_find(&bus, base + 0x1000, 4)->base, base + 0x1000);
+	assert_null(mmiobus_find(&bus, base + 0xffe, 4));  /* across two windows */
+	assert_null(mmiobus_find(&bus, base + 0x1ffc, 8)); /* past the last one */
+	assert_null(mmiobus_find(&bus, base + 0x2000, 1));
+	assert_null(mmiobus_find(&bus, base - 1, 1));
+	assert_null(mmiobus_find(&bus, base - 2, 4)); /* runs into the first one */
+	assert_null(mmiobus_find(&bus, UINT64_MAX - 1, 4));
+	while (bus.count < MMIOBUS_MAX_DEVICES)
+		assert_true(mmiobus_register(&bus, 0x1000 * bus.count, 0x1000, handler, NULL));
+	assert_false(mmiobus_register(&bus, 0x100000, 0x1000, handler, NULL));
+}
+
 int main(void)
 {
 #define BLK(name) cmocka_unit_test_setup(name, blk_setup)
@@ -846,6 +879,7 @@ int main(void)
 		NET(a_frame_too_big_for_its_buffer_is_dropped),
 		NET(nothing_is_received_before_driver_ok),
 		NET(the_nics_config_space_is_its_mac),
+		cmocka_unit_test(the_bus_finds_the_window_holding_the_whole_access),
 	};
 #undef BLK
 #undef NET
