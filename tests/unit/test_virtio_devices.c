@@ -472,6 +472,42 @@ static void a_write_changes_the_image_and_says_ok(void **state)
 	assert_int_equal(at(DATA)[511], 0x5a);
 }
 
+/* How Linux sends most requests: one descriptor pointing at an indirect table, the data split
+ * over pages. */
+static void a_request_through_an_indirect_table_with_split_data(void **state)
+{
+	(void)state;
+	driver_start(1);
+	const uint64_t table = BUF + 0x9000;
+	blk_header(BLK_T_IN, 3);
+	*at(STATUS) = 0xff;
+	uint8_t *d = at(table);
+	const struct {
+		uint64_t addr;
+		uint32_t len;
+		uint16_t flags, next;
+	} entries[4] = {
+		{ HEADER, 16, VQ_DESC_F_NEXT, 1 },
+		{ DATA + 0x2000, 100, VQ_DESC_F_NEXT | VQ_DESC_F_WRITE, 2 },
+		{ DATA, 412 + 512, VQ_DESC_F_NEXT | VQ_DESC_F_WRITE, 3 },
+		{ STATUS, 1, VQ_DESC_F_WRITE, 0 },
+	};
+	for (unsigned i = 0; i < 4; i++) {
+		memcpy(d + 16 * i, &entries[i].addr, 8);
+		memcpy(d + 16 * i + 8, &entries[i].len, 4);
+		memcpy(d + 16 * i + 12, &entries[i].flags, 2);
+		memcpy(d + 16 * i + 14, &entries[i].next, 2);
+	}
+	put_desc(0, 5, table, 4 * 16, VQ_DESC_F_INDIRECT, 0);
+	offer(0, 5);
+	assert_int_equal(used_idx(0), 1);
+	assert_int_equal(used_id(0, 0), 5);
+	assert_int_equal(used_len(0, 0), 1024 + 1);
+	assert_int_equal(*at(STATUS), BLK_S_OK);
+	assert_memory_equal(at(DATA + 0x2000), image + 3 * 512, 100);
+	assert_memory_equal(at(DATA), image + 3 * 512 + 100, 412 + 512);
+}
+
 static void a_request_past_the_end_is_an_io_error(void **state)
 {
 	(void)state;
@@ -716,6 +752,22 @@ static void a_sent_frame_reaches_the_peer(void **state)
 	assert_memory_equal(got, f, VSWITCH_FRAME_MAX);
 }
 
+/* Linux puts the header in front of the frame when it has room: one descriptor for both. */
+static void a_frame_behind_its_header_in_one_buffer_is_sent(void **state)
+{
+	(void)state;
+	uint8_t f[VSWITCH_FRAME_MAX], got[VSWITCH_FRAME_MAX];
+	unsigned len = 0;
+	make_frame(f, peer_mac, net_mac, 0x44, 60);
+	memset(at(BUF), 0, NET_HDR);
+	memcpy(at(BUF + NET_HDR), f, 60);
+	put_desc(TX, 0, BUF, NET_HDR + 60, 0, 0);
+	offer(TX, 0);
+	assert_true(vswitch_receive(&peer, got, &len));
+	assert_int_equal(len, 60);
+	assert_memory_equal(got, f, 60);
+}
+
 static void runt_and_oversized_sends_are_dropped(void **state)
 {
 	(void)state;
@@ -864,6 +916,7 @@ int main(void)
 		BLK(queue_registers_are_fixed_while_it_is_ready),
 		BLK(a_read_copies_the_sectors_and_says_ok),
 		BLK(a_write_changes_the_image_and_says_ok),
+		BLK(a_request_through_an_indirect_table_with_split_data),
 		BLK(a_request_past_the_end_is_an_io_error),
 		BLK(a_write_to_a_read_only_disk_is_an_io_error),
 		BLK(get_id_names_the_disk),
@@ -874,6 +927,7 @@ int main(void)
 		BLK(narrow_or_unaligned_register_reads_give_0),
 		BLK(the_disks_config_space_holds_its_capacity),
 		NET(a_sent_frame_reaches_the_peer),
+		NET(a_frame_behind_its_header_in_one_buffer_is_sent),
 		NET(runt_and_oversized_sends_are_dropped),
 		NET(a_received_frame_fills_a_posted_buffer),
 		NET(a_frame_too_big_for_its_buffer_is_dropped),
