@@ -538,7 +538,7 @@ static void a_write_to_a_read_only_disk_is_an_io_error(void **state)
 	assert_memory_equal(at(DATA), pristine, 512);
 }
 
-static void get_id_names_the_disk(void **state)
+static void get_id_names_the_disk_and_others_are_unsupported(void **state)
 {
 	(void)state;
 	driver_start(1);
@@ -548,6 +548,8 @@ static void get_id_names_the_disk(void **state)
 	assert_int_equal(at(DATA)[20], 0xff);
 	assert_int_equal(used_len(0, 0), 21);
 	assert_int_equal(blk_request(BLK_T_FLUSH, 0, 0), BLK_S_OK);
+	assert_int_equal(blk_request(11, 0, 0), 2); /* DISCARD, not offered: UNSUPP */
+	assert_memory_equal(image, pristine, sizeof(image));
 }
 
 static void a_descriptor_loop_needs_a_reset_until_the_driver_resets(void **state)
@@ -919,7 +921,7 @@ int main(void)
 		BLK(a_request_through_an_indirect_table_with_split_data),
 		BLK(a_request_past_the_end_is_an_io_error),
 		BLK(a_write_to_a_read_only_disk_is_an_io_error),
-		BLK(get_id_names_the_disk),
+		BLK(get_id_names_the_disk_and_others_are_unsupported),
 		BLK(a_descriptor_loop_needs_a_reset_until_the_driver_resets),
 		BLK(a_device_that_needs_a_reset_serves_nothing),
 		BLK(notifies_before_driver_ok_are_ignored),
