@@ -55,7 +55,8 @@ struct vswitch {
 
 /* The switch called `name`, made on first use; NULL when VSWITCH_MAX are in use. */
 struct vswitch *vswitch_get(const char *name);
-/* Puts `port` (its inbox of VSWITCH_INBOX frames given) on the switch; false if it is full. */
+/* Puts `port` (its inbox of VSWITCH_INBOX frames given) on the switch; false, the port left as
+ * it was, if the switch is full. */
 bool vswitch_attach(struct vswitch *sw, struct vswitch_port *port, struct vswitch_frame *inbox);
 /* Takes the port off its switch, and its address out of the switch's memory. */
 void vswitch_detach(struct vswitch_port *port);
