@@ -487,7 +487,8 @@ void vms_create_from_boot(const struct boot_info *boot, const struct kan_config 
 		struct vm_config config;
 		struct vm_config_limits limits = { percpu_present(), kan->default_slice_us,
 						   "initrd" };
-		if (vm_config_parse(m->cmdline, &limits, &config, error, sizeof(error)) ||
+		if (m->cmdline_cut ||
+		    vm_config_parse(m->cmdline, &limits, &config, error, sizeof(error)) ||
 		    (config.kind != VM_KIND_INITRD && config.kind != VM_KIND_DISK))
 			continue;
 		if (!data_modules) {
@@ -511,6 +512,12 @@ void vms_create_from_boot(const struct boot_info *boot, const struct kan_config 
 			is_data |= data_modules[d].module == m;
 		if (is_data)
 			continue;
+		if (m->cmdline_cut) {
+			printk("kan: refused guest module '%s...': its line is longer than %d "
+			       "characters\n",
+			       m->cmdline, BOOT_CMDLINE_MAX - 1);
+			continue;
+		}
 		struct vm *vm = vm_create(m, m->cmdline, error, sizeof(error));
 		if (!vm) {
 			printk("kan: refused guest module '%s': %s\n", m->cmdline, error);
