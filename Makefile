@@ -58,6 +58,11 @@ ISOLATION_OBJ := $(patsubst guests/%.c,$(BUILD)/obj/guests-sse/%.o,\
 	$(wildcard guests/hostile/isolation/*.c)) $(BUILD)/obj/guests/hostile/isolation/switch.asm.o
 GUEST_ELFS += $(BUILD)/guests/isolation.elf
 
+# The virtio fuzzer (tests/scenarios/test_virtio_fuzz.py): built with SSE, which its loop uses.
+VIRTIOFUZZ_OBJ := $(patsubst guests/%.c,$(BUILD)/obj/guests-sse/%.o,\
+	$(wildcard guests/virtiofuzz/*.c))
+GUEST_ELFS += $(BUILD)/guests/virtiofuzz.elf
+
 # A real-mode guest that takes #GP and #UD through its own IVT (test_isolation.py).
 GUEST_ELFS += $(BUILD)/guests/realfault.elf
 
@@ -158,6 +163,12 @@ $(BUILD)/guests/isolation.elf: $(ISOLATION_OBJ) $(GUEST_LIB_SSE) $(GUEST_TRAP_LI
 	@echo "LD    $@"
 	@$(LD) $(LDFLAGS) -T guests/lib/guest.ld -o $@ $(GUEST_LIB_SSE) $(GUEST_TRAP_LIB) \
 		$(ISOLATION_OBJ)
+
+$(BUILD)/guests/virtiofuzz.elf: $(VIRTIOFUZZ_OBJ) $(GUEST_LIB_SSE) $(GUEST_TRAP_LIB) guests/lib/guest.ld
+	@mkdir -p $(dir $@)
+	@echo "LD    $@"
+	@$(LD) $(LDFLAGS) -T guests/lib/guest.ld -o $@ $(GUEST_LIB_SSE) $(GUEST_TRAP_LIB) \
+		$(VIRTIOFUZZ_OBJ)
 
 $(BUILD)/guests/realfault.elf: guests/hostile/realfault/realfault.asm
 	@mkdir -p $(BUILD)/obj/guests/hostile/realfault $(dir $@)
