@@ -131,7 +131,9 @@ static bool run_slice(struct cpu *c, struct vcpu *v, uint64_t now)
 				time_us_to_tsc(vm->has_pic ? SLICE_ALONE_US : vm->config.slice_us);
 		if (vm->has_pic && vm->pic.pit.period_tsc && vm->pic.pit.next_tick < wake)
 			wake = vm->pic.pit.next_tick;
-		v->wake_tsc = wake;
+		/* A frame that came while it was halting wakes it now: its sender's wake-up came
+		 * before this sleep was set. */
+		v->wake_tsc = vm_devices_pending(vm) ? 0 : wake;
 	}
 	return true;
 }

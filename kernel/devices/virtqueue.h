@@ -15,9 +15,9 @@
 #define VQ_CHAIN_MAX 64	 /* segments in one chain, indirect ones included */
 
 /* The descriptor flags (2.7.5). */
-#define VQ_DESC_F_NEXT	   1
-#define VQ_DESC_F_WRITE	   2
-#define VQ_DESC_F_INDIRECT 4
+#define VQ_DESC_F_NEXT		1
+#define VQ_DESC_F_WRITE		2
+#define VQ_DESC_F_INDIRECT	4
 #define VQ_AVAIL_F_NO_INTERRUPT 1
 
 struct vq_memory {

@@ -52,7 +52,7 @@ static const uint8_t *table(uint64_t gpa, const char *signature)
 static const uint8_t *build(void)
 {
 	memset(block, 0xa5, sizeof(block));
-	uint64_t rsdp = acpi_tables_build(block, GPA);
+	uint64_t rsdp = acpi_tables_build(block, GPA, NULL, 0);
 	assert_int_equal(rsdp % 16, 0); /* Linux scans on 16-byte boundaries */
 	return at(rsdp);
 }
