@@ -196,11 +196,12 @@ $(BUILD)/guests/real16.elf $(BUILD)/guests/pae32.elf $(BUILD)/guests/realfault.e
 		$(BUILD)/obj/guests/lib/start64.asm.o $(BUILD)/obj/guests/lib/start64_sse.asm.o \
 		$(BUILD)/obj/guests/hostile/isolation/switch.asm.o: guests/include/kan_hypercall.inc
 
-# An ISO is kan, every guest, and one grub.cfg.
+# An ISO is kan, every guest, and one grub.cfg (and the disk images in $(4), if any).
 define MAKE_ISO
-	@rm -rf $(2).d && mkdir -p $(2).d/boot/grub $(2).d/boot/guests
+	@rm -rf $(2).d && mkdir -p $(2).d/boot/grub $(2).d/boot/guests $(2).d/boot/disks
 	@cp $(BUILD)/kan.elf $(2).d/boot/kan.elf
 	@cp $(GUEST_ELFS) $(2).d/boot/guests/
+	$(if $(4),@cp $(4) $(2).d/boot/disks/)
 	@{ $(if $(3),grep -q gfxpayload $(1) && cat $(1) || $(GFXPAYLOAD_TEXT) $(1),cat $(1)); } \
 		> $(2).d/boot/grub/grub.cfg
 	@grub-mkrescue -o $(2) $(2).d >$(2).log 2>&1 || (cat $(2).log; exit 1)
@@ -225,6 +226,16 @@ scenario-isos: $(SCENARIO_ISOS)
 $(BUILD)/iso/%.iso: iso/scenarios/%.cfg $(BUILD)/kan.elf $(GUEST_ELFS)
 	@mkdir -p $(dir $@)
 	$(call MAKE_ISO,$<,$@,text)
+
+# The virtio fuzzer's own disk (test_virtio_fuzz.py): 1 MiB of 0xff bytes, which read as
+# descriptors are malformed ones.
+$(BUILD)/disks/fuzz.img:
+	@mkdir -p $(dir $@)
+	@head -c 1048576 /dev/zero | tr '\0' '\377' > $@
+$(BUILD)/iso/virtio-%.iso: iso/scenarios/virtio-%.cfg $(BUILD)/kan.elf $(GUEST_ELFS) \
+		$(BUILD)/disks/fuzz.img
+	@mkdir -p $(dir $@)
+	$(call MAKE_ISO,$<,$@,text,$(BUILD)/disks/fuzz.img)
 
 # Bochs's rfb display ends Bochs on kan's framebuffer: there, the demo scenario's ISO (text).
 RUN_ISO = $(if $(filter bochs,$(EMU)),$(BUILD)/iso/demo.iso,$(BUILD)/kan.iso)

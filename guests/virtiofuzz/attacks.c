@@ -231,7 +231,7 @@ static void attack_queue_setup(struct vdev *d, unsigned q, enum attack a)
 						    : &r->used;
 		uint64_t pick = fuzz_below(4);
 		if (pick == 0)
-			*area += 1 + fuzz_below(3); /* misaligned */
+			*area += 1 + 2 * fuzz_below(2); /* odd: misaligned for all three */
 		else if (pick == 1 && area != &r->used)
 			*area = fz.ram_size - 0x10; /* crosses the end of RAM: only ever read */
 		else
