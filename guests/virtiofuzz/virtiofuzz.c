@@ -320,7 +320,7 @@ int64_t guest_main(const struct kan_start_info *info)
 	quiet_pause();
 	summary();
 	guest_printf("virtiofuzz: own memory intact: %s, xmm15 kept across %lu storms\n",
-		     xsum_equal(own_memory(), own) ? "yes" : "NO", fz.xmm_checks);
+		     xsum_equal(own_memory(), own) ? "yes" : "NO", fz.xmm_kept);
 	guest_printf("virtiofuzz: done, %lu ops on %s%s%s, %lu device resets seen, %lu violations, "
 		     "seed %lu\n",
 		     fz.ops, fz.dev[0].name, fz.devices > 1 ? " and " : "",

@@ -135,7 +135,7 @@ struct vdev {
 
 struct fuzz {
 	uint64_t rng, ram_size, ops, op, violations;
-	uint64_t storm_notifies, storm_every, xmm_checks;
+	uint64_t storm_notifies, storm_every, xmm_kept;
 	unsigned devices;
 	struct vdev dev[MAX_DEVICES];
 };
