@@ -1,8 +1,9 @@
 /* The virtio fuzzer's driver side: MMIO accesses, device initialization (3.1.1), split rings. */
 #include "virtiofuzz.h"
 
-/* Plain MOVs of each width, written out: the compiler would read bytes with MOVZX, which
- * kan's MMIO decoding need not know. The "memory" clobber orders them with ring writes. */
+/* Plain MOVs of each width, spelled out: a volatile access in C may become any instruction
+ * that touches memory, and kan decodes only MOVs there (kan_guest.h, DEVICES). The "memory"
+ * clobber orders them with the fuzzer's writes to its rings. */
 uint32_t mmio_read(uintptr_t addr, unsigned width)
 {
 	if (width == 1) {
