@@ -30,7 +30,7 @@ KERNEL_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(KERNEL_C)) \
 	$(patsubst %.asm,$(BUILD)/obj/%.asm.o,$(KERNEL_ASM))
 
 # 64-bit C guests: one folder each under guests/, linked with the guest library.
-C_GUESTS   := hello triplefault overread counter halter spinner echo zerocheck
+C_GUESTS   := hello triplefault overread counter halter spinner echo zerocheck netspy
 GUEST_LIB  := $(BUILD)/obj/guests/lib/guest.o $(BUILD)/obj/guests/lib/start64.asm.o
 GUEST_ELFS := $(foreach g,$(C_GUESTS),$(BUILD)/guests/$(g).elf) $(BUILD)/guests/real16.elf
 
@@ -73,7 +73,7 @@ SCENARIOS  := $(basename $(notdir $(wildcard iso/scenarios/*.cfg)))
 SCENARIO_ISOS := $(foreach s,$(SCENARIOS),$(BUILD)/iso/$(s).iso)
 
 .PHONY: all iso scenario-isos run test test-qemu unit-tests scenarios deps clean format lint bench \
-	linux-guest linux-demo bench-linux
+	linux-guest linux-demo bench-linux disk-image
 all: $(BUILD)/kan.elf $(GUEST_ELFS)
 
 # The VM-exit fast path runs without frame pointers; backtraces through it lose a frame.
@@ -263,9 +263,16 @@ deps:
 linux-guest:
 	@guests/linux/fetch.sh $(BUILD)/linux
 
+# The ext4 images of the disk scenarios, from Debian's busybox (README, "Disks").
+DISK_IMAGES := $(BUILD)/disks/test.img $(BUILD)/disks/ro.img
+disk-image: $(DISK_IMAGES)
+$(DISK_IMAGES) &: guests/linux/disk-image.sh | linux-guest
+	@guests/linux/disk-image.sh $(BUILD)/disks $(BUILD)/linux/unpacked/bin/busybox
+
 # Scenarios named linux-*: the ISO also carries Debian's kernel and the initramfs.
 $(BUILD)/iso/linux-%.iso: iso/scenarios/linux-%.cfg $(BUILD)/kan.elf $(GUEST_ELFS) \
-		guests/linux/init guests/linux/fpu-job guests/linux/build-initramfs.py | linux-guest
+		guests/linux/init guests/linux/fpu-job guests/linux/build-initramfs.py guests/linux/modules \
+		| linux-guest
 	@rm -rf $@.d && mkdir -p $@.d/boot/grub $@.d/boot/guests $@.d/boot/linux
 	@cp $(BUILD)/kan.elf $@.d/boot/kan.elf
 	@cp $(GUEST_ELFS) $@.d/boot/guests/
@@ -276,7 +283,8 @@ $(BUILD)/iso/linux-%.iso: iso/scenarios/linux-%.cfg $(BUILD)/kan.elf $(GUEST_ELF
 	@echo "ISO   $@"
 
 # Debian's kernel without kan, for make bench-linux.
-$(BUILD)/iso/bare-linux.iso: iso/bare-linux.cfg guests/linux/init guests/linux/fpu-job | linux-guest
+$(BUILD)/iso/bare-linux.iso: iso/bare-linux.cfg guests/linux/init guests/linux/fpu-job \
+		guests/linux/build-initramfs.py guests/linux/modules | linux-guest
 	@rm -rf $@.d && mkdir -p $@.d/boot/grub $@.d/boot/linux
 	@cp $(BUILD)/linux/vmlinuz $(BUILD)/linux/initrd.img $@.d/boot/linux/
 	@cp $< $@.d/boot/grub/grub.cfg

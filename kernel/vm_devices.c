@@ -245,7 +245,7 @@ void vm_devices_poll(struct vm *vm)
 
 bool vm_devices_pending(const struct vm *vm)
 {
-	return vm->devices.net && vswitch_pending(&vm->devices.net->port);
+	return vm->devices.net && virtio_net_ready_to_receive(vm->devices.net);
 }
 
 static void report_transport(const char *what, const struct virtio_mmio *t)

@@ -5,12 +5,18 @@ set -euo pipefail
 out=${1:-build/linux}
 here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$out/debs"
+# What the initramfs is made of besides the package: a change to any of them rebuilds it.
+inputs=(init fpu-job modules build-initramfs.py)
 build_initrd() {
-	/usr/bin/python3 "$here/build-initramfs.py" "$out/unpacked/bin/busybox" "$here/init" "$here/fpu-job" "$out/initrd.img"
+	/usr/bin/python3 "$here/build-initramfs.py" "$out/unpacked/bin/busybox" "$here/init" "$here/fpu-job" \
+		"$here/modules" "$(echo "$out"/unpacked/lib/modules/*)" "$out/initrd.img"
+}
+initrd_fresh() {
+	[ -f "$out/initrd.img" ] || return 1
+	for f in "${inputs[@]}"; do [ "$out/initrd.img" -nt "$here/$f" ] || return 1; done
 }
 if [ -f "$out/vmlinuz" ] && [ -f "$out/unpacked/bin/busybox" ]; then
-	if [ "$out/initrd.img" -nt "$here/init" ] && [ "$out/initrd.img" -nt "$here/build-initramfs.py" ] &&
-		[ "$out/initrd.img" -nt "$here/fpu-job" ]; then
+	if initrd_fresh; then
 		echo "linux-guest: cached in $out"
 	else
 		build_initrd

@@ -94,6 +94,13 @@ void virtio_net_poll(struct virtio_net *net)
 		virtio_mmio_interrupt(t);
 }
 
+bool virtio_net_ready_to_receive(const struct virtio_net *net)
+{
+	const struct virtio_mmio *t = &net->transport;
+	return vswitch_pending(&net->port) && virtio_queue_live(t, RX_QUEUE) &&
+	       vq_has_available(&t->vq[RX_QUEUE], &t->mem);
+}
+
 static void notify(struct virtio_mmio *t, unsigned q)
 {
 	if (q == TX_QUEUE)

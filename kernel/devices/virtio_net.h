@@ -27,5 +27,8 @@ void virtio_net_init(struct virtio_net *net, const uint8_t mac[6], const char *v
 		     struct vq_memory mem);
 /* On the VM's CPU: frames from the inbox into the receive queue while it has buffers. */
 void virtio_net_poll(struct virtio_net *net);
+/* Whether frames wait that the VM could take now (its receive queue has buffers): what
+ * should wake it from HLT. Frames for a VM without buffers wait, and cost it nothing. */
+bool virtio_net_ready_to_receive(const struct virtio_net *net);
 
 #endif

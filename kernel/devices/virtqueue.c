@@ -230,6 +230,15 @@ bool vq_push(struct virtqueue *vq, const struct vq_memory *mem, uint16_t head, u
 	return true;
 }
 
+bool vq_has_available(const struct virtqueue *vq, const struct vq_memory *mem)
+{
+	const char *why;
+	uint8_t *avail;
+	if (!map_rings(vq, mem, NULL, &avail, NULL, &why))
+		return false;
+	return load16(avail + 2) != vq->next_avail;
+}
+
 bool vq_wants_interrupt(const struct virtqueue *vq, const struct vq_memory *mem)
 {
 	const char *why;

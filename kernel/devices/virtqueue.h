@@ -75,6 +75,9 @@ enum vq_pop_result vq_pop(struct virtqueue *vq, const struct vq_memory *mem, str
 bool vq_push(struct virtqueue *vq, const struct vq_memory *mem, uint16_t head, uint32_t written,
 	     const char **why);
 
+/* Whether the driver has offered a chain kan has not taken yet (a hint: vq_pop decides). */
+bool vq_has_available(const struct virtqueue *vq, const struct vq_memory *mem);
+
 /* Whether the driver asks for an interrupt (avail->flags has no VQ_AVAIL_F_NO_INTERRUPT). */
 bool vq_wants_interrupt(const struct virtqueue *vq, const struct vq_memory *mem);
 

@@ -23,11 +23,12 @@ struct vswitch *vswitch_get(const char *name)
 bool vswitch_attach(struct vswitch *sw, struct vswitch_port *port, struct vswitch_frame *inbox)
 {
 	bool done = false;
-	port->inbox = inbox;
-	port->head = port->count = 0;
 	spin_lock(&sw->lock);
 	for (unsigned i = 0; i < VSWITCH_PORTS_MAX && !done; i++)
 		if (!sw->ports[i]) {
+			/* Only now: a refused port keeps no inbox its owner already freed. */
+			port->inbox = inbox;
+			port->head = port->count = 0;
 			sw->ports[i] = port;
 			port->sw = sw;
 			done = true;

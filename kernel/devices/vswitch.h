@@ -21,7 +21,7 @@
 #define VSWITCH_PORTS_MAX 8
 #define VSWITCH_FRAME_MAX 1518 /* 1514 and a VLAN tag: no jumbo frames */
 #define VSWITCH_FRAME_MIN 14   /* an Ethernet header */
-#define VSWITCH_INBOX	  64   /* frames waiting for one port */
+#define VSWITCH_INBOX	  256  /* frames waiting for one port: a full queue of them */
 #define VSWITCH_FDB	  64   /* addresses a switch remembers */
 
 struct vswitch_frame {
@@ -55,7 +55,8 @@ struct vswitch {
 
 /* The switch called `name`, made on first use; NULL when VSWITCH_MAX are in use. */
 struct vswitch *vswitch_get(const char *name);
-/* Puts `port` (its inbox of VSWITCH_INBOX frames given) on the switch; false if it is full. */
+/* Puts `port` (its inbox of VSWITCH_INBOX frames given) on the switch; false, the port left as
+ * it was, if the switch is full. */
 bool vswitch_attach(struct vswitch *sw, struct vswitch_port *port, struct vswitch_frame *inbox);
 /* Takes the port off its switch, and its address out of the switch's memory. */
 void vswitch_detach(struct vswitch_port *port);
