@@ -232,7 +232,7 @@ $(BUILD)/iso/%.iso: iso/scenarios/%.cfg $(BUILD)/kan.elf $(GUEST_ELFS)
 $(BUILD)/disks/fuzz.img:
 	@mkdir -p $(dir $@)
 	@head -c 1048576 /dev/zero | tr '\0' '\377' > $@
-$(BUILD)/iso/virtio-%.iso: iso/scenarios/virtio-%.cfg $(BUILD)/kan.elf $(GUEST_ELFS) \
+$(BUILD)/iso/virtio-fuzz.iso: iso/scenarios/virtio-fuzz.cfg $(BUILD)/kan.elf $(GUEST_ELFS) \
 		$(BUILD)/disks/fuzz.img
 	@mkdir -p $(dir $@)
 	$(call MAKE_ISO,$<,$@,text,$(BUILD)/disks/fuzz.img)
