@@ -83,35 +83,28 @@ static uint8_t *map_area(const struct vq_memory *mem, uint64_t gpa, uint64_t len
 	return p;
 }
 
-/* Maps all three areas (any pointer argument may be NULL if unwanted). */
+/* Checks the size and maps the areas asked for (NULL: not wanted): each call maps only what
+ * it reads or writes, since the map is on every request's path. */
 static bool map_rings(const struct virtqueue *vq, const struct vq_memory *mem, uint8_t **desc,
 		      uint8_t **avail, uint8_t **used, const char **why)
 {
 	uint16_t size = vq->size;
 	if (size == 0 || size > VQ_SIZE_MAX || (size & (size - 1)))
 		return fail(why, "queue size is not a power of two up to 256");
-	uint8_t *d = map_area(mem, vq->desc, desc_bytes(size), 16,
-			      "descriptor table misaligned or outside RAM", why);
-	uint8_t *a = d ? map_area(mem, vq->avail, avail_bytes(size), 2,
-				  "avail ring misaligned or outside RAM", why)
-		       : NULL;
-	uint8_t *u = a ? map_area(mem, vq->used, used_bytes(size), 4,
-				  "used ring misaligned or outside RAM", why)
-		       : NULL;
-	if (!u)
+	if (desc && !(*desc = map_area(mem, vq->desc, desc_bytes(size), 16,
+				       "descriptor table misaligned or outside RAM", why)))
 		return false;
-	if (desc)
-		*desc = d;
-	if (avail)
-		*avail = a;
-	if (used)
-		*used = u;
-	return true;
+	if (avail && !(*avail = map_area(mem, vq->avail, avail_bytes(size), 2,
+					 "avail ring misaligned or outside RAM", why)))
+		return false;
+	return !used || (*used = map_area(mem, vq->used, used_bytes(size), 4,
+					  "used ring misaligned or outside RAM", why));
 }
 
 bool vq_check_layout(const struct virtqueue *vq, const struct vq_memory *mem, const char **why)
 {
-	return map_rings(vq, mem, NULL, NULL, NULL, why);
+	uint8_t *desc, *avail, *used;
+	return map_rings(vq, mem, &desc, &avail, &used, why);
 }
 
 static bool add_segment(struct vq_chain *c, const struct vq_memory *mem, const struct desc *d,

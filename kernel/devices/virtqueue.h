@@ -64,7 +64,8 @@ bool vq_check_layout(const struct virtqueue *vq, const struct vq_memory *mem, co
  * more than VQ_CHAIN_MAX segments, a segment that wraps or leaves RAM, a readable segment
  * after a writable one, INDIRECT together with NEXT, an indirect table that is empty, not a
  * multiple of 16 bytes, larger than VQ_SIZE_MAX entries, outside RAM, or holding another
- * INDIRECT, or a second indirect table in one chain. Ring areas are re-checked on each call.
+ * INDIRECT, or a second indirect table in one chain. The areas it reads are re-checked on
+ * each call.
  */
 enum vq_pop_result vq_pop(struct virtqueue *vq, const struct vq_memory *mem, struct vq_chain *out,
 			  const char **why);

@@ -531,6 +531,32 @@ static void test_read_and_write(void **state)
 	assert_int_equal(vq_write(&chain, &mem, 7, "x", 1), 0);
 }
 
+static void test_has_available(void **state)
+{
+	(void)state;
+	assert_false(vq_has_available(&vq, &mem));
+	put_desc(DESC, 0, BUF, 8, 0, 0);
+	offer(0);
+	assert_true(vq_has_available(&vq, &mem));
+	assert_int_equal(vq_pop(&vq, &mem, &chain, &why), VQ_GOT_CHAIN);
+	assert_false(vq_has_available(&vq, &mem));
+	offer(0);
+	vq.avail = 0x7fff0000000ull; /* a hint only: a ring outside RAM offers nothing */
+	assert_false(vq_has_available(&vq, &mem));
+}
+
+/* Each call maps only the areas it uses: a used ring gone from RAM fails the push, not the pop. */
+static void test_pop_needs_no_used_ring(void **state)
+{
+	(void)state;
+	put_desc(DESC, 0, BUF, 8, 0, 0);
+	offer(0);
+	vq.used = 0x7fff0000000ull;
+	assert_int_equal(vq_pop(&vq, &mem, &chain, &why), VQ_GOT_CHAIN);
+	assert_false(vq_push(&vq, &mem, chain.head, 0, &why));
+	assert_string_equal(why, "used ring misaligned or outside RAM");
+}
+
 static void test_wants_interrupt(void **state)
 {
 	(void)state;
@@ -573,6 +599,8 @@ int main(void)
 		cmocka_unit_test_setup(test_pop_rechecks_rings, setup),
 		cmocka_unit_test_setup(test_push, setup),
 		cmocka_unit_test_setup(test_read_and_write, setup),
+		cmocka_unit_test_setup(test_has_available, setup),
+		cmocka_unit_test_setup(test_pop_needs_no_used_ring, setup),
 		cmocka_unit_test_setup(test_wants_interrupt, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
