@@ -18,6 +18,7 @@ declare -A need=(
 	[vgabios]=/usr/share/vgabios/vgabios.bin
 	[qemu-system-x86]=/usr/bin/qemu-system-x86_64
 	[ovmf]=/usr/share/OVMF/OVMF_CODE_4M.fd
+	[e2fsprogs]=/usr/sbin/mke2fs
 	[libcmocka-dev]=/usr/include/cmocka.h
 	[python3-pytest]=/usr/lib/python3/dist-packages/pytest/__init__.py
 	[python3-pytest-xdist]=/usr/lib/python3/dist-packages/xdist/__init__.py
