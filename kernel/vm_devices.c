@@ -252,9 +252,9 @@ static void report_transport(const char *what, const struct virtio_mmio *t)
 {
 	const struct virtio_stats *s = &t->stats;
 	printk("kan:     %s: %lu requests, %lu bytes in, %lu bytes out, %lu errors, "
-	       "%lu notifications, %lu interrupts%s%s\n",
+	       "%lu notifications, %lu interrupts, %lu resets needed%s%s\n",
 	       what, s->requests, s->bytes_in, s->bytes_out, s->errors, s->notifies, s->interrupts,
-	       t->broken[0] ? "; needs a reset: " : "", t->broken);
+	       s->failures, t->broken[0] ? "; needs a reset now: " : "", t->broken);
 }
 
 void vm_devices_report(const struct vm *vm)

@@ -61,9 +61,11 @@ void virtio_mmio_reset(struct virtio_mmio *t)
 
 bool virtio_queue_live(const struct virtio_mmio *t, unsigned q)
 {
+	/* Served only after the driver's features were accepted (3.1.1: FEATURES_OK before
+	 * DRIVER_OK), and never while the device waits for its reset. */
+	uint32_t need = VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK;
 	return q < t->model->queues && t->queue_ready[q] &&
-	       (t->status & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_DEVICE_NEEDS_RESET)) ==
-		       VIRTIO_STATUS_DRIVER_OK;
+	       (t->status & (need | VIRTIO_STATUS_DEVICE_NEEDS_RESET)) == need;
 }
 
 static void raise(struct virtio_mmio *t, uint32_t bit)
@@ -88,8 +90,13 @@ void virtio_mmio_fail(struct virtio_mmio *t, const char *why)
 	if (t->status & VIRTIO_STATUS_DEVICE_NEEDS_RESET)
 		return;
 	strlcpy(t->broken, why, sizeof(t->broken));
-	printk("kan: vm %s: virtio %s: %s: the device needs a reset\n", t->vm_name, t->model->kind,
-	       why);
+	/* A driver that breaks its device again and again is told so on kan's console a few
+	 * times; after that only counted (stats.failures), so it cannot flood the console. */
+	if (++t->stats.failures <= VIRTIO_FAILURES_SHOWN)
+		printk("kan: vm %s: virtio %s: %s: the device needs a reset%s\n", t->vm_name,
+		       t->model->kind, why,
+		       t->stats.failures == VIRTIO_FAILURES_SHOWN ? " (further ones only counted)"
+								  : "");
 	t->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
 	t->config_generation++;
 	raise(t, VIRTIO_INT_CONFIG);

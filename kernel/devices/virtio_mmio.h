@@ -48,8 +48,11 @@ struct virtio_model {
 	void (*reset)(struct virtio_mmio *t);
 };
 
+#define VIRTIO_FAILURES_SHOWN 3 /* DEVICE_NEEDS_RESET messages per device, then counted */
+
 struct virtio_stats {
 	uint64_t requests, bytes_in, bytes_out, errors, notifies, interrupts;
+	uint64_t failures; /* times the device needed a reset */
 };
 
 struct virtio_mmio {

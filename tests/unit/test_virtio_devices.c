@@ -385,11 +385,43 @@ static void queue_num_max_is_offered_for_existing_queues_only(void **state)
 	assert_int_equal(rd(REG_QUEUE_NUM_MAX), 0);
 }
 
+/* DRIVER_OK without FEATURES_OK (out of the order of 3.1.1): the queues are not served. */
+static void queues_wait_for_accepted_features(void **state)
+{
+	(void)state;
+	wr(REG_STATUS, 0);
+	wr(REG_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+	queue_setup(0, 8, RAM_BASE + 0x1000, RAM_BASE + 0x2000, RAM_BASE + 0x3000);
+	wr(REG_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_DRIVER_OK);
+	assert_int_equal(rd(REG_QUEUE_READY), 1);
+	assert_false(virtio_queue_live(dev, 0));
+}
+
+/* A driver that breaks its device over and over: kan says so VIRTIO_FAILURES_SHOWN times, then
+ * only counts (a fuzzer once filled kan's console with 19,700 of these lines). */
+static void repeated_failures_are_shown_a_few_times_then_counted(void **state)
+{
+	(void)state;
+	messages = 0;
+	for (unsigned i = 0; i < 10; i++) {
+		wr(REG_STATUS, 0);
+		wr(REG_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+		driver_features(F_VERSION_1);
+		wr(REG_STATUS,
+		   VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+		queue_setup(0, 3, 0, 0, 0); /* not a power of two */
+		assert_true(needs_reset());
+	}
+	assert_int_equal(messages, VIRTIO_FAILURES_SHOWN);
+	assert_true(dev->stats.failures >= 10);
+}
+
 /* A queue the driver made wrong: the device needs a reset, the driver hears it once. */
 static void expect_refused_queue(uint32_t size, uint64_t desc, uint64_t avail, uint64_t used)
 {
 	wr(REG_STATUS, 0);
 	irqs = messages = 0;
+	dev->stats.failures = 0; /* each case is announced (the first few per device are) */
 	uint32_t generation = rd(REG_CONFIG_GENERATION);
 	wr(REG_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
 	driver_features(F_VERSION_1);
@@ -915,6 +947,8 @@ int main(void)
 		BLK(features_ok_needs_version_1_and_only_offered_bits),
 		BLK(queue_num_max_is_offered_for_existing_queues_only),
 		BLK(a_queue_with_a_bad_size_or_outside_ram_needs_a_reset),
+		BLK(repeated_failures_are_shown_a_few_times_then_counted),
+		BLK(queues_wait_for_accepted_features),
 		BLK(queue_registers_are_fixed_while_it_is_ready),
 		BLK(a_read_copies_the_sectors_and_says_ok),
 		BLK(a_write_changes_the_image_and_says_ok),
