@@ -272,12 +272,12 @@ $(DISK_IMAGES) &: guests/linux/disk-image.sh | linux-guest
 # Scenarios named linux-*: the ISO also carries Debian's kernel and the initramfs.
 $(BUILD)/iso/linux-%.iso: iso/scenarios/linux-%.cfg $(BUILD)/kan.elf $(GUEST_ELFS) \
 		guests/linux/init guests/linux/fpu-job guests/linux/build-initramfs.py guests/linux/modules \
-		$(DISK_IMAGES) | linux-guest
+		$(DISK_IMAGES) $(BUILD)/disks/fuzz.img | linux-guest
 	@rm -rf $@.d && mkdir -p $@.d/boot/grub $@.d/boot/guests $@.d/boot/linux $@.d/boot/disks
 	@cp $(BUILD)/kan.elf $@.d/boot/kan.elf
 	@cp $(GUEST_ELFS) $@.d/boot/guests/
 	@cp $(BUILD)/linux/vmlinuz $(BUILD)/linux/initrd.img $@.d/boot/linux/
-	@if grep -q /boot/disks/ $<; then cp $(DISK_IMAGES) $@.d/boot/disks/; fi
+	@if grep -q /boot/disks/ $<; then cp $(DISK_IMAGES) $(BUILD)/disks/fuzz.img $@.d/boot/disks/; fi
 	@{ grep -q gfxpayload $< && cat $< || $(GFXPAYLOAD_TEXT) $<; } > $@.d/boot/grub/grub.cfg
 	@grub-mkrescue -o $@ $@.d >$@.log 2>&1 || (cat $@.log; exit 1)
 	@rm -rf $@.d

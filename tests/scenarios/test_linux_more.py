@@ -43,7 +43,9 @@ def test_two_linux_vms_share_a_cpu_and_keep_their_fpu_state(platform, tmp_path):
     Every round's result must be the one the same busybox gives on the host, and both VMs
     must power off with nothing wrong on the way: the kernel's own SIMD code (its blake2s
     self-test at boot) and every process's glibc use the same registers, so FPU state that
-    leaks between the VMs also shows as self-test FAILs, WARNINGs, segfaults and panics."""
+    leaks between the VMs also shows as self-test FAILs, WARNINGs, segfaults and panics.
+    Before the jobs the two exchange 8 MiB over kan's virtual switch on their shared CPU, and
+    linux-a proves its read-only disk refuses writes."""
     # QEMU runs a round in a fraction of a second, so its jobs (ten times as many rounds) would
     # otherwise end before the other kernel's begins, and never share the CPU.
     scenario = "linux-shared-fast" if platform == "qemu-svm" else "linux-shared"
@@ -80,6 +82,21 @@ def test_two_linux_vms_share_a_cpu_and_keep_their_fpu_state(platform, tmp_path):
             problems.append(f"{vm}: did not power off")
     # The jobs ran at the same time (the serial log interleaves their lines), so each was
     # preempted in its SSE work by the other's, not by a booting or idle kernel.
+    # Before their jobs the two talk over kan's switch while sharing the CPU: pings both ways,
+    # 8 MiB over TCP and its sha256 back. linux-a also has a read-only disk (shared with
+    # linux-b): writes are refused, and kan's copy is unchanged at the end.
+    sent = re.search(r"^\[linux-b\] kan-net: sending 8388608 bytes, sha256 ([0-9a-f]{64})$", r.serial, re.M)
+    if not sent:
+        problems.append("linux-b never sent its 8 MiB")
+    else:
+        for line in (f"[linux-a] kan-net: received 8388608 bytes, sha256 {sent[1]}",
+                     f"[linux-b] kan-net: the server got sha256 {sent[1]}",
+                     "[linux-b] kan-net: ping 10.0.0.1 ok", "[linux-a] kan-net: ping 10.0.0.2 ok",
+                     "[linux-a] kan-disk: write refused: Read-only file system"):
+            if line not in r.serial:
+                problems.append(f"missing: {line}")
+    if not re.search(r"^kan: disk ro-disk: checksum [0-9a-f]{16}, unchanged since boot$", r.serial, re.M):
+        problems.append("kan's checksum of ro-disk changed, or was not printed")
     if len(spans) == 2 and not (spans["linux-a"][0] < spans["linux-b"][1]
                                 and spans["linux-b"][0] < spans["linux-a"][1]):
         problems.append("the two fpu jobs did not run at the same time")
@@ -132,6 +149,8 @@ def test_two_linux_vms_at_once_a_shell_and_a_reboot(platform):
                             timeout=600)
         s.wait_match(rf"^\[linux-a\] kan-net: received 8388608 bytes, sha256 {sent[1]}$", timeout=900)
         s.wait_seen("[linux-a] kan-net: ping 10.0.0.2 ok", timeout=300)
+        s.wait_seen("[linux-a] kan-net: told 10.0.0.2 the sha256", timeout=300)
+        s.wait_seen(f"[linux-b] kan-net: the server got sha256 {sent[1]}", timeout=300)
         s.wait_seen("[linux-a] kan-linux: shell on the console", timeout=300)
         s.send("console linux-a")
         s.expect("kan: console attached to vm linux-a; Ctrl-] returns to kan")
@@ -150,8 +169,9 @@ def test_two_linux_vms_at_once_a_shell_and_a_reboot(platform):
         r = s.close(timeout=60)
     assert_clean(r)
     for vm in ("linux-a", "linux-b"):
-        expect(r, f"[{vm}] kan-linux: userspace reached", f"[{vm}] Linux (none) 6.1",
-               f"[{vm}] kan-linux: modules loaded: virtio_ring virtio virtio_mmio virtio_blk")
+        expect(r, f"[{vm}] kan-linux: userspace reached",
+               f"[{vm}] kan-linux: modules loaded: virtio_ring virtio virtio_mmio virtio_blk",
+               f"[{vm}] Linux (none) 6.1")
     expect(r, "[linux-b] kan-disk: boot 2 of this disk", "[linux-b] kan-net: ping 10.0.0.1 ok",
            "[linux-b] kan-net: sent")
     # kan's own account: the disk's requests, and the switch's frames per port.
