@@ -301,6 +301,8 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/iso/bench.iso $(BUILD)/iso/bench-compute.iso \
 		$(BUILD)/iso/bare-compute.iso
 	@$(PYTHON) tests/bench.py
+	@$(MAKE) --no-print-directory $(BUILD)/iso/linux-bench.iso
+	@$(PYTHON) tests/bench_virtio.py
 
 # Linux's boot under kan and bare, in the same one-CPU Bochs; table in build/bench-linux.md.
 bench-linux: deps
