@@ -3,7 +3,7 @@
  * and asks, every 50 ms, who has 10.0.0.1 and 10.0.0.2 (ARP broadcasts), saying every second
  * how many frames reached it (and from whom, the first few), and at the end. Between looks it
  * halts (interrupts on, though none ever comes: kan wakes it after one slice), so that it
- * costs its CPU's other VMs little; give it slice=50ms for twenty looks a second. On a
+ * costs its CPU's other VMs little: slice=1s gives one look (and two questions) a second. On a
  * switch of its own it must hear nothing; on the switch of the VMs it spies on it hears their
  * broadcasts and ARP replies (the control). It drives the device the way guests/include/kan_guest.h
  * describes: virtio-mmio registers at KAN_VIRTIO_MMIO_BASE, polled, split queues in its own RAM.
