@@ -30,7 +30,7 @@ KERNEL_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(KERNEL_C)) \
 	$(patsubst %.asm,$(BUILD)/obj/%.asm.o,$(KERNEL_ASM))
 
 # 64-bit C guests: one folder each under guests/, linked with the guest library.
-C_GUESTS   := hello triplefault overread counter halter spinner echo zerocheck
+C_GUESTS   := hello triplefault overread counter halter spinner echo zerocheck netspy
 GUEST_LIB  := $(BUILD)/obj/guests/lib/guest.o $(BUILD)/obj/guests/lib/start64.asm.o
 GUEST_ELFS := $(foreach g,$(C_GUESTS),$(BUILD)/guests/$(g).elf) $(BUILD)/guests/real16.elf
 
@@ -57,6 +57,11 @@ GUEST_LIB_SSE := $(BUILD)/obj/guests-sse/lib/guest.o $(BUILD)/obj/guests/lib/sta
 ISOLATION_OBJ := $(patsubst guests/%.c,$(BUILD)/obj/guests-sse/%.o,\
 	$(wildcard guests/hostile/isolation/*.c)) $(BUILD)/obj/guests/hostile/isolation/switch.asm.o
 GUEST_ELFS += $(BUILD)/guests/isolation.elf
+
+# The virtio fuzzer (tests/scenarios/test_virtio_fuzz.py): built with SSE, which its loop uses.
+VIRTIOFUZZ_OBJ := $(patsubst guests/%.c,$(BUILD)/obj/guests-sse/%.o,\
+	$(wildcard guests/virtiofuzz/*.c))
+GUEST_ELFS += $(BUILD)/guests/virtiofuzz.elf
 
 # A real-mode guest that takes #GP and #UD through its own IVT (test_isolation.py).
 GUEST_ELFS += $(BUILD)/guests/realfault.elf
@@ -159,6 +164,12 @@ $(BUILD)/guests/isolation.elf: $(ISOLATION_OBJ) $(GUEST_LIB_SSE) $(GUEST_TRAP_LI
 	@$(LD) $(LDFLAGS) -T guests/lib/guest.ld -o $@ $(GUEST_LIB_SSE) $(GUEST_TRAP_LIB) \
 		$(ISOLATION_OBJ)
 
+$(BUILD)/guests/virtiofuzz.elf: $(VIRTIOFUZZ_OBJ) $(GUEST_LIB_SSE) $(GUEST_TRAP_LIB) guests/lib/guest.ld
+	@mkdir -p $(dir $@)
+	@echo "LD    $@"
+	@$(LD) $(LDFLAGS) -T guests/lib/guest.ld -o $@ $(GUEST_LIB_SSE) $(GUEST_TRAP_LIB) \
+		$(VIRTIOFUZZ_OBJ)
+
 $(BUILD)/guests/realfault.elf: guests/hostile/realfault/realfault.asm
 	@mkdir -p $(BUILD)/obj/guests/hostile/realfault $(dir $@)
 	@echo "NASM  $< (guest)"
@@ -185,11 +196,12 @@ $(BUILD)/guests/real16.elf $(BUILD)/guests/pae32.elf $(BUILD)/guests/realfault.e
 		$(BUILD)/obj/guests/lib/start64.asm.o $(BUILD)/obj/guests/lib/start64_sse.asm.o \
 		$(BUILD)/obj/guests/hostile/isolation/switch.asm.o: guests/include/kan_hypercall.inc
 
-# An ISO is kan, every guest, and one grub.cfg.
+# An ISO is kan, every guest, and one grub.cfg (and the disk images in $(4), if any).
 define MAKE_ISO
-	@rm -rf $(2).d && mkdir -p $(2).d/boot/grub $(2).d/boot/guests
+	@rm -rf $(2).d && mkdir -p $(2).d/boot/grub $(2).d/boot/guests $(2).d/boot/disks
 	@cp $(BUILD)/kan.elf $(2).d/boot/kan.elf
 	@cp $(GUEST_ELFS) $(2).d/boot/guests/
+	$(if $(4),@cp $(4) $(2).d/boot/disks/)
 	@{ $(if $(3),grep -q gfxpayload $(1) && cat $(1) || $(GFXPAYLOAD_TEXT) $(1),cat $(1)); } \
 		> $(2).d/boot/grub/grub.cfg
 	@grub-mkrescue -o $(2) $(2).d >$(2).log 2>&1 || (cat $(2).log; exit 1)
@@ -214,6 +226,16 @@ scenario-isos: $(SCENARIO_ISOS)
 $(BUILD)/iso/%.iso: iso/scenarios/%.cfg $(BUILD)/kan.elf $(GUEST_ELFS)
 	@mkdir -p $(dir $@)
 	$(call MAKE_ISO,$<,$@,text)
+
+# The virtio fuzzer's own disk (test_virtio_fuzz.py): 1 MiB of 0xff bytes, which read as
+# descriptors are malformed ones.
+$(BUILD)/disks/fuzz.img:
+	@mkdir -p $(dir $@)
+	@head -c 1048576 /dev/zero | tr '\0' '\377' > $@
+$(BUILD)/iso/virtio-fuzz.iso: iso/scenarios/virtio-fuzz.cfg $(BUILD)/kan.elf $(GUEST_ELFS) \
+		$(BUILD)/disks/fuzz.img
+	@mkdir -p $(dir $@)
+	$(call MAKE_ISO,$<,$@,text,$(BUILD)/disks/fuzz.img)
 
 # Bochs's rfb display ends Bochs on kan's framebuffer: there, the demo scenario's ISO (text).
 RUN_ISO = $(if $(filter bochs,$(EMU)),$(BUILD)/iso/demo.iso,$(BUILD)/kan.iso)
@@ -254,11 +276,12 @@ linux-guest-check: deps disk-image
 # Scenarios named linux-*: the ISO also carries Debian's kernel and the initramfs.
 $(BUILD)/iso/linux-%.iso: iso/scenarios/linux-%.cfg $(BUILD)/kan.elf $(GUEST_ELFS) \
 		guests/linux/init guests/linux/fpu-job guests/linux/build-initramfs.py guests/linux/modules \
-		| linux-guest
-	@rm -rf $@.d && mkdir -p $@.d/boot/grub $@.d/boot/guests $@.d/boot/linux
+		$(DISK_IMAGES) $(BUILD)/disks/fuzz.img | linux-guest
+	@rm -rf $@.d && mkdir -p $@.d/boot/grub $@.d/boot/guests $@.d/boot/linux $@.d/boot/disks
 	@cp $(BUILD)/kan.elf $@.d/boot/kan.elf
 	@cp $(GUEST_ELFS) $@.d/boot/guests/
 	@cp $(BUILD)/linux/vmlinuz $(BUILD)/linux/initrd.img $@.d/boot/linux/
+	@if grep -q /boot/disks/ $<; then cp $(DISK_IMAGES) $(BUILD)/disks/fuzz.img $@.d/boot/disks/; fi
 	@{ grep -q gfxpayload $< && cat $< || $(GFXPAYLOAD_TEXT) $<; } > $@.d/boot/grub/grub.cfg
 	@grub-mkrescue -o $@ $@.d >$@.log 2>&1 || (cat $@.log; exit 1)
 	@rm -rf $@.d
@@ -282,6 +305,8 @@ bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/iso/bench.iso $(BUILD)/iso/bench-compute.iso \
 		$(BUILD)/iso/bare-compute.iso
 	@$(PYTHON) tests/bench.py
+	@$(MAKE) --no-print-directory $(BUILD)/iso/linux-bench.iso
+	@$(PYTHON) tests/bench_virtio.py
 
 # Linux's boot under kan and bare, in the same one-CPU Bochs; table in build/bench-linux.md.
 bench-linux: deps

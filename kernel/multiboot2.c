@@ -175,6 +175,7 @@ int mb2_modules(const void *mbi, int first, struct boot_module *out, int max)
 			m->start = range[0];
 			m->end = range[1];
 			copy_string(m->cmdline, sizeof(m->cmdline), payload + 8, tag->size - 16);
+			m->cmdline_cut = strnlen(payload + 8, tag->size - 16) >= sizeof(m->cmdline);
 		}
 		off += (tag->size + 7) & ~7u;
 	}

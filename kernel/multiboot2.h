@@ -23,7 +23,7 @@
 
 #define MB2_MEMORY_AVAILABLE 1
 
-#define BOOT_CMDLINE_MAX    256
+#define BOOT_CMDLINE_MAX    1024 /* a module's line, with its zero; longer ones are refused */
 #define BOOT_MAX_RAM_RANGES 64
 
 struct mem_range {
@@ -35,6 +35,8 @@ struct boot_module {
 	uint64_t start;
 	uint64_t end; /* exclusive */
 	char cmdline[BOOT_CMDLINE_MAX];
+	bool cmdline_cut; /* GRUB's line was longer than BOOT_CMDLINE_MAX - 1: what is here is cut
+			   */
 };
 
 /* The framebuffer GRUB set up (tag 8): pixels, or EGA text cells at 0xb8000. */

@@ -41,6 +41,7 @@ void report_vm_exits(const struct vm *vm)
 				       vm->io.unowned[i].port, vm->io.unowned[i].accesses);
 		printk("kan:     unowned ports first touched:%s\n", ports);
 	}
+	vm_devices_report(vm);
 }
 
 void report_vm_table(void)
@@ -56,6 +57,7 @@ void report_vm_table(void)
 		       vcpu_exits_total(&vm->vcpu), end);
 		report_vm_exits(vm);
 	}
+	vm_disks_report();
 	for (unsigned i = 0; i < percpu_count(); i++) {
 		const struct cpu *c = &cpus[i];
 		uint64_t total = c->busy_tsc + c->idle_tsc;

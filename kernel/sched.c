@@ -114,6 +114,8 @@ static bool run_slice(struct cpu *c, struct vcpu *v, uint64_t now)
 	uint64_t slice_us = c->queue.length ? vm->config.slice_us : SLICE_ALONE_US;
 	c->current = v;
 	__atomic_store_n(&v->running_since, now, __ATOMIC_RELEASE);
+	if (!vm->has_pic) /* a VM with a PIC polls before every entry (the backends do it) */
+		vm_devices_poll(vm);
 	enum vcpu_event event = backend_vcpu_run(v, time_us_to_tsc(slice_us));
 	uint64_t ran = rdtsc() - now;
 	v->cpu_time += ran;
@@ -131,7 +133,9 @@ static bool run_slice(struct cpu *c, struct vcpu *v, uint64_t now)
 				time_us_to_tsc(vm->has_pic ? SLICE_ALONE_US : vm->config.slice_us);
 		if (vm->has_pic && vm->pic.pit.period_tsc && vm->pic.pit.next_tick < wake)
 			wake = vm->pic.pit.next_tick;
-		v->wake_tsc = wake;
+		/* A frame that came while it was halting wakes it now: its sender's wake-up came
+		 * before this sleep was set. */
+		v->wake_tsc = vm_devices_pending(vm) ? 0 : wake;
 	}
 	return true;
 }

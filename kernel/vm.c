@@ -1,5 +1,6 @@
 /* VMs: creating them from modules, and moving them through their lifecycle. */
 #include "kernel/vm.h"
+#include "kernel/vm_devices.h"
 #include "arch/x86_64/cpu.h"
 #include "guests/include/kan_guest.h"
 #include "kernel/console.h"
@@ -26,6 +27,7 @@ static unsigned vms_used;
 /* Modules that are data for VMs (kind=initrd), by name. */
 struct data_module {
 	char name[KAN_VM_NAME_MAX];
+	enum vm_kind kind; /* initrd or disk */
 	const struct boot_module *module;
 };
 static struct data_module *data_modules;
@@ -217,6 +219,7 @@ static bool vm_reset(struct vm *vm)
 	vuart_init(&vm->uart, vm->config.name);
 	if (vm->has_pic)
 		reset_legacy_pic(vm);
+	vm_devices_reset(vm);
 	vm->start_tsc = rdtsc();
 	return true;
 }
@@ -225,6 +228,7 @@ static bool vm_reset(struct vm *vm)
 static void vm_release(struct vm *vm)
 {
 	backend_vm_destroy(vm);
+	vm_devices_release(vm);
 	phys_free(vm->ram_base, vm->config.mem);
 	printk("kan: vm %s: %lu MiB at host 0x%lx freed\n", vm->config.name, vm->config.mem >> 20,
 	       vm->ram_base);
@@ -405,11 +409,13 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 					   fallback };
 	if (vm_config_parse(cmdline, &limits, &config, error, error_size))
 		return NULL;
-	if (config.kind == VM_KIND_INITRD)
-		REFUSE("key 'kind' has value 'initrd': that is data for a VM, not a VM");
+	if (config.kind == VM_KIND_INITRD || config.kind == VM_KIND_DISK)
+		REFUSE("key 'kind' has value '%s': that is data for a VM, not a VM",
+		       config.kind == VM_KIND_DISK ? "disk" : "initrd");
 	const struct boot_module *initrd = NULL;
 	for (unsigned i = 0; config.initrd[0] && i < data_module_count; i++)
-		if (!strcmp(data_modules[i].name, config.initrd))
+		if (data_modules[i].kind == VM_KIND_INITRD &&
+		    !strcmp(data_modules[i].name, config.initrd))
 			initrd = data_modules[i].module;
 	if (config.initrd[0] && !initrd)
 		REFUSE("key 'initrd' has bad value '%s' (no kind=initrd module has that name)",
@@ -432,21 +438,27 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 	vm->initrd = initrd;
 	strlcpy(vm->cmdline, cmdline, sizeof(vm->cmdline));
 	vm->ram_base = ram;
-	struct vcpu_boot_state boot;
-	if (guest_boot_prepare(vm, phys_to_ptr(module->start), module->end - module->start, &boot,
-			       error, error_size)) {
-		phys_free(ram, config.mem);
-		return NULL;
-	}
 	vuart_init(&vm->uart, vm->config.name);
 	iobus_register(&vm->io, KAN_UART_PORT, KAN_UART_PORT + 7, vuart_io, &vm->uart);
 	if (config.kind == VM_KIND_LINUX)
 		add_legacy_pic(vm);
+	if (vm_devices_create(vm, error, error_size)) {
+		phys_free(ram, config.mem);
+		return NULL;
+	}
+	struct vcpu_boot_state boot;
+	if (guest_boot_prepare(vm, phys_to_ptr(module->start), module->end - module->start, &boot,
+			       error, error_size)) {
+		vm_devices_release(vm);
+		phys_free(ram, config.mem);
+		return NULL;
+	}
 	vm->vcpu.vm = vm;
 	vm->vcpu.cpu = place_vcpu(&config.cpus);
 	if (!backend_vm_create(vm) || !backend_vcpu_create(&vm->vcpu, &boot)) {
 		if (vm->backend)
 			backend_vm_destroy(vm); /* what backend_vm_create took */
+		vm_devices_release(vm);
 		phys_free(ram, config.mem);
 		REFUSE("the virtualization backend could not set it up (see above)");
 	}
@@ -475,8 +487,9 @@ void vms_create_from_boot(const struct boot_info *boot, const struct kan_config 
 		struct vm_config config;
 		struct vm_config_limits limits = { percpu_present(), kan->default_slice_us,
 						   "initrd" };
-		if (vm_config_parse(m->cmdline, &limits, &config, error, sizeof(error)) ||
-		    config.kind != VM_KIND_INITRD)
+		if (m->cmdline_cut ||
+		    vm_config_parse(m->cmdline, &limits, &config, error, sizeof(error)) ||
+		    (config.kind != VM_KIND_INITRD && config.kind != VM_KIND_DISK))
 			continue;
 		if (!data_modules) {
 			printk("kan: module '%s': initrd, but no memory to note it: unused\n",
@@ -484,9 +497,13 @@ void vms_create_from_boot(const struct boot_info *boot, const struct kan_config 
 			continue;
 		}
 		data_modules[data_module_count].module = m;
+		data_modules[data_module_count].kind = config.kind;
 		strlcpy(data_modules[data_module_count++].name, config.name, KAN_VM_NAME_MAX);
-		printk("kan: module '%s': initrd, %lu KiB\n", config.name,
-		       (m->end - m->start) >> 10);
+		if (config.kind == VM_KIND_DISK)
+			vm_disk_add(config.name, m);
+		else
+			printk("kan: module '%s': initrd, %lu KiB\n", config.name,
+			       (m->end - m->start) >> 10);
 	}
 	for (int i = 0; i < boot->module_count; i++) {
 		const struct boot_module *m = &boot->modules[i];
@@ -495,6 +512,12 @@ void vms_create_from_boot(const struct boot_info *boot, const struct kan_config 
 			is_data |= data_modules[d].module == m;
 		if (is_data)
 			continue;
+		if (m->cmdline_cut) {
+			printk("kan: refused guest module '%s...': its line is longer than %d "
+			       "characters\n",
+			       m->cmdline, BOOT_CMDLINE_MAX - 1);
+			continue;
+		}
 		struct vm *vm = vm_create(m, m->cmdline, error, sizeof(error));
 		if (!vm) {
 			printk("kan: refused guest module '%s': %s\n", m->cmdline, error);

@@ -11,6 +11,7 @@
 #include "kernel/multiboot2.h"
 #include "kernel/devices/pcboard.h"
 #include "kernel/vm_config.h"
+#include "kernel/vm_devices.h"
 #include "kernel/vm_lifecycle.h"
 #include "kernel/devices/vpic.h"
 #include "kernel/devices/vuart.h"
@@ -89,10 +90,11 @@ struct vm {
 	bool has_pic; /* kind=linux: the legacy PIC and PIT below answer, and the board */
 	struct vpic pic;
 	struct pcboard board;
-	uint64_t start_tsc;   /* when it was first scheduled */
-	uint64_t msr_refused; /* RDMSR/WRMSR answered with #GP */
-	uint64_t kan_bytes;   /* memory kan spends on the VM beyond its RAM (tables, VMCS) */
-	bool exited;	      /* it ended itself (KAN_HC_EXIT): exit_status is valid */
+	struct vm_devices devices; /* virtio disk and NIC (disk=, net=) */
+	uint64_t start_tsc;	   /* when it was first scheduled */
+	uint64_t msr_refused;	   /* RDMSR/WRMSR answered with #GP */
+	uint64_t kan_bytes;	   /* memory kan spends on the VM beyond its RAM (tables, VMCS) */
+	bool exited;		   /* it ended itself (KAN_HC_EXIT): exit_status is valid */
 	int64_t exit_status;
 	unsigned restarts;    /* by on_crash=restart */
 	bool reset_requested; /* by a device model; the vCPU stops, vm_end_policy acts */

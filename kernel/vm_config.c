@@ -153,6 +153,66 @@ static bool next_token(const char **line, char *token, char **value, bool *too_l
 	return true;
 }
 
+/* "NAME" or "NAME:ro". */
+static int parse_disk(const char *value, struct vm_config *out)
+{
+	char name[KAN_VM_NAME_MAX];
+	const char *colon = strchr(value, ':');
+	size_t n = colon ? (size_t)(colon - value) : strlen(value);
+	if (n >= sizeof(name) || (colon && strcmp(colon, ":ro")))
+		return -1;
+	memcpy(name, value, n);
+	name[n] = '\0';
+	if (!valid_name(name))
+		return -1;
+	strlcpy(out->disk, name, sizeof(out->disk));
+	out->disk_read_only = colon != NULL;
+	return 0;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* "52:54:00:12:34:56": a unicast address (bit 0 of the first byte clear), not all zero. */
+static int parse_mac(const char *v, uint8_t mac[VM_MAC_LEN])
+{
+	uint8_t m[VM_MAC_LEN];
+	for (unsigned i = 0; i < VM_MAC_LEN; i++) {
+		int hi = hex_digit(v[0]), lo = hi < 0 ? -1 : hex_digit(v[1]);
+		if (lo < 0 || v[2] != (i == VM_MAC_LEN - 1 ? '\0' : ':'))
+			return -1;
+		m[i] = (uint8_t)(hi << 4 | lo);
+		v += 3;
+	}
+	if ((m[0] & 1) || !(m[0] | m[1] | m[2] | m[3] | m[4] | m[5]))
+		return -1;
+	memcpy(mac, m, VM_MAC_LEN);
+	return 0;
+}
+
+void vm_config_mac(const struct vm_config *config, uint8_t mac[VM_MAC_LEN])
+{
+	static const uint8_t zero[VM_MAC_LEN];
+	if (memcmp(config->mac, zero, VM_MAC_LEN)) {
+		memcpy(mac, config->mac, VM_MAC_LEN);
+		return;
+	}
+	uint32_t h = 2166136261u; /* FNV-1a of the name */
+	for (const char *c = config->name; *c; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	const uint8_t prefix[3] = { 0x52, 0x54, 0x00 };
+	memcpy(mac, prefix, 3);
+	mac[3] = (uint8_t)(h >> 16), mac[4] = (uint8_t)(h >> 8), mac[5] = (uint8_t)h;
+}
+
 #define REFUSE(...)                                                                                \
 	do {                                                                                       \
 		ksnprintf(error, error_size, __VA_ARGS__);                                         \
@@ -221,8 +281,10 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits, str
 				out->kind = VM_KIND_LINUX;
 			else if (!strcmp(value, "initrd"))
 				out->kind = VM_KIND_INITRD;
+			else if (!strcmp(value, "disk"))
+				out->kind = VM_KIND_DISK;
 			else
-				REFUSE("key 'kind' has bad value '%s' (elf, linux or initrd)",
+				REFUSE("key 'kind' has bad value '%s' (elf, linux, initrd or disk)",
 				       value);
 		} else if (!strcmp(token, "initrd")) {
 			if (!valid_name(value))
@@ -255,6 +317,22 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits, str
 			if (parse_duration_us(value, VM_TIMEOUT_MAX_US, &out->timeout_us))
 				REFUSE("key 'timeout' has bad value '%s' (a duration like 5s, at "
 				       "most a day)",
+				       value);
+		} else if (!strcmp(token, "disk")) {
+			if (parse_disk(value, out))
+				REFUSE("key 'disk' has bad value '%s' (the name of a kind=disk "
+				       "module, with :ro for read-only)",
+				       value);
+		} else if (!strcmp(token, "net")) {
+			if (!valid_name(value))
+				REFUSE("key 'net' has bad value '%s' (a switch name of 1-%d "
+				       "characters of a-z A-Z 0-9 - _ .)",
+				       value, KAN_VM_NAME_MAX - 1);
+			strlcpy(out->net, value, sizeof(out->net));
+		} else if (!strcmp(token, "mac")) {
+			if (parse_mac(value, out->mac))
+				REFUSE("key 'mac' has bad value '%s' (six hex bytes like "
+				       "52:54:00:12:34:56, unicast, not all zero)",
 				       value);
 		} else if (!strcmp(token, "console")) {
 			/* read first, at boot (kernel/console_config.c) */

@@ -18,8 +18,11 @@
 #define VM_TIMEOUT_MAX_US	 86400000000ull /* a day */
 #define VM_RESTART_LIMIT_DEFAULT 3
 
-/* What a module is: a guest in kan's ELF format, a Linux kernel (bzImage), or an initrd. */
-enum vm_kind { VM_KIND_ELF, VM_KIND_LINUX, VM_KIND_INITRD };
+/* What a module is: a guest in kan's ELF format, a Linux kernel (bzImage), an initrd, or a raw
+ * disk image (a VM's virtio disk, by disk=). */
+enum vm_kind { VM_KIND_ELF, VM_KIND_LINUX, VM_KIND_INITRD, VM_KIND_DISK };
+
+#define VM_MAC_LEN 6
 
 struct vm_config {
 	enum vm_kind kind;	      /* kind= : elf (default), linux, initrd */
@@ -33,6 +36,10 @@ struct vm_config {
 	unsigned restart_limit; /* restarts= : how many times on_crash=restart may act */
 	bool autostart;		/* autostart=no: created, waits for "vm start" */
 	bool stop_on_reset; /* on_reset=stop: a reset by the guest stops it (default: restart) */
+	char disk[KAN_VM_NAME_MAX]; /* disk= : a kind=disk module, its virtio disk; "" none */
+	bool disk_read_only;	    /* disk=NAME:ro */
+	char net[KAN_VM_NAME_MAX];  /* net= : the virtual switch its virtio NIC is on; "" none */
+	uint8_t mac[VM_MAC_LEN];    /* mac= ; all zero: derived from the name (vm_config_mac) */
 };
 
 /* What the parser checks values against. */
@@ -51,6 +58,10 @@ struct vm_config_limits {
  */
 int vm_config_parse(const char *line, const struct vm_config_limits *limits, struct vm_config *out,
 		    char *error, size_t error_size);
+
+/* The VM's MAC address: mac= if given, else one derived from its name (stable across boots):
+ * locally administered, unicast, 52:54:00 followed by three bytes of a hash of the name. */
+void vm_config_mac(const struct vm_config *config, uint8_t mac[VM_MAC_LEN]);
 
 /* What follows " -- " on a module's line (the guest's own arguments), or "". */
 const char *vm_config_guest_args(const char *line);

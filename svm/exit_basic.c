@@ -5,6 +5,7 @@
 #include "arch/x86_64/xstate.h"
 #include "kernel/cpuid_policy.h"
 #include "kernel/hypercall.h"
+#include "kernel/mmio.h"
 #include "svm/svm_cpu.h"
 
 #define VECTOR_UD   6
@@ -34,7 +35,7 @@ enum svm_action svm_exit_hlt(struct vcpu *vcpu, struct vmcb *vmcb)
 	/* An interrupt already waiting ends the halt at once: it is injected on the way in. */
 	if (vcpu->vm->has_pic) {
 		vpic_tick(&vcpu->vm->pic, rdtsc());
-		vuart_poll_rx(&vcpu->vm->uart);
+		vm_devices_poll(vcpu->vm);
 		if (vpic_pending(&vcpu->vm->pic))
 			return SVM_RESUME;
 	}
@@ -130,13 +131,32 @@ enum svm_action svm_hypercall(struct vcpu *vcpu, struct vmcb *vmcb, unsigned len
 /* Guest-physical accesses the nested page tables do not allow: memory it does not own. */
 enum svm_action svm_exit_npf(struct vcpu *vcpu, struct vmcb *vmcb)
 {
-	uint64_t error = vmcb->control.exit_info1;
+	uint64_t error = vmcb->control.exit_info1, gpa = vmcb->control.exit_info2;
+	if (vcpu->vm->devices.count && !(error & (1u << 4))) {
+		struct vmcb_save *s = &vmcb->save;
+		struct guest_paging p = { s->cr0, s->cr3, s->cr4, s->efer };
+		unsigned length;
+		const char *why;
+		switch (vm_mmio_emulate(vcpu, &p, s->cs.base, s->rip, s->cs.attrib & CS_ATTR_LONG,
+					gpa, &length, &why)) {
+		case MMIO_DONE:
+			s->rip += length; /* no NRIP for a nested page fault */
+			vmcb->control.int_state &= ~SVM_INT_STATE_SHADOW;
+			return SVM_RESUME;
+		case MMIO_REFUSED:
+			vm_crash(vcpu->vm, "device access at 0x%lx, guest RIP 0x%lx: %s", gpa,
+				 s->rip, why);
+			return SVM_STOP;
+		case MMIO_NOT_DEVICE:
+			break;
+		}
+	}
 	const char *access = error & (1u << 4)	 ? "instruction fetch"
 			     : error & (1u << 1) ? "write"
 						 : "read";
 	vm_crash(vcpu->vm,
 		 "nested page fault at guest-physical address 0x%lx (%s, outside its %lu MiB "
 		 "of RAM), guest RIP 0x%lx",
-		 vmcb->control.exit_info2, access, vcpu->vm->config.mem >> 20, vmcb->save.rip);
+		 gpa, access, vcpu->vm->config.mem >> 20, vmcb->save.rip);
 	return SVM_STOP;
 }

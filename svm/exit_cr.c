@@ -13,7 +13,6 @@
 #define DECODE_VALID (1ull << 63) /* EXITINFO1 of a MOV CR intercept, with decode assists */
 #define CR0_TS	     (1ul << 3)
 #define CR4_PCIDE    (1ul << 17)
-#define CS_ATTR_LONG (1u << 9) /* CS.L in the VMCB's packed attributes */
 
 static enum svm_action fault(struct vmcb *vmcb)
 {

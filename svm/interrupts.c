@@ -23,7 +23,7 @@ void svm_deliver_interrupts(struct vcpu *vcpu, struct vmcb *vmcb)
 {
 	struct vpic *pic = &vcpu->vm->pic;
 	vpic_tick(pic, rdtsc());
-	vuart_poll_rx(&vcpu->vm->uart);
+	vm_devices_poll(vcpu->vm);
 	if (!vpic_pending(pic))
 		return;
 	bool busy = vmcb->control.event_inj & SVM_EVENT_VALID; /* an event goes in already */

@@ -80,6 +80,8 @@ static inline struct vmcb *svm_vmcb(const struct vcpu *vcpu)
 {
 	return ((struct svm_vcpu *)vcpu->backend)->vmcb;
 }
+#define CS_ATTR_LONG (1u << 9) /* CS.L in the VMCB's packed attributes: 64-bit code */
+
 /* Past an emulated instruction of `len` bytes (the CPU's next RIP where it saves one),
  * ending an STI or MOV SS interrupt shadow as one instruction would. */
 void svm_skip(struct vmcb *vmcb, unsigned len);

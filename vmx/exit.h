@@ -25,6 +25,8 @@ int vmx_exit_dispatch(struct vcpu *vcpu);
 /* Helpers for handlers. */
 #define BLOCKING_BY_STI_OR_MOV_SS 0x3u
 
+#define CS_AR_LONG_MODE (1u << 13) /* CS.L in GUEST_CS_AR_BYTES: 64-bit code */
+
 /* Completes an emulated instruction of `length` bytes: RIP past it, and the interrupt shadow
  * of an STI or MOV SS just before it ends, as it would have after one instruction
  * (SDM 26.7.1.2). */

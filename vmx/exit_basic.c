@@ -27,7 +27,7 @@ enum exit_action vmx_exit_hlt(struct vcpu *vcpu)
 	/* An interrupt already waiting ends the halt at once: it is injected on the way in. */
 	if (vcpu->vm->has_pic) {
 		vpic_tick(&vcpu->vm->pic, rdtsc());
-		vuart_poll_rx(&vcpu->vm->uart);
+		vm_devices_poll(vcpu->vm);
 		if (vpic_pending(&vcpu->vm->pic))
 			return EXIT_RESUME;
 	}

@@ -18,8 +18,7 @@
 #define CR_LMSW_DATA(q) (((q) >> 16) & 0xffff)
 enum { CR_MOV_TO, CR_MOV_FROM, CR_CLTS, CR_LMSW };
 
-#define CR0_TS		(1ul << 3)
-#define CS_AR_LONG_MODE (1u << 13) /* CS.L */
+#define CR0_TS (1ul << 3)
 
 static uint64_t read_gpr(struct vcpu *vcpu, unsigned n)
 {

@@ -4,8 +4,6 @@
 #include "vmx/exit.h"
 #include "vmx/vmcs.h"
 
-#define CS_AR_LONG_MODE (1u << 13) /* CS.L */
-
 static enum exit_action hypercall(struct vcpu *vcpu)
 {
 	switch (hypercall_dispatch(vcpu)) {

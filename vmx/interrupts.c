@@ -19,7 +19,7 @@ void vmx_deliver_interrupts(struct vcpu *vcpu)
 {
 	struct vpic *pic = &vcpu->vm->pic;
 	vpic_tick(pic, rdtsc());
-	vuart_poll_rx(&vcpu->vm->uart);
+	vm_devices_poll(vcpu->vm);
 	if (!vpic_pending(pic))
 		return;
 	bool busy = vmcs_read(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID; /* an event goes in already */

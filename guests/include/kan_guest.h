@@ -53,6 +53,20 @@
  *   KAN_HC_CONSOLE_WRITE, which takes what the budget allows and returns how much.
  *   Lines longer than 200 bytes are split.
  *
+ * DEVICES (virtio 1.x over virtio-mmio, register layout version 2)
+ *   disk= and net= on a VM's line give it a virtio block device and a virtio network device.
+ *   Device n (the disk first if there is one, then the NIC) has its 4 KiB register window at
+ *   guest-physical KAN_VIRTIO_MMIO_BASE + n * 0x1000; nothing else lives there. A kind=linux
+ *   VM finds them in its ACPI DSDT (_HID "LNRO0005"), on ISA IRQ 10 + n of its 8259 PIC,
+ *   edge-triggered. A kind=elf guest has no interrupt controller: it polls InterruptStatus
+ *   (0x060) or its used rings. Access the registers with plain MOV instructions of 1, 2, 4
+ *   or 8 bytes (kan decodes MOV, MOVZX and MOV from an immediate; anything else there, like a
+ *   string or SSE instruction, stops the VM); registers below 0x100 take aligned 32-bit
+ *   accesses only. Queues hold up to 256 entries; devices offer VERSION_1 and INDIRECT_DESC.
+ *   A driver that breaks the virtio rules (rings outside its RAM, descriptor loops, lengths
+ *   that wrap) gets DEVICE_NEEDS_RESET (status bit 0x40) and a configuration interrupt; the
+ *   device ignores its queues until the driver writes 0 to Status.
+ *
  * HYPERCALLS
  *   The number in RAX and arguments in RDI, RSI, RDX, R10 (real mode: the same registers'
  *   low halves), then the hypercall instruction of the CPU's vendor:
@@ -89,7 +103,8 @@
 #define KAN_REAL_MODE_LOAD_END 0xf000
 #define KAN_REAL_MODE_STACK    0xfff0
 
-#define KAN_UART_PORT 0x3f8
+#define KAN_UART_PORT	     0x3f8
+#define KAN_VIRTIO_MMIO_BASE 0xfe000000u /* device n's registers at + n * 0x1000 */
 
 /* Hypercall numbers (RAX). */
 #define KAN_HC_VERSION	     0 /* () -> KAN_ABI_VERSION */

@@ -99,10 +99,11 @@ check_network() {
 		-device virtio-net-device,netdev=n,mac=52:54:00:00:00:02
 	wait
 	expect server "^kan-net: eth0 up, 10.0.0.1/24, mac 52:54:00:00:00:01$" \
-		"^kan-net: ping 10.0.0.2 ok$"
-	expect client "^kan-net: ping 10.0.0.1 ok$" "^kan-net: sent$"
-	expect server "^kan-net: received 8388608 bytes, sha256 [0-9a-f]{64}$"
+		"^kan-net: received 8388608 bytes, sha256 [0-9a-f]{64}$" "^kan-net: ping 10.0.0.2 ok$"
+	expect client "^kan-net: ping 10.0.0.1 ok$" "^kan-net: sent, from " \
+		"^kan-net: the server got sha256 [0-9a-f]{64}$"
 	same_sum client "^kan-net: sending 8388608 bytes" server "^kan-net: received"
+	same_sum client "^kan-net: sending 8388608 bytes" client "^kan-net: the server got"
 	expect spy "^kan-net: spy reached nothing, rx_packets 0$"
 }
 

@@ -128,7 +128,96 @@ static void write_fadt(uint8_t *t, uint64_t gpa)
 	seal(t);
 }
 
-uint64_t acpi_tables_build(uint8_t *at, uint64_t gpa)
+/* --- AML, just enough for Scope (\_SB) { Device (VRnn) { _HID, _UID, _CRS } } --- */
+
+#define AML_NAME_OP   0x08
+#define AML_SCOPE_OP  0x10
+#define AML_BUFFER_OP 0x11
+#define AML_STRING    0x0d
+#define AML_BYTE      0x0a
+#define AML_EXT_OP    0x5b
+#define AML_DEVICE_OP 0x82
+
+/* A PkgLength (ACPI 6.5, 20.2.4) for a body of `body` bytes, the encoding's own included; one
+ * byte below 63, else two (enough for 4 KiB). Returns the bytes written. */
+static unsigned aml_pkg_length(uint8_t *p, unsigned body)
+{
+	if (body + 1 < 64) {
+		p[0] = (uint8_t)(body + 1);
+		return 1;
+	}
+	unsigned total = body + 2;
+	p[0] = (uint8_t)(0x40 | (total & 0xf));
+	p[1] = (uint8_t)(total >> 4);
+	return 2;
+}
+
+/* Device (VRnn): a virtio-mmio window described the way Linux's virtio_mmio driver matches
+ * it ("LNRO0005"): its registers and its interrupt. */
+static unsigned aml_virtio_device(uint8_t *p, unsigned n, const struct acpi_mmio_device *d)
+{
+	uint8_t body[96];
+	unsigned b = 0;
+	body[b++] = 'V', body[b++] = 'R', body[b++] = (uint8_t)('0' + n / 10 % 10);
+	body[b++] = (uint8_t)('0' + n % 10);
+	body[b++] = AML_NAME_OP;
+	memcpy(body + b, "_HID", 4);
+	body[b + 4] = AML_STRING;
+	memcpy(body + b + 5, "LNRO0005", 9); /* with its NUL */
+	b += 14;
+	body[b++] = AML_NAME_OP;
+	memcpy(body + b, "_UID", 4);
+	b += 4;
+	body[b++] = AML_BYTE;
+	body[b++] = (uint8_t)n;
+	/* Name (_CRS, ResourceTemplate () { Memory32Fixed (ReadWrite, base, size);
+	 * Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive) { irq } }) */
+	uint8_t crs[] = {
+		0x86, 0x09, 0x00, 0x01, 0,    0, 0, 0, 0, 0, 0, 0, /* Memory32Fixed, read-write */
+		0x89, 0x06, 0x00, 0x03, 0x01, 0, 0, 0, 0, /* Extended IRQ: consumer, edge */
+		0x79, 0x00,				  /* End tag */
+	};
+	put32(crs, 4, d->base);
+	put32(crs, 8, d->size);
+	crs[17] = d->irq;
+	body[b++] = AML_NAME_OP;
+	memcpy(body + b, "_CRS", 4);
+	b += 4;
+	body[b++] = AML_BUFFER_OP;
+	b += aml_pkg_length(body + b, 2 + sizeof(crs));
+	body[b++] = AML_BYTE;
+	body[b++] = sizeof(crs);
+	memcpy(body + b, crs, sizeof(crs));
+	b += sizeof(crs);
+
+	unsigned at = 0;
+	p[at++] = AML_EXT_OP;
+	p[at++] = AML_DEVICE_OP;
+	at += aml_pkg_length(p + at, b);
+	memcpy(p + at, body, b);
+	return at + b;
+}
+
+/* Scope (\_SB) holding one Device per virtio-mmio window. */
+static unsigned aml_devices(uint8_t *p, const struct acpi_mmio_device *devices, unsigned count)
+{
+	uint8_t body[ACPI_MMIO_DEVICES_MAX * 96 + 8];
+	unsigned b = 0;
+	if (!count)
+		return 0;
+	memcpy(body, "\\_SB_", 5);
+	b = 5;
+	for (unsigned i = 0; i < count && i < ACPI_MMIO_DEVICES_MAX; i++)
+		b += aml_virtio_device(body + b, i, &devices[i]);
+	unsigned at = 0;
+	p[at++] = AML_SCOPE_OP;
+	at += aml_pkg_length(p + at, b);
+	memcpy(p + at, body, b);
+	return at + b;
+}
+
+uint64_t acpi_tables_build(uint8_t *at, uint64_t gpa, const struct acpi_mmio_device *devices,
+			   unsigned count)
 {
 	memset(at, 0, ACPI_TABLES_SIZE);
 
@@ -160,8 +249,9 @@ uint64_t acpi_tables_build(uint8_t *at, uint64_t gpa)
 	write_fadt(at + OFF_FADT, gpa);
 
 	uint8_t *dsdt = at + OFF_DSDT;
-	header(dsdt, "DSDT", HEADER_LEN + sizeof(dsdt_body), 2);
 	memcpy(dsdt + HEADER_LEN, dsdt_body, sizeof(dsdt_body));
+	unsigned aml = aml_devices(dsdt + HEADER_LEN + sizeof(dsdt_body), devices, count);
+	header(dsdt, "DSDT", HEADER_LEN + sizeof(dsdt_body) + aml, 2);
 	seal(dsdt);
 	return gpa + OFF_RSDP;
 }

@@ -15,9 +15,9 @@
 #define VQ_CHAIN_MAX 64	 /* segments in one chain, indirect ones included */
 
 /* The descriptor flags (2.7.5). */
-#define VQ_DESC_F_NEXT	   1
-#define VQ_DESC_F_WRITE	   2
-#define VQ_DESC_F_INDIRECT 4
+#define VQ_DESC_F_NEXT		1
+#define VQ_DESC_F_WRITE		2
+#define VQ_DESC_F_INDIRECT	4
 #define VQ_AVAIL_F_NO_INTERRUPT 1
 
 struct vq_memory {
@@ -64,7 +64,8 @@ bool vq_check_layout(const struct virtqueue *vq, const struct vq_memory *mem, co
  * more than VQ_CHAIN_MAX segments, a segment that wraps or leaves RAM, a readable segment
  * after a writable one, INDIRECT together with NEXT, an indirect table that is empty, not a
  * multiple of 16 bytes, larger than VQ_SIZE_MAX entries, outside RAM, or holding another
- * INDIRECT, or a second indirect table in one chain. Ring areas are re-checked on each call.
+ * INDIRECT, or a second indirect table in one chain. The areas it reads are re-checked on
+ * each call.
  */
 enum vq_pop_result vq_pop(struct virtqueue *vq, const struct vq_memory *mem, struct vq_chain *out,
 			  const char **why);
@@ -74,6 +75,9 @@ enum vq_pop_result vq_pop(struct virtqueue *vq, const struct vq_memory *mem, str
  * is no longer in RAM. */
 bool vq_push(struct virtqueue *vq, const struct vq_memory *mem, uint16_t head, uint32_t written,
 	     const char **why);
+
+/* Whether the driver has offered a chain kan has not taken yet (a hint: vq_pop decides). */
+bool vq_has_available(const struct virtqueue *vq, const struct vq_memory *mem);
 
 /* Whether the driver asks for an interrupt (avail->flags has no VQ_AVAIL_F_NO_INTERRUPT). */
 bool vq_wants_interrupt(const struct virtqueue *vq, const struct vq_memory *mem);

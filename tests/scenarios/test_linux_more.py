@@ -43,7 +43,9 @@ def test_two_linux_vms_share_a_cpu_and_keep_their_fpu_state(platform, tmp_path):
     Every round's result must be the one the same busybox gives on the host, and both VMs
     must power off with nothing wrong on the way: the kernel's own SIMD code (its blake2s
     self-test at boot) and every process's glibc use the same registers, so FPU state that
-    leaks between the VMs also shows as self-test FAILs, WARNINGs, segfaults and panics."""
+    leaks between the VMs also shows as self-test FAILs, WARNINGs, segfaults and panics.
+    Before the jobs the two exchange 8 MiB over kan's virtual switch on their shared CPU, and
+    linux-a proves its read-only disk refuses writes."""
     # QEMU runs a round in a fraction of a second, so its jobs (ten times as many rounds) would
     # otherwise end before the other kernel's begins, and never share the CPU.
     scenario = "linux-shared-fast" if platform == "qemu-svm" else "linux-shared"
@@ -80,6 +82,21 @@ def test_two_linux_vms_share_a_cpu_and_keep_their_fpu_state(platform, tmp_path):
             problems.append(f"{vm}: did not power off")
     # The jobs ran at the same time (the serial log interleaves their lines), so each was
     # preempted in its SSE work by the other's, not by a booting or idle kernel.
+    # Before their jobs the two talk over kan's switch while sharing the CPU: pings both ways,
+    # 8 MiB over TCP and its sha256 back. linux-a also has a read-only disk (shared with
+    # linux-b): writes are refused, and kan's copy is unchanged at the end.
+    sent = re.search(r"^\[linux-b\] kan-net: sending 8388608 bytes, sha256 ([0-9a-f]{64})$", r.serial, re.M)
+    if not sent:
+        problems.append("linux-b never sent its 8 MiB")
+    else:
+        for line in (f"[linux-a] kan-net: received 8388608 bytes, sha256 {sent[1]}",
+                     f"[linux-b] kan-net: the server got sha256 {sent[1]}",
+                     "[linux-b] kan-net: ping 10.0.0.1 ok", "[linux-a] kan-net: ping 10.0.0.2 ok",
+                     "[linux-a] kan-disk: write refused: Read-only file system"):
+            if line not in r.serial:
+                problems.append(f"missing: {line}")
+    if not re.search(r"^kan: disk ro-disk: checksum [0-9a-f]{16}, unchanged since boot$", r.serial, re.M):
+        problems.append("kan's checksum of ro-disk changed, or was not printed")
     if len(spans) == 2 and not (spans["linux-a"][0] < spans["linux-b"][1]
                                 and spans["linux-b"][0] < spans["linux-a"][1]):
         problems.append("the two fpu jobs did not run at the same time")
@@ -93,29 +110,58 @@ def test_two_linux_vms_share_a_cpu_and_keep_their_fpu_state(platform, tmp_path):
     assert not problems, "\n".join(problems) + "\n" + r.report()
 
 
+def device_line(serial, vm, kind):
+    """kan's line for one of the VM's devices ("disk" or "net") in its end-of-run table."""
+    block = re.search(rf"^kan: \d+\s+{re.escape(vm)}\s.*?(?=^kan: \d+\s|^kan: disk |^kan: cpu )",
+                      serial, re.M | re.S)
+    assert block, f"no table row for {vm}"
+    line = re.search(rf"^kan:     {kind} .*$", block[0], re.M)
+    assert line, f"no {kind} line for {vm} in\n{block[0]}"
+    return line[0]
+
+
+def frames_received(serial, vm):
+    return int(re.search(r"frames sent, (\d+) received", device_line(serial, vm, "net"))[1])
+
+
 @pytest.mark.parametrize("platform", TIERS)
 def test_two_linux_vms_at_once_a_shell_and_a_reboot(platform):
-    """linux-a (CPU 0) and linux-b (CPU 1) boot at once. linux-b reboots through the FADT's
-    reset register and kan starts it afresh; meanwhile the test types into linux-a's shell
-    through kan's console (the UART's receive interrupt), then powers it off from there."""
+    """linux-a (CPU 0) and linux-b (CPU 1) boot at once, both on kan's switch lan0.
+
+    linux-b has a read-write virtio disk (an ext4 image GRUB loaded): its first boot writes a
+    4 MiB file and its sha256, syncs and reboots through the FADT's reset register; kan starts
+    it afresh, and the second boot must find the file with the same sha256 (the disk lives in
+    kan's memory, not the VM's). Then linux-b pings linux-a and sends it 8 MiB over TCP, and
+    linux-a must receive the same sha256 and ping back. Two netspy guests listen: one on lan1,
+    which must receive no frame at all while the pair talk, and one on lan0 (the control),
+    which must hear them. Meanwhile the test types into linux-a's shell through kan's console
+    (the UART's receive interrupt), then powers it off from there."""
     with interactive_kan(platform, "linux-pair", cpus=2, megs=512) as s:
-        s.expect("kan: vm 1 'linux-a': 128 MiB", timeout=120)
+        s.expect("kan: module 'b-disk': disk, 16384 KiB", timeout=120)
+        s.expect("kan: vm 1 'linux-a': 128 MiB", timeout=10)
         s.wait_seen("kan: vm 2 'linux-b': 128 MiB", timeout=10)
-        s.wait_seen("[linux-a] kan-linux: shell on the console", timeout=900)
-        s.wait_seen("[linux-b] kan-linux: done, rebooting", timeout=300)
+        wrote = s.wait_match(r"^\[linux-b\] kan-disk: wrote big, sha256 ([0-9a-f]{64})$", timeout=900)
         s.wait_seen("kan: vm linux-b reset itself (reset control register 0xcf9): "
-                    "starting again", timeout=60)
+                    "starting again", timeout=120)
+        s.wait_match(rf"^\[linux-b\] kan-disk: after reboot: big present, sha256 {wrote[1]} matches$",
+                     timeout=900)
+        sent = s.wait_match(r"^\[linux-b\] kan-net: sending 8388608 bytes, sha256 ([0-9a-f]{64})$",
+                            timeout=600)
+        s.wait_match(rf"^\[linux-a\] kan-net: received 8388608 bytes, sha256 {sent[1]}$", timeout=900)
+        s.wait_seen("[linux-a] kan-net: ping 10.0.0.2 ok", timeout=300)
+        s.wait_seen("[linux-a] kan-net: told 10.0.0.2 the sha256", timeout=300)
+        s.wait_seen(f"[linux-b] kan-net: the server got sha256 {sent[1]}", timeout=300)
+        s.wait_seen("[linux-a] kan-linux: shell on the console", timeout=300)
         s.send("console linux-a")
         s.expect("kan: console attached to vm linux-a; Ctrl-] returns to kan")
         s.send("echo typed-$((6*7)) into $(uname -s)")
         s.expect("[linux-a] typed-42 into Linux", timeout=60)
         s.send_raw(ESCAPE)
         s.expect("kan: console detached")
-        # linux-b's second boot: its boot stub speaks again (before it decompresses the
-        # kernel), so the reset really started it afresh.
-        s.wait_seen("[linux-b] KASLR disabled: 'nokaslr' on cmdline.", timeout=300, times=2)
-        s.send("vm stop linux-b")
-        s.expect("kan: vm linux-b: running -> stopped (by command)")
+        s.wait_seen("kan: vm linux-b ended: powered off (ACPI S5 through PM1a_CNT)", timeout=300)
+        for spy in ("spy", "spy-lan0"):
+            s.send(f"vm stop {spy}")
+            s.expect(f"kan: vm {spy}: running -> stopped (by command)")
         s.send("console linux-a")
         s.expect("kan: console attached to vm linux-a")
         s.send("poweroff -f")
@@ -123,5 +169,19 @@ def test_two_linux_vms_at_once_a_shell_and_a_reboot(platform):
         r = s.close(timeout=60)
     assert_clean(r)
     for vm in ("linux-a", "linux-b"):
-        expect(r, f"[{vm}] kan-linux: userspace reached", f"[{vm}] Linux (none) 6.1")
-    expect_not(r, "Kernel panic", "general protection fault")
+        expect(r, f"[{vm}] kan-linux: userspace reached",
+               f"[{vm}] kan-linux: modules loaded: virtio_ring virtio virtio_mmio virtio_blk",
+               f"[{vm}] Linux (none) 6.1")
+    expect(r, "[linux-b] kan-disk: boot 2 of this disk", "[linux-b] kan-net: ping 10.0.0.1 ok",
+           "[linux-b] kan-net: sent")
+    # kan's own account: the disk's requests, and the switch's frames per port.
+    disk = device_line(r.serial, "linux-b", "disk")
+    assert re.search(r"\(\d+ reads, [1-9]\d* writes\): \d+ requests, .* 0 errors", disk), disk
+    got = {vm: frames_received(r.serial, vm) for vm in ("linux-a", "linux-b", "spy", "spy-lan0")}
+    print(f"frames received: {got}")
+    assert got["linux-a"] > 5000 and got["linux-b"] > 100, got  # 8 MiB is 5,800 frames
+    assert got["spy"] == 0, "the spy on lan1 received frames:\n" + device_line(r.serial, "spy", "net")
+    assert got["spy-lan0"] > 0, "the control spy on lan0 heard nothing: the spy proves nothing"
+    # The VM's writes are in kan's copy of the disk (the image file is never written).
+    assert re.search(r"^kan: disk b-disk: checksum [0-9a-f]{16}, changed since boot$", r.serial, re.M)
+    expect_not(r, "Kernel panic", "general protection fault", "needs a reset", "MISMATCH")

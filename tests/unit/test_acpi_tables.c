@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -52,7 +53,7 @@ static const uint8_t *table(uint64_t gpa, const char *signature)
 static const uint8_t *build(void)
 {
 	memset(block, 0xa5, sizeof(block));
-	uint64_t rsdp = acpi_tables_build(block, GPA);
+	uint64_t rsdp = acpi_tables_build(block, GPA, NULL, 0);
 	assert_int_equal(rsdp % 16, 0); /* Linux scans on 16-byte boundaries */
 	return at(rsdp);
 }
@@ -148,6 +149,113 @@ static void a_checksum_makes_the_sum_zero(void **state)
 	assert_int_equal(acpi_checksum(bytes, 0), 0);
 }
 
+/* ---- the virtio-mmio devices in the DSDT, read back the way ACPICA parses AML ---- */
+
+static const struct acpi_mmio_device virtio[] = {
+	{ 0xfe000000u, 0x1000, 10 }, { 0xfe001000u, 0x1000, 11 }, { 0xfe002000u, 0x1000, 12 },
+	{ 0xfe003000u, 0x1000, 13 }, { 0xfe004000u, 0x1000, 14 }, /* one more than the DSDT holds */
+};
+
+static const uint8_t *build_with(unsigned count)
+{
+	memset(block, 0xa5, sizeof(block));
+	uint64_t rsdp = acpi_tables_build(block, GPA, virtio, count);
+	const uint8_t *fadt = table(u32(at(rsdp) + 16), "RSDT");
+	fadt = table(u32(fadt + 36), "FACP");
+	return table(u32(fadt + 40), "DSDT");
+}
+
+/* A PkgLength (ACPI 6.5, 20.2.4) at *p: returns where the package ends and moves *p past the
+ * encoding. */
+static const uint8_t *pkg_end(const uint8_t **p)
+{
+	const uint8_t *start = *p;
+	unsigned follow = start[0] >> 6, len = start[0] & 0x3f;
+	if (follow) {
+		assert_int_equal(start[0] & 0x30, 0); /* bits 4-5 are reserved then */
+		len = start[0] & 0x0f;
+		for (unsigned i = 0; i < follow; i++)
+			len |= (unsigned)start[1 + i] << (4 + 8 * i);
+	}
+	*p = start + 1 + follow;
+	return start + len;
+}
+
+static void expect_bytes(const uint8_t **p, const void *bytes, size_t n)
+{
+	assert_memory_equal(*p, bytes, n);
+	*p += n;
+}
+
+/* Device (VRnn) { Name (_HID, "LNRO0005") Name (_UID, n) Name (_CRS, ...) }, at *p. */
+static void expect_device(const uint8_t **p, unsigned n)
+{
+	const uint8_t *q = *p;
+	char name[5];
+	snprintf(name, sizeof(name), "VR%02u", n);
+	expect_bytes(&q, "\x5b\x82", 2);
+	const uint8_t *end = pkg_end(&q);
+	expect_bytes(&q, name, 4);
+	expect_bytes(&q, "\x08_HID\x0dLNRO0005", 15); /* with the string's NUL */
+	expect_bytes(&q, "\x08_UID\x0a", 6);
+	assert_int_equal(*q++, n);
+	expect_bytes(&q, "\x08_CRS\x11", 6);
+	const uint8_t *buffer_end = pkg_end(&q);
+	assert_int_equal(*q++, 0x0a);
+	unsigned size = *q++;
+	assert_ptr_equal(q + size, buffer_end);
+	assert_ptr_equal(buffer_end, end);
+	/* Memory32Fixed (ReadWrite, base, size) */
+	expect_bytes(&q, "\x86\x09\x00\x01", 4);
+	assert_int_equal(u32(q), virtio[n].base);
+	assert_int_equal(u32(q + 4), virtio[n].size);
+	q += 8;
+	/* Interrupt (ResourceConsumer, Edge, ActiveHigh, Exclusive) { irq } */
+	expect_bytes(&q, "\x89\x06\x00\x03\x01", 5);
+	assert_int_equal(u32(q), virtio[n].irq);
+	q += 4;
+	expect_bytes(&q, "\x79\x00", 2); /* the end tag */
+	assert_ptr_equal(q, end);
+	*p = end;
+}
+
+/* The _S5 object, then Scope (\_SB) holding `count` devices, ending where the table ends. */
+static void expect_devices(const uint8_t *dsdt, unsigned count)
+{
+	const uint8_t *p = dsdt + 36 + 14, *table_end = dsdt + u32(dsdt + 4);
+	assert_int_equal(dsdt[36], 0x08); /* _S5 first, unchanged */
+	expect_bytes(&p, "\x10", 1);
+	const uint8_t *end = pkg_end(&p);
+	assert_ptr_equal(end, table_end);
+	expect_bytes(&p, "\\_SB_", 5);
+	for (unsigned n = 0; n < count; n++)
+		expect_device(&p, n);
+	assert_ptr_equal(p, end);
+}
+
+static void the_dsdt_describes_each_virtio_window(void **state)
+{
+	(void)state;
+	expect_devices(build_with(1), 1);
+	expect_devices(build_with(2), 2);
+	expect_devices(build_with(ACPI_MMIO_DEVICES_MAX), ACPI_MMIO_DEVICES_MAX);
+	for (size_t i = ACPI_TABLES_SIZE; i < sizeof(block); i++)
+		assert_int_equal(block[i], 0xa5);
+}
+
+static void the_dsdt_holds_at_most_its_devices(void **state)
+{
+	(void)state;
+	expect_devices(build_with(ACPI_MMIO_DEVICES_MAX + 1), ACPI_MMIO_DEVICES_MAX);
+}
+
+static void without_devices_the_dsdt_has_no_scope(void **state)
+{
+	(void)state;
+	const uint8_t *dsdt = build_with(0);
+	assert_int_equal(u32(dsdt + 4), 36 + 14);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -156,6 +264,9 @@ int main(void)
 		cmocka_unit_test(the_dsdt_names_s5_with_the_boards_sleep_type),
 		cmocka_unit_test(nothing_is_written_outside_the_block),
 		cmocka_unit_test(a_checksum_makes_the_sum_zero),
+		cmocka_unit_test(the_dsdt_describes_each_virtio_window),
+		cmocka_unit_test(the_dsdt_holds_at_most_its_devices),
+		cmocka_unit_test(without_devices_the_dsdt_has_no_scope),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,7 +54,7 @@ static void mbi_string_tag(uint32_t type, const char *s)
 
 static void mbi_module(uint32_t start, uint32_t end, const char *cmdline)
 {
-	uint8_t payload[512];
+	uint8_t payload[8 + BOOT_CMDLINE_MAX + 200];
 	memcpy(payload, &start, 4);
 	memcpy(payload + 4, &end, 4);
 	strcpy((char *)payload + 8, cmdline);
@@ -135,7 +135,7 @@ static void command_line_and_loader_name_are_copied(void **state)
 static void an_over_long_command_line_is_cut_and_terminated(void **state)
 {
 	(void)state;
-	char longline[400];
+	char longline[BOOT_CMDLINE_MAX + 300];
 	memset(longline, 'x', sizeof(longline) - 1);
 	longline[sizeof(longline) - 1] = '\0';
 	mbi_begin();
@@ -143,6 +143,26 @@ static void an_over_long_command_line_is_cut_and_terminated(void **state)
 	mbi_end();
 	assert_int_equal(parse(), 0);
 	assert_int_equal(strlen(info.cmdline), BOOT_CMDLINE_MAX - 1);
+}
+
+/* A module line kan cannot hold whole is marked, so that kan refuses it rather than run a VM
+ * on part of its line (a Linux command line cut short once lost its last options). */
+static void an_over_long_module_line_is_marked_cut(void **state)
+{
+	(void)state;
+	char longline[BOOT_CMDLINE_MAX + 100];
+	memset(longline, 'x', sizeof(longline) - 1);
+	longline[sizeof(longline) - 1] = '\0';
+	mbi_begin();
+	mbi_module(0x200000, 0x203000, longline);
+	longline[BOOT_CMDLINE_MAX - 1] = '\0'; /* exactly as long as kan can hold */
+	mbi_module(0x204000, 0x204400, longline);
+	mbi_end();
+	assert_int_equal(parse_with_modules(), 0);
+	assert_true(modules[0].cmdline_cut);
+	assert_int_equal(strlen(modules[0].cmdline), BOOT_CMDLINE_MAX - 1);
+	assert_false(modules[1].cmdline_cut);
+	assert_string_equal(modules[1].cmdline, longline);
 }
 
 static void a_string_without_its_zero_stays_inside_the_tag(void **state)
@@ -577,6 +597,7 @@ int main(void)
 		cmocka_unit_test(only_an_end_tag_gives_empty_boot_info),
 		cmocka_unit_test(command_line_and_loader_name_are_copied),
 		cmocka_unit_test(an_over_long_command_line_is_cut_and_terminated),
+		cmocka_unit_test(an_over_long_module_line_is_marked_cut),
 		cmocka_unit_test(a_string_without_its_zero_stays_inside_the_tag),
 		cmocka_unit_test(modules_keep_their_ranges_and_command_lines),
 		cmocka_unit_test(the_memory_map_keeps_only_available_ram),

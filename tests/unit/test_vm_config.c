@@ -525,6 +525,138 @@ static void a_vm_may_be_placed_on_cpus_past_63(void **state)
 	assert_non_null(strstr(error, "kan runs VMs on 100 CPUs"));
 }
 
+/* ---- the virtio keys: disk=, net=, mac=, kind=disk; vm_config_mac ---- */
+
+static void no_disk_no_net_and_no_mac_by_default(void **state)
+{
+	(void)state;
+	static const uint8_t zero[VM_MAC_LEN];
+	assert_int_equal(parse(""), 0);
+	assert_string_equal(config.disk, "");
+	assert_false(config.disk_read_only);
+	assert_string_equal(config.net, "");
+	assert_memory_equal(config.mac, zero, VM_MAC_LEN);
+	assert_int_equal(config.kind, VM_KIND_ELF);
+}
+
+static void disk_takes_a_module_name_and_ro(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("disk=root.img"), 0);
+	assert_string_equal(config.disk, "root.img");
+	assert_false(config.disk_read_only);
+	assert_int_equal(parse("disk=data-1:ro"), 0);
+	assert_string_equal(config.disk, "data-1");
+	assert_true(config.disk_read_only);
+	assert_int_equal(parse("disk=abcdefghijklmnopqrstuvw:ro"), 0); /* 23 characters */
+	assert_string_equal(config.disk, "abcdefghijklmnopqrstuvw");
+}
+
+static void a_bad_disk_is_refused_naming_key_and_value(void **state)
+{
+	(void)state;
+	ASSERT_REFUSED("disk=root:rw", "key 'disk'", "'root:rw'");
+	ASSERT_REFUSED("disk=root:RO", "key 'disk'", "'root:RO'");
+	ASSERT_REFUSED("disk=root:", "key 'disk'", "'root:'");
+	ASSERT_REFUSED("disk=root:ro:ro", "key 'disk'", "'root:ro:ro'");
+	ASSERT_REFUSED("disk=:ro", "key 'disk'", "':ro'");
+	ASSERT_REFUSED("disk=", "key 'disk'", "''");
+	ASSERT_REFUSED("disk=a/b", "key 'disk'", "'a/b'");
+	ASSERT_REFUSED("disk=abcdefghijklmnopqrstuvwx", "key 'disk'",
+		       "'abcdefghijklmnopqrstuvwx'"); /* 24 characters */
+	ASSERT_REFUSED("disk=abcdefghijklmnopqrstuvwx:ro", "key 'disk'",
+		       "'abcdefghijklmnopqrstuvwx:ro'");
+}
+
+static void net_takes_a_switch_name(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("net=lan0"), 0);
+	assert_string_equal(config.net, "lan0");
+	ASSERT_REFUSED("net=", "key 'net'", "''");
+	ASSERT_REFUSED("net=my!lan", "key 'net'", "'my!lan'");
+	ASSERT_REFUSED("net=lan:1", "key 'net'", "'lan:1'");
+	ASSERT_REFUSED("net=abcdefghijklmnopqrstuvwx", "key 'net'", "'abcdefghijklmnopqrstuvwx'");
+}
+
+static void kind_disk_is_read(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("kind=disk name=root.img"), 0);
+	assert_int_equal(config.kind, VM_KIND_DISK);
+	assert_int_equal(parse("kind=linux"), 0);
+	assert_int_equal(config.kind, VM_KIND_LINUX);
+	ASSERT_REFUSED("kind=Disk", "key 'kind'", "'Disk'");
+	ASSERT_REFUSED("kind=disks", "key 'kind'", "'disks'");
+}
+
+static void mac_reads_six_hex_bytes_in_either_case(void **state)
+{
+	(void)state;
+	static const uint8_t want[VM_MAC_LEN] = { 0x52, 0x54, 0x00, 0xab, 0xcd, 0xef };
+	assert_int_equal(parse("mac=52:54:00:ab:cd:ef"), 0);
+	assert_memory_equal(config.mac, want, VM_MAC_LEN);
+	assert_int_equal(parse("mac=52:54:00:AB:Cd:eF"), 0);
+	assert_memory_equal(config.mac, want, VM_MAC_LEN);
+	static const uint8_t vendor[VM_MAC_LEN] = { 0x00, 0x1b, 0x21, 0x0a, 0x09, 0xfe };
+	assert_int_equal(parse("mac=00:1b:21:0a:09:fe"), 0); /* a global unicast one */
+	assert_memory_equal(config.mac, vendor, VM_MAC_LEN);
+}
+
+static void a_bad_mac_is_refused_naming_key_and_value(void **state)
+{
+	(void)state;
+	ASSERT_REFUSED("mac=01:00:5e:00:00:01", "key 'mac'", "'01:00:5e:00:00:01'"); /* multicast */
+	ASSERT_REFUSED("mac=ff:ff:ff:ff:ff:ff", "key 'mac'", "'ff:ff:ff:ff:ff:ff'"); /* broadcast */
+	ASSERT_REFUSED("mac=00:00:00:00:00:00", "key 'mac'", "'00:00:00:00:00:00'");
+	ASSERT_REFUSED("mac=52:54:00:12:34", "key 'mac'", "'52:54:00:12:34'");
+	ASSERT_REFUSED("mac=52:54:00:12:34:5", "key 'mac'", "'52:54:00:12:34:5'");
+	ASSERT_REFUSED("mac=52:54:00:12:34:567", "key 'mac'", "'52:54:00:12:34:567'");
+	ASSERT_REFUSED("mac=52:54:00:12:34:56:", "key 'mac'", "'52:54:00:12:34:56:'");
+	ASSERT_REFUSED("mac=52:54:00:12:34:56:78", "key 'mac'", "'52:54:00:12:34:56:78'");
+	ASSERT_REFUSED("mac=52-54-00-12-34-56", "key 'mac'", "'52-54-00-12-34-56'");
+	ASSERT_REFUSED("mac=5:254:00:12:34:56", "key 'mac'", "'5:254:00:12:34:56'");
+	ASSERT_REFUSED("mac=52:54:00:12:34:5g", "key 'mac'", "'52:54:00:12:34:5g'");
+	ASSERT_REFUSED("mac=", "key 'mac'", "''");
+}
+
+static void the_mac_given_is_the_mac_used(void **state)
+{
+	(void)state;
+	uint8_t mac[VM_MAC_LEN];
+	assert_int_equal(parse("name=a mac=02:00:00:00:00:07"), 0);
+	vm_config_mac(&config, mac);
+	assert_memory_equal(mac, config.mac, VM_MAC_LEN);
+}
+
+/* Without mac=, the address follows from the name: the same every boot, another for another
+ * name, always 52:54:00 (locally administered, unicast). */
+static void a_derived_mac_is_stable_and_distinct_per_name(void **state)
+{
+	(void)state;
+	static const char *const names[] = { "a", "b", "web", "web1", "web2", "db", "vm3", "1bew" };
+	enum { N = sizeof(names) / sizeof(names[0]) };
+	uint8_t macs[N][VM_MAC_LEN], again[VM_MAC_LEN];
+	char line[64];
+	for (unsigned i = 0; i < N; i++) {
+		snprintf(line, sizeof(line), "name=%s net=lan", names[i]);
+		assert_int_equal(parse(line), 0);
+		vm_config_mac(&config, macs[i]);
+		assert_int_equal(macs[i][0], 0x52);
+		assert_int_equal(macs[i][1], 0x54);
+		assert_int_equal(macs[i][2], 0x00);
+		vm_config_mac(&config, again);
+		assert_memory_equal(again, macs[i], VM_MAC_LEN);
+		for (unsigned j = 0; j < i; j++)
+			if (!memcmp(macs[i], macs[j], VM_MAC_LEN))
+				fail_msg("'%s' and '%s' share a MAC", names[i], names[j]);
+	}
+	/* Parsed anew (another line, the same name): the same address. */
+	assert_int_equal(parse("mem=2M name=web"), 0);
+	vm_config_mac(&config, again);
+	assert_memory_equal(again, macs[2], VM_MAC_LEN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -569,6 +701,15 @@ int main(void)
 		cmocka_unit_test(
 			parse_cpu_list_refuses_bad_ranges_empty_items_and_cpus_past_the_limit),
 		cmocka_unit_test(a_vm_may_be_placed_on_cpus_past_63),
+		cmocka_unit_test(no_disk_no_net_and_no_mac_by_default),
+		cmocka_unit_test(disk_takes_a_module_name_and_ro),
+		cmocka_unit_test(a_bad_disk_is_refused_naming_key_and_value),
+		cmocka_unit_test(net_takes_a_switch_name),
+		cmocka_unit_test(kind_disk_is_read),
+		cmocka_unit_test(mac_reads_six_hex_bytes_in_either_case),
+		cmocka_unit_test(a_bad_mac_is_refused_naming_key_and_value),
+		cmocka_unit_test(the_mac_given_is_the_mac_used),
+		cmocka_unit_test(a_derived_mac_is_stable_and_distinct_per_name),
 	};
 	return cmocka_run_group_tests_name("vm_config", tests, NULL, NULL);
 }
