@@ -1,12 +1,12 @@
 /*
- * A network spy: a kan guest with a virtio NIC (net=SWITCH) that listens for ms= milliseconds
- * and asks, every 50 ms, who has 10.0.0.1 and 10.0.0.2 (ARP broadcasts), saying every second
- * how many frames reached it (and from whom, the first few), and at the end. Between looks it
- * halts (interrupts on, though none ever comes: kan wakes it after one slice), so that it
- * costs its CPU's other VMs little: slice=1s gives one look (and two questions) a second. On a
- * switch of its own it must hear nothing; on the switch of the VMs it spies on it hears their
- * broadcasts and ARP replies (the control). It drives the device the way guests/include/kan_guest.h
- * describes: virtio-mmio registers at KAN_VIRTIO_MMIO_BASE, polled, split queues in its own RAM.
+ * A network spy: a kan guest with a virtio NIC (net=SWITCH) that listens for ms= milliseconds,
+ * asks every ask_ms= (50) milliseconds who has 10.0.0.1 and 10.0.0.2 (ARP broadcasts), and says
+ * every say= (10) seconds how many frames reached it (from whom, the first few), and at the end.
+ * Between looks it halts (interrupts on, though none ever comes: kan wakes it after one slice,
+ * or for a frame it can take), so that it costs its CPU's other VMs little. On a switch of its
+ * own it must hear nothing; on the switch of the VMs it spies on it hears their broadcasts and
+ * ARP replies (the control). It drives the device the way guests/include/kan_guest.h describes:
+ * virtio-mmio registers at KAN_VIRTIO_MMIO_BASE, polled, split queues in its own RAM.
  */
 #include "guest.h"
 
@@ -100,6 +100,7 @@ static void arp_who_has(struct ring *tx, const uint8_t mac[6], uint8_t last_octe
 int64_t guest_main(const struct kan_start_info *info)
 {
 	uint64_t ms = guest_arg(info, "ms", 3000), say_s = guest_arg(info, "say", 10);
+	uint64_t ask_ns = guest_arg(info, "ask_ms", 50) * 1000000;
 	struct ring rx = { 0 }, tx = { 0 };
 	uint8_t mac[6];
 	if (!find_nic()) {
@@ -137,7 +138,9 @@ int64_t guest_main(const struct kan_start_info *info)
 			arp_who_has(&tx, mac, 1);
 			arp_who_has(&tx, mac, 2);
 			sent += 2;
-			next_ask += 50000000;
+			/* From now, not from when it was due: the answers wake it early (kan wakes
+			 * a halted VM for frames it can take), and catching up would be a storm. */
+			next_ask = kan_time_ns() + ask_ns;
 		}
 		while (rx.seen_used != used_idx(&rx)) {
 			uint32_t id = rx.used[1 + 2 * (rx.seen_used % QSIZE)];
