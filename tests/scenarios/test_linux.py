@@ -5,7 +5,7 @@ timer, COM1 with its interrupt, ACPI tables for kan's PC board (PM1 control, PM 
 register, an empty PCI bus) and kan's CPUID/MSR/port policies, with the TSC frequency in
 CPUID 0x15. Its /init prints a marker and the output of uname, /proc/cpuinfo and free, then
 powers off through ACPI S5, which kan reports as the VM's end. A counter guest on the other
-CPU keeps its CPU. On both tiers: Bochs VT-x and QEMU AMD-V.
+CPU keeps its CPU. On QEMU AMD-V (see below for Bochs).
 
 Linux also has a read-only virtio disk (disk=ro-disk:ro, over virtio-mmio found in its DSDT):
 its modules load, /dev/vda appears read-only, writes through the filesystem and to the raw
@@ -18,7 +18,10 @@ import pytest
 from kanemu import expect, expect_not, run_kan, tiers, words
 
 
-@pytest.mark.parametrize("platform", tiers("bochs", "qemu-svm"))
+# QEMU only since issue 14: in Bochs this boot (with its modules and the fuzzer beside it) cost
+# four and a half minutes of make test, and test_linux_more.py boots Linux five times in Bochs
+# with the same board, a read-only disk and a read-write one. `make linux-demo` runs it in Bochs.
+@pytest.mark.parametrize("platform", tiers("qemu-svm"))
 def test_debian_kernel_reaches_userspace_beside_a_counter(platform):
     r = run_kan(platform, "linux-early", cpus=2, timeout=600)
     expect(r, "kan: module 'linux-initrd': initrd",
