@@ -37,11 +37,11 @@ def _skip_reason(report):
 
 # The Linux scenarios take 3-15 minutes each, the rest seconds. xdist (load mode) starts each
 # of its N workers with a chunk of consecutive tests, max(len / N // 4, 2) of them: the
-# longest (two Linux VMs, a reboot, a disk and a network) goes at the head of the first chunk,
+# longest (two Linux VMs on one CPU, a disk and a network) goes at the head of the first chunk,
 # the next two longest at the head of the second, and the short tests fill in around them.
-FIRST_WORKER = ("test_two_linux_vms_at_once_a_shell_and_a_reboot[bochs]",)
-SECOND_WORKER = ("test_two_linux_vms_share_a_cpu_and_keep_their_fpu_state[bochs]",
-                 "test_virtio_fuzzers_are_contained[bochs]")
+FIRST_WORKER = ("test_two_linux_vms_share_a_cpu_and_keep_their_fpu_state[bochs]",)
+SECOND_WORKER = ("test_virtio_fuzzers_are_contained[bochs]",
+                 "test_two_linux_vms_at_once_a_shell_and_a_reboot[qemu-svm]")
 
 
 def pytest_collection_modifyitems(config, items):
