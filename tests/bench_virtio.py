@@ -10,7 +10,7 @@ machine ran in it.
   console; in those pauses this script reads the VM's exit counts with kan's `vm info`. Exits
   per request are the difference over the number of reads (the few exits of typing the lines
   and of the idle VM fall inside the window too: they are in the figure, a few in a thousand).
-- TCP: linux-b sends linux-a 8 MiB with busybox nc over kan's switch; the figure is bytes over
+- TCP: linux-b sends linux-a 2 MiB with busybox nc over kan's switch; the figure is bytes over
   the instructions of the send (linux-b's uptime around it).
 - Ping: the average round trip of 20 pings from linux-b to linux-a, in instructions.
 
@@ -75,6 +75,7 @@ def main():
         after = exits(s, "linux-a")
         type_line(s, "linux-a")
         type_line(s, "linux-b")
+        size = int(s.wait_match(r"^\[linux-b\] kan-net: sending (\d+) bytes", timeout=1800)[1])
         sent = s.wait_match(r"^\[linux-b\] kan-net: sent, from ([\d.]+)s to ([\d.]+)s", timeout=1800)
         rtt = s.wait_match(r"^\[linux-b\] kan-net: round-trip min/avg/max = ([\d.]+)/([\d.]+)/([\d.]+) ms",
                            timeout=900)
@@ -86,7 +87,7 @@ def main():
     delta = {k: after.get(k, 0) - before.get(k, 0) for k in after}
     total = sum(delta.values())
     tcp_instructions = (float(sent[2]) - float(sent[1])) * tsc_khz * 1000
-    bytes_per_minstr = 8 * 1024 * 1024 / (tcp_instructions / 1e6)
+    bytes_per_minstr = size / (tcp_instructions / 1e6)
     rtt_instructions = float(rtt[2]) * tsc_khz
     disk_line = re.search(r"^kan:     disk ro-disk .*$", r.serial, re.M)
     rows = [
@@ -98,7 +99,7 @@ def main():
         f"{total:,} exits / {n} reads |",
         *(f"| ... of which {name} | {d / n:.2f} | exits | |"
           for name, d in sorted(delta.items(), key=lambda kv: -kv[1]) if d),
-        f"| VM-to-VM TCP (busybox nc, 8 MiB, one CPU) | {bytes_per_minstr:,.0f} | bytes per million "
+        f"| VM-to-VM TCP (busybox nc, {size >> 20} MiB, one CPU) | {bytes_per_minstr:,.0f} | bytes per million "
         f"instructions | linux-b's uptime around the send |",
         f"| ping round trip (average of 20) | {rtt_instructions:,.0f} | instructions | busybox ping "
         f"avg {rtt[2]} ms x TSC rate |",
