@@ -117,10 +117,7 @@ static void notify(struct virtio_mmio *t, unsigned q)
 		}
 		used = true;
 	}
-	if (r == VQ_BROKEN)
-		virtio_mmio_fail(t, why);
-	if (used && vq_wants_interrupt(vq, &t->mem))
-		virtio_mmio_interrupt(t);
+	virtio_mmio_served(t, vq, r, why, used);
 }
 
 static const struct virtio_model blk_model = {

@@ -102,6 +102,15 @@ void virtio_mmio_fail(struct virtio_mmio *t, const char *why)
 	raise(t, VIRTIO_INT_CONFIG);
 }
 
+void virtio_mmio_served(struct virtio_mmio *t, struct virtqueue *vq, enum vq_pop_result result,
+			const char *why, bool used)
+{
+	if (result == VQ_BROKEN)
+		virtio_mmio_fail(t, why);
+	if (used && vq_wants_interrupt(vq, &t->mem))
+		virtio_mmio_interrupt(t);
+}
+
 static uint64_t *queue_address(struct virtio_mmio *t, unsigned reg)
 {
 	struct virtqueue *vq = &t->vq[t->queue_sel];

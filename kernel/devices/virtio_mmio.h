@@ -85,6 +85,10 @@ void virtio_mmio_access(void *t, uint64_t offset, unsigned size, bool write, uin
 bool virtio_queue_live(const struct virtio_mmio *t, unsigned q);
 /* Used buffers are there: InterruptStatus bit 0, and an interrupt if it was clear. */
 void virtio_mmio_interrupt(struct virtio_mmio *t);
+/* After a device served queue `vq`: DEVICE_NEEDS_RESET if it found the queue broken (`result`
+ * VQ_BROKEN, `why`), and an interrupt if it used buffers and the driver wants one. */
+void virtio_mmio_served(struct virtio_mmio *t, struct virtqueue *vq, enum vq_pop_result result,
+			const char *why, bool used);
 /* The driver broke a rule: DEVICE_NEEDS_RESET, a configuration interrupt, one message. */
 void virtio_mmio_fail(struct virtio_mmio *t, const char *why);
 

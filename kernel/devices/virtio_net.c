@@ -49,10 +49,7 @@ static void transmit(struct virtio_net *net)
 		}
 		used = true;
 	}
-	if (r == VQ_BROKEN)
-		virtio_mmio_fail(t, why);
-	if (used && vq_wants_interrupt(vq, &t->mem))
-		virtio_mmio_interrupt(t);
+	virtio_mmio_served(t, vq, r, why, used);
 }
 
 void virtio_net_poll(struct virtio_net *net)
@@ -88,10 +85,7 @@ void virtio_net_poll(struct virtio_net *net)
 		}
 		used = true;
 	}
-	if (r == VQ_BROKEN)
-		virtio_mmio_fail(t, why);
-	if (used && vq_wants_interrupt(vq, &t->mem))
-		virtio_mmio_interrupt(t);
+	virtio_mmio_served(t, vq, r, why, used);
 }
 
 bool virtio_net_ready_to_receive(const struct virtio_net *net)
