@@ -168,6 +168,27 @@ static void plan_vectors(unsigned owner, unsigned round, bool spy, bool opmask_w
 	for (unsigned i = 0; i < 8; i++)
 		w->opmask[i] = opmask_wide ? iso_marker(owner, round, 0xe0 + i)
 					   : (owner << 8 | ((round * 8 + i) & 0xff));
+	/* Some rounds leave one component in its initial state (all zero), as real guests do:
+	 * XSAVE then clears its XSTATE_BV bit and XRSTOR initialises it instead of loading it.
+	 * Holders and spies blank different components in the same round. */
+	switch ((round + (spy ? 3 : 0)) % 6) {
+	case 1: /* SSE: XMM0-15 zero and MXCSR at its reset value */
+		w->mxcsr = 0x1f80;
+		memset(w->xmm, 0, sizeof(w->xmm));
+		break;
+	case 2: /* AVX: the upper halves of YMM0-15 */
+		memset(w->ymm, 0, sizeof(w->ymm));
+		break;
+	case 3: /* ZMM_Hi256: the upper halves of ZMM0-15 */
+		memset(w->zmm, 0, 64 * sizeof(w->zmm[0]));
+		break;
+	case 4: /* Hi16_ZMM: ZMM16-31 whole */
+		memset(w->zmm + 64, 0, 128 * sizeof(w->zmm[0]));
+		break;
+	case 5: /* opmask: k0-k7 */
+		memset(w->opmask, 0, sizeof(w->opmask));
+		break;
+	}
 }
 
 static void plan_descriptors(unsigned owner, unsigned round, unsigned role, struct iso_snapshot *w)
