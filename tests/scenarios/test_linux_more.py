@@ -8,7 +8,11 @@ import subprocess
 
 import pytest
 
-from kanemu import REPO, assert_clean, expect, expect_not, interactive_kan, run_kan, tiers
+from kanemu import (PLATFORMS, REPO, assert_clean, expect, expect_not, interactive_kan, run_bochs,
+                    run_kan, tiers)
+
+# A Bochs CPU model with VT-x, EPT and unrestricted guest, and AVX2 but no AVX-512.
+BOCHS_WITHOUT_AVX512 = "corei7_haswell_4770"
 
 TIERS = tiers("bochs", "qemu-svm")
 
@@ -51,7 +55,14 @@ def test_two_linux_vms_share_a_cpu_and_keep_their_fpu_state(platform, tmp_path):
     scenario = "linux-shared-fast" if platform == "qemu-svm" else "linux-shared"
     rounds = int(re.search(r"kan\.fpu=(\d+)", (REPO / f"iso/scenarios/{scenario}.cfg").read_text())[1])
     answer = fpu_answer(tmp_path)
-    r = run_kan(platform, scenario, cpus=2, megs=512, timeout=1800)
+    if PLATFORMS[platform].emulator == "bochs":
+        # Haswell (AVX2, no AVX-512): with Bochs's AVX-512 offered, glibc's EVEX string
+        # functions went wrong in most runs of two Linux VMs taking turns on a CPU (sort's
+        # output, a segfault in strcmp), whichever way kan switched the state; see "Bochs and
+        # AVX-512" in docs/architecture.md. The isolation guests check AVX-512 state there.
+        r = run_bochs(scenario, cpu_model=BOCHS_WITHOUT_AVX512, cpus=2, megs=512, timeout=1800)
+    else:
+        r = run_kan(platform, scenario, cpus=2, megs=512, timeout=1800)
     expect(r, "kan: vm 1 'linux-a': 128 MiB", "cpu 1", "kan: vm 2 'linux-b': 128 MiB", "cpu 1",
            "kan: vm 3 'count-b'", "cpu 1")
     expect(r, "[count-b] counter done:", "kan: vm count-b ended: exit status 0")
@@ -64,15 +75,12 @@ def test_two_linux_vms_share_a_cpu_and_keep_their_fpu_state(platform, tmp_path):
         results = re.findall(rf"^\[{vm}\] kan-fpu: round (\d+): (.*)$", r.serial, re.M)
         if [int(n) for n, _ in results] != list(range(1, rounds + 1)):
             problems.append(f"{vm}: printed rounds {[int(n) for n, _ in results]}, not 1-{rounds}")
-        # x, pi and sha256 are the floating-point results. sorted-md5 is only printed: under
-        # Bochs with AVX-512 offered, both VMs' first round once sorted the same file into
-        # the same wrong order (see the issue 11 note); that is not yet understood.
-        numbers = answer.rsplit(" sorted-md5=", 1)[0]
-        problems += [f"{vm}: round {n}: {got}" for n, got in results
-                     if got.rsplit(" sorted-md5=", 1)[0] != numbers]
-        for n, got in results:
-            if got != answer:
-                print(f"{vm}: round {n}: sort's digest differs from the host's: {got}")
+        # x and pi are the floating-point results; sha256 and sorted-md5 digest the file of
+        # the map's values and its sorted lines (glibc's SIMD copies and compares).
+        problems += [f"{vm}: round {n}: {got}" for n, got in results if got != answer]
+        # fpu-job's own findings: its file changed as it sat in memory, or rounds 1 and 2 wrote
+        # different files (which bytes, which lines).
+        problems += [f"{vm}: {why}" for why in re.findall(rf"^\[{vm}\] kan-fpu-why: (.*)$", r.serial, re.M)]
         job = re.search(rf"^\[{vm}\] kan-linux: fpu job, \d+ rounds, from ([\d.]+)s$.*"
                         rf"^\[{vm}\] kan-linux: fpu job done, at ([\d.]+)s$", r.serial, re.M | re.S)
         if job:
