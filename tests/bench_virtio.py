@@ -66,7 +66,7 @@ def type_line(s, vm, text="go"):
 def main():
     # Haswell (no AVX-512): with Bochs's AVX-512 offered, two Linux VMs taking turns on one
     # CPU crash in glibc's EVEX string code (docs/architecture.md, "Bochs and AVX-512").
-    with kanemu.interactive_bochs("linux-bench", cpu_model="corei7_haswell_4770", cpus=1,
+    with kanemu.interactive_bochs("linux-bench", cpu_model=kanemu.BOCHS_WITHOUT_AVX512, cpus=1,
                                   megs=512) as s:
         tsc_khz = int(s.wait_match(r"^kan: time: TSC runs at (\d+) kHz", timeout=120)[1])
         s.wait_seen("[linux-a] kan-bench: ready for disk reads", timeout=1800)

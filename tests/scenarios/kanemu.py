@@ -47,6 +47,10 @@ class Platform:
 
 # A platform per tier. QEMU's TCG has no VT-x but emulates AMD-V with nested paging; its TSC
 # runs at host time, where Bochs's counts instructions.
+# A Bochs CPU model with VT-x, EPT and unrestricted guest, AVX2 and no AVX-512: for two Linux
+# VMs on one CPU, whose glibc Bochs's AVX-512 breaks (docs/architecture.md, "Bochs and AVX-512").
+BOCHS_WITHOUT_AVX512 = "corei7_haswell_4770"
+
 PLATFORMS = {
     "bochs": Platform("bochs", "corei7_skylake_x", "VT-x"),
     "qemu-svm": Platform("qemu", "EPYC,+svm,+npt", "AMD-V"),

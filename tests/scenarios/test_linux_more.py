@@ -8,11 +8,8 @@ import subprocess
 
 import pytest
 
-from kanemu import (PLATFORMS, REPO, assert_clean, expect, expect_not, interactive_kan, run_bochs,
-                    run_kan, tiers)
-
-# A Bochs CPU model with VT-x, EPT and unrestricted guest, and AVX2 but no AVX-512.
-BOCHS_WITHOUT_AVX512 = "corei7_haswell_4770"
+from kanemu import (BOCHS_WITHOUT_AVX512, PLATFORMS, REPO, assert_clean, expect, expect_not,
+                    interactive_kan, run_bochs, run_kan, tiers)
 
 TIERS = tiers("bochs", "qemu-svm")
 
@@ -53,7 +50,8 @@ def test_two_linux_vms_share_a_cpu_and_keep_their_fpu_state(platform, tmp_path):
     # QEMU runs a round in a fraction of a second, so its jobs (ten times as many rounds) would
     # otherwise end before the other kernel's begins, and never share the CPU.
     scenario = "linux-shared-fast" if platform == "qemu-svm" else "linux-shared"
-    rounds = int(re.search(r"kan\.fpu=(\d+)", (REPO / f"iso/scenarios/{scenario}.cfg").read_text())[1])
+    config = (REPO / f"iso/scenarios/{scenario}.cfg").read_text()
+    rounds = int(re.search(r"kan\.fpu=(\d+)", config)[1])
     answer = fpu_answer(tmp_path)
     if PLATFORMS[platform].emulator == "bochs":
         # Haswell (AVX2, no AVX-512): with Bochs's AVX-512 offered, glibc's EVEX string
@@ -93,7 +91,7 @@ def test_two_linux_vms_share_a_cpu_and_keep_their_fpu_state(platform, tmp_path):
     # Before their jobs the two talk over kan's switch on the CPU they share: pings both ways,
     # a TCP stream (1 MiB in Bochs, 8 MiB on QEMU) and its sha256 answered back. linux-a also
     # has a read-only disk (shared with linux-b): writes are refused, kan's copy unchanged.
-    mib = re.search(r"kan\.net_mib=(\d+)", (REPO / f"iso/scenarios/{scenario}.cfg").read_text())
+    mib = re.search(r"kan\.net_mib=(\d+)", config)
     size = int(mib[1]) if mib else 8
     sent = re.search(rf"^\[linux-b\] kan-net: sending {size << 20} bytes, sha256 ([0-9a-f]{{64}})$",
                      r.serial, re.M)
