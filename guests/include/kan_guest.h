@@ -104,6 +104,7 @@
 #define KAN_REAL_MODE_STACK    0xfff0
 
 #define KAN_UART_PORT	     0x3f8
+#define KAN_LAPIC_BASE	     0xfee00000u /* a VM with vcpus= above 1: each vCPU's local APIC */
 #define KAN_VIRTIO_MMIO_BASE 0xfe000000u /* device n's registers at + n * 0x1000 */
 
 /* Hypercall numbers (RAX). */
@@ -133,7 +134,7 @@ struct kan_start_info {
 	uint32_t magic;	      /* KAN_START_MAGIC */
 	uint32_t abi_version; /* KAN_ABI_VERSION */
 	uint32_t vm_id;	      /* kan's number for this VM, from 1 */
-	uint32_t reserved;
+	uint32_t vcpus;	      /* its vCPUs (vcpus=; 0 from a kan before SMP VMs means 1) */
 	uint64_t ram_size; /* bytes of RAM at guest-physical 0 */
 	char name[24];	   /* the VM's name, zero-terminated */
 	char cmdline[256]; /* the module's command line from grub.cfg, zero-terminated */
