@@ -16,6 +16,7 @@ static void write_start_info(struct vm *vm, uint8_t *ram)
 	info->magic = KAN_START_MAGIC;
 	info->abi_version = KAN_ABI_VERSION;
 	info->vm_id = vm->id;
+	info->vcpus = vm->config.vcpus;
 	info->ram_size = vm->config.mem;
 	strlcpy(info->name, vm->config.name, sizeof(info->name));
 	strlcpy(info->cmdline, vm->cmdline, sizeof(info->cmdline));

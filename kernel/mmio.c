@@ -25,6 +25,9 @@ enum mmio_outcome vm_mmio_emulate(struct vcpu *vcpu, const struct guest_paging *
 	}
 	uint64_t *gpr = &vcpu->regs.gpr[insn.gpr];
 	uint64_t value = 0;
+	bool shared = vm->vcpu_count > 1; /* its other vCPUs reach the devices too */
+	if (shared)
+		spin_lock(&vm->dev_lock);
 	if (insn.kind == INSN_MMIO_STORE) {
 		value = insn_mmio_store_value(&insn, *gpr);
 		r->handler(r->device, gpa - r->base, insn.size, true, &value);
@@ -32,6 +35,8 @@ enum mmio_outcome vm_mmio_emulate(struct vcpu *vcpu, const struct guest_paging *
 		r->handler(r->device, gpa - r->base, insn.size, false, &value);
 		*gpr = insn_mmio_load_result(&insn, *gpr, value);
 	}
+	if (shared)
+		spin_unlock(&vm->dev_lock);
 	*length = insn.length;
 	return MMIO_DONE;
 }

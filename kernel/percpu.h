@@ -18,6 +18,11 @@ struct cpu {
 	struct spinlock queue_lock; /* other CPUs add to the queue (shell commands) */
 	unsigned vcpus;		    /* how many vCPUs were placed here */
 	struct vcpu *current;
+	/* Work another CPU needs done here, on the CPU that owns a vCPU's backend state
+	 * (sched_call_on): one at a time, guarded by errand_lock. */
+	struct spinlock errand_lock;
+	void (*volatile errand)(void *arg);
+	void *errand_arg;
 	void *backend; /* the backend's per-CPU state (for VT-x: the VMXON region) */
 	uint64_t busy_tsc, idle_tsc;
 	uint64_t ist_stack_top;					      /* an AP's, for its TSS */

@@ -18,15 +18,17 @@ static void describe_end(const struct vm *vm, char *buf, size_t size)
 
 void report_vm_exits(const struct vm *vm)
 {
-	const struct vcpu *v = &vm->vcpu;
 	char line[400];
 	int n = ksnprintf(line, sizeof(line), "kan:     exits:");
 	for (unsigned i = 0; i < VCPU_EXIT_REASONS; i++) {
-		if (!v->exits[i] || n >= (int)sizeof(line))
+		uint64_t count = 0;
+		for (unsigned k = 0; k < vm->vcpu_count; k++)
+			count += vm->vcpus[k].exits[i];
+		if (!count || n >= (int)sizeof(line))
 			continue;
 		const char *name = backend_exit_name(i);
 		n += ksnprintf(line + n, sizeof(line) - (size_t)n, " %s=%lu", name ? name : "?",
-			       v->exits[i]);
+			       count);
 	}
 	printk("%s (vm %s)\n", line, vm->config.name);
 	if (vm->msr_refused || vm->io.unowned_accesses || vm->uart.bytes_dropped)
@@ -53,8 +55,8 @@ void report_vm_table(void)
 		const struct vm *vm = vm_by_index(i);
 		describe_end(vm, end, sizeof(end));
 		printk("kan: %-3u %-16s %-8s %4u %12lu %10lu  %s\n", vm->id, vm->config.name,
-		       vm_state_name(vm->state), vm->vcpu.cpu, time_tsc_to_us(vm->vcpu.cpu_time),
-		       vcpu_exits_total(&vm->vcpu), end);
+		       vm_state_name(vm->state), vm->vcpus[0].cpu, time_tsc_to_us(vm_cpu_time(vm)),
+		       vm_exits_total(vm), end);
 		report_vm_exits(vm);
 	}
 	vm_disks_report();

@@ -15,11 +15,13 @@
 #include "kernel/shell.h"
 #include "kernel/time.h"
 #include "kernel/vcpu_backend.h"
+#include "kernel/vintr.h"
 
 #define IDLE_MAX_US 1000 /* an idle CPU looks again at least this often */
 /* A vCPU alone on its CPU has nobody to yield to: it runs this long between looks. */
 #define SLICE_ALONE_US 1000000
 #define KICK_VECTOR    0x21
+#define NOTIFY_VECTOR  0x22 /* a vCPU on this CPU has a new interrupt: see it at the entry */
 
 extern uint64_t boot_tsc; /* boot/entry.asm: the TSC when GRUB handed over */
 static bool wait_when_empty;
@@ -27,6 +29,11 @@ static bool wait_when_empty;
 static bool kicked(void)
 {
 	return true; /* the interrupt itself did the work: it made the CPU look */
+}
+
+static bool notified(void)
+{
+	return false; /* the exit it caused delivers the interrupt on the way back in */
 }
 
 static bool idle_timer_fired(void)
@@ -38,6 +45,7 @@ void sched_init(bool keep_running_when_empty)
 {
 	wait_when_empty = keep_running_when_empty;
 	interrupt_register(KICK_VECTOR, kicked);
+	interrupt_register(NOTIFY_VECTOR, notified);
 	interrupt_register(LAPIC_TIMER_VECTOR, idle_timer_fired);
 }
 
@@ -73,6 +81,44 @@ void sched_wake(struct vcpu *vcpu)
 {
 	__atomic_store_n(&vcpu->wake_tsc, 0, __ATOMIC_RELEASE);
 	sched_kick(vcpu->cpu);
+}
+
+/* Runs the errand another CPU left here (sched_call_on), if any. */
+static void run_errand(struct cpu *c)
+{
+	void (*fn)(void *) = __atomic_load_n(&c->errand, __ATOMIC_ACQUIRE);
+	if (fn) {
+		fn(c->errand_arg);
+		__atomic_store_n(&c->errand, NULL, __ATOMIC_RELEASE);
+	}
+}
+
+void sched_call_on(unsigned cpu, void (*fn)(void *arg), void *arg)
+{
+	struct cpu *self = this_cpu(), *target = &cpus[cpu];
+	if (target == self) {
+		fn(arg);
+		return;
+	}
+	/* While waiting, this CPU does what others ask of it: two CPUs asking each other
+	 * at once both go on. */
+	while (!spin_trylock(&target->errand_lock))
+		run_errand(self);
+	target->errand_arg = arg;
+	__atomic_store_n(&target->errand, fn, __ATOMIC_RELEASE);
+	sched_kick(cpu);
+	while (__atomic_load_n(&target->errand, __ATOMIC_ACQUIRE)) {
+		run_errand(self);
+		cpu_relax();
+	}
+	spin_unlock(&target->errand_lock);
+}
+
+void sched_notify(struct vcpu *vcpu)
+{
+	__atomic_store_n(&vcpu->wake_tsc, 0, __ATOMIC_RELEASE);
+	if (vcpu->cpu != this_cpu()->index)
+		lapic_send_ipi(cpus[vcpu->cpu].apic_id, NOTIFY_VECTOR);
 }
 
 /* Halts this CPU until `wake_tsc` (or IDLE_MAX_US), woken by its LAPIC timer or a kick. */
@@ -116,7 +162,7 @@ static bool run_slice(struct cpu *c, struct vcpu *v, uint64_t now)
 	__atomic_store_n(&v->running_since, now, __ATOMIC_RELEASE);
 	/* Frames for a NIC of a VM without a PIC go in here, once a slice; a VM with a PIC
 	 * polls before every entry (the backends do it). */
-	if (vm->devices.net && !vm->has_pic)
+	if (vm->devices.net && !vintr_present(v))
 		vm_devices_poll(vm);
 	enum vcpu_event event = backend_vcpu_run(v, time_us_to_tsc(slice_us));
 	uint64_t ran = rdtsc() - now;
@@ -124,17 +170,26 @@ static bool run_slice(struct cpu *c, struct vcpu *v, uint64_t now)
 	__atomic_store_n(&v->running_since, 0, __ATOMIC_RELEASE);
 	c->busy_tsc += ran;
 	c->current = NULL;
-	if (event == VCPU_EVENT_ENDED && vm_end_policy(vm))
-		return true;
-	if (!vm_handle_pending(vm))
-		return false; /* it ended, or a command stopped or paused it */
+	if (v != vm_boot_vcpu(vm)) {
+		/* The home CPU does the whole-VM work; this vCPU runs on while the VM does. */
+		if (event == VCPU_EVENT_ENDED)
+			vm_post_end(vm);
+		if (!vm_vcpu_may_run(v))
+			return false;
+	} else {
+		if (event == VCPU_EVENT_ENDED && vm_end_policy(vm))
+			return true;
+		if (!vm_handle_pending(vm))
+			return false; /* it ended, or a command stopped or paused it */
+	}
 	if (event == VCPU_EVENT_HALTED) {
 		/* A VM with interrupts sleeps until its next timer tick, or input (sched_wake),
 		 * or at most a second; one without sleeps one slice. */
-		uint64_t wake = rdtsc() +
-				time_us_to_tsc(vm->has_pic ? SLICE_ALONE_US : vm->config.slice_us);
-		if (vm->has_pic && vm->pic.pit.period_tsc && vm->pic.pit.next_tick < wake)
-			wake = vm->pic.pit.next_tick;
+		bool intc = vintr_present(v);
+		uint64_t wake =
+			rdtsc() + time_us_to_tsc(intc ? SLICE_ALONE_US : vm->config.slice_us);
+		if (intc && vintr_next_event(v) < wake)
+			wake = vintr_next_event(v);
 		/* A frame that came while it was halting wakes it now: its sender's wake-up came
 		 * before this sleep was set. */
 		v->wake_tsc = vm_devices_pending(vm) ? 0 : wake;
@@ -148,6 +203,7 @@ void sched_run(void)
 	if (c->index == 0)
 		shell_start();
 	for (;;) {
+		run_errand(c);
 		selftest_tick(c->index);
 		nmi_say_once(c->index);
 		interrupt_say_strays(c->index);
@@ -168,9 +224,16 @@ void sched_run(void)
 			idle_until(c, next_wake);
 			continue;
 		}
-		/* A command may be waiting for it; then its state decides whether it runs. */
-		if (!vm_handle_pending(v->vm) || timed_out(v, now))
-			continue;
+		/* A command may be waiting for its VM; then the VM's state decides whether it
+		 * runs. The boot vCPU's CPU carries commands out; the other vCPUs follow. */
+		if (v == vm_boot_vcpu(v->vm)) {
+			if (!vm_handle_pending(v->vm) || timed_out(v, now))
+				continue;
+		} else if (!vm_vcpu_may_run(v)) {
+			continue; /* the home CPU puts it back when the VM runs again */
+		} else if (v->start_pending) {
+			vcpu_start_on_its_cpu(v);
+		}
 		if (c->index == 0)
 			report_boot_time();
 		if (run_slice(c, v, now))

@@ -30,8 +30,8 @@ bool shell_input(char c)
 	struct vm *vm = __atomic_load_n(&attached, __ATOMIC_ACQUIRE);
 	if (vm && c != ESCAPE_CHAR) {
 		vuart_receive(&vm->uart, c); /* a full FIFO drops it, as a real UART would */
-		if (vm->has_pic)
-			sched_wake(&vm->vcpu); /* its interrupt wakes it from HLT */
+		if (vm->has_intc)
+			sched_wake(vm_boot_vcpu(vm)); /* its interrupt wakes it from HLT */
 		return false;
 	}
 	uint32_t head = input_head;
@@ -70,21 +70,27 @@ static void vm_list(void)
 	for (unsigned i = 0; i < vm_count(); i++) {
 		const struct vm *vm = vm_by_index(i);
 		printk("kan: %-3u %-16s %-9s %4u %8lu %12lu %10lu\n", vm->id, vm->config.name,
-		       vm_state_name(vm->state), vm->vcpu.cpu, vm->config.mem >> 20,
-		       time_tsc_to_us(vcpu_cpu_time(&vm->vcpu)), vcpu_exits_total(&vm->vcpu));
+		       vm_state_name(vm->state), vm->vcpus[0].cpu, vm->config.mem >> 20,
+		       time_tsc_to_us(vm_cpu_time(vm)), vm_exits_total(vm));
 	}
 }
 
 static void vm_info(const struct vm *vm)
 {
-	const struct guest_regs *r = &vm->vcpu.regs;
+	const struct guest_regs *r = &vm->vcpus[0].regs;
 	printk("kan: vm %u '%s': %s, config '%s'\n", vm->id, vm->config.name,
 	       vm_state_name(vm->state), vm->cmdline);
 	printk("kan:   %lu MiB at host 0x%lx, cpu %u, slice %u us, on_crash=%s (%u of %u "
 	       "restarts used)\n",
-	       vm->config.mem >> 20, vm->ram_base, vm->vcpu.cpu, vm->config.slice_us,
+	       vm->config.mem >> 20, vm->ram_base, vm->vcpus[0].cpu, vm->config.slice_us,
 	       vm->config.restart_on_crash ? "restart" : "stop", vm->restarts,
 	       vm->config.restart_limit);
+	for (unsigned i = 0; vm->vcpu_count > 1 && i < vm->vcpu_count; i++) {
+		const struct vcpu *v = &vm->vcpus[i];
+		printk("kan:   vcpu %u: cpu %u, %s, cpu time %lu us, %lu exits\n", i, v->cpu,
+		       v->run_state == VCPU_RUNNABLE ? "started" : "waiting for SIPI",
+		       time_tsc_to_us(vcpu_cpu_time(v)), vcpu_exits_total(v));
+	}
 	printk("kan:   last stop: %s\n", vm->stop_reason[0] ? vm->stop_reason : "-");
 	report_vm_exits(vm);
 	if (vm->state != VM_RUNNING)
@@ -167,7 +173,7 @@ static void run(const struct shell_command *cmd)
 		else if (log_level == LOG_VERBOSE)
 			printk("kan: %s for vm %s posted to cpu %u\n",
 			       vm_cause_name(lifecycle_causes[cmd->verb]), vm->config.name,
-			       vm->vcpu.cpu);
+			       vm->vcpus[0].cpu);
 		break;
 	case SHELL_VM_CREATE:
 		vm_create_command(cmd);

@@ -2,6 +2,8 @@
 #ifndef KAN_KERNEL_SPINLOCK_H
 #define KAN_KERNEL_SPINLOCK_H
 
+#include <stdbool.h>
+
 #include "arch/x86_64/cpu.h"
 
 struct spinlock {
@@ -13,6 +15,12 @@ static inline void spin_lock(struct spinlock *l)
 	while (__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE))
 		while (l->locked)
 			cpu_relax();
+}
+
+/* Takes the lock if it is free; false if another CPU holds it. */
+static inline bool spin_trylock(struct spinlock *l)
+{
+	return !__atomic_exchange_n(&l->locked, 1, __ATOMIC_ACQUIRE);
 }
 
 static inline void spin_unlock(struct spinlock *l)

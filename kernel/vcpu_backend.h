@@ -53,7 +53,11 @@ struct vcpu_backend {
 	bool (*vcpu_create)(struct vcpu *vcpu, const struct vcpu_boot_state *boot);
 	/* On the vCPU's CPU: back to the state `boot` describes, as if just created. */
 	bool (*vcpu_reset)(struct vcpu *vcpu, const struct vcpu_boot_state *boot);
-	/* On the VM's CPU: frees everything vm_create and vcpu_create took. */
+	/* On the vCPU's CPU, when it is not in the guest: this CPU lets go of the vCPU (VT-x:
+	 * VMCLEAR), so that any CPU may then reset it (vcpu_reset) or free it (vm_destroy). */
+	void (*vcpu_unload)(struct vcpu *vcpu);
+	/* On the VM's home CPU, its other vCPUs unloaded: frees everything vm_create and
+	 * vcpu_create took. */
 	void (*vm_destroy)(struct vm *vm);
 	/* Runs the vCPU on this CPU until something the scheduler must decide happens. */
 	enum vcpu_event (*vcpu_run)(struct vcpu *vcpu, uint64_t slice_tsc);
@@ -91,6 +95,10 @@ static inline bool backend_vcpu_create(struct vcpu *vcpu, const struct vcpu_boot
 static inline bool backend_vcpu_reset(struct vcpu *vcpu, const struct vcpu_boot_state *boot)
 {
 	return backend->vcpu_reset(vcpu, boot);
+}
+static inline void backend_vcpu_unload(struct vcpu *vcpu)
+{
+	backend->vcpu_unload(vcpu);
 }
 static inline void backend_vm_destroy(struct vm *vm)
 {

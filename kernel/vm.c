@@ -53,6 +53,22 @@ uint64_t vcpu_cpu_time(const struct vcpu *vcpu)
 	return vcpu->cpu_time + (since && now > since ? now - since : 0);
 }
 
+uint64_t vm_cpu_time(const struct vm *vm)
+{
+	uint64_t total = 0;
+	for (unsigned i = 0; i < vm->vcpu_count; i++)
+		total += vcpu_cpu_time(&vm->vcpus[i]);
+	return total;
+}
+
+uint64_t vm_exits_total(const struct vm *vm)
+{
+	uint64_t total = 0;
+	for (unsigned i = 0; i < vm->vcpu_count; i++)
+		total += vcpu_exits_total(&vm->vcpus[i]);
+	return total;
+}
+
 uint64_t vcpu_exits_total(const struct vcpu *vcpu)
 {
 	uint64_t total = 0;
@@ -93,7 +109,20 @@ static bool live(enum vm_state s)
 	return s == VM_RUNNING || s == VM_PAUSED;
 }
 
-bool vm_apply(struct vm *vm, enum vm_transition_cause cause, const char *reason)
+void vm_kick_vcpus(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->vcpu_count; i++)
+		sched_kick(vm->vcpus[i].cpu);
+}
+
+static bool is_guest_event(enum vm_transition_cause cause)
+{
+	return cause == VM_GUEST_EXIT || cause == VM_GUEST_CRASH || cause == VM_GUEST_POWEROFF ||
+	       cause == VM_GUEST_RESET;
+}
+
+/* vm_apply, with vm->lock held. */
+static bool apply_locked(struct vm *vm, enum vm_transition_cause cause, const char *reason)
 {
 	enum vm_state to;
 	const char *why;
@@ -121,24 +150,49 @@ bool vm_apply(struct vm *vm, enum vm_transition_cause cause, const char *reason)
 	else
 		printk("kan: vm %s: %s -> %s (%s)\n", vm->config.name, vm_state_name(from),
 		       vm_state_name(to), reason);
+	if (to != VM_RUNNING)
+		vm_kick_vcpus(vm); /* its other vCPUs leave the guest now */
 	return true;
+}
+
+bool vm_apply(struct vm *vm, enum vm_transition_cause cause, const char *reason)
+{
+	spin_lock(&vm->lock);
+	bool done = apply_locked(vm, cause, reason);
+	spin_unlock(&vm->lock);
+	return done;
+}
+
+/* A guest event from one of its vCPUs while another one, on another CPU, may end the VM too:
+ * the first one ends it, and says why; the later ones find it ended and are dropped. */
+static bool guest_event_first(struct vm *vm)
+{
+	return vm->vcpu_count == 1 || vm->state == VM_RUNNING;
 }
 
 void vm_exit(struct vm *vm, int64_t status)
 {
-	vuart_flush(&vm->uart);
-	vm->exited = true;
-	vm->exit_status = status;
-	ksnprintf(vm->stop_reason, sizeof(vm->stop_reason), "exit status %ld", status);
-	vm_apply(vm, VM_GUEST_EXIT, vm->stop_reason);
+	spin_lock(&vm->lock);
+	if (guest_event_first(vm)) {
+		vuart_flush(&vm->uart);
+		vm->exited = true;
+		vm->exit_status = status;
+		ksnprintf(vm->stop_reason, sizeof(vm->stop_reason), "exit status %ld", status);
+		apply_locked(vm, VM_GUEST_EXIT, vm->stop_reason);
+	}
+	spin_unlock(&vm->lock);
 }
 
 static void end_with(struct vm *vm, enum vm_transition_cause cause, const char *fmt, va_list ap)
 {
-	kvsnprintf(vm->stop_reason, sizeof(vm->stop_reason), fmt, ap);
-	vuart_flush(&vm->uart);
-	vm->exited = false;
-	vm_apply(vm, cause, vm->stop_reason);
+	spin_lock(&vm->lock);
+	if (!is_guest_event(cause) || guest_event_first(vm)) {
+		kvsnprintf(vm->stop_reason, sizeof(vm->stop_reason), fmt, ap);
+		vuart_flush(&vm->uart);
+		vm->exited = false;
+		apply_locked(vm, cause, vm->stop_reason);
+	}
+	spin_unlock(&vm->lock);
 }
 
 void vm_stop(struct vm *vm, const char *fmt, ...)
@@ -159,16 +213,97 @@ void vm_crash(struct vm *vm, const char *fmt, ...)
 
 void vm_power_off(struct vm *vm, const char *how)
 {
-	vuart_flush(&vm->uart);
-	vm->exited = false;
-	ksnprintf(vm->stop_reason, sizeof(vm->stop_reason), "powered off (%s)", how);
-	vm_apply(vm, VM_GUEST_POWEROFF, how);
+	spin_lock(&vm->lock);
+	if (guest_event_first(vm)) {
+		vuart_flush(&vm->uart);
+		vm->exited = false;
+		ksnprintf(vm->stop_reason, sizeof(vm->stop_reason), "powered off (%s)", how);
+		apply_locked(vm, VM_GUEST_POWEROFF, how);
+	}
+	spin_unlock(&vm->lock);
 }
 
 void vm_request_reset(struct vm *vm, const char *how)
 {
-	strlcpy(vm->reset_reason, how, sizeof(vm->reset_reason));
-	vm->reset_requested = true;
+	spin_lock(&vm->lock);
+	if (!vm->reset_requested) {
+		strlcpy(vm->reset_reason, how, sizeof(vm->reset_reason));
+		__atomic_store_n(&vm->reset_requested, true, __ATOMIC_RELEASE);
+		vm_kick_vcpus(vm);
+	}
+	spin_unlock(&vm->lock);
+}
+
+/* On `vcpu`'s CPU (an errand from the home CPU): the CPU lets go of it. */
+static void unload_here(void *vcpu)
+{
+	backend_vcpu_unload(vcpu);
+}
+
+/* On the home CPU, with the VM's vCPUs kept out of the guest (its state, a reset asked for):
+ * each other vCPU's CPU lets go of it, so that it can be reset or freed here. */
+static void park_other_vcpus(struct vm *vm)
+{
+	for (unsigned i = 1; i < vm->vcpu_count; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		__atomic_store_n(&v->run_state, VCPU_WAIT_SIPI, __ATOMIC_RELEASE);
+		v->start_pending = false;
+		if (v->backend)
+			sched_call_on(v->cpu, unload_here, v);
+	}
+}
+
+/* Where an application processor starts after a start-up IPI with `vector` (SDM 9.4.4):
+ * real mode at vector << 12, CS = vector << 8, IP = 0. */
+static void sipi_state(struct vcpu_boot_state *boot, uint8_t vector)
+{
+	memset(boot, 0, sizeof(*boot));
+	boot->mode = GUEST_MODE_REAL;
+	boot->cs = (uint16_t)(vector << 8);
+}
+
+void vcpu_start_on_its_cpu(struct vcpu *v)
+{
+	struct vcpu_boot_state boot;
+	sipi_state(&boot, v->sipi_vector);
+	v->start_pending = false;
+	memset(&v->regs, 0, sizeof(v->regs));
+	if (!backend_vcpu_reset(v, &boot))
+		vm_crash(v->vm, "vCPU %u could not be started (see above)", v->index);
+}
+
+void vcpu_deliver_init(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	if (v->index == 0) {
+		/* The boot vCPU would start at the reset vector, where a VM has no firmware:
+		 * the machine starts again, as after a reset. */
+		vm_request_reset(vm, "INIT to its boot vCPU");
+		return;
+	}
+	spin_lock(&vm->lock);
+	__atomic_store_n(&v->run_state, VCPU_WAIT_SIPI, __ATOMIC_RELEASE);
+	v->start_pending = false;
+	spin_unlock(&vm->lock);
+	sched_kick(v->cpu); /* it leaves the guest; its CPU drops it from the queue */
+}
+
+void vcpu_deliver_sipi(struct vcpu *v, uint8_t vector)
+{
+	struct vm *vm = v->vm;
+	spin_lock(&vm->lock);
+	bool start = v->index != 0 && v->run_state == VCPU_WAIT_SIPI && !v->start_pending;
+	if (start) { /* a SIPI to a vCPU that is not waiting for one is ignored, as by a CPU */
+		v->sipi_vector = vector;
+		v->start_pending = true;
+		__atomic_store_n(&v->run_state, VCPU_RUNNABLE, __ATOMIC_RELEASE);
+	}
+	spin_unlock(&vm->lock);
+	if (start) {
+		v->wake_tsc = 0;
+		sched_enqueue(v);
+		sched_kick(v->cpu);
+	}
 }
 
 static void raise_com1_irq(void *pic)
@@ -189,6 +324,7 @@ static void reset_legacy_pic(struct vm *vm)
 static void add_legacy_pic(struct vm *vm)
 {
 	vm->has_pic = true;
+	vm->has_intc = true;
 	reset_legacy_pic(vm);
 	iobus_register(&vm->io, 0x20, 0x21, vpic_io_pic, &vm->pic);
 	iobus_register(&vm->io, 0xa0, 0xa1, vpic_io_pic, &vm->pic);
@@ -197,23 +333,26 @@ static void add_legacy_pic(struct vm *vm)
 	pcboard_attach(&vm->board, vm);
 }
 
-/* Fresh memory, the image loaded again, the vCPU at its entry point: on the VM's CPU. */
+/* Fresh memory, the image loaded again, the boot vCPU at its entry point and the others
+ * waiting for their start-up IPI: on the home CPU. */
 static bool vm_reset(struct vm *vm)
 {
 	char error[160];
 	struct vcpu_boot_state boot;
+	struct vcpu *bsp = vm_boot_vcpu(vm);
+	park_other_vcpus(vm);
 	memset(phys_to_ptr(vm->ram_base), 0, vm->config.mem);
 	if (guest_boot_prepare(vm, phys_to_ptr(vm->module->start),
 			       vm->module->end - vm->module->start, &boot, error, sizeof(error)) ||
-	    !backend_vcpu_reset(&vm->vcpu, &boot)) {
+	    !backend_vcpu_reset(bsp, &boot)) {
 		printk("kan: vm %s: could not be reset\n", vm->config.name);
 		return false;
 	}
-	memset(&vm->vcpu.regs, 0, sizeof(vm->vcpu.regs));
-	vm->reset_requested = false;
-	vm->vcpu.regs.rdi = boot.rdi;
-	vm->vcpu.regs.rsi = boot.rsi;
-	vm->vcpu.wake_tsc = 0;
+	memset(&bsp->regs, 0, sizeof(bsp->regs));
+	bsp->regs.rdi = boot.rdi;
+	bsp->regs.rsi = boot.rsi;
+	bsp->wake_tsc = 0;
+	__atomic_store_n(&vm->reset_requested, false, __ATOMIC_RELEASE);
 	vm->exited = false;
 	vm->stop_reason[0] = '\0';
 	vuart_init(&vm->uart, vm->config.name);
@@ -227,14 +366,38 @@ static bool vm_reset(struct vm *vm)
 /* Its RAM back to kan (zeroed again before any reuse) and its backend state freed. */
 static void vm_release(struct vm *vm)
 {
+	park_other_vcpus(vm);
 	backend_vm_destroy(vm);
 	vm_devices_release(vm);
 	phys_free(vm->ram_base, vm->config.mem);
 	printk("kan: vm %s: %lu MiB at host 0x%lx freed\n", vm->config.name, vm->config.mem >> 20,
 	       vm->ram_base);
 	vm->ram_base = 0;
-	__atomic_sub_fetch(&cpus[vm->vcpu.cpu].vcpus, 1,
-			   __ATOMIC_RELAXED); /* CPU 0 may be placing */
+	for (unsigned i = 0; i < vm->vcpu_count; i++) /* CPU 0 may be placing */
+		__atomic_sub_fetch(&cpus[vm->vcpus[i].cpu].vcpus, 1, __ATOMIC_RELAXED);
+}
+
+/* From the CPU of a vCPU other than the boot one, which ended (the VM crashed, exited or
+ * asked for a reset): the home CPU carries out what follows (vm_end_policy). */
+void vm_post_end(struct vm *vm)
+{
+	__atomic_store_n(&vm->end_pending, true, __ATOMIC_RELEASE);
+	struct vcpu *bsp = vm_boot_vcpu(vm);
+	bsp->wake_tsc = 0;
+	sched_enqueue(bsp);
+	sched_kick(bsp->cpu);
+}
+
+/* After the VM started or resumed: its other started vCPUs go back on their queues. */
+static void requeue_other_vcpus(struct vm *vm)
+{
+	for (unsigned i = 1; i < vm->vcpu_count; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		if (__atomic_load_n(&v->run_state, __ATOMIC_ACQUIRE) != VCPU_RUNNABLE)
+			continue;
+		sched_enqueue(v);
+		sched_kick(v->cpu);
+	}
 }
 
 int vm_request(struct vm *vm, enum vm_transition_cause cause, char *error, size_t error_size)
@@ -254,16 +417,33 @@ int vm_request(struct vm *vm, enum vm_transition_cause cause, char *error, size_
 		return -1;
 	}
 	/* A running vCPU is on its CPU's queue already; any other goes there to be handled. */
+	struct vcpu *bsp = vm_boot_vcpu(vm);
 	if (vm->state != VM_RUNNING)
-		sched_enqueue(&vm->vcpu);
-	sched_kick(vm->vcpu.cpu);
+		sched_enqueue(bsp);
+	bsp->wake_tsc = 0; /* a halted one is handled now, not at its next timer tick */
+	sched_kick(bsp->cpu);
 	return 0;
 }
 
+static bool handle_command(struct vm *vm);
+
 bool vm_handle_pending(struct vm *vm)
 {
+	if (__atomic_load_n(&vm->end_pending, __ATOMIC_ACQUIRE)) {
+		__atomic_store_n(&vm->end_pending, false, __ATOMIC_RELEASE);
+		if (vm_end_policy(vm))
+			requeue_other_vcpus(vm);
+	}
 	if (__atomic_load_n(&vm->pending, __ATOMIC_ACQUIRE) == -1)
 		return vm->state == VM_RUNNING; /* the common case: nothing asked */
+	bool run = handle_command(vm);
+	if (run)
+		requeue_other_vcpus(vm);
+	return run;
+}
+
+static bool handle_command(struct vm *vm)
+{
 	int cause = __atomic_exchange_n(&vm->pending, -1, __ATOMIC_ACQ_REL);
 	switch (cause) {
 	case -1:
@@ -344,13 +524,20 @@ static void default_name(const char *cmdline, char *name, size_t size)
 	name[n] = '\0';
 }
 
-/* The allowed CPU with the fewest vCPUs so far: a vCPU stays where it is placed. */
-static unsigned place_vcpu(const struct cpuset *allowed)
+/* The allowed CPU with the fewest vCPUs so far, counting the VM's own placed before (`mine`):
+ * a vCPU stays where it is placed. */
+static unsigned place_vcpu(const struct cpuset *allowed, const struct vm *vm, unsigned placed)
 {
-	unsigned best = cpuset_first(allowed);
-	for (unsigned i = best; i < percpu_count(); i++)
-		if (cpuset_has(allowed, i) && cpus[i].vcpus < cpus[best].vcpus)
-			best = i;
+	unsigned best = KAN_MAX_CPUS, best_load = ~0u;
+	for (unsigned i = cpuset_first(allowed); i < percpu_count(); i++) {
+		if (!cpuset_has(allowed, i))
+			continue;
+		unsigned load = cpus[i].vcpus;
+		for (unsigned k = 0; k < placed; k++)
+			load += vm->vcpus[k].cpu == i;
+		if (load < best_load)
+			best = i, best_load = load;
+	}
 	return best;
 }
 
@@ -453,9 +640,20 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 		phys_free(ram, config.mem);
 		return NULL;
 	}
-	vm->vcpu.vm = vm;
-	vm->vcpu.cpu = place_vcpu(&config.cpus);
-	if (!backend_vm_create(vm) || !backend_vcpu_create(&vm->vcpu, &boot)) {
+	vm->vcpu_count = config.vcpus;
+	vm->io.lock = vm->vcpu_count > 1 ? &vm->dev_lock : NULL;
+	bool created = backend_vm_create(vm);
+	for (unsigned i = 0; created && i < vm->vcpu_count; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		struct vcpu_boot_state waiting;
+		sipi_state(&waiting, 0);
+		v->vm = vm;
+		v->index = i;
+		v->cpu = place_vcpu(&config.cpus, vm, i);
+		v->run_state = i ? VCPU_WAIT_SIPI : VCPU_RUNNABLE;
+		created = backend_vcpu_create(v, i ? &waiting : &boot);
+	}
+	if (!created) {
 		if (vm->backend)
 			backend_vm_destroy(vm); /* what backend_vm_create took */
 		vm_devices_release(vm);
@@ -464,12 +662,20 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 	}
 	if (is_fresh(vm))
 		__atomic_store_n(&vms_used, vms_used + 1, __ATOMIC_RELEASE);
-	__atomic_add_fetch(&cpus[vm->vcpu.cpu].vcpus, 1, __ATOMIC_RELAXED);
-	printk("kan: vm %u '%s': %lu MiB at host 0x%lx, %s guest entry 0x%lx, cpu %u, slice %u us, "
+	char where[64] = "";
+	for (unsigned i = 0; i < vm->vcpu_count; i++) {
+		__atomic_add_fetch(&cpus[vm->vcpus[i].cpu].vcpus, 1, __ATOMIC_RELAXED);
+		size_t n = strlen(where);
+		if (n < sizeof(where) - 8)
+			ksnprintf(where + n, sizeof(where) - n, "%s%u", i ? "," : "",
+				  vm->vcpus[i].cpu);
+	}
+	printk("kan: vm %u '%s': %lu MiB at host 0x%lx, %s guest entry 0x%lx, %s %s, slice %u us, "
 	       "kan overhead %lu KiB\n",
 	       vm->id, vm->config.name, vm->config.mem >> 20, vm->ram_base,
-	       boot.mode == GUEST_MODE_REAL ? "real-mode" : "64-bit", boot.rip, vm->vcpu.cpu,
-	       vm->config.slice_us, vm->kan_bytes >> 10);
+	       boot.mode == GUEST_MODE_REAL ? "real-mode" : "64-bit", boot.rip,
+	       vm->vcpu_count > 1 ? "vcpus on cpus" : "cpu", where, vm->config.slice_us,
+	       vm->kan_bytes >> 10);
 	return vm;
 }
 
@@ -524,6 +730,6 @@ void vms_create_from_boot(const struct boot_info *boot, const struct kan_config 
 			continue;
 		}
 		if (vm->config.autostart && vm_apply(vm, VM_DO_START, "autostart"))
-			sched_add(&vm->vcpu);
+			sched_add(vm_boot_vcpu(vm));
 	}
 }

@@ -15,6 +15,7 @@
 #include "kernel/vm_lifecycle.h"
 #include "kernel/devices/vpic.h"
 #include "kernel/devices/vuart.h"
+#include "kernel/spinlock.h"
 
 /* Counters per exit reason (VT-x: the basic reason; AMD-V: svm/vmcb.h's index). */
 #define VCPU_EXIT_REASONS 160
@@ -55,9 +56,21 @@ struct guest_regs {
 
 struct vm;
 
+/* Whether a vCPU may be run: the VM's state decides too (vm_vcpu_may_run). */
+enum vcpu_run_state {
+	VCPU_RUNNABLE,	/* on its CPU's run queue, or about to be */
+	VCPU_WAIT_SIPI, /* an application processor before its start-up IPI (or after INIT) */
+};
+
 struct vcpu {
 	struct guest_regs regs; /* first: the entry stub finds it at offset 0 */
 	struct vm *vm;
+	unsigned index; /* in its VM: 0 is the boot vCPU; also its local APIC ID */
+	enum vcpu_run_state run_state;
+	/* A start-up IPI reached it while it waited: its CPU resets it to real mode at
+	 * sipi_vector << 12 before it runs again (the backend's state is that CPU's to touch). */
+	bool start_pending;
+	uint8_t sipi_vector;
 	void *backend; /* the backend's per-vCPU state (for VT-x: the VMCS and friends) */
 	/* Extended state (x87, SSE, AVX, AVX-512): the save area, 64-byte aligned, holds it
 	 * while another vCPU has the CPU (arch/x86_64/xstate.h). XCR0 and CR4.OSXSAVE are the
@@ -75,19 +88,30 @@ struct vcpu {
 };
 
 struct vm {
-	unsigned id;	     /* from 1 */
-	enum vm_state state; /* changed only through vm_apply, on the CPU that runs the VM */
-	int pending;	     /* a lifecycle cause posted for that CPU (vm_request), or -1 */
+	unsigned id; /* from 1 */
+	/* Changed only through vm_apply, under `lock`, by a CPU that runs one of its vCPUs:
+	 * whole-VM work (start, reset, destroy) is done by its boot vCPU's CPU, the home CPU. */
+	enum vm_state state;
+	struct spinlock lock;
+	int pending; /* a lifecycle cause posted for that CPU (vm_request), or -1 */
 	struct vm_config config;
 	const struct boot_module *module; /* the image it boots from */
 	const struct boot_module *initrd; /* kind=linux: its initrd= module, or NULL */
 	char cmdline[BOOT_CMDLINE_MAX];	  /* its config line, as given */
 	uint64_t ram_base;		  /* host-physical start of the VM's contiguous RAM */
 	void *backend;			  /* the backend's per-VM state (for VT-x: the EPT) */
-	struct vcpu vcpu;
+	unsigned vcpu_count;
+	struct vcpu vcpus[KAN_VM_VCPUS_MAX]; /* [0] is the boot vCPU */
+	/* Its devices (UART, PIC, board, virtio), reached from the exits of any of its vCPUs. */
+	struct spinlock dev_lock;
+	bool end_pending; /* a vCPU other than the boot one ended: vm_end_policy runs at home */
+	/* Per physical CPU, 1 + the index of its vCPU that last ran there: vCPUs of one VM
+	 * share its VPID (ASID), so another one's guest TLB entries must go (vcpu_tlb_stale). */
+	uint8_t last_vcpu_on[KAN_MAX_CPUS];
 	struct vuart uart;
 	struct iobus io;
-	bool has_pic; /* kind=linux: the legacy PIC and PIT below answer, and the board */
+	bool has_pic;  /* kind=linux: the legacy PIC and PIT below answer, and the board */
+	bool has_intc; /* it has an interrupt controller: the backends ask kernel/vintr.h */
 	struct vpic pic;
 	struct pcboard board;
 	struct vm_devices devices; /* virtio disk and NIC (disk=, net=) */
@@ -141,10 +165,48 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 struct vm *vm_find(const char *id_or_name);
 unsigned vm_count(void);
 struct vm *vm_by_index(unsigned i);
+/* The boot vCPU, whose CPU (the home CPU) does the whole-VM work. */
+static inline struct vcpu *vm_boot_vcpu(struct vm *vm)
+{
+	return &vm->vcpus[0];
+}
+/* Before `vcpu` enters the guest on `cpu`: true if another vCPU of its VM ran there since it
+ * last did, so that the backend must drop the VM's guest TLB entries on this CPU. */
+static inline bool vcpu_tlb_stale(struct vcpu *vcpu, unsigned cpu)
+{
+	struct vm *vm = vcpu->vm;
+	if (vm->vcpu_count == 1 || vm->last_vcpu_on[cpu] == vcpu->index + 1)
+		return false;
+	vm->last_vcpu_on[cpu] = (uint8_t)(vcpu->index + 1);
+	return true;
+}
+/* Whether the vCPU may be entered now: its VM runs and nothing stops the vCPU. */
+static inline bool vm_vcpu_may_run(const struct vcpu *vcpu)
+{
+	const struct vm *vm = vcpu->vm;
+	return __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) == VM_RUNNING &&
+	       !vm->reset_requested && !vm->end_pending && vcpu->run_state == VCPU_RUNNABLE;
+}
+/* Asks the CPUs of the VM's vCPUs to look at them now (a state change, a new interrupt). */
+void vm_kick_vcpus(struct vm *vm);
+
 /* Its CPU time so far, in TSC ticks, including a slice in progress. */
 uint64_t vcpu_cpu_time(const struct vcpu *vcpu);
 /* Its VM exits of every reason (the exit path counts only per reason). */
 uint64_t vcpu_exits_total(const struct vcpu *vcpu);
+/* The sums over the VM's vCPUs. */
+uint64_t vm_cpu_time(const struct vm *vm);
+uint64_t vm_exits_total(const struct vm *vm);
+
+/* Several vCPUs (vcpus=). An INIT for `vcpu` (from a local APIC): an application processor
+ * leaves the guest and waits for a start-up IPI; the boot vCPU's resets the VM. */
+void vcpu_deliver_init(struct vcpu *vcpu);
+/* A start-up IPI: a vCPU waiting for one starts at vector << 12 (its CPU resets it there,
+ * vcpu_start_on_its_cpu); any other ignores it. */
+void vcpu_deliver_sipi(struct vcpu *vcpu, uint8_t vector);
+void vcpu_start_on_its_cpu(struct vcpu *vcpu);
+/* On the CPU of a vCPU other than the boot one, which ended: the home CPU follows up. */
+void vm_post_end(struct vm *vm);
 /* VMs running or paused: what keeps kan from ending the run. */
 unsigned vm_live_count(void);
 

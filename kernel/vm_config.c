@@ -227,6 +227,7 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits, str
 	cpuset_add(&out->cpus, cpuset_first(&limits->cpus_present)); /* the first CPU */
 	out->slice_us = limits->default_slice_us;
 	out->restart_limit = VM_RESTART_LIMIT_DEFAULT;
+	out->vcpus = 1;
 	out->autostart = true;
 	strlcpy(out->name, limits->default_name ? limits->default_name : "vm", sizeof(out->name));
 
@@ -302,6 +303,13 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits, str
 				REFUSE("key 'on_reset' has bad value '%s' (restart or stop)",
 				       value);
 			out->stop_on_reset = !restart;
+		} else if (!strcmp(token, "vcpus")) {
+			uint64_t n;
+			const char *v = value;
+			if (parse_u64(&v, &n) || *v || n < 1 || n > KAN_VM_VCPUS_MAX)
+				REFUSE("key 'vcpus' has bad value '%s' (a number from 1 to %d)",
+				       value, KAN_VM_VCPUS_MAX);
+			out->vcpus = (unsigned)n;
 		} else if (!strcmp(token, "restarts")) {
 			uint64_t n;
 			const char *v = value;

@@ -29,7 +29,8 @@ struct vm_config {
 	char initrd[KAN_VM_NAME_MAX]; /* initrd= : the name of a kind=initrd module */
 	char name[KAN_VM_NAME_MAX];
 	uint64_t mem;		/* bytes of guest RAM, from guest-physical 0 */
-	struct cpuset cpus;	/* physical CPUs the vCPU may run on */
+	struct cpuset cpus;	/* physical CPUs its vCPUs may run on */
+	unsigned vcpus;		/* vcpus= : how many (1 .. KAN_VM_VCPUS_MAX) */
 	uint32_t slice_us;	/* time slice before the vCPU is preempted */
 	uint64_t timeout_us;	/* stop the VM this long after it started; 0: never */
 	bool restart_on_crash;	/* on_crash=restart (default: stop) */

@@ -173,7 +173,7 @@ static int add_net(struct vm *vm, char *error, size_t error_size)
 		REFUSE("key 'net': no memory for the device");
 	}
 	net->port.wake = wake_vcpu;
-	net->port.wake_ctx = &vm->vcpu;
+	net->port.wake_ctx = vm_boot_vcpu(vm);
 	if (!vswitch_attach(sw, &net->port, inbox)) {
 		release(vm, inbox, VSWITCH_INBOX * sizeof(struct vswitch_frame));
 		REFUSE("key 'net' has bad value '%s' (the switch has %u ports, all taken)", c->net,

@@ -3,6 +3,7 @@
 #include "arch/x86_64/interrupts.h"
 #include "arch/x86_64/mce.h"
 #include "arch/x86_64/xstate.h"
+#include "kernel/vintr.h"
 #include "kernel/cpuid_policy.h"
 #include "kernel/hypercall.h"
 #include "kernel/mmio.h"
@@ -33,10 +34,9 @@ enum svm_action svm_exit_hlt(struct vcpu *vcpu, struct vmcb *vmcb)
 	}
 	svm_skip(vmcb, LEN_HLT);
 	/* An interrupt already waiting ends the halt at once: it is injected on the way in. */
-	if (vcpu->vm->has_pic) {
-		vpic_tick(&vcpu->vm->pic, rdtsc());
-		vm_devices_poll(vcpu->vm);
-		if (vpic_pending(&vcpu->vm->pic))
+	if (vintr_present(vcpu)) {
+		vintr_update(vcpu);
+		if (vintr_pending(vcpu))
 			return SVM_RESUME;
 	}
 	return SVM_HALT;

@@ -1,5 +1,6 @@
 /* The exit table: one entry per exit code, each pointing at its own small handler. */
 #include "arch/x86_64/cpu.h"
+#include "kernel/vintr.h"
 #include "kernel/console.h"
 #include "kernel/vm.h"
 #include "svm/svm_cpu.h"
@@ -81,7 +82,7 @@ int svm_exit_dispatch(struct vcpu *vcpu)
 		return svm_stop_with_report(vcpu, "kan has no handler for this VM exit");
 	vcpu->exits[i]++;
 	enum svm_action action;
-	if (__builtin_expect(vcpu->vm->has_pic, 0)) {
+	if (__builtin_expect(vintr_present(vcpu), 0)) {
 		/* A VM with a virtual interrupt controller: a pending interrupt goes in as soon
 		 * as the guest can take it. */
 		action = exit_handlers[i](vcpu, vmcb);

@@ -1,5 +1,6 @@
 /* Interrupt injection under AMD-V (APM Vol. 2, 15.20-15.21): the virtual PIC's interrupts. */
 #include "arch/x86_64/cpu.h"
+#include "kernel/vintr.h"
 #include "kernel/vm.h"
 #include "svm/svm_cpu.h"
 
@@ -21,16 +22,14 @@ static void window_exiting(struct vmcb *vmcb, bool on)
 
 void svm_deliver_interrupts(struct vcpu *vcpu, struct vmcb *vmcb)
 {
-	struct vpic *pic = &vcpu->vm->pic;
-	vpic_tick(pic, rdtsc());
-	vm_devices_poll(vcpu->vm);
-	if (!vpic_pending(pic))
+	vintr_update(vcpu);
+	if (!vintr_pending(vcpu))
 		return;
 	bool busy = vmcb->control.event_inj & SVM_EVENT_VALID; /* an event goes in already */
 	bool open = (vmcb->save.rflags & RFLAGS_IF) &&
 		    !(vmcb->control.int_state & SVM_INT_STATE_SHADOW);
 	uint8_t vector;
-	if (!busy && open && vpic_ack(pic, &vector)) {
+	if (!busy && open && vintr_ack(vcpu, &vector)) {
 		vmcb->control.event_inj = SVM_EVENT_VALID | SVM_EVENT_TYPE_INTR | vector;
 		window_exiting(vmcb, false);
 		return;

@@ -15,6 +15,7 @@ const struct vcpu_backend svm_backend = {
 	.vm_create = svm_vm_create,
 	.vcpu_create = svm_vcpu_create,
 	.vcpu_reset = svm_vcpu_reset,
+	.vcpu_unload = svm_vcpu_unload,
 	.vm_destroy = svm_vm_destroy,
 	.vcpu_run = svm_vcpu_run,
 	.exit_name = svm_exit_name,

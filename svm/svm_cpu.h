@@ -55,6 +55,7 @@ bool svm_cpu_disable(unsigned cpu);
 bool svm_vm_create(struct vm *vm);
 bool svm_vcpu_create(struct vcpu *vcpu, const struct vcpu_boot_state *boot);
 bool svm_vcpu_reset(struct vcpu *vcpu, const struct vcpu_boot_state *boot);
+void svm_vcpu_unload(struct vcpu *vcpu);
 void svm_vm_destroy(struct vm *vm);
 enum vcpu_event svm_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc);
 const char *svm_exit_name(unsigned i);

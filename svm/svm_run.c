@@ -2,6 +2,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/xstate.h"
+#include "kernel/vintr.h"
 #include "kernel/console.h"
 #include "kernel/percpu.h"
 #include "kernel/spec_policy.h"
@@ -122,7 +123,9 @@ static void choose_asid(struct svm_pcpu *pc, struct vcpu *vcpu, struct svm_vcpu 
 	unsigned id = vcpu->vm->id, asid = 1 + (id - 1) % usable;
 	struct vmcb_control *c = &sv->vmcb->control;
 	c->asid = asid;
-	if (pc->asid_vm[asid] != id || sv->host_cpu != (int)cpu || sv->flush) {
+	/* The VM's vCPUs share its ASID: another one's guest TLB entries must go too. */
+	bool stale = vcpu_tlb_stale(vcpu, cpu);
+	if (pc->asid_vm[asid] != id || sv->host_cpu != (int)cpu || sv->flush || stale) {
 		c->tlb_control = svm_caps.features & SVM_FEATURE_FLUSH_BY_ASID ? SVM_TLB_FLUSH_GUEST
 									       : SVM_TLB_FLUSH_ALL;
 		pc->asid_vm[asid] = id;
@@ -139,10 +142,10 @@ enum vcpu_event svm_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc)
 	switch_owner(pc, vcpu);
 	choose_asid(pc, vcpu, sv, c->index);
 	uint64_t now = rdtsc();
-	if (vcpu->vm->has_pic) {
+	if (vintr_present(vcpu)) {
 		svm_deliver_interrupts(vcpu, sv->vmcb);
-		uint64_t tick = vcpu->vm->pic.pit.next_tick; /* be back for the next timer tick */
-		if (vcpu->vm->pic.pit.period_tsc && tick > now && tick - now < slice_tsc)
+		uint64_t tick = vintr_next_event(vcpu); /* be back for the next timer tick */
+		if (tick > now && tick - now < slice_tsc)
 			slice_tsc = tick - now;
 	}
 	sv->slice_end = now + slice_tsc;

@@ -103,7 +103,8 @@ static void write_save(struct vcpu *vcpu, struct vmcb_save *s, const struct vcpu
 			segment(data[i], b->ds, 0xffffffff, ATTR_DATA);
 		segment(&s->tr, b->tr, 0x67, ATTR_TSS);
 	} else {
-		segment(&s->cs, 0, 0xffff, ATTR_CODE16);
+		segment(&s->cs, b->cs, 0xffff, ATTR_CODE16);
+		s->cs.base = (uint64_t)b->cs << 4; /* an AP's start-up IPI names its segment */
 		for (unsigned i = 0; i < 5; i++)
 			segment(data[i], 0, 0xffff, ATTR_DATA16);
 		segment(&s->tr, 0, 0xffff, ATTR_TSS);
@@ -176,12 +177,22 @@ bool svm_vcpu_reset(struct vcpu *vcpu, const struct vcpu_boot_state *boot)
 	return true;
 }
 
+void svm_vcpu_unload(struct vcpu *vcpu)
+{
+	/* The VMCB holds the whole state after #VMEXIT; only the state kan switches lazily is
+	 * this CPU's, and the vCPU is about to be reset or freed: it is dropped, not saved. */
+	svm_drop_owner(vcpu);
+	((struct svm_vcpu *)vcpu->backend)->flush = true;
+}
+
 void svm_vm_destroy(struct vm *vm)
 {
 	struct svm_vm *sv = vm->backend;
-	struct vcpu *vcpu = &vm->vcpu;
-	struct svm_vcpu *svc = vcpu->backend;
-	if (svc) {
+	for (unsigned i = 0; i < vm->vcpu_count; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+		struct svm_vcpu *svc = vcpu->backend;
+		if (!svc)
+			continue;
 		svm_drop_owner(vcpu);
 		phys_free(svc->vmcb_pa, PAGE_SIZE);
 		phys_free((uint64_t)svc, PAGE_SIZE);

@@ -2,6 +2,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/interrupts.h"
 #include "arch/x86_64/lapic.h"
+#include "kernel/vintr.h"
 #include "arch/x86_64/mce.h"
 #include "vmx/exit.h"
 #include "vmx/vmcs.h"
@@ -25,10 +26,9 @@ enum exit_action vmx_exit_hlt(struct vcpu *vcpu)
 	}
 	vmx_skip_instruction();
 	/* An interrupt already waiting ends the halt at once: it is injected on the way in. */
-	if (vcpu->vm->has_pic) {
-		vpic_tick(&vcpu->vm->pic, rdtsc());
-		vm_devices_poll(vcpu->vm);
-		if (vpic_pending(&vcpu->vm->pic))
+	if (vintr_present(vcpu)) {
+		vintr_update(vcpu);
+		if (vintr_pending(vcpu))
 			return EXIT_RESUME;
 	}
 	return EXIT_HALT;

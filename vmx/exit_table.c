@@ -1,6 +1,7 @@
 /* The exit table: one entry per basic exit reason, each pointing at its own small handler. */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/mce.h"
+#include "kernel/vintr.h"
 #include "kernel/console.h"
 #include "kernel/vm.h"
 #include "vmx/exit.h"
@@ -70,7 +71,7 @@ int vmx_exit_dispatch(struct vcpu *vcpu)
 		return vmx_stop_with_report(vcpu, basic, "kan has no handler for this VM exit");
 	vcpu->exits[basic]++;
 	enum exit_action action;
-	if (__builtin_expect(vcpu->vm->has_pic, 0)) {
+	if (__builtin_expect(vintr_present(vcpu), 0)) {
 		/* A VM with a virtual interrupt controller: an event the exit interrupted goes in
 		 * again, and a pending interrupt goes in as soon as the guest can take it. */
 		vmx_reinject_vectored_event();

@@ -1,6 +1,6 @@
 /* Interrupt injection (SDM Vol. 3C, 27.6): the virtual PIC's interrupts into the guest. */
 #include "arch/x86_64/cpu.h"
-#include "kernel/vm.h"
+#include "kernel/vintr.h"
 #include "vmx/exit.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
@@ -17,16 +17,14 @@ static void window_exiting(bool on)
 
 void vmx_deliver_interrupts(struct vcpu *vcpu)
 {
-	struct vpic *pic = &vcpu->vm->pic;
-	vpic_tick(pic, rdtsc());
-	vm_devices_poll(vcpu->vm);
-	if (!vpic_pending(pic))
+	vintr_update(vcpu);
+	if (!vintr_pending(vcpu))
 		return;
 	bool busy = vmcs_read(VM_ENTRY_INTR_INFO) & INTR_INFO_VALID; /* an event goes in already */
 	bool open = (vmcs_read(GUEST_RFLAGS) & RFLAGS_IF) &&
 		    !(vmcs_read(GUEST_INTERRUPTIBILITY_INFO) & BLOCKING_BY_STI_OR_MOV_SS);
 	uint8_t vector;
-	if (!busy && open && vpic_ack(pic, &vector)) {
+	if (!busy && open && vintr_ack(vcpu, &vector)) {
 		vmcs_write(VM_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | vector);
 		window_exiting(false);
 		return;

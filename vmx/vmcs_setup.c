@@ -134,7 +134,9 @@ static bool write_guest_state(struct vcpu *vcpu, const struct vcpu_boot_state *b
 			ok &= write_segment(data_segments[i], b->ds, 0, 0xffffffff, AR_DATA);
 		ok &= write_segment(GUEST_TR_SELECTOR, b->tr, 0, 0x67, AR_TSS_BUSY);
 	} else {
-		ok &= write_segment(GUEST_CS_SELECTOR, 0, 0, 0xffff, AR_CODE16);
+		/* An AP's start-up IPI names its segment; a real-mode guest's is 0. */
+		ok &= write_segment(GUEST_CS_SELECTOR, b->cs, (uint64_t)b->cs << 4, 0xffff,
+				    AR_CODE16);
 		for (unsigned i = 0; i < 5; i++)
 			ok &= write_segment(data_segments[i], 0, 0, 0xffff, AR_DATA16);
 		ok &= write_segment(GUEST_TR_SELECTOR, 0, 0, 0xffff, AR_TSS_BUSY);
@@ -241,6 +243,22 @@ bool vmx_vcpu_create(struct vcpu *vcpu, const struct vcpu_boot_state *boot)
 bool vmx_vcpu_reset(struct vcpu *vcpu, const struct vcpu_boot_state *boot)
 {
 	return vmcs_init(vcpu, vcpu->backend, boot);
+}
+
+void vmx_vcpu_unload(struct vcpu *vcpu)
+{
+	struct vmx_vcpu *vx = vcpu->backend;
+	/* VMCLEAR writes what this CPU cached of the VMCS back and makes it loadable anywhere
+	 * (SDM 25.11.3); it also clears the launch state. */
+	enum vmx_status s = vmclear(vx->vmcs_phys);
+	if (s != VMX_OK)
+		vmx_report_failure("VMCLEAR", "of a vCPU's VMCS", s, __builtin_return_address(0));
+	struct vmx_pcpu *pc = this_cpu()->backend;
+	if (pc->current_vmcs == vx->vmcs_phys)
+		pc->current_vmcs = 0;
+	vmx_drop_owner(pc, vcpu);
+	vx->launched = false;
+	vx->host_cpu = -1;
 }
 
 void vmx_vcpu_destroy(struct vcpu *vcpu)

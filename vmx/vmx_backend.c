@@ -13,6 +13,7 @@ const struct vcpu_backend vmx_backend = {
 	.vm_create = vmx_vm_create,
 	.vcpu_create = vmx_vcpu_create,
 	.vcpu_reset = vmx_vcpu_reset,
+	.vcpu_unload = vmx_vcpu_unload,
 	.vm_destroy = vmx_vm_destroy,
 	.vcpu_run = vmx_vcpu_run,
 	.exit_name = vmx_exit_name,

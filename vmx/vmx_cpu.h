@@ -103,5 +103,6 @@ const char *vmx_exit_name(unsigned i);
 bool vmcs_write_host_state(void);
 /* On the vCPU's CPU: clears its VMCS and frees its pages. */
 void vmx_vcpu_destroy(struct vcpu *vcpu);
+void vmx_vcpu_unload(struct vcpu *vcpu);
 
 #endif

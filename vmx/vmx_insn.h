@@ -114,4 +114,23 @@ static inline enum vmx_status invept(uint64_t type, uint64_t eptp)
 	return vmx_status(cf, zf);
 }
 
+struct invvpid_descriptor {
+	uint64_t vpid; /* bits 15:0; the rest must be zero */
+	uint64_t linear_address;
+};
+
+#define INVVPID_SINGLE_CONTEXT 1
+#define INVVPID_ALL_CONTEXTS   2
+
+static inline enum vmx_status invvpid(uint64_t type, uint16_t vpid)
+{
+	struct invvpid_descriptor d = { vpid, 0 };
+	uint8_t cf, zf;
+	__asm__ volatile("invvpid %[d], %[t]\n\t" VMX_STATUS_ASM
+			 : [cf] "=q"(cf), [zf] "=q"(zf)
+			 : [d] "m"(d), [t] "r"(type)
+			 : "cc", "memory");
+	return vmx_status(cf, zf);
+}
+
 #endif

@@ -3,6 +3,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/lapic.h"
 #include "arch/x86_64/xstate.h"
+#include "kernel/vintr.h"
 #include "kernel/spec_policy.h"
 #include "kernel/console.h"
 #include "kernel/percpu.h"
@@ -13,6 +14,7 @@
 #include "vmx/vmcs_dump.h"
 #include "vmx/selftest.h"
 #include "vmx/vmx_cpu.h"
+#include "vmx/vmx_insn.h"
 
 /* vmx_entry.asm: runs the guest until vmx_exit_dispatch returns non-zero (an exit_action),
  * or returns VMX_ENTER_FAIL_* when VMLAUNCH/VMRESUME itself fails. */
@@ -135,11 +137,15 @@ enum vcpu_event vmx_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc)
 	struct vmx_vcpu *vx = vcpu->backend;
 	if (!vmx_load(vcpu, vx))
 		return VCPU_EVENT_ENDED;
+	/* The VM's vCPUs share its VPID: another one's linear translations must go. */
+	if ((vmx_controls.proc2 & PROC2_ENABLE_VPID) && vcpu_tlb_stale(vcpu, this_cpu()->index) &&
+	    invvpid(INVVPID_SINGLE_CONTEXT, (uint16_t)vcpu->vm->id) != VMX_OK)
+		invvpid(INVVPID_ALL_CONTEXTS, 0);
 	uint64_t now = rdtsc();
-	if (vcpu->vm->has_pic) {
+	if (vintr_present(vcpu)) {
 		vmx_deliver_interrupts(vcpu);
-		uint64_t tick = vcpu->vm->pic.pit.next_tick; /* be back for the next timer tick */
-		if (vcpu->vm->pic.pit.period_tsc && tick > now && tick - now < slice_tsc)
+		uint64_t tick = vintr_next_event(vcpu); /* be back for the next timer tick */
+		if (tick > now && tick - now < slice_tsc)
 			slice_tsc = tick - now;
 	}
 	vx->slice_end = now + slice_tsc;

@@ -33,8 +33,9 @@ bool vmx_vm_create(struct vm *vm)
 void vmx_vm_destroy(struct vm *vm)
 {
 	struct vmx_vm *vx = vm->backend;
-	if (vm->vcpu.backend)
-		vmx_vcpu_destroy(&vm->vcpu);
+	for (unsigned i = 0; i < vm->vcpu_count; i++)
+		if (vm->vcpus[i].backend)
+			vmx_vcpu_destroy(&vm->vcpus[i]);
 	/* No CPU may keep translations of memory that goes back to kan (SDM 29.4.3.1). */
 	if (invept(INVEPT_SINGLE_CONTEXT, vx->eptp) != VMX_OK)
 		invept(INVEPT_ALL_CONTEXTS, 0);

@@ -9,7 +9,7 @@ bool iobus_register(struct iobus *bus, uint16_t first, uint16_t last, io_handler
 	return true;
 }
 
-void iobus_access(struct iobus *bus, uint16_t port, unsigned size, bool write, uint32_t *value)
+static void access(struct iobus *bus, uint16_t port, unsigned size, bool write, uint32_t *value)
 {
 	for (unsigned i = 0; i < bus->count; i++) {
 		struct io_range *r = &bus->ranges[i];
@@ -19,6 +19,17 @@ void iobus_access(struct iobus *bus, uint16_t port, unsigned size, bool write, u
 		}
 	}
 	iobus_absent(bus, port, size, write, value);
+}
+
+void iobus_access(struct iobus *bus, uint16_t port, unsigned size, bool write, uint32_t *value)
+{
+	if (!bus->lock) {
+		access(bus, port, size, write, value);
+		return;
+	}
+	spin_lock(bus->lock);
+	access(bus, port, size, write, value);
+	spin_unlock(bus->lock);
 }
 
 void iobus_absent(struct iobus *bus, uint16_t port, unsigned size, bool write, uint32_t *value)

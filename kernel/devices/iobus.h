@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/spinlock.h"
+
 #define IOBUS_MAX_DEVICES 12
 
 /* A device's port handler; on a read it fills *value (size is 1, 2 or 4 bytes). */
@@ -22,6 +24,9 @@ struct io_range {
 struct iobus {
 	struct io_range ranges[IOBUS_MAX_DEVICES];
 	unsigned count;
+	/* Held around each access when several CPUs reach the devices (a VM with several
+	 * vCPUs); NULL: one CPU does. */
+	struct spinlock *lock;
 	uint64_t unowned_accesses;
 	/* The first unowned ports the guest touched, and how often: what it probes for. */
 	struct {
