@@ -138,8 +138,9 @@ int linux_boot_prepare(struct vm *vm, const uint8_t *image, size_t image_size,
 	       (size_t)(0x202 + image[HDR_JUMP_LEN] - HDR_SETUP_SECTS));
 	zp[HDR_TYPE_OF_LOADER] = LOADER_UNKNOWN;
 	write_e820(zp, mem);
-	uint64_t rsdp = acpi_tables_build(ram + LINUX_ACPI, LINUX_ACPI, vm->devices.acpi,
-					  vm->devices.count);
+	struct acpi_board board = { .devices = vm->devices.acpi,
+				    .device_count = vm->devices.count }; /* the 8259 board */
+	uint64_t rsdp = acpi_tables_build(ram + LINUX_ACPI, LINUX_ACPI, &board);
 	memcpy(zp + ZP_ACPI_RSDP_ADDR, &rsdp, 8);
 	smbios_build(ram + LINUX_SMBIOS, LINUX_SMBIOS);
 
