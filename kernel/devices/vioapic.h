@@ -7,7 +7,8 @@
  * Registers (82093AA datasheet, with the EOI register of the version 0x20 IOAPICs of Intel's
  * ICH chipsets): IOREGSEL at 0x00, IOWIN at 0x10, EOI at 0x40, 32-bit accesses only. Through
  * IOWIN: 0x00 ID (bits 27:24), 0x01 version (0x00170020), 0x02 arbitration (the ID, read-only),
- * 0x10 + 2n / 0x11 + 2n the low and high halves of entry n.
+ * 0x10 + 2n / 0x11 + 2n the low and high halves of entry n. Other selects (0x03-0x0f,
+ * 0x40-0xff), which the datasheet leaves undefined, read 0xffffffff and ignore writes.
  */
 #ifndef KAN_KERNEL_DEVICES_VIOAPIC_H
 #define KAN_KERNEL_DEVICES_VIOAPIC_H
@@ -57,7 +58,8 @@ struct vioapic {
 	void *ctx;
 };
 
-/* The reset state: every entry masked (and zero otherwise), all wires low. */
+/* The reset state: every entry masked (and zero otherwise), all wires low. The ID register
+ * keeps the low 4 bits of `id` (64-bit Linux names the IOAPIC by the MADT's ID, not by this). */
 void vioapic_init(struct vioapic *io, uint8_t id, const struct vioapic_ops *ops, void *ctx);
 /* MMIO at offset 0..0xfff of its page: IOREGSEL (0x00), IOWIN (0x10), EOI register (0x40).
  * Other offsets and sizes other than 4 read 0 and ignore writes. */
