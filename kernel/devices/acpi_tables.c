@@ -1,5 +1,7 @@
 #include "kernel/devices/acpi_tables.h"
+#include "guests/include/kan_guest.h"
 #include "kernel/devices/pcboard.h"
+#include "kernel/devices/vioapic.h"
 #include "kernel/string.h"
 
 /* Where each table goes, as offsets from the start of the block. */
@@ -8,7 +10,8 @@
 #define OFF_XSDT 0x080 /* 36 + 8 */
 #define OFF_FACS 0x0c0 /* 64, 64-byte aligned */
 #define OFF_FADT 0x100 /* 276 */
-#define OFF_DSDT 0x240
+#define OFF_DSDT 0x240 /* at most 0x1c0 with ACPI_MMIO_DEVICES_MAX devices */
+#define OFF_MADT 0x400 /* 82 + 8 per CPU */
 
 #define HEADER_LEN 36
 #define FADT_LEN   276
@@ -128,6 +131,66 @@ static void write_fadt(uint8_t *t, uint64_t gpa)
 	seal(t);
 }
 
+/* MADT (ACPI 6.5, 5.2.12): entry types and MPS INTI flags (Table 5.26). */
+#define MADT_PCAT_COMPAT     (1u << 0)
+#define MADT_LOCAL_APIC	     0
+#define MADT_IO_APIC	     1
+#define MADT_SOURCE_OVERRIDE 2
+#define MADT_LOCAL_APIC_NMI  4
+#define MADT_ENABLED	     (1u << 0)
+#define INTI_ACTIVE_HIGH     0x1
+#define INTI_LEVEL	     0xc
+#define MADT_ALL_PROCESSORS  0xff
+#define MADT_ISA_BUS	     0
+#define MADT_PIT_IRQ	     0
+#define MADT_PIT_GSI	     2 /* where the PC's IOAPIC has the 8254: pin 0 is the 8259's */
+
+static unsigned madt_source_override(uint8_t *e, uint8_t irq, uint32_t gsi, uint16_t flags)
+{
+	e[0] = MADT_SOURCE_OVERRIDE;
+	e[1] = 10;
+	e[2] = MADT_ISA_BUS;
+	e[3] = irq;
+	put32(e, 4, gsi);
+	put16(e, 8, flags);
+	return 10;
+}
+
+static void write_madt(uint8_t *t, unsigned cpus)
+{
+	unsigned n = HEADER_LEN;
+	put32(t, n, KAN_LAPIC_BASE);
+	put32(t, n + 4, MADT_PCAT_COMPAT); /* the VM's 8259 pair is there too */
+	n += 8;
+	for (unsigned i = 0; i < cpus; i++, n += 8) {
+		t[n] = MADT_LOCAL_APIC;
+		t[n + 1] = 8;
+		t[n + 2] = (uint8_t)i; /* ACPI processor UID */
+		t[n + 3] = (uint8_t)i; /* APIC ID */
+		put32(t, n + 4, MADT_ENABLED);
+	}
+	t[n] = MADT_IO_APIC;
+	t[n + 1] = 12;
+	t[n + 2] = (uint8_t)cpus; /* after the local APICs, as PC firmware numbers it */
+	put32(t, n + 4, VIOAPIC_BASE);
+	put32(t, n + 8, 0); /* GSI base */
+	n += 12;
+	/* Flags 0 ("conforms to the bus"): edge-triggered, active high, as ISA is. */
+	n += madt_source_override(t + n, MADT_PIT_IRQ, MADT_PIT_GSI, 0);
+	/* The SCI, stated outright: without an override Linux takes the ACPI default for it,
+	 * level-triggered active low; kan's board drives it active high, as QEMU's does. */
+	n += madt_source_override(t + n, PCBOARD_SCI_IRQ, PCBOARD_SCI_IRQ,
+				  INTI_LEVEL | INTI_ACTIVE_HIGH);
+	t[n] = MADT_LOCAL_APIC_NMI;
+	t[n + 1] = 6;
+	t[n + 2] = MADT_ALL_PROCESSORS;
+	put16(t, n + 3, 0); /* flags: conforming */
+	t[n + 5] = 1;	    /* LINT1 */
+	n += 6;
+	header(t, "APIC", n, 5);
+	seal(t);
+}
+
 /* --- AML, just enough for Scope (\_SB) { Device (VRnn) { _HID, _UID, _CRS } } --- */
 
 #define AML_NAME_OP   0x08
@@ -216,10 +279,12 @@ static unsigned aml_devices(uint8_t *p, const struct acpi_mmio_device *devices, 
 	return at + b;
 }
 
-uint64_t acpi_tables_build(uint8_t *at, uint64_t gpa, const struct acpi_mmio_device *devices,
-			   unsigned count)
+uint64_t acpi_tables_build(uint8_t *at, uint64_t gpa, const struct acpi_board *board)
 {
 	memset(at, 0, ACPI_TABLES_SIZE);
+	unsigned cpus = board->cpus < ACPI_BOARD_CPUS_MAX ? board->cpus : ACPI_BOARD_CPUS_MAX;
+	bool madt = cpus && board->ioapic;
+	unsigned tables = madt ? 2 : 1; /* the FADT, then the MADT */
 
 	uint8_t *rsdp = at + OFF_RSDP;
 	memcpy(rsdp, "RSD PTR ", 8);
@@ -232,13 +297,17 @@ uint64_t acpi_tables_build(uint8_t *at, uint64_t gpa, const struct acpi_mmio_dev
 	rsdp[32] = acpi_checksum(rsdp, 36);
 
 	uint8_t *rsdt = at + OFF_RSDT;
-	header(rsdt, "RSDT", HEADER_LEN + 4, 1);
+	header(rsdt, "RSDT", HEADER_LEN + 4 * tables, 1);
 	put32(rsdt, HEADER_LEN, (uint32_t)(gpa + OFF_FADT));
+	if (madt)
+		put32(rsdt, HEADER_LEN + 4, (uint32_t)(gpa + OFF_MADT));
 	seal(rsdt);
 
 	uint8_t *xsdt = at + OFF_XSDT;
-	header(xsdt, "XSDT", HEADER_LEN + 8, 1);
+	header(xsdt, "XSDT", HEADER_LEN + 8 * tables, 1);
 	put64(xsdt, HEADER_LEN, gpa + OFF_FADT);
+	if (madt)
+		put64(xsdt, HEADER_LEN + 8, gpa + OFF_MADT);
 	seal(xsdt);
 
 	uint8_t *facs = at + OFF_FACS;
@@ -250,8 +319,12 @@ uint64_t acpi_tables_build(uint8_t *at, uint64_t gpa, const struct acpi_mmio_dev
 
 	uint8_t *dsdt = at + OFF_DSDT;
 	memcpy(dsdt + HEADER_LEN, dsdt_body, sizeof(dsdt_body));
-	unsigned aml = aml_devices(dsdt + HEADER_LEN + sizeof(dsdt_body), devices, count);
+	unsigned aml = aml_devices(dsdt + HEADER_LEN + sizeof(dsdt_body), board->devices,
+				   board->device_count);
 	header(dsdt, "DSDT", HEADER_LEN + sizeof(dsdt_body) + aml, 2);
 	seal(dsdt);
+
+	if (madt)
+		write_madt(at + OFF_MADT, cpus);
 	return gpa + OFF_RSDP;
 }

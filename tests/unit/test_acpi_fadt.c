@@ -173,7 +173,7 @@ static void kans_guest_fadt_reads_back(void **state)
 {
 	(void)state;
 	static uint8_t tables[ACPI_TABLES_SIZE];
-	uint64_t rsdp_gpa = acpi_tables_build(tables, 0xe0000, NULL, 0);
+	uint64_t rsdp_gpa = acpi_tables_build(tables, 0xe0000, &(struct acpi_board){ 0 });
 	const uint8_t *rsdp = tables + (rsdp_gpa - 0xe0000);
 	uint32_t rsdt;
 	memcpy(&rsdt, rsdp + 16, 4);
