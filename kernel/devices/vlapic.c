@@ -335,8 +335,10 @@ void vlapic_tick(struct vlapic *l, uint64_t t)
 	if (vlapic_timer_mode(l) == VLAPIC_TIMER_PERIODIC && l->timer_period) {
 		/* Re-arm from the expiry, not from now, so periods do not drift; one interrupt
 		 * for however many periods passed. */
-		uint64_t missed = (t - l->timer_expiry) / l->timer_period;
-		l->timer_expiry += (missed + 1) * l->timer_period;
+		uint64_t period = l->timer_period > l->timer_min_period ? l->timer_period
+									: l->timer_min_period;
+		uint64_t missed = (t - l->timer_expiry) / period;
+		l->timer_expiry += (missed + 1) * period;
 	} else {
 		timer_disarm(l);
 		l->tsc_deadline = 0; /* SDM 11.5.4.1: the MSR reads 0 once the timer fired */

@@ -469,6 +469,24 @@ static void timer_periodic_no_drift(void **state)
 	assert_int_equal(rd(&lapic, 0x390), 25);
 }
 
+static void timer_periodic_min_period(void **state)
+{
+	(void)state;
+	lapic.timer_min_period = 5000;
+	wr(&lapic, 0xf0, 0x1ff);
+	wr(&lapic, 0x3e0, 0xb);
+	wr(&lapic, 0x320, (1u << 17) | 0x40);
+	uint64_t t0 = fake_tsc;
+	wr(&lapic, 0x380, 1); /* a hostile guest's period of one TSC tick */
+	vlapic_tick(&lapic, t0 + 1);
+	assert_int_equal(vlapic_pending(&lapic), 0x40);
+	assert_int_equal(vlapic_next_event(&lapic), t0 + 1 + 5000);
+	/* ordinary periods are left alone */
+	wr(&lapic, 0x380, 6000);
+	vlapic_tick(&lapic, t0 + 6000);
+	assert_int_equal(vlapic_next_event(&lapic), t0 + 12000);
+}
+
 static void timer_divide_values(void **state)
 {
 	(void)state;
@@ -781,6 +799,7 @@ int main(void)
 		cmocka_unit_test_setup(tmr_and_eoi_level, setup),
 		cmocka_unit_test_setup(timer_one_shot, setup),
 		cmocka_unit_test_setup(timer_periodic_no_drift, setup),
+		cmocka_unit_test_setup(timer_periodic_min_period, setup),
 		cmocka_unit_test_setup(timer_divide_values, setup),
 		cmocka_unit_test_setup(timer_current_count, setup),
 		cmocka_unit_test_setup(timer_tsc_deadline, setup),
