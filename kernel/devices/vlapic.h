@@ -89,7 +89,8 @@ struct vlapic {
 	uint64_t timer_expiry;	    /* TSC of the next expiry; UINT64_MAX: disarmed */
 	uint64_t tsc_deadline;	    /* IA32_TSC_DEADLINE (0: disarmed) */
 	/* The shortest period a periodic timer re-arms with, in TSC ticks (0: none). kernel/ sets
-	 * it so that a guest's periodic timer with an initial count of 1 cannot flood its CPU. */
+	 * it (after vlapic_init, which zeroes it; INIT keeps it) so that a guest's periodic timer
+	 * with an initial count of 1 cannot flood its CPU. */
 	uint64_t timer_min_period;
 	bool nmi_pending, init_pending, extint_pending; /* consumed by kernel/ */
 	int sipi_vector; /* -1, or the vector of a SIPI received (kernel/ consumes it) */
