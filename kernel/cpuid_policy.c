@@ -16,12 +16,15 @@
 	 (1u << 13) /* CMPXCHG16B */ | (1u << 19) /* SSE4.1 */ | (1u << 20) /* SSE4.2 */ |         \
 	 (1u << 22) /* MOVBE */ | (1u << 23) /* POPCNT */ | (1u << 25) /* AES */ |                 \
 	 (1u << 29) /* F16C needs AVX: hidden below */ | (1u << 30) /* RDRAND */)
-#define LEAF1_ECX_FMA	     (1u << 12)
-#define LEAF1_ECX_XSAVE	     (1u << 26)
-#define LEAF1_ECX_OSXSAVE    (1u << 27)
-#define LEAF1_ECX_AVX	     (1u << 28)
-#define LEAF1_ECX_F16C	     (1u << 29)
-#define LEAF1_ECX_HYPERVISOR (1u << 31)
+#define LEAF1_ECX_FMA	       (1u << 12)
+#define LEAF1_ECX_XSAVE	       (1u << 26)
+#define LEAF1_ECX_OSXSAVE      (1u << 27)
+#define LEAF1_ECX_AVX	       (1u << 28)
+#define LEAF1_ECX_F16C	       (1u << 29)
+#define LEAF1_ECX_HYPERVISOR   (1u << 31)
+#define LEAF1_ECX_X2APIC       (1u << 21)
+#define LEAF1_ECX_TSC_DEADLINE (1u << 24)
+#define LEAF1_EDX_APIC	       (1u << 9)
 /* Everything but APIC (9), MTRR (12), MCA (14), DS (21), ACPI (22), HTT (28), TM (29), PBE (31). */
 #define LEAF1_EDX_HIDDEN                                                                           \
 	((1u << 9) | (1u << 12) | (1u << 14) | (1u << 21) | (1u << 22) | (1u << 28) | (1u << 29) | \
@@ -160,8 +163,13 @@ static struct cpuid_regs cpuid_policy(uint32_t leaf, uint32_t subleaf, const str
 		if (vcpu->osxsave)
 			r.ecx |= LEAF1_ECX_OSXSAVE;
 		r.edx &= ~LEAF1_EDX_HIDDEN;
-		/* One logical processor, initial APIC ID 0; keep brand index and CLFLUSH size. */
-		r.ebx = (r.ebx & 0xffff) | (1u << 16);
+		/* One logical processor per package, initial APIC ID the vCPU's index; keep brand
+		 * index and CLFLUSH size. */
+		r.ebx = (r.ebx & 0xffff) | (1u << 16) | (vcpu->index << 24);
+		if (vcpu->vm->has_lapic) { /* the local APIC, its x2APIC mode, TSC deadline */
+			r.edx |= LEAF1_EDX_APIC;
+			r.ecx |= LEAF1_ECX_X2APIC | LEAF1_ECX_TSC_DEADLINE;
+		}
 		break;
 	case 4:
 		/* Caches as the host has them, but shared by one core with one thread. */

@@ -1,12 +1,14 @@
 #include "kernel/mmio.h"
 #include "kernel/guest_insn.h"
+#include "kernel/vintr.h"
 
 enum mmio_outcome vm_mmio_emulate(struct vcpu *vcpu, const struct guest_paging *p, uint64_t cs_base,
 				  uint64_t rip, bool cs_long, uint64_t gpa, unsigned *length,
 				  const char **why)
 {
 	struct vm *vm = vcpu->vm;
-	if (!mmiobus_find(&vm->devices.mmio, gpa, 1))
+	bool lapic = vintr_lapic_page(vcpu, gpa); /* each vCPU's own, at the same address */
+	if (!lapic && !mmiobus_find(&vm->devices.mmio, gpa, 1))
 		return MMIO_NOT_DEVICE;
 	struct insn insn;
 	if (!guest_fetch_insn(vm, p, cs_base, rip, cs_long, &insn) ||
@@ -14,8 +16,8 @@ enum mmio_outcome vm_mmio_emulate(struct vcpu *vcpu, const struct guest_paging *
 		*why = "not a MOV kan emulates";
 		return MMIO_REFUSED;
 	}
-	const struct mmio_range *r = mmiobus_find(&vm->devices.mmio, gpa, insn.size);
-	if (!r) {
+	const struct mmio_range *r = lapic ? NULL : mmiobus_find(&vm->devices.mmio, gpa, insn.size);
+	if (!lapic && !r) {
 		*why = "an access that crosses the end of the device's window";
 		return MMIO_REFUSED;
 	}
@@ -25,6 +27,17 @@ enum mmio_outcome vm_mmio_emulate(struct vcpu *vcpu, const struct guest_paging *
 	}
 	uint64_t *gpr = &vcpu->regs.gpr[insn.gpr];
 	uint64_t value = 0;
+	if (lapic) {
+		if (insn.kind == INSN_MMIO_STORE) {
+			value = insn_mmio_store_value(&insn, *gpr);
+			vintr_mmio(vcpu, gpa, insn.size, true, &value);
+		} else {
+			vintr_mmio(vcpu, gpa, insn.size, false, &value);
+			*gpr = insn_mmio_load_result(&insn, *gpr, value);
+		}
+		*length = insn.length;
+		return MMIO_DONE;
+	}
 	bool shared = vm->vcpu_count > 1; /* its other vCPUs reach the devices too */
 	if (shared)
 		spin_lock(&vm->dev_lock);

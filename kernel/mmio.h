@@ -17,6 +17,12 @@ enum mmio_outcome {
 	MMIO_REFUSED,	 /* a device, but an instruction kan does not emulate: *why says */
 };
 
+/* Whether the VM has device memory at all (virtio windows, local APIC pages). */
+static inline bool vm_has_mmio(const struct vm *vm)
+{
+	return vm->devices.count || vm->has_lapic;
+}
+
 /* `p`, `cs_base`, `rip` and `cs_long` as for guest_fetch_insn; `gpa` where the access went. */
 enum mmio_outcome vm_mmio_emulate(struct vcpu *vcpu, const struct guest_paging *p, uint64_t cs_base,
 				  uint64_t rip, bool cs_long, uint64_t gpa, unsigned *length,

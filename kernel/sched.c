@@ -172,8 +172,8 @@ static bool run_slice(struct cpu *c, struct vcpu *v, uint64_t now)
 	c->current = NULL;
 	if (v != vm_boot_vcpu(vm)) {
 		/* The home CPU does the whole-VM work; this vCPU runs on while the VM does. */
-		if (event == VCPU_EVENT_ENDED)
-			vm_post_end(vm);
+		if (event == VCPU_EVENT_ENDED && vm_wants_cpu_back(vm))
+			vm_post_end(vm); /* not after an INIT: then it only waits for a SIPI */
 		if (!vm_vcpu_may_run(v))
 			return false;
 	} else {

@@ -29,4 +29,14 @@ bool vintr_ack(struct vcpu *vcpu, uint8_t *vector);
 /* The TSC value at which the vCPU's next timer interrupt is due; UINT64_MAX if none. */
 uint64_t vintr_next_event(struct vcpu *vcpu);
 
+/* The local APIC's MSRs (IA32_APIC_BASE, TSC_DEADLINE, x2APIC), where the VM has them. */
+bool vintr_msr_owned(const struct vcpu *vcpu, uint32_t msr);
+/* 0, or -1 when the guest gets #GP. */
+int vintr_msr(struct vcpu *vcpu, uint32_t msr, bool write, uint64_t *value);
+/* Whether `gpa` is this vCPU's xAPIC page (in xAPIC mode), and the access to it. */
+bool vintr_lapic_page(const struct vcpu *vcpu, uint64_t gpa);
+bool vintr_mmio(struct vcpu *vcpu, uint64_t gpa, unsigned size, bool write, uint64_t *value);
+/* CR8 as the local APIC's TPR[7:4]; false if the VM has no local APIC (the backend keeps it). */
+bool vintr_cr8(struct vcpu *vcpu, bool write, uint64_t *cr8);
+
 #endif

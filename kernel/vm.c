@@ -12,6 +12,7 @@
 #include "kernel/string.h"
 #include "kernel/time.h"
 #include "kernel/vcpu_backend.h"
+#include "kernel/vm_apic.h"
 
 #include <stdarg.h>
 
@@ -358,6 +359,8 @@ static bool vm_reset(struct vm *vm)
 	vuart_init(&vm->uart, vm->config.name);
 	if (vm->has_pic)
 		reset_legacy_pic(vm);
+	if (vm->has_lapic)
+		vm_apic_reset(vm);
 	vm_devices_reset(vm);
 	vm->start_tsc = rdtsc();
 	return true;
@@ -642,6 +645,10 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 	}
 	vm->vcpu_count = config.vcpus;
 	vm->io.lock = vm->vcpu_count > 1 ? &vm->dev_lock : NULL;
+	if (vm->vcpu_count > 1) { /* IPIs need local APICs */
+		vm->has_lapic = vm->has_intc = true;
+		vm_apic_reset(vm);
+	}
 	bool created = backend_vm_create(vm);
 	for (unsigned i = 0; created && i < vm->vcpu_count; i++) {
 		struct vcpu *v = &vm->vcpus[i];

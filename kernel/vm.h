@@ -14,6 +14,7 @@
 #include "kernel/vm_devices.h"
 #include "kernel/vm_lifecycle.h"
 #include "kernel/devices/vpic.h"
+#include "kernel/devices/vlapic.h"
 #include "kernel/devices/vuart.h"
 #include "kernel/spinlock.h"
 
@@ -71,7 +72,8 @@ struct vcpu {
 	 * sipi_vector << 12 before it runs again (the backend's state is that CPU's to touch). */
 	bool start_pending;
 	uint8_t sipi_vector;
-	void *backend; /* the backend's per-vCPU state (for VT-x: the VMCS and friends) */
+	struct vlapic lapic; /* a VM with has_lapic: this vCPU's local APIC (APIC ID = index) */
+	void *backend;	     /* the backend's per-vCPU state (for VT-x: the VMCS and friends) */
 	/* Extended state (x87, SSE, AVX, AVX-512): the save area, 64-byte aligned, holds it
 	 * while another vCPU has the CPU (arch/x86_64/xstate.h). XCR0 and CR4.OSXSAVE are the
 	 * guest's, as its CPUID and XSETBV see them. */
@@ -110,8 +112,9 @@ struct vm {
 	uint8_t last_vcpu_on[KAN_MAX_CPUS];
 	struct vuart uart;
 	struct iobus io;
-	bool has_pic;  /* kind=linux: the legacy PIC and PIT below answer, and the board */
-	bool has_intc; /* it has an interrupt controller: the backends ask kernel/vintr.h */
+	bool has_pic;	/* kind=linux: the legacy PIC and PIT below answer, and the board */
+	bool has_intc;	/* it has an interrupt controller: the backends ask kernel/vintr.h */
+	bool has_lapic; /* several vCPUs: each has a local APIC (kernel/vm_apic.c) */
 	struct vpic pic;
 	struct pcboard board;
 	struct vm_devices devices; /* virtio disk and NIC (disk=, net=) */
@@ -143,6 +146,12 @@ void vm_request_reset(struct vm *vm, const char *how);
 static inline bool vm_wants_cpu_back(const struct vm *vm)
 {
 	return vm->state != VM_RUNNING || vm->reset_requested;
+}
+/* The same for one vCPU: also when it was sent an INIT (it waits for a start-up IPI now). */
+static inline bool vcpu_wants_cpu_back(const struct vcpu *vcpu)
+{
+	return vm_wants_cpu_back(vcpu->vm) ||
+	       __atomic_load_n(&vcpu->run_state, __ATOMIC_ACQUIRE) != VCPU_RUNNABLE;
 }
 
 /* Moves the VM through its lifecycle and prints the transition; false (said why) if the

@@ -132,7 +132,7 @@ enum svm_action svm_hypercall(struct vcpu *vcpu, struct vmcb *vmcb, unsigned len
 enum svm_action svm_exit_npf(struct vcpu *vcpu, struct vmcb *vmcb)
 {
 	uint64_t error = vmcb->control.exit_info1, gpa = vmcb->control.exit_info2;
-	if (vcpu->vm->devices.count && !(error & (1u << 4))) {
+	if (vm_has_mmio(vcpu->vm) && !(error & (1u << 4))) {
 		struct vmcb_save *s = &vmcb->save;
 		struct guest_paging p = { s->cr0, s->cr3, s->cr4, s->efer };
 		unsigned length;
@@ -142,7 +142,7 @@ enum svm_action svm_exit_npf(struct vcpu *vcpu, struct vmcb *vmcb)
 		case MMIO_DONE:
 			s->rip += length; /* no NRIP for a nested page fault */
 			vmcb->control.int_state &= ~SVM_INT_STATE_SHADOW;
-			return SVM_RESUME;
+			return vcpu_wants_cpu_back(vcpu) ? SVM_STOP : SVM_RESUME;
 		case MMIO_REFUSED:
 			vm_crash(vcpu->vm, "device access at 0x%lx, guest RIP 0x%lx: %s", gpa,
 				 s->rip, why);

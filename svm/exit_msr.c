@@ -5,6 +5,7 @@
  */
 #include "arch/x86_64/cpu.h"
 #include "kernel/msr_policy.h"
+#include "kernel/vintr.h"
 #include "svm/svm_cpu.h"
 #include "svm/svm_defs.h"
 
@@ -96,8 +97,24 @@ static enum svm_action msr_write(struct vcpu *vcpu, struct vmcb *vmcb, uint32_t 
 	return SVM_RESUME;
 }
 
+/* The local APIC's MSRs: its device model answers (kernel/vintr.h). */
+static enum svm_action apic_msr(struct vcpu *vcpu, struct vmcb *vmcb, uint32_t msr, bool write)
+{
+	uint64_t value = (vcpu->regs.rdx << 32) | (uint32_t)vcpu->regs.rax;
+	if (vintr_msr(vcpu, msr, write, &value))
+		return refuse(vcpu, vmcb);
+	if (!write) {
+		vcpu->regs.rax = (uint32_t)value;
+		vcpu->regs.rdx = value >> 32;
+	}
+	svm_skip(vmcb, LEN_MSR);
+	return vcpu_wants_cpu_back(vcpu) ? SVM_STOP : SVM_RESUME;
+}
+
 enum svm_action svm_exit_msr(struct vcpu *vcpu, struct vmcb *vmcb)
 {
 	uint32_t msr = (uint32_t)vcpu->regs.rcx;
+	if (__builtin_expect(vintr_msr_owned(vcpu, msr), 0))
+		return apic_msr(vcpu, vmcb, msr, vmcb->control.exit_info1);
 	return vmcb->control.exit_info1 ? msr_write(vcpu, vmcb, msr) : msr_read(vcpu, vmcb, msr);
 }

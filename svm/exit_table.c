@@ -83,6 +83,7 @@ int svm_exit_dispatch(struct vcpu *vcpu)
 	vcpu->exits[i]++;
 	enum svm_action action;
 	if (__builtin_expect(vintr_present(vcpu), 0)) {
+		svm_tpr_from_guest(vcpu, vmcb);
 		/* A VM with a virtual interrupt controller: a pending interrupt goes in as soon
 		 * as the guest can take it. */
 		action = exit_handlers[i](vcpu, vmcb);

@@ -20,8 +20,30 @@ static void window_exiting(struct vmcb *vmcb, bool on)
 	}
 }
 
+/*
+ * With V_INTR_MASKING the guest's CR8 is V_TPR, read and written without an exit. A VM with
+ * local APICs has one task priority per vCPU, the APIC's TPR[7:4]: the guest's CR8 writes are
+ * taken into the APIC after every exit, and the APIC's TPR goes back into V_TPR before entry.
+ */
+void svm_tpr_from_guest(struct vcpu *vcpu, struct vmcb *vmcb)
+{
+	uint64_t cr8 = vmcb->control.v_intr & 0xf;
+	if (vcpu->vm->has_lapic && cr8 != ((struct svm_vcpu *)vcpu->backend)->v_tpr)
+		vintr_cr8(vcpu, true, &cr8);
+}
+
+static void tpr_to_guest(struct vcpu *vcpu, struct vmcb *vmcb)
+{
+	uint64_t cr8;
+	if (vintr_cr8(vcpu, false, &cr8)) {
+		vmcb->control.v_intr = (vmcb->control.v_intr & ~0xfull) | cr8;
+		((struct svm_vcpu *)vcpu->backend)->v_tpr = (uint8_t)cr8;
+	}
+}
+
 void svm_deliver_interrupts(struct vcpu *vcpu, struct vmcb *vmcb)
 {
+	tpr_to_guest(vcpu, vmcb);
 	vintr_update(vcpu);
 	if (!vintr_pending(vcpu))
 		return;

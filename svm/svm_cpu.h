@@ -36,6 +36,7 @@ struct svm_vcpu {
 	uint64_t vmcb_pa;
 	int host_cpu;	    /* the CPU it last ran on, -1 for none */
 	bool flush;	    /* its guest TLB entries must go (a reset) */
+	uint8_t v_tpr;	    /* the V_TPR kan last gave it (svm_tpr_from_guest) */
 	uint64_t dr[4];	    /* DR0-3, which VMRUN does not switch: the owner's are in the CPU */
 	uint64_t tsc_aux;   /* likewise */
 	uint64_t slice_end; /* TSC at which the current slice ends, exits included */
@@ -63,6 +64,7 @@ const char *svm_exit_name(unsigned i);
 void svm_sync_xcr0(struct vcpu *owner);
 /* Forgets `vcpu` as its CPU's owner without saving (it is reset or destroyed). */
 void svm_drop_owner(struct vcpu *vcpu);
+void svm_tpr_from_guest(struct vcpu *vcpu, struct vmcb *vmcb);
 
 /* What an exit handler decides (the same answers as vmx/exit.h's). */
 enum svm_action {

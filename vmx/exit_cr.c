@@ -7,6 +7,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/xstate.h"
 #include "kernel/cpuid_policy.h"
+#include "kernel/vintr.h"
 #include "vmx/exit.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
@@ -149,14 +150,17 @@ enum exit_action vmx_exit_cr_access(struct vcpu *vcpu)
 			uint64_t tpr = read_gpr(vcpu, gpr);
 			if (tpr > 15)
 				return fault();
-			((struct vmx_vcpu *)vcpu->backend)->cr8 = (uint8_t)tpr;
+			if (!vintr_cr8(vcpu, true, &tpr)) /* with a local APIC: its TPR */
+				((struct vmx_vcpu *)vcpu->backend)->cr8 = (uint8_t)tpr;
 			vmx_skip_instruction();
 			return EXIT_RESUME;
 		}
 		break;
 	case CR_MOV_FROM:
 		if (cr == 8) {
-			write_gpr(vcpu, gpr, ((struct vmx_vcpu *)vcpu->backend)->cr8);
+			uint64_t tpr = ((struct vmx_vcpu *)vcpu->backend)->cr8;
+			vintr_cr8(vcpu, false, &tpr);
+			write_gpr(vcpu, gpr, tpr);
 			vmx_skip_instruction();
 			return EXIT_RESUME;
 		}

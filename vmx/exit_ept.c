@@ -8,7 +8,7 @@ enum exit_action vmx_exit_ept_violation(struct vcpu *vcpu)
 {
 	uint64_t q = vmcs_read(EXIT_QUALIFICATION);
 	uint64_t gpa = vmcs_read(GUEST_PHYSICAL_ADDRESS);
-	if (vcpu->vm->devices.count && !(q & EPT_VIOLATION_FETCH)) {
+	if (vm_has_mmio(vcpu->vm) && !(q & EPT_VIOLATION_FETCH)) {
 		struct guest_paging paging = { vmcs_read(GUEST_CR0), vmcs_read(GUEST_CR3),
 					       vmcs_read(GUEST_CR4), vmcs_read(GUEST_IA32_EFER) };
 		unsigned length;
@@ -18,7 +18,7 @@ enum exit_action vmx_exit_ept_violation(struct vcpu *vcpu)
 			vmcs_read(GUEST_CS_AR_BYTES) & CS_AR_LONG_MODE, gpa, &length, &why)) {
 		case MMIO_DONE:
 			vmx_skip_bytes(length);
-			return EXIT_RESUME;
+			return vcpu_wants_cpu_back(vcpu) ? EXIT_STOP : EXIT_RESUME;
 		case MMIO_REFUSED:
 			vm_crash(vcpu->vm, "device access at 0x%lx, guest RIP 0x%lx: %s", gpa,
 				 vmcs_read(GUEST_RIP), why);

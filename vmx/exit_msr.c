@@ -4,6 +4,7 @@
  */
 #include "arch/x86_64/cpu.h"
 #include "kernel/msr_policy.h"
+#include "kernel/vintr.h"
 #include "vmx/exit.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
@@ -38,10 +39,26 @@ static enum vmcs_field msr_field(uint32_t msr)
 	}
 }
 
+/* The local APIC's MSRs: its device model answers (kernel/vintr.h). */
+static enum exit_action apic_msr(struct vcpu *vcpu, uint32_t msr, bool write)
+{
+	uint64_t value = (vcpu->regs.rdx << 32) | (uint32_t)vcpu->regs.rax;
+	if (vintr_msr(vcpu, msr, write, &value))
+		return refuse(vcpu);
+	if (!write) {
+		vcpu->regs.rax = (uint32_t)value;
+		vcpu->regs.rdx = value >> 32;
+	}
+	vmx_skip_instruction();
+	return vcpu_wants_cpu_back(vcpu) ? EXIT_STOP : EXIT_RESUME;
+}
+
 enum exit_action vmx_exit_msr_read(struct vcpu *vcpu)
 {
 	uint32_t msr = (uint32_t)vcpu->regs.rcx;
 	uint64_t value;
+	if (__builtin_expect(vintr_msr_owned(vcpu, msr), 0))
+		return apic_msr(vcpu, msr, false);
 	switch (msr_policy(msr, false)) {
 	case MSR_GUEST_STATE:
 		if (vmx_lazy_msr_index(msr) >= 0)
@@ -66,6 +83,8 @@ enum exit_action vmx_exit_msr_read(struct vcpu *vcpu)
 enum exit_action vmx_exit_msr_write(struct vcpu *vcpu)
 {
 	uint32_t msr = (uint32_t)vcpu->regs.rcx;
+	if (__builtin_expect(vintr_msr_owned(vcpu, msr), 0))
+		return apic_msr(vcpu, msr, true);
 	uint64_t value = (vcpu->regs.rdx << 32) | (uint32_t)vcpu->regs.rax;
 	enum vmcs_field field = msr_field(msr);
 	int lazy = vmx_lazy_msr_index(msr);

@@ -43,6 +43,27 @@
  *   SP = KAN_REAL_MODE_STACK, FLAGS = 0x2. There is no BIOS: the IVT at 0 is zeros.
  *   EDI = KAN_START_INFO_ADDR.
  *
+ * SEVERAL vCPUs (vcpus=N on the module's line, N from 2 to 16)
+ *   vCPU 0 starts as above; struct kan_start_info.vcpus says N. vCPUs 1..N-1 wait for
+ *   INIT and a start-up IPI, as application processors do: a SIPI with vector VV starts one
+ *   in real mode at CS = VV << 8 (base VV << 12), IP = 0, FLAGS = 0x2, every other register
+ *   as after INIT (CR0.PE = 0, no IDT beyond the real-mode one at 0, x87/SSE reset). A SIPI to
+ *   a vCPU that is not waiting is ignored; an INIT sends an application processor back to
+ *   waiting; an INIT to vCPU 0 resets the whole VM.
+ *   Each vCPU has a local APIC (Intel SDM Vol. 3A ch. 11): local APIC ID = its index (also
+ *   CPUID.1:EBX[31:24]); xAPIC mode at KAN_LAPIC_BASE after reset (IA32_APIC_BASE 0xfee00900
+ *   on vCPU 0, 0xfee00800 on the others; software-disabled until SVR bit 8 is set), accessed
+ *   with aligned 32-bit MOVs; x2APIC mode (CPUID.1:ECX[21]) through IA32_APIC_BASE bit 10,
+ *   with the MSRs 0x800-0x8ff; the base cannot be moved (#GP). Version 0x50014. The ICR
+ *   sends fixed, lowest-priority, NMI, INIT and start-up IPIs with physical or logical
+ *   destinations and the shorthands. The LAPIC timer counts at the TSC's rate divided by the
+ *   divide configuration register: initial count N with divide D fires N * D TSC ticks later;
+ *   one-shot, periodic (no drift; at most one interrupt per 100 us) and TSC-deadline
+ *   (CPUID.1:ECX[24], MSR 0x6e0) modes. kan_guest.h says no more about the APIC than the
+ *   SDM: unaligned or partial accesses read 0 and are ignored.
+ *   The vCPUs share the VM's RAM, its UART (serialize lines yourself) and its devices;
+ *   KAN_HC_EXIT from any vCPU ends the whole VM, as does a crash of any vCPU.
+ *
  * CONSOLE
  *   A 16550-compatible UART at I/O port 0x3f8 (COM1). Bytes written to THR (0x3f8) go to
  *   kan's console, one line at a time, prefixed with "[name] ". Like a real serial line it
