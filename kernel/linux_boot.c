@@ -138,9 +138,12 @@ int linux_boot_prepare(struct vm *vm, const uint8_t *image, size_t image_size,
 	       (size_t)(0x202 + image[HDR_JUMP_LEN] - HDR_SETUP_SECTS));
 	zp[HDR_TYPE_OF_LOADER] = LOADER_UNKNOWN;
 	write_e820(zp, mem);
-	/* No vCPUs or IOAPIC listed yet: no MADT, so Linux keeps the 8259 (TODO issue 15: set
-	 * .cpus and .ioapic for VMs that get local APICs). */
-	struct acpi_board board = { .devices = vm->devices.acpi,
+	/* One vCPU: no MADT, so Linux keeps the 8259. Several: the MADT lists their local APICs
+	 * and the IOAPIC (kernel/vm_apic.c), and Linux starts them. */
+	bool smp = vm->config.vcpus > 1;
+	struct acpi_board board = { .cpus = smp ? vm->config.vcpus : 0,
+				    .ioapic = smp,
+				    .devices = vm->devices.acpi,
 				    .device_count = vm->devices.count };
 	uint64_t rsdp = acpi_tables_build(ram + LINUX_ACPI, LINUX_ACPI, &board);
 	memcpy(zp + ZP_ACPI_RSDP_ADDR, &rsdp, 8);

@@ -289,6 +289,17 @@ void vcpu_deliver_init(struct vcpu *v)
 	sched_kick(v->cpu); /* it leaves the guest; its CPU drops it from the queue */
 }
 
+bool vcpu_halt_for_good(struct vcpu *v)
+{
+	if (v->index == 0)
+		return false;
+	spin_lock(&v->vm->lock);
+	__atomic_store_n(&v->run_state, VCPU_WAIT_SIPI, __ATOMIC_RELEASE);
+	v->start_pending = false;
+	spin_unlock(&v->vm->lock);
+	return true;
+}
+
 void vcpu_deliver_sipi(struct vcpu *v, uint8_t vector)
 {
 	struct vm *vm = v->vm;
@@ -307,18 +318,25 @@ void vcpu_deliver_sipi(struct vcpu *v, uint8_t vector)
 	}
 }
 
-static void raise_com1_irq(void *pic)
+static void raise_com1_irq(void *vm)
 {
-	vpic_raise(pic, 4);
+	vm_isa_irq(vm, 4);
+}
+
+static void raise_pit_irq(void *vm)
+{
+	vm_isa_irq(vm, 0);
 }
 
 /* A fresh PIC, PIT and board, with COM1 wired to IRQ 4. */
 static void reset_legacy_pic(struct vm *vm)
 {
 	vpic_init(&vm->pic);
+	vm->pic.irq0 = raise_pit_irq;
+	vm->pic.irq0_ctx = vm;
 	pcboard_reset(&vm->board, vm, time_tsc_hz(), rdtsc());
 	vm->uart.raise_irq = raise_com1_irq;
-	vm->uart.irq_ctx = &vm->pic;
+	vm->uart.irq_ctx = vm;
 }
 
 /* The 8259 pair, the 8254 and the rest of the PC board a Linux guest expects. */
@@ -361,6 +379,8 @@ static bool vm_reset(struct vm *vm)
 		reset_legacy_pic(vm);
 	if (vm->has_lapic)
 		vm_apic_reset(vm);
+	if (vm->has_ioapic)
+		vm_ioapic_reset(vm);
 	vm_devices_reset(vm);
 	vm->start_tsc = rdtsc();
 	return true;
@@ -648,6 +668,8 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 	if (vm->vcpu_count > 1) { /* IPIs need local APICs */
 		vm->has_lapic = vm->has_intc = true;
 		vm_apic_reset(vm);
+		if (vm->has_pic)
+			vm_ioapic_attach(vm); /* and a PC's interrupt lines an IOAPIC */
 	}
 	bool created = backend_vm_create(vm);
 	for (unsigned i = 0; created && i < vm->vcpu_count; i++) {

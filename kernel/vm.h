@@ -14,6 +14,7 @@
 #include "kernel/vm_devices.h"
 #include "kernel/vm_lifecycle.h"
 #include "kernel/devices/vpic.h"
+#include "kernel/devices/vioapic.h"
 #include "kernel/devices/vlapic.h"
 #include "kernel/devices/vuart.h"
 #include "kernel/spinlock.h"
@@ -112,9 +113,11 @@ struct vm {
 	uint8_t last_vcpu_on[KAN_MAX_CPUS];
 	struct vuart uart;
 	struct iobus io;
-	bool has_pic;	/* kind=linux: the legacy PIC and PIT below answer, and the board */
-	bool has_intc;	/* it has an interrupt controller: the backends ask kernel/vintr.h */
-	bool has_lapic; /* several vCPUs: each has a local APIC (kernel/vm_apic.c) */
+	bool has_pic;	 /* kind=linux: the legacy PIC and PIT below answer, and the board */
+	bool has_intc;	 /* it has an interrupt controller: the backends ask kernel/vintr.h */
+	bool has_lapic;	 /* several vCPUs: each has a local APIC (kernel/vm_apic.c) */
+	bool has_ioapic; /* kind=linux with several vCPUs: the board's IOAPIC too */
+	struct vioapic ioapic;
 	struct vpic pic;
 	struct pcboard board;
 	struct vm_devices devices; /* virtio disk and NIC (disk=, net=) */
@@ -214,6 +217,10 @@ void vcpu_deliver_init(struct vcpu *vcpu);
  * vcpu_start_on_its_cpu); any other ignores it. */
 void vcpu_deliver_sipi(struct vcpu *vcpu, uint8_t vector);
 void vcpu_start_on_its_cpu(struct vcpu *vcpu);
+/* HLT with interrupts off. On vCPU 0 (or the only one) that is a crash: nothing can wake it.
+ * An application processor is how an OS stops a CPU (at power-off, on a panic): it waits
+ * as before its start-up IPI, for INIT; true then, and the vCPU leaves the guest. */
+bool vcpu_halt_for_good(struct vcpu *vcpu);
 /* On the CPU of a vCPU other than the boot one, which ended: the home CPU follows up. */
 void vm_post_end(struct vm *vm);
 /* VMs running or paused: what keeps kan from ending the run. */

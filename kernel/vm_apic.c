@@ -19,11 +19,54 @@ static void apic_send(void *ctx, struct vlapic *from, const struct apic_msg *msg
 	vm_apic_deliver(ctx, from, msg);
 }
 
+static void apic_eoi_level(void *ctx, uint8_t vector)
+{
+	struct vm *vm = ctx;
+	if (vm->has_ioapic)
+		vioapic_eoi(&vm->ioapic, vector);
+}
+
 static const struct vlapic_ops apic_ops = {
 	.now = apic_now,
 	.send = apic_send,
-	.eoi_level = NULL, /* no IOAPIC yet: nothing is level-triggered */
+	.eoi_level = apic_eoi_level,
 };
+
+static void ioapic_send(void *ctx, const struct apic_msg *msg)
+{
+	vm_apic_deliver(ctx, NULL, msg);
+}
+
+static const struct vioapic_ops ioapic_ops = { .send = ioapic_send };
+
+static void ioapic_access(void *io, uint64_t offset, unsigned size, bool write, uint64_t *value)
+{
+	vioapic_mmio(io, (uint32_t)offset, size, write, value);
+}
+
+void vm_ioapic_reset(struct vm *vm)
+{
+	/* Its ID follows the vCPUs' APIC IDs, as the MADT says. */
+	vioapic_init(&vm->ioapic, (uint8_t)vm->vcpu_count, &ioapic_ops, vm);
+}
+
+void vm_ioapic_attach(struct vm *vm)
+{
+	vm->has_ioapic = true;
+	vm_ioapic_reset(vm);
+	mmiobus_register(&vm->devices.mmio, VIOAPIC_BASE, 0x1000, ioapic_access, &vm->ioapic);
+}
+
+void vm_isa_irq(struct vm *vm, unsigned irq)
+{
+	if (vm->has_pic) {
+		vpic_raise(&vm->pic, irq);
+		if (vm->vcpu_count > 1)
+			sched_notify(vm_boot_vcpu(vm)); /* the 8259 reaches vCPU 0 only */
+	}
+	if (vm->has_ioapic)
+		vioapic_pulse(&vm->ioapic, irq == 0 ? 2 : irq);
+}
 
 void vm_apic_reset(struct vm *vm)
 {

@@ -15,4 +15,11 @@ void vm_apic_reset(struct vm *vm);
 /* Delivers `msg` from `from` (NULL: not a local APIC) to the vCPUs it names. */
 void vm_apic_deliver(struct vm *vm, const struct vlapic *from, const struct apic_msg *msg);
 
+/* An edge on ISA interrupt line `irq` of the VM's board: its 8259 and, where it has one, its
+ * IOAPIC (IRQ 0 on pin 2, as the MADT's override says; the others on their own pin). */
+void vm_isa_irq(struct vm *vm, unsigned irq);
+/* The IOAPIC of a kind=linux VM with several vCPUs, at power-on, on the VM's MMIO bus. */
+void vm_ioapic_attach(struct vm *vm);
+void vm_ioapic_reset(struct vm *vm);
+
 #endif

@@ -1,4 +1,5 @@
 #include "kernel/vm_devices.h"
+#include "kernel/vm_apic.h"
 #include "guests/include/kan_guest.h"
 #include "kernel/console.h"
 #include "kernel/devices/virtio_blk.h"
@@ -72,9 +73,9 @@ static void *guest_map(void *vm, uint64_t gpa, uint64_t len)
 	return vm_guest_ptr(vm, gpa, len ? len : 1);
 }
 
-static void raise_irq(void *pic, unsigned irq)
+static void raise_irq(void *vm, unsigned irq)
 {
-	vpic_raise(pic, irq);
+	vm_isa_irq(vm, irq);
 }
 
 static void wake_vcpu(void *vcpu)
@@ -107,7 +108,7 @@ static void place(struct vm *vm, struct virtio_mmio *t)
 	t->irq = VM_DEVICE_IRQ_FIRST + n;
 	if (vm->has_pic) {
 		t->raise_irq = raise_irq;
-		t->irq_ctx = &vm->pic;
+		t->irq_ctx = vm;
 	}
 	d->acpi[n] = (struct acpi_mmio_device){ base, VIRTIO_MMIO_SIZE, (uint8_t)t->irq };
 	mmiobus_register(&d->mmio, base, VIRTIO_MMIO_SIZE, virtio_mmio_access, t);

@@ -26,6 +26,8 @@ enum svm_action svm_exit_shutdown(struct vcpu *vcpu, struct vmcb *vmcb)
 enum svm_action svm_exit_hlt(struct vcpu *vcpu, struct vmcb *vmcb)
 {
 	if (!(vmcb->save.rflags & RFLAGS_IF)) {
+		if (vcpu_halt_for_good(vcpu))
+			return SVM_STOP; /* an application processor stopped by its OS */
 		vm_crash(vcpu->vm,
 			 "HLT with interrupts disabled at guest RIP 0x%lx: it can never "
 			 "wake up",

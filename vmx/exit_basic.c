@@ -18,6 +18,8 @@ enum exit_action vmx_exit_triple_fault(struct vcpu *vcpu)
 enum exit_action vmx_exit_hlt(struct vcpu *vcpu)
 {
 	if (!(vmcs_read(GUEST_RFLAGS) & RFLAGS_IF)) {
+		if (vcpu_halt_for_good(vcpu))
+			return EXIT_STOP; /* an application processor stopped by its OS */
 		vm_crash(vcpu->vm,
 			 "HLT with interrupts disabled at guest RIP 0x%lx: it can never "
 			 "wake up",

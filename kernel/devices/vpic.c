@@ -185,7 +185,10 @@ uint64_t vpic_tick(struct vpic *pic, uint64_t now)
 	if (!pit->period_tsc)
 		return UINT64_MAX;
 	if (now >= pit->next_tick) {
-		vpic_raise(pic, 0);
+		if (pic->irq0)
+			pic->irq0(pic->irq0_ctx);
+		else
+			vpic_raise(pic, 0);
 		if (!pit_mode_periodic(pit->mode)) {
 			pit->period_tsc = 0; /* counts down once, until written again */
 			return UINT64_MAX;

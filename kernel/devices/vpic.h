@@ -27,6 +27,10 @@ struct vpic {
 	struct vpic_chip chip[2]; /* master (IRQ 0-7), slave (IRQ 8-15) on IRQ 2 */
 	struct vpit pit;
 	uint8_t line_level; /* IRQs 0-7 currently raised by level sources (the UART) */
+	/* Where the PIT's IRQ 0 goes, if not only to this 8259 (an IOAPIC too); set after
+	 * vpic_init. The callee raises it here itself. */
+	void (*irq0)(void *ctx);
+	void *irq0_ctx;
 };
 
 void vpic_init(struct vpic *pic);
