@@ -157,8 +157,15 @@ $(SMP_BARE): $(BUILD)/obj/guests/smp/bare/bare.asm.o $(SMP_OBJ) $(GUEST_LIB) $(G
 	@$(LD) $(LDFLAGS) -T guests/smp/bare/bare.ld -o $(@:.bin=.elf) $(filter %.o,$^)
 	@objcopy -O binary $(@:.bin=.elf) $@
 
-smp-guest-check: $(SMP_BARE)
-	@guests/smp/bare/check.sh $(SMP_BARE)
+$(SMP_BARE:.bin=.iso): $(SMP_BARE) guests/smp/bare/grub.cfg
+	@rm -rf $@.d && mkdir -p $@.d/boot/grub
+	@cp $(SMP_BARE) $@.d/boot/ && cp guests/smp/bare/grub.cfg $@.d/boot/grub/
+	@grub-mkrescue -o $@ $@.d >$@.log 2>&1 || (cat $@.log; exit 1)
+	@rm -rf $@.d
+	@echo "ISO   $@"
+
+smp-guest-check: $(SMP_BARE) $(SMP_BARE:.bin=.iso)
+	@guests/smp/bare/check.sh $(SMP_BARE) $(SMP_BARE:.bin=.iso)
 
 # kan's own boot code (entry and multiboot2 header) brings the bare benchmark to long mode.
 $(BARE_BENCH): $(BUILD)/obj/boot/entry.asm.o $(BUILD)/obj/boot/multiboot2_header.asm.o \

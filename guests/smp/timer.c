@@ -6,6 +6,7 @@
 #define DIVIDE_16	  0x3
 #define Q16		  65536 /* TSC ticks per timer tick are kept as fixed point, 16 bits */
 #define CALIBRATE_MS	  100
+#define SAMPLE_TRIES	  5
 #define ONE_SHOT_MS	  5
 #define DEADLINE_MS	  5
 #define DEADLINE_ROUNDS	  3
@@ -42,8 +43,27 @@ static void timer_reset_counts(struct smp_cpu *c)
 	c->timer_fires = c->timer_first = c->timer_last = 0;
 }
 
-/* Between two reads of the current count, so the cost of one access (an exit under kan)
- * cancels out. Returns TSC ticks per timer tick at divide 1, times 2^16. */
+/* The current count and the TSC at the moment it was read: the midpoint of the tightest of a
+ * few bracketing TSC pairs, so a read that was preempted (or exited to kan) is not believed. */
+static uint32_t timer_sample(uint64_t *tsc)
+{
+	uint64_t best = ~0ull;
+	uint32_t count = 0;
+	for (int i = 0; i < SAMPLE_TRIES; i++) {
+		uint64_t before = guest_rdtsc();
+		uint32_t now = apic_read(APIC_TIMER_CURRENT);
+		uint64_t after = guest_rdtsc();
+		if (after - before < best) {
+			best = after - before;
+			count = now;
+			*tsc = before + best / 2;
+		}
+	}
+	return count;
+}
+
+/* Returns TSC ticks per timer tick at divide 1, times 2^16, from two samples of the current
+ * count CALIBRATE_MS apart. */
 uint64_t smp_timer_calibrate(void)
 {
 	smp_set_handler(VECTOR_TIMER, timer_fired);
@@ -51,18 +71,15 @@ uint64_t smp_timer_calibrate(void)
 	timer_stop();
 	apic_write(APIC_TIMER_DIVIDE, DIVIDE_1);
 	apic_write(APIC_TIMER_INITIAL, 0xffffffffu);
-	uint64_t a0 = guest_rdtsc();
-	uint32_t count0 = apic_read(APIC_TIMER_CURRENT);
-	uint64_t a1 = guest_rdtsc();
+	uint64_t t0, t1;
+	uint32_t count0 = timer_sample(&t0);
 	smp_spin_ticks(smp_ms(CALIBRATE_MS));
-	uint64_t b0 = guest_rdtsc();
-	uint32_t count1 = apic_read(APIC_TIMER_CURRENT);
-	uint64_t b1 = guest_rdtsc();
+	uint32_t count1 = timer_sample(&t1);
 	timer_stop();
 	if (count1 >= count0)
 		smp_fail("cpu %u: the timer's current count went from %u to %u in %u ms",
 			 smp_self()->index, count0, count1, CALIBRATE_MS);
-	return (((b0 + b1) / 2 - (a0 + a1) / 2) << 16) / (count0 - count1);
+	return ((t1 - t0) << 16) / (count0 - count1);
 }
 
 void smp_watchdog_start(void)
@@ -159,7 +176,7 @@ static void tsc_deadline(struct smp_cpu *c)
 			c->index);
 		return;
 	}
-	uint64_t latest = 0, total = 0;
+	uint64_t latest = 0, total = 0, msr_kept = 0;
 	apic_write(APIC_LVT_TIMER, APIC_LVT_DEADLINE | VECTOR_TIMER);
 	__asm__ volatile("mfence" ::: "memory"); /* the LVT write before the MSR's (SDM) */
 	for (int round = 0; round < DEADLINE_ROUNDS; round++) {
@@ -174,11 +191,15 @@ static void tsc_deadline(struct smp_cpu *c)
 				 "its deadline",
 				 c->index, give_up - deadline);
 		smp_spin_ticks(smp_ms(DEADLINE_MS));
+		if (c->timer_fires != 1)
+			smp_fail("cpu %u: TSC-deadline timer fired %lu times for one deadline",
+				 c->index, c->timer_fires);
+		/* Bochs 2.7 keeps the MSR's value: strict under kan, said on bare metal. */
 		uint64_t msr = smp_rdmsr(MSR_TSC_DEADLINE);
-		if (c->timer_fires != 1 || msr != 0)
-			smp_fail("cpu %u: TSC-deadline timer fired %lu times, the MSR reads 0x%lx "
-				 "afterwards",
-				 c->index, c->timer_fires, msr);
+		if (msr && smp_under_kan)
+			smp_fail("cpu %u: IA32_TSC_DEADLINE reads 0x%lx after the interrupt, not 0",
+				 c->index, msr);
+		msr_kept += msr != 0;
 		if (c->timer_first < deadline)
 			smp_fail("cpu %u: TSC-deadline timer fired %lu TSC ticks before its "
 				 "deadline",
@@ -189,8 +210,9 @@ static void tsc_deadline(struct smp_cpu *c)
 	}
 	timer_stop();
 	smp_say("smp: cpu %u timer TSC-deadline: %u deadlines, each fired once, late by %lu TSC "
-		"ticks on average, %lu at most\n",
-		c->index, DEADLINE_ROUNDS, total / DEADLINE_ROUNDS, latest);
+		"ticks on average, %lu at most%s\n",
+		c->index, DEADLINE_ROUNDS, total / DEADLINE_ROUNDS, latest,
+		msr_kept ? " (this CPU leaves IA32_TSC_DEADLINE set after firing)" : "");
 }
 
 void smp_timer_tests(struct smp_cpu *c)

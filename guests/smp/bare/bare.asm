@@ -70,6 +70,9 @@ bare_entry32:
 	mov al, 0xff
 	out 0x21, al
 	out 0xa1, al
+	mov dx, 0x3fb                   ; COM1's LCR: 8 data bits (the Bochs BIOS leaves 5)
+	mov al, 0x03
+	out dx, al
 	mov edi, START_INFO
 	mov ecx, (TABLES_END - START_INFO) / 4
 	xor eax, eax
