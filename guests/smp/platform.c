@@ -14,11 +14,11 @@
 
 static volatile uint32_t console_lock_word;
 
-/* Bounded: a CPU that died holding the lock (an exception mid-line) costs a second, not the
- * report of what went wrong. */
+/* Bounded: a CPU that died holding the lock (an exception mid-line) costs 5 s, not the
+ * report of what went wrong; 5 s covers a console that makes lines wait (kan: 4 KiB/s). */
 void smp_console_lock(void)
 {
-	uint64_t give_up = smp_tsc_per_ms ? guest_rdtsc() + smp_ms(1000) : 0;
+	uint64_t give_up = smp_tsc_per_ms ? guest_rdtsc() + smp_ms(5000) : 0;
 	while (__atomic_exchange_n(&console_lock_word, 1, __ATOMIC_ACQUIRE))
 		if (give_up && guest_rdtsc() > give_up)
 			return;

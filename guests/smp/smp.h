@@ -14,12 +14,13 @@
 #define SMP_AP_PARAMS_ADDR  0x9f00 /* struct smp_ap_params, read by trampoline.asm */
 #define SMP_AP_STACK_SIZE   16384
 
-/* Vectors: one priority class each, so no interrupt blocks another's kind. */
-#define VECTOR_WATCHDOG 0x30 /* the BSP's periodic wake-up while it halts */
+/* Vectors: one priority class each, so no interrupt blocks another's kind. The watchdog is
+ * above the rest, so a vector left in service (a lost EOI) cannot keep the BSP halted. */
 #define VECTOR_PING	0x40 /* BSP -> AP */
 #define VECTOR_PONG	0x50 /* AP -> BSP */
 #define VECTOR_WAKE	0x60 /* "look at your command" (BSP -> AP) or "done" (AP -> BSP) */
 #define VECTOR_TIMER	0x70 /* the LAPIC timer under test */
+#define VECTOR_WATCHDOG 0xe0 /* the BSP's periodic wake-up while it halts */
 #define VECTOR_SPURIOUS 0xff
 
 /* What the BSP asks an AP to do (struct smp_cpu.command); a failure ends the run there. */
