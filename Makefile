@@ -164,7 +164,7 @@ $(SMP_BARE:.bin=.iso): $(SMP_BARE) guests/smp/bare/grub.cfg
 	@rm -rf $@.d
 	@echo "ISO   $@"
 
-smp-guest-check: $(SMP_BARE) $(SMP_BARE:.bin=.iso)
+smp-guest-check: deps $(SMP_BARE) $(SMP_BARE:.bin=.iso)
 	@guests/smp/bare/check.sh $(SMP_BARE) $(SMP_BARE:.bin=.iso)
 
 # kan's own boot code (entry and multiboot2 header) brings the bare benchmark to long mode.

@@ -54,8 +54,10 @@ static uint32_t sse_sum(void)
 void smp_cpu_setup(struct smp_cpu *c)
 {
 	c->self = c;
+	c->step = "writing IA32_GS_BASE";
 	smp_wrmsr(MSR_GS_BASE, (uint64_t)c);
 	smp_idt_load();
+	c->step = "turning SSE on";
 	uint64_t cr0, cr4;
 	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
 	__asm__ volatile("mov %0, %%cr0" ::"r"((cr0 & ~(uint64_t)CR0_EM) | CR0_MP));
@@ -65,16 +67,20 @@ void smp_cpu_setup(struct smp_cpu *c)
 		smp_fail("cpu %u: SSE adds 1..16 to %u", c->index, sse_sum());
 	smp_sse_load(c->index);
 
+	c->step = "reading IA32_APIC_BASE (MSR 0x1b)";
 	uint64_t base = smp_rdmsr(MSR_APIC_BASE);
 	uint64_t want = KAN_LAPIC_BASE | APIC_BASE_ENABLE | (c->index ? 0 : APIC_BASE_BSP);
 	if (base != want)
 		smp_fail("cpu %u: IA32_APIC_BASE is 0x%lx, not 0x%lx", c->index, base, want);
+	c->step = "reading the APIC ID register";
 	c->apic_id = apic_read_id();
 	uint32_t by_cpuid = cpuid_apic_id();
 	if (c->apic_id != c->index || by_cpuid != c->index)
 		smp_fail("cpu %u: APIC ID register says %u, CPUID.1:EBX says %u", c->index,
 			 c->apic_id, by_cpuid);
+	c->step = "enabling the APIC (TPR, SVR)";
 	apic_enable();
+	c->step = "running";
 }
 
 static void ap_wait_for_commands(struct smp_cpu *c)
@@ -83,11 +89,13 @@ static void ap_wait_for_commands(struct smp_cpu *c)
 		smp_wait(c->done != c->requests, ~0ull >> 1); /* halts until woken */
 		switch (c->command) {
 		case CMD_X2APIC:
+			c->step = "switching to x2APIC";
 			apic_to_x2apic();
 			if (apic_read_id() != c->index)
 				smp_fail("cpu %u: x2APIC ID %u", c->index, apic_read_id());
 			break;
 		case CMD_TIMERS:
+			c->step = "testing the timer";
 			smp_timer_tests(c);
 			break;
 		case CMD_CHECK:
@@ -98,6 +106,7 @@ static void ap_wait_for_commands(struct smp_cpu *c)
 		default:
 			smp_fail("cpu %u: no command %u", c->index, c->command);
 		}
+		c->step = "waiting for commands";
 		__atomic_store_n(&c->done, c->requests, __ATOMIC_RELEASE);
 		/* Mixed modes are outside the SDM: after a switch the BSP finds out by polling. */
 		if (c->command != CMD_X2APIC)
@@ -147,6 +156,7 @@ static void start_ap(struct smp_cpu *c)
 		.gdt_base = gdtr.base,
 	};
 	uint64_t started = guest_rdtsc();
+	smp_self()->step = "sending INIT-SIPI-SIPI";
 	apic_send(c->index, ICR_INIT);
 	smp_spin_ticks(smp_ms(INIT_WAIT_MS));
 	for (int sipi = 0; sipi < 2; sipi++) {

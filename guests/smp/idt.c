@@ -65,11 +65,10 @@ void smp_interrupt(struct smp_frame *f)
 	if (f->vector < FIRST_IRQ) {
 		uint64_t cr2;
 		__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
-		smp_fail("cpu %u: exception %s (vector %lu), error code 0x%lx, RIP 0x%lx, RSP "
-			 "0x%lx, "
-			 "CR2 0x%lx",
-			 c->index, guest_vector_name((int)f->vector), f->vector, f->error_code,
-			 f->rip, f->rsp, cr2);
+		smp_fail("cpu %u: exception %s (vector %lu) while %s: error code 0x%lx, RIP 0x%lx, "
+			 "RSP 0x%lx, CR2 0x%lx",
+			 c->index, guest_vector_name((int)f->vector), f->vector,
+			 c->step ? c->step : "starting", f->error_code, f->rip, f->rsp, cr2);
 	}
 	if (!handlers[f->vector])
 		smp_fail("cpu %u: unexpected interrupt, vector 0x%lx, at RIP 0x%lx", c->index,

@@ -68,6 +68,7 @@ static void ping_pong_with(struct smp_cpu *bsp, struct smp_cpu *ap, const char *
 void smp_ping_pong(const char *mode, uint64_t round_trips)
 {
 	struct smp_cpu *bsp = smp_self();
+	bsp->step = "sending PINGs";
 	uint64_t start = guest_rdtsc();
 	for (unsigned i = 1; i < smp_ncpus; i++)
 		ping_pong_with(bsp, &smp_cpus[i], mode, round_trips);

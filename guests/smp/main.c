@@ -33,6 +33,7 @@ static int all_to_x2apic(void)
 	for (unsigned i = 1; i < smp_ncpus; i++)
 		smp_command(&smp_cpus[i], CMD_X2APIC);
 	smp_watchdog_stop();
+	smp_self()->step = "switching to x2APIC";
 	apic_to_x2apic();
 	if (apic_read_id() != 0)
 		smp_fail("cpu 0: x2APIC ID %u", apic_read_id());

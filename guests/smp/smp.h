@@ -37,6 +37,7 @@ struct smp_cpu {
 	uint32_t index;	      /* 0 for the BSP; APIC ID = index (kan's contract, QEMU's too) */
 	uint32_t apic_id;     /* as read from its own APIC */
 	int x2apic;	      /* 1 once IA32_APIC_BASE.EXTD is set */
+	const char *step;     /* what it is doing: an exception's FAIL line names it */
 	volatile uint32_t up;
 	volatile uint32_t command;
 	volatile uint32_t requests, done; /* done == requests: the last command is finished */

@@ -167,6 +167,7 @@ static void periodic(struct smp_cpu *c, uint64_t ratio_q16)
 /* Fires at or after the deadline, once; the MSR reads 0 after it fired (SDM 10.5.4.1). */
 static void tsc_deadline(struct smp_cpu *c)
 {
+	c->step = "testing the TSC-deadline timer (MSR 0x6e0)";
 	if (!(cpuid1_ecx() & CPUID1_ECX_TSC_DL)) {
 		if (smp_under_kan)
 			smp_fail("cpu %u: kan offers no TSC-deadline timer (CPUID.1:ECX[24])",
@@ -217,7 +218,9 @@ static void tsc_deadline(struct smp_cpu *c)
 
 void smp_timer_tests(struct smp_cpu *c)
 {
+	c->step = "calibrating the timer";
 	uint64_t ratio_q16 = smp_timer_calibrate();
+	c->step = "testing the timer";
 	smp_say("smp: cpu %u timer: %lu TSC ticks per 1000 timer ticks at divide 1 (%s mode)\n",
 		c->index, (ratio_q16 * 1000) >> 16, c->x2apic ? "x2APIC" : "xAPIC");
 	if (smp_under_kan && !within_tolerance(ratio_q16, KAN_RATIO_Q16))
