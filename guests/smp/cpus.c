@@ -174,6 +174,9 @@ static void start_ap(struct smp_cpu *c)
 
 void smp_start_aps(void)
 {
+	if (smp_trampoline_end - smp_trampoline > SMP_AP_PARAMS_ADDR - SMP_TRAMPOLINE_ADDR)
+		smp_fail("the AP trampoline (%lu bytes) overlaps its parameters at 0x%x",
+			 (uint64_t)(smp_trampoline_end - smp_trampoline), SMP_AP_PARAMS_ADDR);
 	uint8_t *dst = (uint8_t *)SMP_TRAMPOLINE_ADDR;
 	for (const char *src = smp_trampoline; src < smp_trampoline_end; src++)
 		*dst++ = (uint8_t)*src;
