@@ -8,16 +8,29 @@
 #define APIC_SVR_ENABLE	  (1u << 8)
 #define ICR_IDLE_WAIT_MS  100
 
-static volatile uint32_t *xapic_reg(unsigned reg)
+/* MOV with the address in a register, as Linux's readl/writel and kvm-unit-tests do: left to
+ * itself gcc reaches 0xfee00000 + reg with MOVABS (A1/A3, a 64-bit absolute address), a form
+ * a hypervisor's MMIO decoder need not know. */
+static uint32_t xapic_read(unsigned reg)
 {
-	return (volatile uint32_t *)(uintptr_t)(KAN_LAPIC_BASE + reg);
+	uint32_t v;
+	__asm__ volatile("movl (%1), %0"
+			 : "=r"(v)
+			 : "r"((uintptr_t)KAN_LAPIC_BASE + reg)
+			 : "memory");
+	return v;
+}
+
+static void xapic_write(unsigned reg, uint32_t v)
+{
+	__asm__ volatile("movl %0, (%1)" ::"r"(v), "r"((uintptr_t)KAN_LAPIC_BASE + reg) : "memory");
 }
 
 uint32_t apic_read(unsigned reg)
 {
 	if (smp_self()->x2apic)
 		return (uint32_t)smp_rdmsr(MSR_X2APIC_FIRST + (reg >> 4));
-	return *xapic_reg(reg);
+	return xapic_read(reg);
 }
 
 void apic_write(unsigned reg, uint32_t value)
@@ -25,7 +38,7 @@ void apic_write(unsigned reg, uint32_t value)
 	if (smp_self()->x2apic)
 		smp_wrmsr(MSR_X2APIC_FIRST + (reg >> 4), value);
 	else
-		*xapic_reg(reg) = value;
+		xapic_write(reg, value);
 }
 
 /* xAPIC keeps the ID in bits 31:24, x2APIC in the whole register. */
@@ -50,13 +63,13 @@ void apic_send(uint32_t apic_id, uint32_t icr_low)
 		smp_wrmsr(MSR_X2APIC_ICR, ((uint64_t)apic_id << 32) | icr_low);
 	} else {
 		uint64_t give_up = guest_rdtsc() + smp_ms(ICR_IDLE_WAIT_MS);
-		while (*xapic_reg(APIC_ICR_LOW) & ICR_DELIVERY_BUSY)
+		while (xapic_read(APIC_ICR_LOW) & ICR_DELIVERY_BUSY)
 			if (guest_rdtsc() > give_up)
 				smp_fail("cpu %u: ICR still busy after %u ms (sending 0x%x to apic "
 					 "id %u)",
 					 smp_self()->index, ICR_IDLE_WAIT_MS, icr_low, apic_id);
-		*xapic_reg(APIC_ICR_HIGH) = apic_id << 24;
-		*xapic_reg(APIC_ICR_LOW) = icr_low;
+		xapic_write(APIC_ICR_HIGH, apic_id << 24);
+		xapic_write(APIC_ICR_LOW, icr_low);
 	}
 	if (flags & 0x200)
 		__asm__ volatile("sti" ::: "memory");
