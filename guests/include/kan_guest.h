@@ -135,9 +135,9 @@ struct kan_start_info {
 	uint32_t abi_version; /* KAN_ABI_VERSION */
 	uint32_t vm_id;	      /* kan's number for this VM, from 1 */
 	uint32_t vcpus;	      /* its vCPUs (vcpus=; 0 from a kan before SMP VMs means 1) */
-	uint64_t ram_size; /* bytes of RAM at guest-physical 0 */
-	char name[24];	   /* the VM's name, zero-terminated */
-	char cmdline[256]; /* the module's command line from grub.cfg, zero-terminated */
+	uint64_t ram_size;    /* bytes of RAM at guest-physical 0 */
+	char name[24];	      /* the VM's name, zero-terminated */
+	char cmdline[256];    /* the module's command line from grub.cfg, zero-terminated */
 };
 
 /* Filled in by KAN_HC_VM_INFO. */
