@@ -69,11 +69,18 @@ GUEST_ELFS += $(BUILD)/guests/realfault.elf
 # Hypercalls through the other vendor's instruction (test_hypercall_vendor.py).
 GUEST_ELFS += $(BUILD)/guests/vmmcall.elf $(BUILD)/guests/vmmcall16.elf
 
+# The SMP guest (issue 15: INIT-SIPI-SIPI, IPIs, LAPIC timers), and the same objects as a bare
+# multiboot image for QEMU's -kernel (make smp-guest-check).
+SMP_OBJ := $(patsubst guests/%.c,$(BUILD)/obj/guests/%.o,$(wildcard guests/smp/*.c)) \
+	$(BUILD)/obj/guests/smp/trampoline.asm.o $(BUILD)/obj/guests/smp/stubs.asm.o
+GUEST_ELFS += $(BUILD)/guests/smp.elf
+SMP_BARE := $(BUILD)/smp/smp-bare.bin
+
 SCENARIOS  := $(basename $(notdir $(wildcard iso/scenarios/*.cfg)))
 SCENARIO_ISOS := $(foreach s,$(SCENARIOS),$(BUILD)/iso/$(s).iso)
 
 .PHONY: all iso scenario-isos run test test-qemu unit-tests scenarios deps clean format lint bench \
-	linux-guest linux-demo bench-linux disk-image linux-guest-check
+	linux-guest linux-demo bench-linux disk-image linux-guest-check smp-guest-check
 all: $(BUILD)/kan.elf $(GUEST_ELFS)
 
 # The VM-exit fast path runs without frame pointers; backtraces through it lose a frame.
@@ -137,6 +144,28 @@ $(BUILD)/guests/vmmcall16.elf: guests/vmmcall/vmmcall16.asm
 	@echo "NASM  $< (guest)"
 	@$(NASM) -f elf32 $< -o $(BUILD)/obj/guests/vmmcall/vmmcall16.o
 	@$(LD) -m elf_i386 -nostdlib -Ttext=0x8000 -e _start -o $@ $(BUILD)/obj/guests/vmmcall/vmmcall16.o
+
+$(BUILD)/guests/smp.elf: $(SMP_OBJ) $(GUEST_LIB) $(GUEST_TRAP_LIB) guests/lib/guest.ld
+	@mkdir -p $(dir $@)
+	@echo "LD    $@"
+	@$(LD) $(LDFLAGS) -T guests/lib/guest.ld -o $@ $(filter %.o,$^)
+
+$(SMP_BARE): $(BUILD)/obj/guests/smp/bare/bare.asm.o $(SMP_OBJ) $(GUEST_LIB) $(GUEST_TRAP_LIB) \
+		guests/smp/bare/bare.ld
+	@mkdir -p $(dir $@)
+	@echo "LD    $@"
+	@$(LD) $(LDFLAGS) -T guests/smp/bare/bare.ld -o $(@:.bin=.elf) $(filter %.o,$^)
+	@objcopy -O binary $(@:.bin=.elf) $@
+
+$(SMP_BARE:.bin=.iso): $(SMP_BARE) guests/smp/bare/grub.cfg
+	@rm -rf $@.d && mkdir -p $@.d/boot/grub
+	@cp $(SMP_BARE) $@.d/boot/ && cp guests/smp/bare/grub.cfg $@.d/boot/grub/
+	@grub-mkrescue -o $@ $@.d >$@.log 2>&1 || (cat $@.log; exit 1)
+	@rm -rf $@.d
+	@echo "ISO   $@"
+
+smp-guest-check: deps $(SMP_BARE) $(SMP_BARE:.bin=.iso)
+	@guests/smp/bare/check.sh $(SMP_BARE) $(SMP_BARE:.bin=.iso)
 
 # kan's own boot code (entry and multiboot2 header) brings the bare benchmark to long mode.
 $(BARE_BENCH): $(BUILD)/obj/boot/entry.asm.o $(BUILD)/obj/boot/multiboot2_header.asm.o \
