@@ -190,9 +190,12 @@ static bool run_slice(struct cpu *c, struct vcpu *v, uint64_t now)
 			rdtsc() + time_us_to_tsc(intc ? SLICE_ALONE_US : vm->config.slice_us);
 		if (intc && vintr_next_event(v) < wake)
 			wake = vintr_next_event(v);
-		/* A frame that came while it was halting wakes it now: its sender's wake-up came
-		 * before this sleep was set. */
-		v->wake_tsc = vm_devices_pending(vm) ? 0 : wake;
+		/* The sleep is published first, then the vCPU looks again: an interrupt (a frame,
+		 * an IPI) that came while it was halting either is seen here, or its sender's
+		 * wake-up (sched_notify) comes after this store and undoes it. */
+		__atomic_store_n(&v->wake_tsc, wake, __ATOMIC_SEQ_CST);
+		if (vm_devices_pending(vm) || (intc && vintr_pending(v)))
+			__atomic_store_n(&v->wake_tsc, 0, __ATOMIC_RELEASE);
 	}
 	return true;
 }
