@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "arch/x86_64/descriptors.h"
+#include "kernel/busy_window.h"
 #include "kernel/cpuset.h"
 #include "kernel/limits.h"
 #include "kernel/runqueue.h"
@@ -25,7 +26,8 @@ struct cpu {
 	void *errand_arg;
 	void *backend; /* the backend's per-CPU state (for VT-x: the VMXON region) */
 	uint64_t busy_tsc, idle_tsc;
-	uint64_t ist_stack_top;					      /* an AP's, for its TSS */
+	struct busy_window recent; /* busy_tsc over the last RECENT_WINDOW_US (cpu list) */
+	uint64_t ist_stack_top;	   /* an AP's, for its TSS */
 	uint8_t tables[CPU_TABLES_SIZE] __attribute__((aligned(16))); /* an AP's GDT and TSS */
 };
 

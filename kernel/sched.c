@@ -165,10 +165,11 @@ static bool run_slice(struct cpu *c, struct vcpu *v, uint64_t now)
 	if (vm->devices.net && !vintr_present(v))
 		vm_devices_poll(vm);
 	enum vcpu_event event = backend_vcpu_run(v, time_us_to_tsc(slice_us));
-	uint64_t ran = rdtsc() - now;
+	uint64_t end = rdtsc(), ran = end - now;
 	v->cpu_time += ran;
 	__atomic_store_n(&v->running_since, 0, __ATOMIC_RELEASE);
 	c->busy_tsc += ran;
+	busy_window_note(&v->recent, end, v->cpu_time, time_us_to_tsc(RECENT_WINDOW_US));
 	c->current = NULL;
 	if (v != vm_boot_vcpu(vm)) {
 		/* The home CPU does the whole-VM work; this vCPU runs on while the VM does. */
@@ -215,6 +216,7 @@ void sched_run(void)
 			shell_poll();
 		}
 		uint64_t now = rdtsc();
+		busy_window_note(&c->recent, now, c->busy_tsc, time_us_to_tsc(RECENT_WINDOW_US));
 		spin_lock(&c->queue_lock);
 		struct vcpu *v = runqueue_pop_ready(&c->queue, now);
 		if (v)

@@ -65,13 +65,15 @@ static void help(void)
 
 static void vm_list(void)
 {
-	printk("kan: %-3s %-16s %-9s %4s %8s %12s %10s\n", "id", "name", "state", "cpu", "mem-MiB",
-	       "cpu-time-us", "exits");
+	printk("kan: %-3s %-16s %-9s %4s %8s %12s %10s %7s\n", "id", "name", "state", "cpu",
+	       "mem-MiB", "cpu-time-us", "exits", "recent");
 	for (unsigned i = 0; i < vm_count(); i++) {
 		const struct vm *vm = vm_by_index(i);
-		printk("kan: %-3u %-16s %-9s %4u %8lu %12lu %10lu\n", vm->id, vm->config.name,
-		       vm_state_name(vm->state), vm->vcpus[0].cpu, vm->config.mem >> 20,
-		       time_tsc_to_us(vm_cpu_time(vm)), vm_exits_total(vm));
+		uint32_t recent = vm_recent_permille(vm);
+		printk("kan: %-3u %-16s %-9s %4u %8lu %12lu %10lu %4u.%u%%\n", vm->id,
+		       vm->config.name, vm_state_name(vm->state), vm->vcpus[0].cpu,
+		       vm->config.mem >> 20, time_tsc_to_us(vm_cpu_time(vm)), vm_exits_total(vm),
+		       recent / 10, recent % 10);
 	}
 }
 
@@ -108,10 +110,13 @@ static void cpu_list(void)
 			continue;
 		uint64_t total = c->busy_tsc + c->idle_tsc;
 		const struct vcpu *cur = c->current;
+		uint32_t recent = busy_window_permille(&c->recent, rdtsc(), c->busy_tsc,
+						       time_us_to_tsc(RECENT_WINDOW_US));
 		printk("kan: cpu %u (APIC id %u): %u vCPU(s) placed, %u queued, running %s, busy "
-		       "%lu%%\n",
+		       "%lu%% since boot, %u.%u%% in the last %u s\n",
 		       i, c->apic_id, c->vcpus, c->queue.length, cur ? cur->vm->config.name : "-",
-		       total ? c->busy_tsc * 100 / total : 0);
+		       total ? c->busy_tsc * 100 / total : 0, recent / 10, recent % 10,
+		       RECENT_WINDOW_US / 1000000);
 	}
 }
 

@@ -62,6 +62,17 @@ uint64_t vm_cpu_time(const struct vm *vm)
 	return total;
 }
 
+uint32_t vm_recent_permille(const struct vm *vm)
+{
+	uint32_t total = 0;
+	uint64_t now = rdtsc(), window = time_us_to_tsc(RECENT_WINDOW_US);
+	for (unsigned i = 0; i < vm->vcpu_count; i++) {
+		const struct vcpu *v = &vm->vcpus[i];
+		total += busy_window_permille(&v->recent, now, vcpu_cpu_time(v), window);
+	}
+	return total;
+}
+
 uint64_t vm_exits_total(const struct vm *vm)
 {
 	uint64_t total = 0;

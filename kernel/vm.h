@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/busy_window.h"
 #include "kernel/devices/iobus.h"
 #include "kernel/limits.h"
 #include "kernel/multiboot2.h"
@@ -86,7 +87,8 @@ struct vcpu {
 	bool queued;	   /* on its CPU's run queue (guarded by that queue's lock) */
 	uint64_t wake_tsc; /* after HLT: not run again before this TSC value */
 	uint64_t cpu_time; /* TSC ticks spent in the guest and its exits, up to its last slice */
-	uint64_t running_since; /* TSC when its current slice began; 0 when it is not running */
+	uint64_t running_since;	   /* TSC when its current slice began; 0 when it is not running */
+	struct busy_window recent; /* its share of its CPU lately (vm list), kept by its CPU */
 	uint64_t exits[VCPU_EXIT_REASONS];
 };
 
@@ -206,6 +208,10 @@ void vm_kick_vcpus(struct vm *vm);
 uint64_t vcpu_cpu_time(const struct vcpu *vcpu);
 /* Its VM exits of every reason (the exit path counts only per reason). */
 uint64_t vcpu_exits_total(const struct vcpu *vcpu);
+/* The share of a CPU its vCPUs used lately (per mille; a VM with several vCPUs can use more
+ * than one CPU), for the shell: over the last RECENT_WINDOW_US. */
+#define RECENT_WINDOW_US 2000000
+uint32_t vm_recent_permille(const struct vm *vm);
 /* The sums over the VM's vCPUs. */
 uint64_t vm_cpu_time(const struct vm *vm);
 uint64_t vm_exits_total(const struct vm *vm);

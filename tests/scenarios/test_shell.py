@@ -3,6 +3,7 @@
 One run (2 CPUs) with COM1 on a socket, on each tier (Bochs VT-x, QEMU AMD-V); the test types
 commands and waits for kan's answers, in the order a person would."""
 import re
+import time
 
 import pytest
 
@@ -48,6 +49,13 @@ def drive_the_shell(s):
     s.send("vm stop count-a")
     s.expect("kan: vm count-a: cannot stop: it is stopped")
     assert cpu_time_us(s, "count-a") == stopped_at
+    # `recent`: its share over the last 2 s, as top shows; a stopped VM's falls to nothing.
+    time.sleep(2.5)
+    s.send("vm list")
+    s.expect("kan: id  name")
+    table = s.expect("kan> ")
+    row = re.search(r"^kan: \d+\s+count-a\s+stopped\s+\d+\s+\d+\s+\d+\s+\d+\s+(\d+\.\d)%$", table, re.M)
+    assert row and row[1] == "0.0", table
     s.send("vm start count-a")
     s.expect("kan: vm count-a: stopped -> running (by command)")
     s.expect("[count-a] counter: counting for")
@@ -103,6 +111,7 @@ def drive_the_shell(s):
     s.expect("kan: vm 1 'count-a': running, config 'name=count-a cpus=1 mem=2M -- ms=600000'")
     s.send("cpu list")
     s.expect("kan: cpu 1 (APIC id 1):")
+    s.expect("% in the last 2 s")
     s.send("stats")
     s.expect("(vm heartbeat)")
     # Typing did not cost the guest beside the shell its share of CPU 0. Its neighbours there

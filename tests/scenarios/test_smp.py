@@ -1,0 +1,79 @@
+"""VMs with several vCPUs (issue 15): local APICs, INIT-SIPI-SIPI, IPIs and SMP Linux.
+
+The SMP test guest (guests/smp, proven bare on QEMU and Bochs by `make smp-guest-check`) runs
+with four vCPUs on two CPUs beside a heartbeat: it starts its application processors through
+its virtual local APIC, ping-pongs IPIs 10^4 times per AP in xAPIC and then x2APIC mode, and
+checks its LAPIC timer in one-shot, periodic and TSC-deadline mode against the TSC; it says
+PASS only if every count and rate is right. Debian's kernel then gets two vCPUs, and two SMP
+kernels share two CPUs (one with four vCPUs, two per CPU)."""
+import hashlib
+import re
+
+import pytest
+
+from kanemu import assert_clean, expect, expect_not, run_kan, tiers
+
+# What a vCPU of kan's must never cause.
+NEVER = ("kan: panic", "VM-entry failed", "crashed", "Kernel panic", "general protection fault",
+         "BUG:", "smp: FAIL")
+
+
+@pytest.mark.parametrize("platform", tiers("bochs", "qemu-svm"))
+def test_smp_guest_starts_its_aps_and_ping_pongs_ipis(platform):
+    r = run_kan(platform, "smp", cpus=2, megs=512, timeout=900)
+    assert_clean(r)
+    expect(r, "kan: vm 1 'smp': 16 MiB", "vcpus on cpus 0,1,0,1")
+    expect(r, "[smp] smp: bsp apic id 0, 4 vcpus, under kan")
+    for cpu in (1, 2, 3):
+        expect(r, f"[smp] smp: cpu {cpu} up (apic id {cpu})")
+    expect(r, "[smp] smp: all 4 cpus up")
+    for mode in ("xAPIC", "x2APIC"):
+        for cpu in (1, 2, 3):
+            expect(r, f"[smp] smp: {mode} ping-pong cpu 0 <-> cpu {cpu}: 10000 round trips")
+    expect(r, "[smp] smp: x2APIC: all 4 cpus switched (IA32_APIC_BASE.EXTD)")
+    for cpu in (0, 1):
+        expect(r, f"[smp] smp: cpu {cpu} timer one-shot: fired once",
+               f"[smp] smp: cpu {cpu} timer periodic: 201 interrupts",
+               f"[smp] smp: cpu {cpu} timer TSC-deadline: 3 deadlines, each fired once")
+    expect(r, "[smp] smp: PASS 4 cpus by INIT-SIPI-SIPI", "kan: vm smp ended: exit status 0")
+    expect(r, "[hb-0] heartbeat done:", "kan: vm hb-0 ended: exit status 0")
+    expect_not(r, *NEVER)
+    trips = re.findall(r"(xAPIC|x2APIC) ping-pong: 30000 round trips in all, (\d+) TSC ticks each", r.serial)
+    print(f"{platform}: IPI round trips (TSC ticks): " + ", ".join(f"{m} {t}" for m, t in trips))
+
+
+# md5 of the 16 MiB of zeros each job hashes (guests/linux/init, kan.smp).
+ZEROS_MD5 = hashlib.md5(bytes(16 << 20)).hexdigest()
+
+
+def check_smp_linux(r, name, vcpus):
+    expect(r, f"[{name}] [", "ACPI: Using ACPI (MADT) for SMP configuration information",
+           f"[{name}] [", f"smpboot: Allowing {vcpus} CPUs, 0 hotplug CPUs",
+           f"[{name}] [", "ACPI: Using IOAPIC for interrupt routing")
+    expect(r, f"[{name}] [", f"smp: Brought up 1 node, {vcpus} CPUs")
+    expect(r, f"[{name}] kan-smp: nproc {vcpus}, online 0-{vcpus - 1}")
+    assert re.search(rf"^\[{name}\] kan-smp: {vcpus} jobs of 16 MiB from [\d.]+s to [\d.]+s of uptime, "
+                     rf"md5 {ZEROS_MD5}$", r.serial, re.M), r.report()
+    expect(r, f"kan: vm {name} ended: powered off (ACPI S5 through PM1a_CNT)")
+
+
+# Bochs boots Linux with two vCPUs on two CPUs once (the board: MADT, IOAPIC, LAPIC timer in
+# TSC-deadline mode); QEMU, ten times faster, the pair.
+@pytest.mark.parametrize("platform", tiers("bochs"))
+def test_debian_kernel_with_two_vcpus(platform):
+    r = run_kan(platform, "linux-smp", cpus=2, megs=512, timeout=1500)
+    assert_clean(r)
+    expect(r, "kan: vm 1 'linux': 128 MiB", "vcpus on cpus 0,1")
+    check_smp_linux(r, "linux", 2)
+    expect_not(r, *NEVER)
+
+
+@pytest.mark.parametrize("platform", tiers("qemu-svm"))
+def test_two_smp_linux_vms_share_two_cpus(platform):
+    r = run_kan(platform, "linux-smp-pair", cpus=2, megs=1024, timeout=900)
+    assert_clean(r)
+    expect(r, "kan: vm 1 'linux-a': 128 MiB", "vcpus on cpus 0,1")
+    expect(r, "kan: vm 2 'linux-b': 128 MiB", "vcpus on cpus 0,1,0,1")
+    check_smp_linux(r, "linux-a", 2)
+    check_smp_linux(r, "linux-b", 4)
+    expect_not(r, *NEVER)
