@@ -11,6 +11,7 @@
 
 struct busy_window {
 	uint64_t start_tsc, start_busy; /* where the current window began */
+	uint64_t last_tsc;		/* the last note: a vCPU's last slice's end */
 	uint32_t permille;		/* busy per mille of the last complete window */
 	bool complete;			/* one window has ended */
 };
@@ -20,9 +21,10 @@ static inline void busy_window_note(struct busy_window *w, uint64_t now, uint64_
 				    uint64_t length)
 {
 	if (!w->start_tsc || now < w->start_tsc || busy < w->start_busy) {
-		*w = (struct busy_window){ now, busy, 0, false };
+		*w = (struct busy_window){ now, busy, now, 0, false };
 		return;
 	}
+	w->last_tsc = now;
 	uint64_t span = now - w->start_tsc;
 	if (span < length)
 		return;
@@ -34,7 +36,8 @@ static inline void busy_window_note(struct busy_window *w, uint64_t now, uint64_
 }
 
 /* Per mille, for a reader on any CPU. Before the first window ends, or when the window is
- * overdue (a vCPU asleep is not run, so nothing ends its window), the share since it began. */
+ * overdue (a vCPU asleep or stopped is not run, so nothing ends its window), the share since
+ * it began; nothing at all if it was not noted (did not run) for a whole window. */
 static inline uint32_t busy_window_permille(const struct busy_window *w, uint64_t now,
 					    uint64_t busy, uint64_t length)
 {
@@ -43,6 +46,8 @@ static inline uint32_t busy_window_permille(const struct busy_window *w, uint64_
 	uint64_t span = now - w->start_tsc;
 	if (w->complete && span < length)
 		return w->permille;
+	if (now - w->last_tsc >= length)
+		return 0;
 	uint64_t share = (busy - w->start_busy) * 1000 / span;
 	return share > 1000 ? 1000 : (uint32_t)share;
 }

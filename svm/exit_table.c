@@ -1,5 +1,7 @@
 /* The exit table: one entry per exit code, each pointing at its own small handler. */
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/lapic.h"
+#include "kernel/time.h"
 #include "kernel/vintr.h"
 #include "kernel/console.h"
 #include "kernel/vm.h"
@@ -87,8 +89,16 @@ int svm_exit_dispatch(struct vcpu *vcpu)
 		/* A VM with a virtual interrupt controller: a pending interrupt goes in as soon
 		 * as the guest can take it. */
 		action = exit_handlers[i](vcpu, vmcb);
-		if (action == SVM_RESUME)
+		if (action == SVM_RESUME) {
 			svm_deliver_interrupts(vcpu, vmcb);
+			/* The exit may have armed the guest's timer: be back for it. */
+			uint64_t tick = vintr_next_event(vcpu), now = rdtsc();
+			if (tick < sv->timer_end && tick > now) {
+				uint64_t us = time_tsc_to_us(tick - now);
+				lapic_timer_oneshot(us ? us : 1);
+				sv->timer_end = tick;
+			}
+		}
 	} else {
 		action = exit_handlers[i](vcpu, vmcb);
 	}

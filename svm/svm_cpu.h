@@ -40,6 +40,7 @@ struct svm_vcpu {
 	uint64_t dr[4];	    /* DR0-3, which VMRUN does not switch: the owner's are in the CPU */
 	uint64_t tsc_aux;   /* likewise */
 	uint64_t slice_end; /* TSC at which the current slice ends, exits included */
+	uint64_t timer_end; /* when kan's LAPIC timer ends this run: the slice's end or sooner */
 };
 
 struct svm_vm {

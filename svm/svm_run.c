@@ -148,7 +148,7 @@ enum vcpu_event svm_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc)
 		if (tick > now && tick - now < slice_tsc)
 			slice_tsc = tick - now;
 	}
-	sv->slice_end = now + slice_tsc;
+	sv->slice_end = sv->timer_end = now + slice_tsc;
 	/*
 	 * No preemption timer in AMD-V: kan's LAPIC timer ends the slice (the INTR intercept).
 	 * Bochs 2.7 (cpu model ryzen) loses it for a guest that VMRUN enters with IF=0: its

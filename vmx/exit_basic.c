@@ -38,8 +38,9 @@ enum exit_action vmx_exit_hlt(struct vcpu *vcpu)
 
 enum exit_action vmx_exit_preemption_timer(struct vcpu *vcpu)
 {
-	(void)vcpu;
-	return EXIT_PREEMPT;
+	/* Before the slice's end it was the guest's timer tick: the dispatch delivers it. */
+	struct vmx_vcpu *vx = vcpu->backend;
+	return vintr_present(vcpu) && rdtsc() < vx->slice_end ? EXIT_RESUME : EXIT_PREEMPT;
 }
 
 enum exit_action vmx_exit_external_interrupt(struct vcpu *vcpu)
@@ -49,7 +50,8 @@ enum exit_action vmx_exit_external_interrupt(struct vcpu *vcpu)
 	uint32_t info = (uint32_t)vmcs_read(VM_EXIT_INTR_INFO);
 	if ((info & INTR_INFO_VALID) && interrupt_dispatch((uint8_t)info))
 		return EXIT_PREEMPT; /* kan has work for this CPU: a command, a line of input */
-	if (vmx_controls.lapic_slices && (uint8_t)info == LAPIC_TIMER_VECTOR)
+	if (vmx_controls.lapic_slices && (uint8_t)info == LAPIC_TIMER_VECTOR &&
+	    (!vintr_present(vcpu) || rdtsc() >= ((struct vmx_vcpu *)vcpu->backend)->slice_end))
 		return EXIT_PREEMPT; /* the slice's end, where the preemption timer is broken */
 	return EXIT_RESUME;
 }

@@ -76,8 +76,13 @@ int vmx_exit_dispatch(struct vcpu *vcpu)
 		 * again, and a pending interrupt goes in as soon as the guest can take it. */
 		vmx_reinject_vectored_event();
 		action = exit_handlers[basic](vcpu);
-		if (action == EXIT_RESUME)
+		if (action == EXIT_RESUME) {
 			vmx_deliver_interrupts(vcpu);
+			/* The exit may have armed the guest's timer, or been its tick. */
+			uint64_t now = rdtsc();
+			if (vintr_next_event(vcpu) < vx->timer_end || now >= vx->timer_end)
+				vmx_arm_slice_timer(vcpu, vx, now);
+		}
 	} else {
 		action = exit_handlers[basic](vcpu);
 	}

@@ -50,6 +50,8 @@ struct vmx_vcpu {
 	uint64_t lazy_msr[VMX_LAZY_MSRS]; /* SYSCALL/SWAPGS MSRs, see vmx_lazy_msrs */
 	uint64_t cr2;			  /* the guest's last page-fault address */
 	uint64_t slice_end;		  /* TSC at which the current slice ends, exits included */
+	uint64_t timer_end;		  /* when the slice timer fires: the slice's end or sooner,
+					   * the guest's next timer interrupt (vmx_arm_slice_timer) */
 };
 
 struct vmx_vm {
@@ -104,5 +106,8 @@ bool vmcs_write_host_state(void);
 /* On the vCPU's CPU: clears its VMCS and frees its pages. */
 void vmx_vcpu_destroy(struct vcpu *vcpu);
 void vmx_vcpu_unload(struct vcpu *vcpu);
+/* The slice timer (preemption timer, or the LAPIC's where that is broken) to fire at the
+ * slice's end or at the guest's next timer interrupt, whichever comes first. */
+void vmx_arm_slice_timer(struct vcpu *vcpu, struct vmx_vcpu *vx, uint64_t now);
 
 #endif

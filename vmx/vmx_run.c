@@ -132,6 +132,26 @@ static enum vcpu_event entry_failed(struct vcpu *vcpu, struct vmx_vcpu *vx, int 
 	return VCPU_EVENT_ENDED;
 }
 
+void vmx_arm_slice_timer(struct vcpu *vcpu, struct vmx_vcpu *vx, uint64_t now)
+{
+	uint64_t end = vx->slice_end;
+	if (vintr_present(vcpu)) {
+		uint64_t tick =
+			vintr_next_event(vcpu); /* be back for the guest's next timer tick */
+		if (tick < end)
+			end = tick;
+	}
+	vx->timer_end = end;
+	uint64_t ticks = end > now ? end - now : 0;
+	if (vmx_controls.lapic_slices) {
+		uint64_t us = time_tsc_to_us(ticks);
+		lapic_timer_oneshot(us ? us : 1); /* vmx_exit_external_interrupt ends the slice */
+	} else {
+		uint64_t timer = ticks >> vmx_controls.preemption_timer_shift;
+		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, timer > 0xffffffff ? 0xffffffff : timer);
+	}
+}
+
 enum vcpu_event vmx_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc)
 {
 	struct vmx_vcpu *vx = vcpu->backend;
@@ -142,20 +162,10 @@ enum vcpu_event vmx_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc)
 	    invvpid(INVVPID_SINGLE_CONTEXT, (uint16_t)vcpu->vm->id) != VMX_OK)
 		invvpid(INVVPID_ALL_CONTEXTS, 0);
 	uint64_t now = rdtsc();
-	if (vintr_present(vcpu)) {
+	if (vintr_present(vcpu))
 		vmx_deliver_interrupts(vcpu);
-		uint64_t tick = vintr_next_event(vcpu); /* be back for the next timer tick */
-		if (tick > now && tick - now < slice_tsc)
-			slice_tsc = tick - now;
-	}
 	vx->slice_end = now + slice_tsc;
-	if (vmx_controls.lapic_slices) {
-		uint64_t us = time_tsc_to_us(slice_tsc);
-		lapic_timer_oneshot(us ? us : 1); /* vmx_exit_external_interrupt ends the slice */
-	} else {
-		uint64_t timer = slice_tsc >> vmx_controls.preemption_timer_shift;
-		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, timer > 0xffffffff ? 0xffffffff : timer);
-	}
+	vmx_arm_slice_timer(vcpu, vx, now);
 	vmx_selftest_before_entry(vcpu, vx->launched);
 	spec_before_entry();
 	int result = vmx_enter(vcpu, vx->launched);

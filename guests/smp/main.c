@@ -11,7 +11,7 @@ unsigned smp_ncpus;
 int smp_under_kan;
 uint64_t smp_tsc_per_ms;
 uint64_t smp_break;
-uint64_t smp_periods, smp_period_us;
+uint64_t smp_periods, smp_period_us, smp_tolerance;
 
 static int kan_is_there(void)
 {
@@ -55,6 +55,7 @@ int64_t guest_main(const struct kan_start_info *info)
 	smp_break = guest_arg(info, "break", 0);
 	smp_periods = guest_arg(info, "periods", DEFAULT_PERIODS);
 	smp_period_us = guest_arg(info, "period_us", DEFAULT_PERIOD_US);
+	smp_tolerance = guest_arg(info, "tolerance", 2);
 	uint64_t ipis = guest_arg(info, "ipis", DEFAULT_IPIS);
 	smp_say("smp: bsp apic id %u, %u vcpus, %s, TSC %lu kHz\n", bsp->apic_id, smp_ncpus,
 		smp_under_kan ? "under kan" : "bare (no kan)", smp_tsc_per_ms);

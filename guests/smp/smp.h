@@ -60,7 +60,9 @@ extern unsigned smp_ncpus;
 extern int smp_under_kan;
 extern uint64_t smp_tsc_per_ms;
 extern uint64_t smp_break; /* break=N on the command line: a deliberate bug, to see a FAIL */
-extern uint64_t smp_periods, smp_period_us; /* the periodic timer's test (periods=, period_us=) */
+/* the periodic timer's test (periods=, period_us=), and how far off its period may be, in
+ * percent (tolerance=) */
+extern uint64_t smp_periods, smp_period_us, smp_tolerance;
 
 static inline struct smp_cpu *smp_self(void)
 {

@@ -42,6 +42,11 @@ static void a_sleeper_nobody_notes_falls_to_its_current_share(void **state)
 	assert_int_equal(busy_window_permille(&w, 7000, 900, LEN), 0);
 	assert_int_equal(busy_window_permille(&w, 3500, 900, LEN), 0);
 	assert_int_equal(busy_window_permille(&w, 2500, 900, LEN), 900);
+	/* it ran 400 early in a window, then stopped: once a window passed since, 0 */
+	busy_window_note(&w, 2600, 1300, LEN);
+	assert_int_equal(busy_window_permille(&w, 2900, 1300, LEN), 900); /* the last window */
+	assert_int_equal(busy_window_permille(&w, 3500, 1300, LEN), 266); /* overdue: so far */
+	assert_int_equal(busy_window_permille(&w, 3600, 1300, LEN), 0);	  /* silent a window */
 }
 
 static void the_share_is_capped_and_a_reset_counter_restarts_the_window(void **state)
