@@ -77,11 +77,15 @@ static void start_vcpu1(void)
 int64_t guest_main(const struct kan_start_info *info)
 {
 	uint32_t want = (uint32_t)guest_arg(info, "handovers", 400);
-	*field(WORK) = (uint32_t)guest_arg(info, "work", 200);
+	uint32_t work = (uint32_t)guest_arg(info, "work", 200);
+	*field(WORK) = work ? work : 1; /* vCPU 1's loop counts down before it tests */
 	if (info->vcpus < 2) {
 		guest_printf("spinlock: needs vcpus=2, has %u\n", info->vcpus);
 		return 1;
 	}
+	/* Interrupts on, though none comes (nothing is programmed to send one): Bochs's AMD-V
+	 * (cpu model ryzen) lets no host interrupt end a guest's turn while its IF is 0. */
+	__asm__ volatile("sti");
 	start_vcpu1();
 	uint64_t spins = 0, taken = 0;
 	while (!*field(AP_STARTED))
@@ -115,38 +119,55 @@ int64_t guest_main(const struct kan_start_info *info)
 }
 
 /* vCPU 1, copied to AP_CODE and started there in real mode with DS = 0 by vCPU 0. */
+/* clang-format off: it cannot lay out string literals with macros between them */
 __asm__(".section .rodata\n"
 	".code16\n"
 	".globl ap16_start, ap16_end\n"
 	"ap16_start:\n"
-	"	cli\n"
+	"	sti\n" /* as vCPU 0 does */
 	"	xorw %ax, %ax\n"
 	"	movw %ax, %ds\n"
 	"	lock incl " FIELD(AP_STARTED) "\n"
-	"1:	movl $1, %eax\n"
-	"	lock xaddl %eax, " FIELD(NEXT_TICKET) "\n"
-	/* While vCPU 0 holds the lock only these run: a loop that PAUSE-loop exiting (or the
-	 * pause filter, or kan's heuristic) recognizes. */
-	"2:	cmpl " FIELD(NOW_SERVING) ", %eax\n"
-	"	je 3f\n"
-	"	pause\n"
-	"	incl " FIELD(AP_SPINS) "\n"
-	"	jmp 2b\n"
-	"3:	cmpl $1, " FIELD(LAST_HOLDER) "\n"
-	"	je 4f\n"
-	"	movl $1, " FIELD(LAST_HOLDER) "\n"
-	"	incl " FIELD(HANDOVERS) "\n"
-	"4:	incl " FIELD(AP_TAKEN) "\n"
-	"	movl " FIELD(WORK) ", %ecx\n"
-	"5:	decl %ecx\n"
-	"	jnz 5b\n"
-	"	incl " FIELD(NOW_SERVING) "\n" /* the release: only the holder writes it */
-	"	cmpl $0, " FIELD(STOP) "\n"
-	"	je 1b\n"
-	"	lock incl " FIELD(AP_DONE) "\n"
-	/* vCPU 0 ends the VM; until then this vCPU only gives its CPU away. */
-	"6:	pause\n"
-	"	jmp 6b\n"
-	"ap16_end:\n"
-	".code64\n"
-	".previous\n");
+					      "1:	movl $1, %eax\n"
+					      "	lock xaddl %eax, " FIELD(
+						      NEXT_TICKET) "\n"
+								   /* While vCPU 0 holds the lock
+								    * only these run: a loop that
+								    * PAUSE-loop exiting (or the
+								    * pause filter, or kan's
+								    * heuristic) recognizes. */
+								   "2:	cmpl " FIELD(
+									   NOW_SERVING) ", %eax\n"
+											"	je "
+											"3f\n"
+											"	pau"
+											"se\n"
+											"	inc"
+											"l " FIELD(
+												AP_SPINS) "\n"
+													  "	jmp"
+													  " 2b\n"
+													  "3:	"
+													  "cmpl "
+													  "$1,"
+													  " " FIELD(
+														  LAST_HOLDER) "\n"
+															       "	je 4f\n"
+															       "	movl $1, " FIELD(LAST_HOLDER) "\n"
+																				      "	incl " FIELD(HANDOVERS) "\n"
+																								"4:	incl " FIELD(AP_TAKEN) "\n"
+																											       "	movl " FIELD(WORK) ", %ecx\n"
+																															   "5:	decl %ecx\n"
+																															   "	jnz 5b\n"
+																															   "	incl " FIELD(NOW_SERVING) "\n" /* the release: only the holder writes it */
+																																			  "	cmpl $0, " FIELD(
+																																				  STOP) "\n"
+																																					"	je 1b\n"
+																																					"	lock incl " FIELD(AP_DONE) "\n"
+																																									   /* vCPU 0 ends the VM; until then this vCPU only gives its CPU away. */
+																																									   "6:	pause\n"
+																																									   "	jmp 6b\n"
+																																									   "ap16_end:\n"
+																																									   ".code64\n"
+																																									   ".previous\n");
+/* clang-format on */
