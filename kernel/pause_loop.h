@@ -1,8 +1,11 @@
 /*
  * The yield heuristic for a CPU that exits on every PAUSE but cannot spot a spin loop itself
- * (VT-x without PAUSE-loop exiting, AMD-V without the pause filter): a vCPU that keeps
- * pausing at one instruction is waiting for something a sibling must do, so it gives its
- * slice up. Pure logic, unit-tested on the host.
+ * (VT-x without PAUSE-loop exiting, AMD-V without the pause filter: QEMU's TCG, some nested
+ * hypervisors): a vCPU that keeps pausing at one instruction is waiting for something a
+ * sibling must do, so it gives its slice up. Worth it: without it a lock holder that lost its
+ * CPU waits a whole slice of its waiter per hand-over; with it the waiter pays 16 exits, time
+ * it would have spun anyway. A PAUSE elsewhere (a delay loop) costs an exit each and at worst
+ * yields early, which a waiting loop may. Pure logic, unit-tested on the host.
  */
 #ifndef KAN_KERNEL_PAUSE_LOOP_H
 #define KAN_KERNEL_PAUSE_LOOP_H
