@@ -164,6 +164,7 @@ static bool run_slice(struct cpu *c, struct vcpu *v, uint64_t now)
 	 * polls before every entry (the backends do it). */
 	if (vm->devices.net && !vintr_present(v))
 		vm_devices_poll(vm);
+	pause_loop_reset(&v->pause_loop);
 	enum vcpu_event event = backend_vcpu_run(v, time_us_to_tsc(slice_us));
 	uint64_t end = rdtsc(), ran = end - now;
 	v->cpu_time += ran;

@@ -10,6 +10,7 @@
 #include "kernel/devices/iobus.h"
 #include "kernel/limits.h"
 #include "kernel/multiboot2.h"
+#include "kernel/pause_loop.h"
 #include "kernel/devices/pcboard.h"
 #include "kernel/vm_config.h"
 #include "kernel/vm_devices.h"
@@ -90,6 +91,7 @@ struct vcpu {
 	uint64_t running_since;	   /* TSC when its current slice began; 0 when it is not running */
 	struct busy_window recent; /* its share of its CPU lately (vm list), kept by its CPU */
 	uint64_t exits[VCPU_EXIT_REASONS];
+	struct pause_loop pause_loop; /* where every PAUSE exits: is it spinning? */
 };
 
 struct vm {

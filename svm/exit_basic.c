@@ -8,6 +8,7 @@
 #include "kernel/hypercall.h"
 #include "kernel/mmio.h"
 #include "svm/svm_cpu.h"
+#include "svm/svm_defs.h"
 
 #define VECTOR_UD   6
 #define VECTOR_GP   13
@@ -15,12 +16,26 @@
 #define LEN_INVD    2 /* INVD and WBINVD */
 #define LEN_CPUID   2
 #define LEN_VMMCALL 3
+#define LEN_PAUSE   2 /* F3 90 */
 
 enum svm_action svm_exit_shutdown(struct vcpu *vcpu, struct vmcb *vmcb)
 {
 	vm_crash(vcpu->vm, "triple fault (guest RIP 0x%lx, CR0 0x%lx)", vmcb->save.rip,
 		 vmcb->save.cr0);
 	return SVM_STOP;
+}
+
+/* Only VMs with several vCPUs intercept PAUSE (svm_vm.c): the vCPU spins, most likely on a
+ * lock whose holder is a sibling that waits for this CPU, so it gives its slice up. */
+enum svm_action svm_exit_pause(struct vcpu *vcpu, struct vmcb *vmcb)
+{
+	uint64_t rip = vmcb->save.rip;
+	svm_skip(vmcb, LEN_PAUSE); /* PAUSE is a hint: skipping it changes nothing */
+	/* The pause filter saw the loop itself; without it every PAUSE exits and kernel/ judges. */
+	if ((svm_caps.features & SVM_FEATURE_PAUSE_FILTER) ||
+	    pause_loop_note(&vcpu->pause_loop, rip))
+		return SVM_YIELD;
+	return SVM_RESUME;
 }
 
 enum svm_action svm_exit_hlt(struct vcpu *vcpu, struct vmcb *vmcb)

@@ -21,6 +21,7 @@ static const svm_exit_handler exit_handlers[SVM_EXIT_INDEXES] = {
 	[SVM_EXIT_RDPMC] = svm_exit_general_protection,
 	[SVM_EXIT_CPUID] = svm_exit_cpuid,
 	[SVM_EXIT_INVD] = svm_exit_invd,
+	[SVM_EXIT_PAUSE] = svm_exit_pause,
 	[SVM_EXIT_HLT] = svm_exit_hlt,
 	[SVM_EXIT_INVLPGA] = svm_exit_undefined_opcode,
 	[SVM_EXIT_IOIO] = svm_exit_io,

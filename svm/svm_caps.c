@@ -36,6 +36,7 @@ bool svm_probe(void)
 		{ "VMCB clean bits", r.edx & SVM_FEATURE_VMCB_CLEAN, false },
 		{ "flush by ASID", r.edx & SVM_FEATURE_FLUSH_BY_ASID, false },
 		{ "pause filter", r.edx & SVM_FEATURE_PAUSE_FILTER, false },
+		{ "pause filter threshold", r.edx & SVM_FEATURE_PAUSE_FILTER_THRESHOLD, false },
 		{ "1 GiB nested pages", svm_caps.one_gib_pages, false },
 	};
 	char have[160] = "", lack[160] = "";

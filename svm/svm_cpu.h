@@ -106,6 +106,7 @@ enum svm_action svm_exit_msr(struct vcpu *vcpu, struct vmcb *vmcb);
 enum svm_action svm_exit_npf(struct vcpu *vcpu, struct vmcb *vmcb);
 enum svm_action svm_exit_shutdown(struct vcpu *vcpu, struct vmcb *vmcb);
 enum svm_action svm_exit_hlt(struct vcpu *vcpu, struct vmcb *vmcb);
+enum svm_action svm_exit_pause(struct vcpu *vcpu, struct vmcb *vmcb);
 enum svm_action svm_exit_intr(struct vcpu *vcpu, struct vmcb *vmcb);
 enum svm_action svm_exit_nmi(struct vcpu *vcpu, struct vmcb *vmcb);
 enum svm_action svm_exit_init(struct vcpu *vcpu, struct vmcb *vmcb);

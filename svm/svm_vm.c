@@ -52,6 +52,23 @@ bool svm_vm_create(struct vm *vm)
 	return true;
 }
 
+/*
+ * A vCPU spinning on a lock held by a sibling that does not run gives its slice up (only VMs
+ * with several vCPUs: a lone vCPU has no sibling to wait for). With the pause filter the CPU
+ * counts the PAUSEs (APM Vol. 2, 15.14.4): about a thousand turns of a spin loop, short
+ * against a slice and long against a lock held by a running sibling; with its threshold,
+ * PAUSEs more than 128 cycles apart are no loop and start the count again. Without the
+ * filter every PAUSE exits and kernel/pause_loop.h judges.
+ */
+static void svm_intercept_pause_loops(struct vmcb_control *c)
+{
+	c->intercepts1 |= SVM_INTERCEPT1_PAUSE;
+	if (svm_caps.features & SVM_FEATURE_PAUSE_FILTER)
+		c->pause_filter_count = 1000;
+	if (svm_caps.features & SVM_FEATURE_PAUSE_FILTER_THRESHOLD)
+		c->pause_filter_threshold = 128;
+}
+
 static void write_control(struct vcpu *vcpu, struct vmcb_control *c)
 {
 	struct svm_vm *sv = vcpu->vm->backend;
@@ -64,6 +81,8 @@ static void write_control(struct vcpu *vcpu, struct vmcb_control *c)
 			 SVM_INTERCEPT1_RDPMC | SVM_INTERCEPT1_CPUID | SVM_INTERCEPT1_INVD |
 			 SVM_INTERCEPT1_HLT | SVM_INTERCEPT1_INVLPGA | SVM_INTERCEPT1_IOIO |
 			 SVM_INTERCEPT1_MSR | SVM_INTERCEPT1_TASK_SWITCH | SVM_INTERCEPT1_SHUTDOWN;
+	if (vcpu->vm->vcpu_count > 1)
+		svm_intercept_pause_loops(c);
 	/* The guest's CPUID says there is no SVM: its SVM instructions fault as they would. */
 	c->intercepts2 = SVM_INTERCEPT2_VMRUN | SVM_INTERCEPT2_VMMCALL | SVM_INTERCEPT2_VMLOAD |
 			 SVM_INTERCEPT2_VMSAVE | SVM_INTERCEPT2_STGI | SVM_INTERCEPT2_CLGI |

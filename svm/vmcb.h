@@ -102,6 +102,7 @@ _Static_assert(offsetof(struct vmcb_save, g_pat) == 0x268, "VMCB layout");
 #define SVM_INTERCEPT1_RDPMC	   (1u << 15)
 #define SVM_INTERCEPT1_CPUID	   (1u << 18)
 #define SVM_INTERCEPT1_INVD	   (1u << 22)
+#define SVM_INTERCEPT1_PAUSE	   (1u << 23)
 #define SVM_INTERCEPT1_HLT	   (1u << 24)
 #define SVM_INTERCEPT1_INVLPGA	   (1u << 26)
 #define SVM_INTERCEPT1_IOIO	   (1u << 27)

@@ -58,6 +58,7 @@ enum exit_action vmx_exit_ept_violation(struct vcpu *vcpu);
 enum exit_action vmx_exit_ept_misconfig(struct vcpu *vcpu);
 enum exit_action vmx_exit_triple_fault(struct vcpu *vcpu);
 enum exit_action vmx_exit_hlt(struct vcpu *vcpu);
+enum exit_action vmx_exit_pause(struct vcpu *vcpu);
 enum exit_action vmx_exit_preemption_timer(struct vcpu *vcpu);
 enum exit_action vmx_exit_external_interrupt(struct vcpu *vcpu);
 enum exit_action vmx_exit_exception_nmi(struct vcpu *vcpu);

@@ -36,6 +36,18 @@ enum exit_action vmx_exit_hlt(struct vcpu *vcpu)
 	return EXIT_HALT;
 }
 
+/* Only VMs with several vCPUs exit on PAUSE (vmx_proc_controls): the vCPU spins, most likely
+ * on a lock whose holder is a sibling that waits for this CPU, so it gives its slice up. */
+enum exit_action vmx_exit_pause(struct vcpu *vcpu)
+{
+	uint64_t rip = vmcs_read(GUEST_RIP);
+	vmx_skip_instruction(); /* PAUSE is a hint: skipping it changes nothing */
+	/* PAUSE-loop exiting saw the loop itself; after a plain PAUSE exit, kernel/ judges. */
+	if (vmx_controls.pause_proc2 || pause_loop_note(&vcpu->pause_loop, rip))
+		return EXIT_YIELD;
+	return EXIT_RESUME;
+}
+
 enum exit_action vmx_exit_preemption_timer(struct vcpu *vcpu)
 {
 	/* Before the slice's end it was the guest's timer tick: the dispatch delivers it. */

@@ -39,6 +39,7 @@ static const vmx_exit_handler exit_handlers[VMX_EXIT_REASON_COUNT] = {
 	[VMX_EXIT_REASON_MONITOR] = vmx_exit_undefined_opcode,
 	[VMX_EXIT_REASON_EPT_VIOLATION] = vmx_exit_ept_violation,
 	[VMX_EXIT_REASON_EPT_MISCONFIG] = vmx_exit_ept_misconfig,
+	[VMX_EXIT_REASON_PAUSE] = vmx_exit_pause,
 	[VMX_EXIT_REASON_PREEMPTION_TIMER] = vmx_exit_preemption_timer,
 	[VMX_EXIT_REASON_INTERRUPT_WINDOW] = vmx_exit_interrupt_window,
 	[VMX_EXIT_REASON_XSETBV] = vmx_exit_xsetbv,

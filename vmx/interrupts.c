@@ -9,9 +9,9 @@
 #define INTR_INFO_TYPE_MASK	 (7u << 8)
 #define INTR_INFO_NMI_UNBLOCKING (1u << 12)
 
-static void window_exiting(bool on)
+static void window_exiting(const struct vcpu *vcpu, bool on)
 {
-	uint32_t proc = vmx_controls.proc;
+	uint32_t proc = vmx_proc_controls(vcpu);
 	vmcs_write(CPU_BASED_VM_EXEC_CONTROL, on ? proc | PROC_INTERRUPT_WINDOW_EXITING : proc);
 }
 
@@ -26,10 +26,10 @@ void vmx_deliver_interrupts(struct vcpu *vcpu)
 	uint8_t vector;
 	if (!busy && open && vintr_ack(vcpu, &vector)) {
 		vmcs_write(VM_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_EXTERNAL | vector);
-		window_exiting(false);
+		window_exiting(vcpu, false);
 		return;
 	}
-	window_exiting(true); /* exit as soon as the guest can take it */
+	window_exiting(vcpu, true); /* exit as soon as the guest can take it */
 }
 
 void vmx_reinject_vectored_event(void)
@@ -48,6 +48,6 @@ void vmx_reinject_vectored_event(void)
 enum exit_action vmx_exit_interrupt_window(struct vcpu *vcpu)
 {
 	(void)vcpu;
-	window_exiting(false); /* vmx_deliver_interrupts injects on the way back in */
+	window_exiting(vcpu, false); /* vmx_deliver_interrupts injects on the way back in */
 	return EXIT_RESUME;
 }

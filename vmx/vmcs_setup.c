@@ -57,8 +57,17 @@ static bool write_controls(struct vcpu *vcpu, struct vmx_vcpu *vx)
 	struct vmx_vm *vm = vcpu->vm->backend;
 	bool ok = true;
 	ok &= vmcs_write(PIN_BASED_VM_EXEC_CONTROL, vmx_controls.pin);
-	ok &= vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx_controls.proc);
-	ok &= vmcs_write(SECONDARY_VM_EXEC_CONTROL, vmx_controls.proc2);
+	ok &= vmcs_write(CPU_BASED_VM_EXEC_CONTROL, vmx_proc_controls(vcpu));
+	uint32_t proc2 = vmx_proc2_controls(vcpu);
+	ok &= vmcs_write(SECONDARY_VM_EXEC_CONTROL, proc2);
+	if (proc2 & PROC2_PAUSE_LOOP_EXITING) {
+		/* In TSC ticks (SDM 25.6.13): PAUSEs further apart than the gap are not one loop
+		 * (a spin loop's turn is a few dozen ticks); a loop longer than the window exits,
+		 * about a thousand turns, short against a slice and long against a lock held by a
+		 * running sibling. */
+		ok &= vmcs_write(PLE_GAP, 128);
+		ok &= vmcs_write(PLE_WINDOW, 4096);
+	}
 	ok &= vmcs_write(VM_EXIT_CONTROLS, vmx_controls.exit);
 	ok &= vmcs_write(VM_ENTRY_CONTROLS, vx->entry_controls);
 	/* #MC: a machine check while a guest runs is the host's (vmx_exit_exception_nmi). #UD:

@@ -156,6 +156,10 @@ bool vmx_probe(void)
 		{ "EPT 2 MiB pages", ev & EPT_CAP_2MB_PAGES, "uses" },
 		{ "EPT 1 GiB pages", ev & EPT_CAP_1GB_PAGES, "uses" },
 		{ "load/save IA32_PAT", allowed1(vmx_caps.entry, ENTRY_LOAD_IA32_PAT), "uses" },
+		{ "PAUSE-loop exiting", allowed1(vmx_caps.proc2, PROC2_PAUSE_LOOP_EXITING),
+		  "uses" },
+		{ "PAUSE exiting (without the above)", allowed1(vmx_caps.proc, PROC_PAUSE_EXITING),
+		  allowed1(vmx_caps.proc2, PROC2_PAUSE_LOOP_EXITING) ? "-" : "uses" },
 		{ "EPT accessed/dirty bits", ev & EPT_CAP_ACCESSED_DIRTY, "-" },
 		{ "APIC-register virtualization", allowed1(vmx_caps.proc2, 1u << 8), "-" },
 	};

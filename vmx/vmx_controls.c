@@ -65,6 +65,11 @@ void vmx_choose_controls(const struct vmx_caps *caps, struct vmx_controls *out)
 			PROC_MONITOR_EXITING | PROC_RDPMC_EXITING | PROC_ACTIVATE_SECONDARY,
 		&missing);
 	out->proc2 = vmx_adjust_controls(p2, proc2, &missing);
+	out->pause_proc = out->pause_proc2 = 0;
+	if (allowed1(p2, PROC2_PAUSE_LOOP_EXITING))
+		out->pause_proc2 = PROC2_PAUSE_LOOP_EXITING;
+	else if (allowed1(caps->proc, PROC_PAUSE_EXITING))
+		out->pause_proc = PROC_PAUSE_EXITING;
 	uint32_t exit = EXIT_HOST_ADDR_SPACE_SIZE | EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
 			EXIT_SAVE_PREEMPTION_TIMER | EXIT_ACK_INTERRUPT_ON_EXIT;
 	uint32_t entry = ENTRY_LOAD_IA32_EFER;

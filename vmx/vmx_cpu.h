@@ -21,6 +21,10 @@ struct vmx_controls {
 	unsigned preemption_timer_shift;
 	unsigned ept_largest_level; /* 1: 4 KiB, 2: 2 MiB, 3: 1 GiB */
 	bool lapic_slices; /* the preemption timer is broken here: the LAPIC timer ends slices */
+	/* Added for VMs with several vCPUs, so that a vCPU spinning on a lock held by a sibling
+	 * that does not run gives its slice up: PAUSE-loop exiting where the CPU offers it
+	 * (proc2), else plain PAUSE exiting (proc) and kernel/pause_loop.h judges the loop. */
+	uint32_t pause_proc, pause_proc2;
 };
 /* The controls kan wants, adjusted to what the capability MSRs in `caps` allow. */
 void vmx_choose_controls(const struct vmx_caps *caps, struct vmx_controls *out);
@@ -33,6 +37,17 @@ void vmx_controls_use_lapic_slices(struct vmx_controls *c);
 
 extern struct vmx_caps vmx_caps;
 extern struct vmx_controls vmx_controls;
+
+/* The primary and secondary controls of `vcpu`'s VMCS, without the interrupt window: a lone
+ * vCPU has no sibling to wait for, so its PAUSEs stay the guest's. */
+static inline uint32_t vmx_proc_controls(const struct vcpu *vcpu)
+{
+	return vmx_controls.proc | (vcpu->vm->vcpu_count > 1 ? vmx_controls.pause_proc : 0);
+}
+static inline uint32_t vmx_proc2_controls(const struct vcpu *vcpu)
+{
+	return vmx_controls.proc2 | (vcpu->vm->vcpu_count > 1 ? vmx_controls.pause_proc2 : 0);
+}
 
 /* The MSRs kan swaps itself (vmx_lazy_msrs below). */
 #define VMX_LAZY_MSRS		6

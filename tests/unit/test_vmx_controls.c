@@ -144,6 +144,38 @@ static void timer_rate_and_ept_page_size_come_from_the_cpu(void **state)
 	assert_int_equal(c.ept_largest_level, 1);
 }
 
+struct vmx_controls vmx_controls; /* vmx_caps.c's, which the inline helpers read */
+
+/* A VM with several vCPUs exits on PAUSE loops; a lone vCPU's PAUSEs stay its own. */
+static void pause_loops_exit_only_in_vms_with_several_vcpus(void **state)
+{
+	(void)state;
+	static struct vm one = { .vcpu_count = 1 }, two = { .vcpu_count = 2 };
+	static struct vcpu lone = { .vm = &one }, sibling = { .vm = &two };
+	/* Skylake offers PAUSE-loop exiting: the CPU spots the loop. */
+	vmx_choose_controls(&skylake, &vmx_controls);
+	assert_int_equal(vmx_controls.pause_proc2, PROC2_PAUSE_LOOP_EXITING);
+	assert_int_equal(vmx_controls.pause_proc, 0);
+	assert_int_equal(vmx_proc2_controls(&lone), vmx_controls.proc2);
+	assert_int_equal(vmx_proc2_controls(&sibling),
+			 vmx_controls.proc2 | PROC2_PAUSE_LOOP_EXITING);
+	assert_int_equal(vmx_proc_controls(&sibling), vmx_controls.proc);
+	/* Sandy Bridge (as Bochs has it) only exits on every PAUSE: kernel/pause_loop.c judges. */
+	vmx_choose_controls(&sandy_bridge, &vmx_controls);
+	assert_int_equal(vmx_controls.pause_proc2, 0);
+	assert_int_equal(vmx_controls.pause_proc, PROC_PAUSE_EXITING);
+	assert_int_equal(vmx_proc_controls(&lone), vmx_controls.proc);
+	assert_int_equal(vmx_proc_controls(&sibling), vmx_controls.proc | PROC_PAUSE_EXITING);
+	assert_int_equal(vmx_proc2_controls(&sibling), vmx_controls.proc2);
+	/* Neither: PAUSE never exits. */
+	struct vmx_caps cpu = sandy_bridge;
+	cpu.proc &= ~((uint64_t)PROC_PAUSE_EXITING << 32);
+	vmx_choose_controls(&cpu, &vmx_controls);
+	assert_int_equal(vmx_proc_controls(&sibling), vmx_controls.proc);
+	assert_int_equal(vmx_proc2_controls(&sibling), vmx_controls.proc2);
+	assert_int_equal(vmx_controls.proc & PROC_PAUSE_EXITING, 0);
+}
+
 static void wanted_bits_the_cpu_allows_are_set_and_none_missing(void **state)
 {
 	(void)state;
@@ -213,6 +245,7 @@ int main(void)
 		cmocka_unit_test(without_pat_switching_kan_neither_saves_nor_loads_pat),
 		cmocka_unit_test(optional_secondary_controls_follow_the_cpu),
 		cmocka_unit_test(timer_rate_and_ept_page_size_come_from_the_cpu),
+		cmocka_unit_test(pause_loops_exit_only_in_vms_with_several_vcpus),
 		cmocka_unit_test(wanted_bits_the_cpu_allows_are_set_and_none_missing),
 		cmocka_unit_test(must_be_one_bits_are_forced_on_even_if_not_wanted),
 		cmocka_unit_test(nothing_wanted_gives_exactly_the_must_be_one_bits),
