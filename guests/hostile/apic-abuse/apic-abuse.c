@@ -304,23 +304,33 @@ static void attack_timer(uint64_t until_ns)
 	xapic_write(APIC_TIMER_DCR, 0xb); /* divide by 1 */
 	xapic_write(APIC_LVT_TIMER, LVT_TIMER_PERIODIC | VECTOR_TIMER);
 	xapic_write(APIC_TIMER_ICR, 1);
-	sti();
-	while ((now = kan_time_ns()) < until_ns || now - start < 100000000)
-		__asm__ volatile("pause");
+	uint64_t eois = 0;
+	while ((now = kan_time_ns()) < until_ns || now - start < 100000000) {
+		/* One interrupt at most per turn: the handler leaves it in service (apic.c). */
+		__asm__ volatile("sti; nop; cli" ::: "memory");
+		if (irq_counts[0][VECTOR_TIMER] - before > eois) {
+			xapic_write(APIC_EOI, 0);
+			eois++;
+		}
+	}
 	xapic_write(APIC_LVT_TIMER, LVT_MASKED);
 	xapic_write(APIC_TIMER_ICR, 0);
 	uint64_t fired = irq_counts[0][VECTOR_TIMER] - before;
+	if (fired > eois)
+		xapic_write(APIC_EOI, 0);
+	sti();
 	uint64_t us = (now - start) / 1000, allowed = us / 100 + 2;
 	for (int i = 0; i < 3; i++)
 		yield();
 	cli();
 	uint64_t after = irq_counts[0][VECTOR_TIMER] - before - fired;
+	if (after)
+		xapic_write(APIC_EOI, 0);
 	say(fired >= 1 && fired <= allowed && after <= 1,
 	    "LVT timer periodic, initial count 1, divide by 1, for %lu ms: %lu interrupts, at "
 	    "most %lu allowed (one per 100 us); %lu after it was stopped",
 	    us / 1000, fired, allowed, after);
 }
-
 
 /* SSE on (CR0.MP, CR4.OSFXSR and OSXMMEXCPT; EM and TS off), so that XMM7 can hold a value. */
 static void sse_on(void)
@@ -428,6 +438,7 @@ int64_t guest_main(const struct kan_start_info *info)
 	    bsp_kept ? "kept" : "CHANGED", ap_kept ? "kept" : "CHANGED");
 	uint64_t gp = guest_trap_counts[GUEST_VECTOR_GP], other = guest_trap_total() - gp;
 	say(gp == 11 && other == 0, "exceptions: %lu #GP (11 expected), %lu other", gp, other);
-	guest_printf("apic-abuse done: %u checks, %u wrong\n", checks, wrong);
+	guest_printf("apic-abuse done: %u checks, %u wrong, in %lu ms of kan's time\n", checks, wrong,
+		     (kan_time_ns() - start) / 1000000);
 	return wrong ? 1 : 0;
 }

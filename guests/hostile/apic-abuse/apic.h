@@ -67,14 +67,18 @@ struct ap_mailbox {
 };
 extern struct ap_mailbox ap;
 
+/* The xAPIC page with a MOV through a register: kan decodes that form (kan_guest.h, DEVICES),
+ * not the MOV-from-absolute-address (moffs) form a compiler picks for a constant address. */
 static inline uint32_t xapic_read(unsigned reg)
 {
-	return *(volatile uint32_t *)(uintptr_t)(0xfee00000u + reg);
+	uint32_t value;
+	__asm__ volatile("movl (%1), %0" : "=r"(value) : "r"((uint64_t)0xfee00000u + reg) : "memory");
+	return value;
 }
 
 static inline void xapic_write(unsigned reg, uint32_t value)
 {
-	*(volatile uint32_t *)(uintptr_t)(0xfee00000u + reg) = value;
+	__asm__ volatile("movl %0, (%1)" ::"r"(value), "r"((uint64_t)0xfee00000u + reg) : "memory");
 }
 
 static inline uint64_t rdmsr(uint32_t msr)
