@@ -29,7 +29,7 @@ ATTACKS = (
     r"XMM7 zero at its start",
     r"the AP answers a fixed IPI \(vector 0x42, its doorbell\): taken 1 time\(s\)",
     r"fixed IPIs with vectors 0-15 \(16 to the AP, 16 to myself\): 32 of 32 refused with ESR "
-    r"0x20, 32 error interrupts, 0 delivered, the AP answers",
+    r"0x20, 32 error interrupts, 0 delivered, IRR 0x0, the AP answers",
     r"LVT timer with vector 2: ESR 0x40, 1 error interrupt\(s\), 0 NMIs",
     r"IPIs to APIC ID 200 and to logical 0x80 \(nobody\): 0 delivered, ESR 0x0, ICR idle; "
     r"logical 0x02 reached the AP 1 time\(s\)",
