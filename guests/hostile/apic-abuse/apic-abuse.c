@@ -445,7 +445,7 @@ int64_t guest_main(const struct kan_start_info *info)
 	    bsp_kept ? "kept" : "CHANGED", ap_kept ? "kept" : "CHANGED");
 	uint64_t gp = guest_trap_counts[GUEST_VECTOR_GP], other = guest_trap_total() - gp;
 	say(gp == 11 && other == 0, "exceptions: %lu #GP (11 expected), %lu other", gp, other);
-	guest_printf("apic-abuse done: %u checks, %u wrong, in %lu ms of kan's time\n", checks, wrong,
-		     (kan_time_ns() - start) / 1000000);
+	guest_printf("apic-abuse done: %u checks, %u wrong, in %lu ms of kan's time\n", checks,
+		     wrong, (kan_time_ns() - start) / 1000000);
 	return wrong ? 1 : 0;
 }

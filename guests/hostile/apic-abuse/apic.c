@@ -2,9 +2,9 @@
  * side (start-up, mailbox). The attacks are in apic-abuse.c. */
 #include "apic.h"
 
-#define AP_STACK_SIZE 16384
+#define AP_STACK_SIZE  16384
 #define GATE_INTERRUPT 0x8e
-#define CODE_SELECTOR 0x08
+#define CODE_SELECTOR  0x08
 
 struct idt_gate {
 	uint16_t offset_low, selector;

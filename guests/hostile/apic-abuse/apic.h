@@ -5,18 +5,18 @@
 #include "guest.h"
 
 /* xAPIC register offsets; the x2APIC MSR is 0x800 + offset / 16 (SDM Table 11-6). */
-#define APIC_ID	       0x020
-#define APIC_EOI       0x0b0
-#define APIC_LDR       0x0d0
-#define APIC_DFR       0x0e0
-#define APIC_SVR       0x0f0
-#define APIC_ESR       0x280
-#define APIC_ICR_LOW   0x300
-#define APIC_ICR_HIGH  0x310
-#define APIC_LVT_TIMER 0x320
-#define APIC_LVT_ERROR 0x370
-#define APIC_TIMER_ICR 0x380
-#define APIC_TIMER_DCR 0x3e0
+#define APIC_ID		   0x020
+#define APIC_EOI	   0x0b0
+#define APIC_LDR	   0x0d0
+#define APIC_DFR	   0x0e0
+#define APIC_SVR	   0x0f0
+#define APIC_ESR	   0x280
+#define APIC_ICR_LOW	   0x300
+#define APIC_ICR_HIGH	   0x310
+#define APIC_LVT_TIMER	   0x320
+#define APIC_LVT_ERROR	   0x370
+#define APIC_TIMER_ICR	   0x380
+#define APIC_TIMER_DCR	   0x3e0
 #define X2APIC_MSR(offset) (0x800u + (offset) / 16)
 #define X2APIC_SELF_IPI	   0x83fu
 #define MSR_APIC_BASE	   0x1bu
@@ -61,7 +61,7 @@ extern volatile int x2apic_on[VCPUS];
 enum ap_command { AP_PING = 1, AP_INIT_SELF, AP_CHECK_XMM };
 struct ap_mailbox {
 	volatile uint32_t command, argument, sequence, done; /* done == sequence: answered */
-	volatile uint64_t boots;			      /* times it reached ap_entry64 */
+	volatile uint64_t boots;			     /* times it reached ap_entry64 */
 	volatile uint32_t apic_id, xmm_zero_at_start, xmm_kept, after_init;
 	volatile uint64_t apic_base;
 };
@@ -72,7 +72,10 @@ extern struct ap_mailbox ap;
 static inline uint32_t xapic_read(unsigned reg)
 {
 	uint32_t value;
-	__asm__ volatile("movl (%1), %0" : "=r"(value) : "r"((uint64_t)0xfee00000u + reg) : "memory");
+	__asm__ volatile("movl (%1), %0"
+			 : "=r"(value)
+			 : "r"((uint64_t)0xfee00000u + reg)
+			 : "memory");
 	return value;
 }
 
