@@ -140,6 +140,25 @@ static void attack_nobody(int x2)
 	    delivered, esr, icr & ICR_BUSY ? "BUSY" : "idle", control);
 }
 
+/* ICR delivery modes a VM has nothing for: SMI, and the reserved 3 and 7 (SDM Figure 11-12). */
+static void attack_odd_modes(void)
+{
+	uint64_t ap_before = irq_total(1), bsp_before = irq_total(0);
+	sti();
+	send_ipi((2u << 8) | VECTOR_NOBODY, 1);
+	send_ipi((3u << 8) | VECTOR_NOBODY, 1);
+	send_ipi((7u << 8) | VECTOR_NOBODY, 1);
+	send_ipi((7u << 8) | ICR_SELF | VECTOR_NOBODY, 0);
+	yield();
+	cli();
+	int alive = ap_command(AP_PING, 0, YIELDS) == 0;
+	uint64_t delivered = irq_total(1) - ap_before - 1 + irq_total(0) - bsp_before;
+	say(alive && delivered == 0,
+	    "ICR delivery modes SMI, 3 and 7 (reserved) to the AP, 7 to myself: %lu delivered, the "
+	    "AP %s",
+	    delivered, alive ? "answers" : "DOES NOT ANSWER");
+}
+
 static unsigned expect_gp(int vector)
 {
 	return vector == GUEST_VECTOR_GP;
@@ -429,6 +448,7 @@ int64_t guest_main(const struct kan_start_info *info)
 
 	attack_illegal_vectors();
 	attack_nobody(0);
+	attack_odd_modes();
 	attack_x2apic_msrs();
 	attack_x2apic_vectors();
 	attack_nobody(1);
