@@ -43,6 +43,15 @@ HOSTILE_GUESTS += string-io
 GUEST_TRAP_LIB := $(BUILD)/obj/guests/lib/trap.o $(BUILD)/obj/guests/lib/trap_stubs.asm.o
 GUEST_ELFS += $(foreach g,$(HOSTILE_GUESTS),$(BUILD)/guests/$(g).elf)
 
+# apic-abuse (tests/scenarios/test_apic_hostile.py): two vCPUs, its AP's start-up code and
+# interrupt entry in assembly.
+APIC_ABUSE_OBJ := $(addprefix $(BUILD)/obj/guests/hostile/apic-abuse/,apic-abuse.o apic.o stubs.asm.o)
+GUEST_ELFS += $(BUILD)/guests/apic-abuse.elf
+$(BUILD)/guests/apic-abuse.elf: $(APIC_ABUSE_OBJ) $(GUEST_LIB) $(GUEST_TRAP_LIB) guests/lib/guest.ld
+	@mkdir -p $(dir $@)
+	@echo "LD    $@"
+	@$(LD) $(LDFLAGS) -T guests/lib/guest.ld -o $@ $(GUEST_LIB) $(GUEST_TRAP_LIB) $(APIC_ABUSE_OBJ)
+
 # The benchmark guest, and the same compute loop as a bare multiboot2 kernel (make bench).
 GUEST_ELFS += $(BUILD)/guests/bench.elf
 BARE_BENCH := $(BUILD)/bench/bare-compute.elf

@@ -63,6 +63,12 @@ void guest_printf(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
+	guest_vprintf(fmt, ap);
+	va_end(ap);
+}
+
+void guest_vprintf(const char *fmt, va_list ap)
+{
 	for (; *fmt; fmt++) {
 		if (*fmt != '%') {
 			guest_putc(*fmt);
@@ -96,7 +102,6 @@ void guest_printf(const char *fmt, ...)
 			guest_putc(*fmt);
 		}
 	}
-	va_end(ap);
 }
 
 static int starts_with(const char *s, const char *prefix)

@@ -67,6 +67,7 @@ void guest_console_use_hypercall(void);
 void guest_puts(const char *s);
 /* printf subset: %s %c %d %u %x %lu %ld %lx %%. */
 void guest_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void guest_vprintf(const char *fmt, va_list args) __attribute__((format(printf, 1, 0)));
 
 static inline uint64_t kan_time_ns(void)
 {
