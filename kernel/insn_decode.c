@@ -97,6 +97,24 @@ static uint64_t low_bytes(uint64_t value, unsigned size)
 	return size >= 8 ? value : value & ((1ull << (size * 8)) - 1);
 }
 
+/* MOV between AL/rAX and an absolute address (a0-a3): no ModRM, the address follows the opcode
+ * in the address size (8 bytes in 64-bit code, 4 with 67; 4 in 32-bit code, 2 with 67). */
+static bool decode_moffs(unsigned opcode, unsigned avail, bool code64, const struct prefixes *p,
+			 unsigned wide, struct insn *out)
+{
+	unsigned address = code64 ? (p->address_size ? 4 : 8) : (p->address_size ? 2 : 4);
+	if (p->lock || avail < 1 + address)
+		return false;
+	unsigned size = opcode & 1 ? wide : 1;
+	bool load = opcode < 0xa2;
+	*out = (struct insn){ .kind = load ? INSN_MMIO_LOAD : INSN_MMIO_STORE,
+			      .length = (uint8_t)(p->count + 1 + address),
+			      .gpr = 0, /* RAX, as enum guest_gpr numbers it */
+			      .size = (uint8_t)size,
+			      .dest_size = load ? (uint8_t)size : 0 };
+	return true;
+}
+
 /* A MOV or MOVZX with a memory operand at b (the opcode), avail bytes long, into out. */
 static bool decode_mmio(const uint8_t *b, unsigned avail, bool code64, const struct prefixes *p,
 			struct insn *out)
@@ -140,6 +158,11 @@ static bool decode_mmio(const uint8_t *b, unsigned avail, bool code64, const str
 	case 0x0fb7: /* MOVZX r16/32/64 <- m16 */
 		x = (struct insn){ .kind = INSN_MMIO_LOAD, .size = 2, .dest_size = wide };
 		break;
+	case 0xa0: /* AL <- moffs8 */
+	case 0xa1: /* rAX <- moffs */
+	case 0xa2: /* moffs8 <- AL */
+	case 0xa3: /* moffs <- rAX: what compilers emit for a constant address (the APIC's) */
+		return decode_moffs(opcode, avail, code64, p, wide, out);
 	default:
 		return false;
 	}

@@ -23,8 +23,8 @@ enum insn_kind {
 	INSN_MOV_FROM_DR, /* 0f 21 /r: gpr <- DRn */
 	INSN_CLTS,	  /* 0f 06 */
 	INSN_LMSW,	  /* 0f 01 /6 with a register operand (gpr); the memory form is unknown */
-	INSN_MMIO_LOAD,	  /* gpr <- memory: 8a /r, 8b /r, 0f b6 /r, 0f b7 /r (MOVZX) */
-	INSN_MMIO_STORE,  /* memory <- gpr or imm: 88 /r, 89 /r, c6 /0 ib, c7 /0 iw/id */
+	INSN_MMIO_LOAD,	  /* gpr <- memory: 8a /r, 8b /r, 0f b6 /r, 0f b7 /r (MOVZX), a0, a1 */
+	INSN_MMIO_STORE,  /* memory <- gpr or imm: 88 /r, 89 /r, c6 /0 ib, c7 /0 iw/id, a2, a3 */
 };
 
 struct insn {

@@ -81,12 +81,12 @@
  *   VM finds them in its ACPI DSDT (_HID "LNRO0005"), on ISA IRQ 10 + n of its 8259 PIC,
  *   edge-triggered. A kind=elf guest has no interrupt controller: it polls InterruptStatus
  *   (0x060) or its used rings. Access the registers with plain MOV instructions of 1, 2, 4
- *   or 8 bytes (kan decodes MOV, MOVZX and MOV from an immediate; anything else there, like a
- *   string or SSE instruction, stops the VM); registers below 0x100 take aligned 32-bit
- *   accesses only. Queues hold up to 256 entries; devices offer VERSION_1 and INDIRECT_DESC.
- *   A driver that breaks the virtio rules (rings outside its RAM, descriptor loops, lengths
- *   that wrap) gets DEVICE_NEEDS_RESET (status bit 0x40) and a configuration interrupt; the
- *   device ignores its queues until the driver writes 0 to Status.
+ *   or 8 bytes (kan decodes MOV, also to or from an absolute address, MOVZX and MOV from an
+ *   immediate; anything else there, like a string or SSE instruction, stops the VM); registers
+ * below 0x100 take aligned 32-bit accesses only. Queues hold up to 256 entries; devices offer
+ * VERSION_1 and INDIRECT_DESC. A driver that breaks the virtio rules (rings outside its RAM,
+ * descriptor loops, lengths that wrap) gets DEVICE_NEEDS_RESET (status bit 0x40) and a
+ * configuration interrupt; the device ignores its queues until the driver writes 0 to Status.
  *
  * HYPERCALLS
  *   The number in RAX and arguments in RDI, RSI, RDX, R10 (real mode: the same registers'

@@ -148,6 +148,18 @@ struct mmio_row {
 #define NOT_MMIO(b, c64) MMIO(b, c64, .kind = INSN_UNKNOWN)
 
 static const struct mmio_row mmio_rows[] = {
+	/* MOV with an absolute address (a0-a3): what gcc emits for a constant address */
+	LOAD("\xa1\x20\x00\xe0\xfe\x00\x00\x00\x00", true, 9, 0, 4, 4), /* movabs 0xfee00020,%eax */
+	STORE("\x48\xa3\xb0\x00\xe0\xfe\x00\x00\x00\x00", true, 10, 0,
+	      8),						      /* movabs %rax,0xfee000b0 */
+	STORE("\xa2\x20\x00\xe0\xfe\x00\x00\x00\x00", true, 9, 0, 1), /* movabs %al,0xfee00020 */
+	LOAD("\x67\xa1\x20\x00\xe0\xfe", true, 6, 0, 4, 4), /* addr32 mov 0xfee00020,%eax */
+	LOAD("\x66\xa1\x20\x00\xe0\xfe\x00\x00\x00\x00", true, 10, 0, 2,
+	     2),						/* movabs 0xfee00020,%ax */
+	LOAD("\xa1\x20\x00\xe0\xfe", false, 5, 0, 4, 4),	/* mov 0xfee00020,%eax (32-bit) */
+	STORE("\x67\xa3\x20\x00", false, 4, 0, 4),		/* addr16 mov %eax,0x20 */
+	NOT_MMIO("\xa1\x20\x00\xe0\xfe", true),			/* cut short: 8 address bytes */
+	NOT_MMIO("\xf0\xa3\x20\x00\xe0\xfe", false),		/* LOCK: #UD */
 	LOAD("\x8b\x02", true, 2, 0, 4, 4),			/* mov (%rdx),%eax */
 	STORE("\x89\x50\x50", true, 3, 2, 4),			/* mov %edx,0x50(%rax) */
 	LOAD("\x8a\x00", true, 2, 0, 1, 1),			/* mov (%rax),%al */
@@ -205,10 +217,8 @@ static const struct mmio_row mmio_rows[] = {
 	/* Eight prefixes and seven bytes: exactly 15; ten make 17, beyond the limit. */
 	LOAD("\x66\x66\x66\x66\x66\x66\x66\x66\x8b\x84\x98\x78\x56\x34\x12", true, 15, 0, 2, 2),
 	NOT_MMIO("\x66\x66\x66\x66\x66\x66\x66\x66\x66\x66\x8b\x84\x98\x78\x56\x34\x12", true),
-	/* Not MMIO: moffs forms, register operands, c6/c7 other than /0, LOCK, INC in 32-bit
+	/* Not MMIO: register operands, c6/c7 other than /0, LOCK, INC in 32-bit
 	 * code, and every instruction cut short. */
-	NOT_MMIO("\xa1\x00\x00\xe0\xfe\x00\x00\x00\x00", true), /* movabs 0xfee00000,%eax */
-	NOT_MMIO("\xa3\x00\x00\xe0\xfe", false),
 	NOT_MMIO("\x89\xc0", true), /* mov %eax,%eax */
 	NOT_MMIO("\x8a\xc4", true), /* mov %ah,%al */
 	NOT_MMIO("\x0f\xb6\xc0", true),
