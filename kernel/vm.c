@@ -199,7 +199,13 @@ static void end_with(struct vm *vm, enum vm_transition_cause cause, const char *
 {
 	spin_lock(&vm->lock);
 	if (!is_guest_event(cause) || guest_event_first(vm)) {
-		kvsnprintf(vm->stop_reason, sizeof(vm->stop_reason), fmt, ap);
+		/* With several vCPUs, say which one: the CPU's current vCPU, if it is the VM's. */
+		const struct vcpu *cur = this_cpu()->current;
+		int n = 0;
+		if (vm->vcpu_count > 1 && cur && cur->vm == vm && is_guest_event(cause))
+			n = ksnprintf(vm->stop_reason, sizeof(vm->stop_reason), "vCPU %u: ",
+				      cur->index);
+		kvsnprintf(vm->stop_reason + n, sizeof(vm->stop_reason) - (size_t)n, fmt, ap);
 		vuart_flush(&vm->uart);
 		vm->exited = false;
 		apply_locked(vm, cause, vm->stop_reason);

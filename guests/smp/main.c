@@ -63,6 +63,12 @@ int64_t guest_main(const struct kan_start_info *info)
 		smp_say("smp: break=%lu: a deliberate bug is on, this run must fail\n", smp_break);
 	if (smp_ncpus < 2 || smp_ncpus > SMP_MAX_CPUS)
 		smp_fail("%u vcpus: this guest needs 2 to %u", smp_ncpus, SMP_MAX_CPUS);
+	/* hold_ms=N: N ms before the APs are started, for a test to look at them waiting. */
+	uint64_t hold_ms = guest_arg(info, "hold_ms", 0);
+	if (hold_ms) {
+		smp_say("smp: holding %lu ms before starting the APs\n", hold_ms);
+		smp_spin_ticks(smp_ms(hold_ms));
+	}
 
 	smp_watchdog_start();
 	__asm__ volatile("sti");

@@ -4,14 +4,14 @@ The SMP test guest (guests/smp, proven bare on QEMU and Bochs by `make smp-guest
 with four vCPUs on two CPUs beside a heartbeat: it starts its application processors through
 its virtual local APIC, ping-pongs IPIs 10^4 times per AP in xAPIC and then x2APIC mode, and
 checks its LAPIC timer in one-shot, periodic and TSC-deadline mode against the TSC; it says
-PASS only if every count and rate is right. Debian's kernel then gets two vCPUs, and two SMP
-kernels share two CPUs (one with four vCPUs, two per CPU)."""
+PASS only if every count and rate is right. The shell pauses, inspects, restarts and destroys
+that VM. Two SMP Debian kernels share two CPUs (one with four vCPUs, two per CPU)."""
 import hashlib
 import re
 
 import pytest
 
-from kanemu import PLATFORMS, assert_clean, expect, expect_not, run_kan, tiers
+from kanemu import PLATFORMS, assert_clean, expect, expect_not, interactive_kan, run_kan, tiers
 
 # What a vCPU of kan's must never cause.
 NEVER = ("kan: panic", "VM-entry failed", "crashed", "Kernel panic", "general protection fault",
@@ -45,6 +45,42 @@ def test_smp_guest_starts_its_aps_and_ping_pongs_ipis(platform):
     print(f"{platform}: IPI round trips (TSC ticks): " + ", ".join(f"{m} {t}" for m, t in trips))
 
 
+@pytest.mark.parametrize("platform", tiers("bochs", "qemu-svm"))
+def test_the_shell_pauses_restarts_and_destroys_an_smp_vm(platform):
+    with interactive_kan(platform, "smp-shell", cpus=2, megs=512) as s:
+        s.expect("kan: shell ready on COM1 (type help)")
+        s.expect("[smp] smp: cpu 3 up (apic id 3)", timeout=300)
+        s.send("vm pause smp")
+        s.expect("kan: vm smp: running -> paused (by command)")
+        s.send("vm info smp")
+        for vcpu, cpu in ((0, 0), (1, 1), (2, 0), (3, 1)):
+            s.expect(f"kan:   vcpu {vcpu}: cpu {cpu}, started")
+        s.send("vm resume smp")
+        s.expect("kan: vm smp: paused -> running (by command)")
+        # A restart parks vCPUs 1-3 on their CPUs; the guest boots afresh and starts them again.
+        s.send("vm restart smp")
+        s.expect("kan: vm smp: running -> running (by command)")
+        s.expect("[smp] smp: bsp apic id 0, 4 vcpus, under kan", timeout=120)
+        restarted = s.result().serial.rfind("[smp] smp: bsp apic id 0")
+        s.expect("[smp] smp: holding 2000 ms before starting the APs")
+        s.send("vm info smp")  # while the guest holds, its APs must wait: none runs old code
+        for vcpu, cpu in ((1, 1), (2, 0), (3, 1)):
+            s.expect(f"kan:   vcpu {vcpu}: cpu {cpu}, waiting for SIPI")
+        s.expect("[smp] smp: PASS 4 cpus by INIT-SIPI-SIPI", timeout=900)
+        s.expect("kan: vm smp ended: exit status 0")
+        s.send("vm destroy smp")
+        s.expect("kan: vm smp: 16 MiB at host")
+        s.send("vm list")
+        s.expect("count")
+        s.send("shutdown")
+        r = s.close()
+    after = r.serial[restarted:]
+    for bad in NEVER:  # the run before the restart was cut short by it: only the second counts
+        assert bad not in after, f"{bad!r} after the restart\n{r.report()}"
+    assert "kan: panic" not in r.serial and "VM-entry failed" not in r.serial, r.report()
+    expect(r, "kan: vm count: ", "[count] counter")
+
+
 # md5 of the 16 MiB of zeros each job hashes (guests/linux/init, kan.smp).
 ZEROS_MD5 = hashlib.md5(bytes(16 << 20)).hexdigest()
 
@@ -60,17 +96,10 @@ def check_smp_linux(r, name, vcpus):
     expect(r, f"kan: vm {name} ended: powered off (ACPI S5 through PM1a_CNT)")
 
 
-# Bochs boots Linux with two vCPUs on two CPUs once (the board: MADT, IOAPIC, LAPIC timer in
-# TSC-deadline mode); QEMU, ten times faster, the pair.
-@pytest.mark.parametrize("platform", tiers("bochs"))
-def test_debian_kernel_with_two_vcpus(platform):
-    r = run_kan(platform, "linux-smp", cpus=2, megs=512, timeout=1500)
-    assert_clean(r)
-    expect(r, "kan: vm 1 'linux': 128 MiB", "vcpus on cpus 0,1")
-    check_smp_linux(r, "linux", 2)
-    expect_not(r, *NEVER)
-
-
+# QEMU only: in Bochs, Debian with two vCPUs on two CPUs reached its jobs and powered off, but in
+# 553 s (two Bochs CPUs run at half speed each, and every xAPIC access is an EPT violation that
+# Bochs logs); make test cannot afford it. The VT-x paths it takes are the SMP guest's and the
+# hostile APIC guests' above, which run in Bochs.
 @pytest.mark.parametrize("platform", tiers("qemu-svm"))
 def test_two_smp_linux_vms_share_two_cpus(platform):
     r = run_kan(platform, "linux-smp-pair", cpus=2, megs=1024, timeout=900)
