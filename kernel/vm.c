@@ -203,8 +203,8 @@ static void end_with(struct vm *vm, enum vm_transition_cause cause, const char *
 		const struct vcpu *cur = this_cpu()->current;
 		int n = 0;
 		if (vm->vcpu_count > 1 && cur && cur->vm == vm && is_guest_event(cause))
-			n = ksnprintf(vm->stop_reason, sizeof(vm->stop_reason), "vCPU %u: ",
-				      cur->index);
+			n = ksnprintf(vm->stop_reason, sizeof(vm->stop_reason),
+				      "vCPU %u: ", cur->index);
 		kvsnprintf(vm->stop_reason + n, sizeof(vm->stop_reason) - (size_t)n, fmt, ap);
 		vuart_flush(&vm->uart);
 		vm->exited = false;
