@@ -127,6 +127,7 @@ struct vm {
 	struct vm_devices devices; /* virtio disk and NIC (disk=, net=) */
 	uint64_t start_tsc;	   /* when it was first scheduled */
 	uint64_t msr_refused;	   /* RDMSR/WRMSR answered with #GP */
+	uint64_t nmis_dropped;	   /* NMI IPIs for its vCPUs, not injected (kernel/vm_apic.c) */
 	uint64_t kan_bytes;	   /* memory kan spends on the VM beyond its RAM (tables, VMCS) */
 	bool exited;		   /* it ended itself (KAN_HC_EXIT): exit_status is valid */
 	int64_t exit_status;

@@ -1,6 +1,7 @@
 /* The message fabric between a VM's local APICs (kernel/vm_apic.h). */
 #include "kernel/vm_apic.h"
 #include "arch/x86_64/cpu.h"
+#include "kernel/console.h"
 #include "kernel/sched.h"
 #include "kernel/time.h"
 
@@ -93,8 +94,16 @@ void vm_apic_deliver(struct vm *vm, const struct vlapic *from, const struct apic
 			continue;
 		switch (msg->delivery) {
 		case APIC_DELIVERY_FIXED:
-		case APIC_DELIVERY_NMI:
 			accept(v, msg);
+			break;
+		case APIC_DELIVERY_NMI:
+			/* kan injects no NMI into a guest yet (the backends would have to track
+			 * the guest's NMI blocking): said once per VM, and counted. */
+			if (!vm->nmis_dropped++)
+				printk("kan: vm %s: an NMI for vCPU %u dropped: kan does not "
+				       "inject "
+				       "NMIs into guests\n",
+				       vm->config.name, i);
 			break;
 		case APIC_DELIVERY_LOWEST:
 			/* One of them: the lowest arbitration priority; a software-disabled APIC

@@ -55,14 +55,14 @@
  *   on vCPU 0, 0xfee00800 on the others; software-disabled until SVR bit 8 is set), accessed
  *   with aligned 32-bit MOVs; x2APIC mode (CPUID.1:ECX[21]) through IA32_APIC_BASE bit 10,
  *   with the MSRs 0x800-0x8ff; the base cannot be moved (#GP). Version 0x50014. The ICR
- *   sends fixed, lowest-priority, NMI, INIT and start-up IPIs with physical or logical
- *   destinations and the shorthands. The LAPIC timer counts at the TSC's rate divided by the
- *   divide configuration register: initial count N with divide D fires N * D TSC ticks later;
- *   one-shot, periodic (no drift; at most one interrupt per 100 us) and TSC-deadline
- *   (CPUID.1:ECX[24], MSR 0x6e0) modes. kan_guest.h says no more about the APIC than the
- *   SDM: unaligned or partial accesses read 0 and are ignored.
- *   The vCPUs share the VM's RAM, its UART (serialize lines yourself) and its devices;
- *   KAN_HC_EXIT from any vCPU ends the whole VM, as does a crash of any vCPU.
+ *   sends fixed, lowest-priority, INIT and start-up IPIs with physical or logical
+ *   destinations and the shorthands; an NMI IPI is not delivered (kan says so once). The LAPIC
+ * timer counts at the TSC's rate divided by the divide configuration register: initial count N with
+ * divide D fires N * D TSC ticks later; one-shot, periodic (no drift; at most one interrupt per 100
+ * us) and TSC-deadline (CPUID.1:ECX[24], MSR 0x6e0) modes. kan_guest.h says no more about the APIC
+ * than the SDM: unaligned or partial accesses read 0 and are ignored. The vCPUs share the VM's RAM,
+ * its UART (serialize lines yourself) and its devices; KAN_HC_EXIT from any vCPU ends the whole VM,
+ * as does a crash of any vCPU.
  *
  * CONSOLE
  *   A 16550-compatible UART at I/O port 0x3f8 (COM1). Bytes written to THR (0x3f8) go to
