@@ -101,7 +101,7 @@ def test_local_apic_abuse_is_contained(platform):
 
     # The xAPIC page is no device in x2APIC mode: kan stops the VM and names the address.
     f.expect("[apic-x2mmio] apic-abuse: in x2APIC mode, reading the xAPIC page at 0xfee00020")
-    f.check(re.search(r"^kan: vm apic-x2mmio crashed: "
+    f.check(re.search(r"^kan: vm apic-x2mmio crashed: vCPU 0: "
                       rf"{re.escape(f.words.npf)} at guest-physical address 0xfee00020 \(read",
                       r.serial, re.M), "kan did not stop apic-x2mmio at 0xfee00020")
 
