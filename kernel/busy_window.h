@@ -20,14 +20,14 @@ struct busy_window {
 static inline void busy_window_note(struct busy_window *w, uint64_t now, uint64_t busy,
 				    uint64_t length)
 {
+	uint64_t span = now - w->start_tsc; /* the first note: span is huge */
+	w->last_tsc = now;
+	if (__builtin_expect(span < length && busy >= w->start_busy, 1))
+		return; /* the common case, after every slice: keep it short */
 	if (!w->start_tsc || now < w->start_tsc || busy < w->start_busy) {
 		*w = (struct busy_window){ now, busy, now, 0, false };
 		return;
 	}
-	w->last_tsc = now;
-	uint64_t span = now - w->start_tsc;
-	if (span < length)
-		return;
 	uint64_t share = (busy - w->start_busy) * 1000 / span;
 	w->permille = share > 1000 ? 1000 : (uint32_t)share;
 	w->start_tsc = now;

@@ -25,6 +25,7 @@
 
 extern uint64_t boot_tsc; /* boot/entry.asm: the TSC when GRUB handed over */
 static bool wait_when_empty;
+static uint64_t recent_window_tsc; /* RECENT_WINDOW_US, once: every slice notes its share */
 
 static bool kicked(void)
 {
@@ -44,6 +45,7 @@ static bool idle_timer_fired(void)
 void sched_init(bool keep_running_when_empty)
 {
 	wait_when_empty = keep_running_when_empty;
+	recent_window_tsc = time_us_to_tsc(RECENT_WINDOW_US);
 	interrupt_register(KICK_VECTOR, kicked);
 	interrupt_register(NOTIFY_VECTOR, notified);
 	interrupt_register(LAPIC_TIMER_VECTOR, idle_timer_fired);
@@ -170,7 +172,8 @@ static bool run_slice(struct cpu *c, struct vcpu *v, uint64_t now)
 	v->cpu_time += ran;
 	__atomic_store_n(&v->running_since, 0, __ATOMIC_RELEASE);
 	c->busy_tsc += ran;
-	busy_window_note(&v->recent, end, v->cpu_time, time_us_to_tsc(RECENT_WINDOW_US));
+	busy_window_note(&v->recent, end, v->cpu_time, recent_window_tsc);
+	busy_window_note(&c->recent, end, c->busy_tsc, recent_window_tsc);
 	c->current = NULL;
 	if (v != vm_boot_vcpu(vm)) {
 		/* The home CPU does the whole-VM work; this vCPU runs on while the VM does. */
@@ -217,7 +220,6 @@ void sched_run(void)
 			shell_poll();
 		}
 		uint64_t now = rdtsc();
-		busy_window_note(&c->recent, now, c->busy_tsc, time_us_to_tsc(RECENT_WINDOW_US));
 		spin_lock(&c->queue_lock);
 		struct vcpu *v = runqueue_pop_ready(&c->queue, now);
 		if (v)

@@ -467,7 +467,7 @@ int vm_request(struct vm *vm, enum vm_transition_cause cause, char *error, size_
 
 static bool handle_command(struct vm *vm);
 
-bool vm_handle_pending(struct vm *vm)
+bool vm_handle_pending_now(struct vm *vm)
 {
 	if (__atomic_load_n(&vm->end_pending, __ATOMIC_ACQUIRE)) {
 		__atomic_store_n(&vm->end_pending, false, __ATOMIC_RELEASE);
@@ -681,7 +681,8 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 		return NULL;
 	}
 	vm->vcpu_count = config.vcpus;
-	vm->io.lock = vm->vcpu_count > 1 ? &vm->dev_lock : NULL;
+	if (vm->vcpu_count > 1)
+		iobus_lock_devices(&vm->io, &vm->dev_lock); /* every port is registered by now */
 	if (vm->vcpu_count > 1) { /* IPIs need local APICs */
 		vm->has_lapic = vm->has_intc = true;
 		vm_apic_reset(vm);

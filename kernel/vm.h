@@ -168,7 +168,14 @@ bool vm_apply(struct vm *vm, enum vm_transition_cause cause, const char *reason)
 /* From any CPU: asks the VM's CPU to apply `cause`. 0, or -1 with a reason in `error`. */
 int vm_request(struct vm *vm, enum vm_transition_cause cause, char *error, size_t error_size);
 /* On the VM's CPU: carries out a pending request; true if the vCPU should run (again). */
-bool vm_handle_pending(struct vm *vm);
+bool vm_handle_pending_now(struct vm *vm);
+static inline bool vm_handle_pending(struct vm *vm)
+{
+	/* The common case, before and after every slice: nothing asked, a plain read. */
+	if (__builtin_expect(!vm->end_pending && vm->pending == -1, 1))
+		return vm->state == VM_RUNNING;
+	return vm_handle_pending_now(vm);
+}
 /* On the VM's CPU, when its vCPU has stopped: carries out a reset the guest asked for, or
  * restarts it after a crash if its on_crash policy says so. True if it should run again. */
 bool vm_end_policy(struct vm *vm);

@@ -29,5 +29,5 @@ enum svm_action svm_exit_io(struct vcpu *vcpu, struct vmcb *vmcb)
 	/* EXITINFO2 holds the next RIP for this intercept, with or without NRIP save. */
 	vmcb->save.rip = vmcb->control.exit_info2;
 	vmcb->control.int_state &= ~SVM_INT_STATE_SHADOW;
-	return vcpu_wants_cpu_back(vcpu) ? SVM_STOP : SVM_RESUME;
+	return vm_wants_cpu_back(vcpu->vm) ? SVM_STOP : SVM_RESUME;
 }

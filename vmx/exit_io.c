@@ -28,5 +28,5 @@ enum exit_action vmx_exit_io(struct vcpu *vcpu)
 			vcpu->regs.rax = (vcpu->regs.rax & ~mask) | (value & mask);
 	}
 	vmx_skip_instruction();
-	return vcpu_wants_cpu_back(vcpu) ? EXIT_STOP : EXIT_RESUME;
+	return vm_wants_cpu_back(vcpu->vm) ? EXIT_STOP : EXIT_RESUME;
 }

@@ -158,14 +158,22 @@ enum vcpu_event vmx_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc)
 	if (!vmx_load(vcpu, vx))
 		return VCPU_EVENT_ENDED;
 	/* The VM's vCPUs share its VPID: another one's linear translations must go. */
-	if ((vmx_controls.proc2 & PROC2_ENABLE_VPID) && vcpu_tlb_stale(vcpu, this_cpu()->index) &&
+	if (vcpu->vm->vcpu_count > 1 && (vmx_controls.proc2 & PROC2_ENABLE_VPID) &&
+	    vcpu_tlb_stale(vcpu, this_cpu()->index) &&
 	    invvpid(INVVPID_SINGLE_CONTEXT, (uint16_t)vcpu->vm->id) != VMX_OK)
 		invvpid(INVVPID_ALL_CONTEXTS, 0);
 	uint64_t now = rdtsc();
-	if (vintr_present(vcpu))
-		vmx_deliver_interrupts(vcpu);
 	vx->slice_end = now + slice_tsc;
-	vmx_arm_slice_timer(vcpu, vx, now);
+	if (__builtin_expect(vintr_present(vcpu), 0)) {
+		vmx_deliver_interrupts(vcpu);
+		vmx_arm_slice_timer(vcpu, vx, now);
+	} else if (vmx_controls.lapic_slices) {
+		uint64_t us = time_tsc_to_us(slice_tsc);
+		lapic_timer_oneshot(us ? us : 1); /* vmx_exit_external_interrupt ends the slice */
+	} else {
+		uint64_t timer = slice_tsc >> vmx_controls.preemption_timer_shift;
+		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, timer > 0xffffffff ? 0xffffffff : timer);
+	}
 	vmx_selftest_before_entry(vcpu, vx->launched);
 	spec_before_entry();
 	int result = vmx_enter(vcpu, vx->launched);

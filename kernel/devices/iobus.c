@@ -9,7 +9,27 @@ bool iobus_register(struct iobus *bus, uint16_t first, uint16_t last, io_handler
 	return true;
 }
 
-static void access(struct iobus *bus, uint16_t port, unsigned size, bool write, uint32_t *value)
+static void locked_handler(void *device, uint16_t port, unsigned size, bool write, uint32_t *value)
+{
+	struct io_locked *l = device;
+	spin_lock(l->lock);
+	l->handler(l->device, port, size, write, value);
+	spin_unlock(l->lock);
+}
+
+void iobus_lock_devices(struct iobus *bus, struct spinlock *lock)
+{
+	for (unsigned i = 0; i < bus->count; i++) {
+		struct io_range *r = &bus->ranges[i];
+		if (r->handler == locked_handler)
+			continue;
+		bus->locked[i] = (struct io_locked){ r->handler, r->device, lock };
+		r->handler = locked_handler;
+		r->device = &bus->locked[i];
+	}
+}
+
+void iobus_access(struct iobus *bus, uint16_t port, unsigned size, bool write, uint32_t *value)
 {
 	for (unsigned i = 0; i < bus->count; i++) {
 		struct io_range *r = &bus->ranges[i];
@@ -19,17 +39,6 @@ static void access(struct iobus *bus, uint16_t port, unsigned size, bool write, 
 		}
 	}
 	iobus_absent(bus, port, size, write, value);
-}
-
-void iobus_access(struct iobus *bus, uint16_t port, unsigned size, bool write, uint32_t *value)
-{
-	if (!bus->lock) {
-		access(bus, port, size, write, value);
-		return;
-	}
-	spin_lock(bus->lock);
-	access(bus, port, size, write, value);
-	spin_unlock(bus->lock);
 }
 
 void iobus_absent(struct iobus *bus, uint16_t port, unsigned size, bool write, uint32_t *value)

@@ -21,12 +21,17 @@ struct io_range {
 
 #define IOBUS_UNOWNED_PORTS 6
 
+/* A range's device behind a lock (iobus_lock_devices). */
+struct io_locked {
+	io_handler_fn handler;
+	void *device;
+	struct spinlock *lock;
+};
+
 struct iobus {
 	struct io_range ranges[IOBUS_MAX_DEVICES];
 	unsigned count;
-	/* Held around each access when several CPUs reach the devices (a VM with several
-	 * vCPUs); NULL: one CPU does. */
-	struct spinlock *lock;
+	struct io_locked locked[IOBUS_MAX_DEVICES];
 	uint64_t unowned_accesses;
 	/* The first unowned ports the guest touched, and how often: what it probes for. */
 	struct {
@@ -37,6 +42,10 @@ struct iobus {
 
 bool iobus_register(struct iobus *bus, uint16_t first, uint16_t last, io_handler_fn handler,
 		    void *device);
+/* When several CPUs reach the bus's devices (a VM with several vCPUs): every range registered
+ * so far takes `lock` around its handler, so that the single-CPU dispatch stays as it is. The
+ * unowned-port counters are only counts, and stay unlocked. */
+void iobus_lock_devices(struct iobus *bus, struct spinlock *lock);
 /* Dispatches one port access; a port no device owns reads all-ones and ignores writes. */
 void iobus_access(struct iobus *bus, uint16_t port, unsigned size, bool write, uint32_t *value);
 /* What a port without hardware does (reads all-ones, ignores writes), counted as unowned:

@@ -61,6 +61,36 @@ static void an_access_goes_to_the_device_owning_the_port(void **state)
 	assert_int_equal(bus.unowned_accesses, 0);
 }
 
+/* A device that checks it is called with the bus's lock held. */
+static struct spinlock bus_lock;
+static int held_calls;
+
+static void lock_checking_io(void *device, uint16_t port, unsigned size, bool write,
+			     uint32_t *value)
+{
+	assert_int_equal(bus_lock.locked, 1);
+	held_calls++;
+	fake_io(device, port, size, write, value);
+}
+
+static void locked_devices_are_called_under_the_lock_and_once(void **state)
+{
+	(void)state;
+	memset(&bus, 0, sizeof(bus));
+	bus_lock.locked = 0;
+	held_calls = 0;
+	assert_true(iobus_register(&bus, 0x3f8, 0x3ff, lock_checking_io, &uart));
+	iobus_lock_devices(&bus, &bus_lock);
+	iobus_lock_devices(&bus, &bus_lock); /* twice: still one lock around the handler */
+	uint32_t value = 7;
+	iobus_access(&bus, 0x3f8, 1, true, &value);
+	iobus_access(&bus, 0x3fd, 1, false, &value);
+	assert_int_equal(held_calls, 2);
+	assert_int_equal(uart.written, 7);
+	assert_int_equal(value, 0x60);
+	assert_int_equal(bus_lock.locked, 0); /* released after each access */
+}
+
 static void a_write_passes_the_value_and_size(void **state)
 {
 	(void)state;
@@ -147,6 +177,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		IOBUS_TEST(an_access_goes_to_the_device_owning_the_port),
 		IOBUS_TEST(a_write_passes_the_value_and_size),
+		IOBUS_TEST(locked_devices_are_called_under_the_lock_and_once),
 		IOBUS_TEST(the_first_and_last_ports_of_a_range_belong_to_it),
 		IOBUS_TEST(an_unowned_port_reads_all_ones_of_the_access_size),
 		IOBUS_TEST(a_write_to_an_unowned_port_is_counted_and_ignored),
