@@ -683,7 +683,7 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 	vm->vcpu_count = config.vcpus;
 	if (vm->vcpu_count > 1)
 		iobus_lock_devices(&vm->io, &vm->dev_lock); /* every port is registered by now */
-	if (vm->vcpu_count > 1) { /* IPIs need local APICs */
+	if (vm->vcpu_count > 1) {			    /* IPIs need local APICs */
 		vm->has_lapic = vm->has_intc = true;
 		vm_apic_reset(vm);
 		if (vm->has_pic)
