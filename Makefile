@@ -329,10 +329,11 @@ $(BUILD)/iso/bare-linux.iso: iso/bare-linux.cfg guests/linux/init guests/linux/f
 linux-demo: deps $(BUILD)/iso/linux-early.iso
 	$(PYTHON) tests/scenarios/kanemu.py bochs $(BUILD)/iso/linux-early.iso
 
-# Figures: the bench scenario and the bare-metal reference in Bochs; table in build/bench.md.
+# Figures: the bench scenarios (bench-smp on two CPUs) and the bare-metal reference in Bochs;
+# table in build/bench.md.
 bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/iso/bench.iso $(BUILD)/iso/bench-compute.iso \
-		$(BUILD)/iso/bare-compute.iso
+		$(BUILD)/iso/bare-compute.iso $(BUILD)/iso/bench-smp.iso
 	@$(PYTHON) tests/bench.py
 	@$(MAKE) --no-print-directory $(BUILD)/iso/linux-bench.iso
 	@$(PYTHON) tests/bench_virtio.py
