@@ -339,11 +339,13 @@ bench: deps
 	@$(PYTHON) tests/bench_virtio.py
 
 # Linux's boot under kan and bare, in the same one-CPU Bochs; table in build/bench-linux.md. Then
-# one vCPU against two and the idle cost (QEMU AMD-V): build/bench-linux-smp.md.
+# one vCPU against two and the idle cost (QEMU AMD-V; idle also in a one-CPU Bochs):
+# build/bench-linux-smp.md.
 bench-linux: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/iso/linux-solo.iso $(BUILD)/iso/bare-linux.iso
 	@$(PYTHON) tests/bench_linux.py
-	@$(MAKE) --no-print-directory $(BUILD)/iso/linux-bench-vcpus1.iso $(BUILD)/iso/linux-bench-vcpus2.iso
+	@$(MAKE) --no-print-directory $(BUILD)/iso/linux-bench-vcpus1.iso $(BUILD)/iso/linux-bench-vcpus2.iso \
+		$(BUILD)/iso/linux-bench-idle-onecpu.iso
 	@$(PYTHON) tests/bench_linux_smp.py
 
 C_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
