@@ -338,18 +338,24 @@ $(BUILD)/iso/bare-linux.iso: iso/bare-linux.cfg guests/linux/init guests/linux/f
 linux-demo: deps $(BUILD)/iso/linux-early.iso
 	$(PYTHON) tests/scenarios/kanemu.py bochs $(BUILD)/iso/linux-early.iso
 
-# Figures: the bench scenario and the bare-metal reference in Bochs; table in build/bench.md.
+# Figures: the bench scenarios (bench-smp on two CPUs) and the bare-metal reference in Bochs;
+# table in build/bench.md.
 bench: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/iso/bench.iso $(BUILD)/iso/bench-compute.iso \
-		$(BUILD)/iso/bare-compute.iso
+		$(BUILD)/iso/bare-compute.iso $(BUILD)/iso/bench-smp.iso
 	@$(PYTHON) tests/bench.py
 	@$(MAKE) --no-print-directory $(BUILD)/iso/linux-bench.iso
 	@$(PYTHON) tests/bench_virtio.py
 
-# Linux's boot under kan and bare, in the same one-CPU Bochs; table in build/bench-linux.md.
+# Linux's boot under kan and bare, in the same one-CPU Bochs; table in build/bench-linux.md. Then
+# one vCPU against two and the idle cost (QEMU AMD-V; idle also in a one-CPU Bochs):
+# build/bench-linux-smp.md.
 bench-linux: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/iso/linux-solo.iso $(BUILD)/iso/bare-linux.iso
 	@$(PYTHON) tests/bench_linux.py
+	@$(MAKE) --no-print-directory $(BUILD)/iso/linux-bench-vcpus1.iso $(BUILD)/iso/linux-bench-vcpus2.iso \
+		$(BUILD)/iso/linux-bench-idle-onecpu.iso
+	@$(PYTHON) tests/bench_linux_smp.py
 
 C_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 

@@ -1,8 +1,8 @@
 """make bench: kan's costs, measured in Bochs where the TSC ticks once per instruction.
 
-Boots the bench scenarios and the bare-metal compute kernel in the same Bochs, one CPU each
-(with several CPUs Bochs's TSC also counts the other CPUs' instructions), reads
-what the guests and kan printed, and prints one table (also written to build/bench.md).
+Boots the bench scenarios and the bare-metal compute kernel in the same Bochs, one CPU each,
+and the SMP guest (bench-smp) on two; reads what the guests and kan printed, and prints one
+table (also written to build/bench.md).
 
 The guard: every figure with a key is compared with tests/bench-baseline.json. One that grew
 by more than GUARD_PERCENT, or has no baseline, fails the run (exit status 1). The figures
@@ -28,6 +28,17 @@ def micro_figures(serial):
     """name -> (median, p10, p90) of the guest's RDTSC deltas."""
     rows = re.findall(r"^\[\w+\] bench: (\S+) median (\d+) p10 (\d+) p90 (\d+)", serial, re.M)
     return {name: tuple(map(int, vals)) for name, *vals in rows}
+
+
+def smp_figures(serial):
+    """The SMP guest's IPI round trips ((mode, cpu) -> TSC ticks) and timer costs (mode ->
+    TSC ticks)."""
+    trips = {(mode, int(cpu)): int(ticks) for mode, cpu, ticks in re.findall(
+        r"^\[smp\] smp: (\S+) ping-pong cpu 0 <-> cpu (\d+): \d+ round trips, (\d+) TSC ticks",
+        serial, re.M)}
+    costs = dict(re.findall(r"^\[smp\] smp: (\S+) timer interrupt cost: (\d+) TSC ticks", serial,
+                            re.M))
+    return trips, {mode: int(ticks) for mode, ticks in costs.items()}
 
 
 def net(figures, name, empty):
@@ -80,6 +91,7 @@ def main():
                           extra_args=["-cpu", "EPYC,+svm,+npt", "-icount", "shift=0"])
     compute = kanemu.run_bochs("bench-compute", cpus=1, timeout=300)
     bare = kanemu.run_bochs("bare-compute", cpus=1, timeout=300, check=False)
+    smp = kanemu.run_bochs("bench-smp", cpus=2, timeout=300)
     figures = micro_figures(kan.serial)
     empty = figures["empty"][0]
     svm_figures = micro_figures(svm.serial)
@@ -137,6 +149,21 @@ def main():
     row("boot-64m", "the same with one 64 MiB VM", boot_64m, "instructions", "-",
         "the difference is zeroing the VM's RAM (REP STOSQ, one instruction per 8 bytes in "
         "Bochs)")
+
+    # Two Bochs CPUs take turns of a few instructions and the TSC follows emulated time: about
+    # one tick per instruction of each CPU, not of both (a TSC loop reads the same ticks per
+    # iteration whether the other CPU idles or spins; docs/performance.md).
+    trips, costs = smp_figures(smp.serial)
+    for mode in ("xAPIC", "x2APIC"):
+        for cpu, where in ((1, "on two CPUs"), (2, "taking turns on one CPU")):
+            row(f"ipi-{mode.lower()}-{'2cpu' if cpu == 1 else '1cpu'}",
+                f"IPI round trip, two vCPUs {where} ({mode})", trips[(mode, cpu)], "TSC ticks",
+                "-", f"bench-smp (vcpus=3 cpus=0-1, two Bochs CPUs): cpu 0 sends a fixed IPI to "
+                f"cpu {cpu}, whose handler answers with one; 1000 round trips, guest TSC / 1000")
+        row(f"timer-irq-{mode.lower()}", f"guest LAPIC timer interrupt ({mode})", costs[mode],
+            "TSC ticks", "-", "periodic timer at 1 kHz for 100 ms on the BSP, the others idle; "
+            "per interrupt, the iteration of a TSC-reading loop that took it minus a plain one: "
+            "delivery, the guest's handler (60 bare) and its EOI")
 
     text, data, bss = image_size()
     row("image", "kan image", round((text + data + bss) / 1024, 1), "KiB",

@@ -57,6 +57,7 @@ int64_t guest_main(const struct kan_start_info *info)
 	smp_period_us = guest_arg(info, "period_us", DEFAULT_PERIOD_US);
 	smp_tolerance = guest_arg(info, "tolerance", 2);
 	uint64_t ipis = guest_arg(info, "ipis", DEFAULT_IPIS);
+	uint64_t timer_cost = guest_arg(info, "timercost", 0);
 	smp_say("smp: bsp apic id %u, %u vcpus, %s, TSC %lu kHz\n", bsp->apic_id, smp_ncpus,
 		smp_under_kan ? "under kan" : "bare (no kan)", smp_tsc_per_ms);
 	if (smp_break)
@@ -70,6 +71,8 @@ int64_t guest_main(const struct kan_start_info *info)
 		smp_spin_ticks(smp_ms(hold_ms));
 	}
 
+	if (timer_cost) /* before the APs start: the BSP alone */
+		smp_timer_cost("xAPIC");
 	smp_watchdog_start();
 	__asm__ volatile("sti");
 	smp_start_aps();
@@ -80,6 +83,11 @@ int64_t guest_main(const struct kan_start_info *info)
 	smp_timer_tests(bsp);
 	smp_watchdog_start();
 	int x2apic = all_to_x2apic();
+	if (x2apic && timer_cost) { /* the APs halted, their timers off */
+		smp_watchdog_stop();
+		smp_timer_cost("x2APIC");
+		smp_watchdog_start();
+	}
 	if (x2apic)
 		smp_ping_pong("x2APIC", ipis);
 	smp_command(&smp_cpus[1], CMD_TIMERS);

@@ -185,6 +185,7 @@ void smp_watchdog_start(void);
 void smp_watchdog_stop(void);
 uint64_t smp_timer_calibrate(void);
 void smp_timer_tests(struct smp_cpu *c);
+void smp_timer_cost(const char *mode); /* timercost=1: a figure for make bench */
 void smp_ipi_handlers_install(void);
 void smp_ping_pong(const char *mode, uint64_t round_trips);
 
