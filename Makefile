@@ -14,6 +14,8 @@ NASM       := nasm
 PYTHON     := /usr/bin/python3
 EMU        ?= bochs
 JOBS       ?= 2
+# Rules for single guests come before `all`: without this, plain `make` builds only the first.
+.DEFAULT_GOAL := all
 
 WARNINGS   := -Wall -Wextra -Werror
 FREESTANDING := -std=gnu11 -ffreestanding -fno-pic -fno-pie -mno-red-zone -mgeneral-regs-only \
