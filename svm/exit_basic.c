@@ -28,9 +28,10 @@ enum svm_action svm_exit_shutdown(struct vcpu *vcpu, struct vmcb *vmcb)
 {
 	const struct vmcb_save *s = &vmcb->save;
 	vm_crash(vcpu->vm,
-		 "triple fault (guest RIP 0x%lx, CR0 0x%lx, RSP 0x%lx, IDT 0x%lx/0x%x, "
+		 "triple fault (guest RIP 0x%lx, CR0 0x%lx, CR3 0x%lx, RSP 0x%lx, IDT 0x%lx/0x%x, "
 		 "EXITINTINFO 0x%lx)",
-		 s->rip, s->cr0, s->rsp, s->idtr.base, s->idtr.limit, vmcb->control.exit_int_info);
+		 s->rip, s->cr0, s->cr3, s->rsp, s->idtr.base, s->idtr.limit,
+		 vmcb->control.exit_int_info);
 	return SVM_STOP;
 }
 
