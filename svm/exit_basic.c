@@ -18,10 +18,20 @@
 #define LEN_VMMCALL 3
 #define LEN_PAUSE   2 /* F3 90 */
 
+/*
+ * A triple fault: the guest could not deliver an exception. The line says which event was
+ * being delivered (EXITINTINFO, valid if bit 31 is set: one kan injected, or the guest's own)
+ * and where the CPU looked (IDTR, the stack), so that a guest's own fault can be told from a
+ * bad injection by kan.
+ */
 enum svm_action svm_exit_shutdown(struct vcpu *vcpu, struct vmcb *vmcb)
 {
-	vm_crash(vcpu->vm, "triple fault (guest RIP 0x%lx, CR0 0x%lx)", vmcb->save.rip,
-		 vmcb->save.cr0);
+	const struct vmcb_save *s = &vmcb->save;
+	vm_crash(vcpu->vm,
+		 "triple fault (guest RIP 0x%lx, CR0 0x%lx, CR3 0x%lx, RSP 0x%lx, IDT 0x%lx/0x%x, "
+		 "EXITINTINFO 0x%lx)",
+		 s->rip, s->cr0, s->cr3, s->rsp, s->idtr.base, s->idtr.limit,
+		 vmcb->control.exit_int_info);
 	return SVM_STOP;
 }
 
