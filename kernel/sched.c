@@ -182,10 +182,13 @@ static bool run_slice(struct cpu *c, struct vcpu *v, uint64_t now)
 		if (!vm_vcpu_may_run(v))
 			return false;
 	} else {
+		unsigned boots = vm->boots;
 		if (event == VCPU_EVENT_ENDED && vm_end_policy(vm))
 			return true;
 		if (!vm_handle_pending(vm))
 			return false; /* it ended, or a command stopped or paused it */
+		if (vm->boots != boots)
+			return true; /* a command restarted it: its HLT is gone with the old run */
 	}
 	if (event == VCPU_EVENT_HALTED) {
 		/* A VM with interrupts sleeps until its next timer tick, or input (sched_wake),

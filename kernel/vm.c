@@ -388,6 +388,7 @@ static bool vm_reset(struct vm *vm)
 	bsp->regs.rdi = boot.rdi;
 	bsp->regs.rsi = boot.rsi;
 	bsp->wake_tsc = 0;
+	vm->boots++;
 	__atomic_store_n(&vm->reset_requested, false, __ATOMIC_RELEASE);
 	vm->exited = false;
 	vm->stop_reason[0] = '\0';

@@ -132,6 +132,7 @@ struct vm {
 	bool exited;		   /* it ended itself (KAN_HC_EXIT): exit_status is valid */
 	int64_t exit_status;
 	unsigned restarts;    /* by on_crash=restart */
+	unsigned boots;	      /* vm_reset's count: a vCPU's sleep from before a reset is void */
 	bool reset_requested; /* by a device model; the vCPU stops, vm_end_policy acts */
 	char reset_reason[48];
 	char stop_reason[160];
