@@ -174,7 +174,7 @@ class Findings:
             self.check(beats.get(name, 0) > 0, f"heartbeat {name} printed no 'heartbeat done' "
                                                f"line with beats in it")
 
-    def heartbeats_beside(self, beside, share_max=SHARE_MAX):
+    def heartbeats_beside(self, beside, share_max=SHARE_MAX, share_min=SHARE_MIN):
         """beside: heartbeat -> the neighbours on its CPU the scenario makes outlive its window.
         Each heartbeat ends with status 0, they outlive it, and its share is what it is due
         (share_max higher where a neighbour gives its slices away)."""
@@ -210,9 +210,9 @@ class Findings:
             # fuzzer) give far more slices away: heartbeats got 1.4-1.5 of their due there.
             if not self.exact:
                 share_max = float("inf")
-            share_min = share_floor(self.platform, SHARE_MIN)
-            self.check(share_min * due <= share <= share_max * due,
-                       f"heartbeat {hb} got {share:.3f} of its CPU, not {share_min:.2f}..{share_max} "
+            floor = share_floor(self.platform, share_min)
+            self.check(floor * due <= share <= share_max * due,
+                       f"heartbeat {hb} got {share:.3f} of its CPU, not {floor:.2f}..{share_max} "
                        f"of the {due:.3f} it is due; longest gap {gap_us // 1000} ms")
 
     def clean(self):
@@ -493,7 +493,11 @@ def test_console_flood_gets_exactly_its_budget_and_costs_only_the_flooder(platfo
                     f"flood-uart wrote {offered} bytes, kan printed {taken} and counted "
                     f"{dropped} dropped, not {offered - taken}")
     f.all_exited("flood-uart", "hb-0", "flood-hc", "hb-1")
-    f.heartbeats_beside({"hb-0": ("flood-uart",), "hb-1": ("flood-hc",)})
+    # 0.85 here: in Bochs the 0.4 s window (the serial line allows no longer flood) is 40
+    # slices, and hb-0's CPU time moved from 0.915 to 0.894 of its due with issue 15's merges
+    # while its beats stayed the same (164 beats, quarters 28/45/45/46 and 27/44/45/48):
+    # accounting at the window's edges, not a guest that kept the CPU (that gives 0.04).
+    f.heartbeats_beside({"hb-0": ("flood-uart",), "hb-1": ("flood-hc",)}, share_min=0.85)
     f.done()
 
 
