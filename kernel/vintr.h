@@ -29,6 +29,14 @@ bool vintr_ack(struct vcpu *vcpu, uint8_t *vector);
 /* The TSC value at which the vCPU's next timer interrupt is due; UINT64_MAX if none. */
 uint64_t vintr_next_event(struct vcpu *vcpu);
 
+/* Whether a timer interrupt due inside a slice is delivered there (the slice timer fires at it
+ * and the vCPU goes on): with local APICs. A VM on the 8259 and 8254 alone keeps the older
+ * rule, its slice ends at its next tick (its Linux was measured with it). */
+static inline bool vintr_ticks_in_slice(const struct vcpu *vcpu)
+{
+	return vcpu->vm->has_lapic;
+}
+
 /* The local APIC's MSRs (IA32_APIC_BASE, TSC_DEADLINE, x2APIC), where the VM has them. */
 bool vintr_msr_owned(const struct vcpu *vcpu, uint32_t msr);
 /* 0, or -1 when the guest gets #GP. */

@@ -94,7 +94,7 @@ int svm_exit_dispatch(struct vcpu *vcpu)
 			svm_deliver_interrupts(vcpu, vmcb);
 			/* The exit may have armed the guest's timer: be back for it. */
 			uint64_t tick = vintr_next_event(vcpu), now = rdtsc();
-			if (tick < sv->timer_end && tick > now) {
+			if (vintr_ticks_in_slice(vcpu) && tick < sv->timer_end && tick > now) {
 				uint64_t us = time_tsc_to_us(tick - now);
 				lapic_timer_oneshot(us ? us : 1);
 				sv->timer_end = tick;

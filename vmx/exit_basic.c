@@ -52,7 +52,7 @@ enum exit_action vmx_exit_preemption_timer(struct vcpu *vcpu)
 {
 	/* Before the slice's end it was the guest's timer tick: the dispatch delivers it. */
 	struct vmx_vcpu *vx = vcpu->backend;
-	return vintr_present(vcpu) && rdtsc() < vx->slice_end ? EXIT_RESUME : EXIT_PREEMPT;
+	return vintr_ticks_in_slice(vcpu) && rdtsc() < vx->slice_end ? EXIT_RESUME : EXIT_PREEMPT;
 }
 
 enum exit_action vmx_exit_external_interrupt(struct vcpu *vcpu)
@@ -63,7 +63,8 @@ enum exit_action vmx_exit_external_interrupt(struct vcpu *vcpu)
 	if ((info & INTR_INFO_VALID) && interrupt_dispatch((uint8_t)info))
 		return EXIT_PREEMPT; /* kan has work for this CPU: a command, a line of input */
 	if (vmx_controls.lapic_slices && (uint8_t)info == LAPIC_TIMER_VECTOR &&
-	    (!vintr_present(vcpu) || rdtsc() >= ((struct vmx_vcpu *)vcpu->backend)->slice_end))
+	    (!vintr_ticks_in_slice(vcpu) ||
+	     rdtsc() >= ((struct vmx_vcpu *)vcpu->backend)->slice_end))
 		return EXIT_PREEMPT; /* the slice's end, where the preemption timer is broken */
 	return EXIT_RESUME;
 }

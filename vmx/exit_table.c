@@ -81,7 +81,8 @@ int vmx_exit_dispatch(struct vcpu *vcpu)
 			vmx_deliver_interrupts(vcpu);
 			/* The exit may have armed the guest's timer, or been its tick. */
 			uint64_t now = rdtsc();
-			if (vintr_next_event(vcpu) < vx->timer_end || now >= vx->timer_end)
+			if (vintr_ticks_in_slice(vcpu) &&
+			    (vintr_next_event(vcpu) < vx->timer_end || now >= vx->timer_end))
 				vmx_arm_slice_timer(vcpu, vx, now);
 		}
 	} else {

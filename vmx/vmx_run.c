@@ -166,6 +166,11 @@ enum vcpu_event vmx_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc)
 	vx->slice_end = now + slice_tsc;
 	if (__builtin_expect(vintr_present(vcpu), 0)) {
 		vmx_deliver_interrupts(vcpu);
+		if (!vintr_ticks_in_slice(vcpu)) { /* the slice ends at the next tick */
+			uint64_t tick = vintr_next_event(vcpu);
+			if (tick > now && tick - now < slice_tsc)
+				vx->slice_end = tick;
+		}
 		vmx_arm_slice_timer(vcpu, vx, now);
 	} else if (vmx_controls.lapic_slices) {
 		uint64_t us = time_tsc_to_us(slice_tsc);
