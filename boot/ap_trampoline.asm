@@ -19,6 +19,7 @@ global ap_trampoline_apic_id
 NX_AP_SET_NXE    equ 1                ; arch/x86_64/nx.h
 NX_AP_CLEAR_XD   equ 2
 NX_AP_PRETEND_XD equ 4
+AP_CLAIMED       equ 0xfffffffe     ; arch/x86_64/smp.c
 
 section .rodata
 align 16
@@ -41,11 +42,31 @@ ap_protected_mode:
 	mov ds, ax
 	mov es, ax
 	mov ss, ax
+	; Only the CPU kan is starting now may go on, and only once it claimed the start (below).
+	; One that missed its window can still run this code later: kan's INIT can reach it after
+	; the start-up IPI (QEMU's TCG, a busy host). By then the data words may belong to the
+	; next CPU, stack and index included, and kan may have unmapped this page: so the check
+	; comes before paging.
+	mov eax, 1
+	cpuid
+	shr ebx, 24                     ; the initial APIC id, 8 bits
+	mov esi, ebx
+	xor eax, eax
+	cpuid
+	cmp eax, 0xb
+	jb .check_id
+	mov eax, 0xb
+	xor ecx, ecx
+	cpuid                           ; EDX: the x2APIC id, all 32 bits
+	test ebx, ebx                   ; all zeros: leaf 0xB is not implemented
+	jz .check_id
+	mov esi, edx
+.check_id:
+	cmp esi, [T(ap_trampoline_apic_id)]
+	jne .halt
 	mov eax, cr4
 	or eax, 1 << 5                  ; PAE
 	mov cr4, eax
-	mov eax, [T(ap_trampoline_cr3)]
-	mov cr3, eax
 	; NX (arch/x86_64/nx.h): firmware may have set XD Bit Disable (IA32_MISC_ENABLE bit 34,
 	; EDX bit 2 here); with it set, EFER.NXE faults, and kan's tables need NX if the boot
 	; CPU's have it. Clear it; if NX is still missing, this CPU cannot run kan: halt.
@@ -66,6 +87,15 @@ ap_protected_mode:
 	bt edx, 20                      ; NX
 	jnc .halt
 .efer:
+	; The claim: the offer (this CPU's APIC id) becomes AP_CLAIMED, atomically. kan revokes an
+	; offer that timed out the same way (arch/x86_64/smp.c), so exactly one of the two wins;
+	; a CPU that loses halts before it touches a data word.
+	mov eax, esi
+	mov edx, AP_CLAIMED
+	lock cmpxchg [T(ap_trampoline_apic_id)], edx
+	jne .halt
+	mov eax, [T(ap_trampoline_cr3)]
+	mov cr3, eax
 	mov ecx, 0xc0000080             ; IA32_EFER
 	rdmsr
 	or eax, 1 << 8                  ; LME
@@ -89,26 +119,6 @@ ap_long_mode:
 	mov ds, ax
 	mov es, ax
 	mov ss, ax
-	; Only the CPU kan is starting now may go on. One that missed its window and was sent
-	; INIT can still run this code later, if its INIT and start-up IPIs were taken in the
-	; wrong order; by then the data words belong to the next CPU, stack and index included.
-	mov eax, 1
-	cpuid
-	shr ebx, 24                     ; the initial APIC id, 8 bits
-	mov esi, ebx
-	xor eax, eax
-	cpuid
-	cmp eax, 0xb
-	jb .check_id
-	mov eax, 0xb
-	xor ecx, ecx
-	cpuid                           ; EDX: the x2APIC id, all 32 bits
-	test ebx, ebx                   ; all zeros: leaf 0xB is not implemented
-	jz .check_id
-	mov esi, edx
-.check_id:
-	cmp esi, [T(ap_trampoline_apic_id)]
-	jne .hang
 	mov rsp, [T(ap_trampoline_stack)]
 	xor ebp, ebp
 	mov edi, [T(ap_trampoline_cpu)]
@@ -135,5 +145,5 @@ ap_trampoline_entry: dq 0
 ap_trampoline_cpu:   dd 0
 ap_trampoline_nx:    dd 0               ; NX_AP_* flags
 ap_trampoline_xd_cleared: dd 0          ; set by an AP that cleared XD Bit Disable
-ap_trampoline_apic_id: dd 0             ; the APIC id of the CPU being started
+ap_trampoline_apic_id: dd 0             ; the offer: the APIC id of the CPU being started
 ap_trampoline_end:

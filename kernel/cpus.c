@@ -92,7 +92,16 @@ unsigned cpus_start(const struct madt_info *found)
 		uint64_t stack = stack_alloc(KAN_HOST_STACK_SIZE);
 		uint64_t ist_stack = stack_alloc(IST_STACK_SIZE);
 		cpus[cpus_started].ist_stack_top = ist_stack;
-		if (!stack || !ist_stack || !smp_start_cpu(apic, cpus_started, stack, ap_main)) {
+		enum smp_start how = stack && ist_stack
+					     ? smp_start_cpu(apic, cpus_started, stack, ap_main)
+					     : SMP_NOT_STARTED;
+		if (how == SMP_LOST) {
+			printk("kan: cpus: CPU with APIC id %u began its start but did not finish "
+			       "it; kan starts no more CPUs\n",
+			       apic);
+			break;
+		}
+		if (how == SMP_NOT_STARTED) {
 			printk("kan: cpus: CPU with APIC id %u did not start; kan goes on without "
 			       "it\n",
 			       apic);

@@ -10,7 +10,12 @@ extern char ap_trampoline_start[], ap_trampoline_end[];
 extern char ap_trampoline_cr3[], ap_trampoline_stack[], ap_trampoline_entry[], ap_trampoline_cpu[];
 extern char ap_trampoline_nx[], ap_trampoline_xd_cleared[], ap_trampoline_apic_id[];
 
-static volatile int started_cpu = -1;
+static int started_cpu = -1;
+
+/* The trampoline's offer word: an APIC id (offered), or one of these (boot/ap_trampoline.asm). */
+#define AP_CLAIMED	 0xfffffffeu /* by the offered CPU, which then runs this start */
+#define AP_REVOKED	 0xffffffffu /* by kan, after the start window closed unclaimed */
+#define AP_CLAIMED_GRACE 10	     /* start windows a claimed CPU gets to report */
 static uint64_t start_timeout_tsc;
 
 /* Where a trampoline variable lives in the copy. */
@@ -28,30 +33,44 @@ void smp_prepare(uint64_t tsc_hz)
 	start_timeout_tsc = tsc_hz / 5; /* 200 ms */
 }
 
-bool smp_start_cpu(uint32_t apic_id, unsigned cpu_index, uint64_t stack_top, ap_entry_fn entry)
+enum smp_start smp_start_cpu(uint32_t apic_id, unsigned cpu_index, uint64_t stack_top,
+			     ap_entry_fn entry)
 {
 	*(uint64_t *)in_copy(ap_trampoline_stack) = stack_top;
 	*(uint64_t *)in_copy(ap_trampoline_entry) = (uint64_t)entry;
 	*(uint32_t *)in_copy(ap_trampoline_cpu) = cpu_index;
-	*(uint32_t *)in_copy(ap_trampoline_apic_id) = apic_id;
+	uint32_t *offer = in_copy(ap_trampoline_apic_id);
 	volatile uint32_t *xd_cleared = in_copy(ap_trampoline_xd_cleared);
 	*xd_cleared = 0;
 	started_cpu = -1;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(offer, apic_id, __ATOMIC_SEQ_CST); /* last: the data words are ready */
 	lapic_start_cpu(apic_id, AP_TRAMPOLINE_ADDR >> 12);
 	uint64_t deadline = rdtsc() + start_timeout_tsc;
-	while (started_cpu != (int)cpu_index)
-		if (rdtsc() > deadline) {
-			/* Stopped, so that it cannot run the trampoline later, after kan unmapped
-			 * it or gave its index to the next CPU. */
-			lapic_send_init(apic_id);
-			return false;
+	while (__atomic_load_n(&started_cpu, __ATOMIC_ACQUIRE) != (int)cpu_index) {
+		if (rdtsc() <= deadline) {
+			cpu_relax();
+			continue;
 		}
+		uint32_t expected = apic_id;
+		if (__atomic_compare_exchange_n(offer, &expected, AP_REVOKED, false,
+						__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+			/* Not claimed, and now it cannot be: whenever the CPU runs the trampoline,
+			 * it halts there. INIT stops it sooner. */
+			lapic_send_init(apic_id);
+			return SMP_NOT_STARTED;
+		}
+		/* Claimed just now: it runs on this start's stack and index, so wait for it. */
+		if (rdtsc() > deadline + AP_CLAIMED_GRACE * start_timeout_tsc) {
+			lapic_send_init(apic_id);
+			return SMP_LOST;
+		}
+		cpu_relax();
+	}
 	if (*xd_cleared)
 		printk("kan: cpu %u: firmware had disabled NX (XD Bit Disable); kan re-enabled "
 		       "it\n",
 		       cpu_index);
-	return true;
+	return SMP_STARTED;
 }
 
 void smp_report_started(unsigned cpu_index)
