@@ -14,13 +14,18 @@ static bool read_vm_ram(void *ctx, uint64_t gpa, void *buf, unsigned len)
 	return true;
 }
 
+unsigned guest_read_code(struct vm *vm, const struct guest_paging *p, uint64_t cs_base,
+			 uint64_t rip, bool cs_long, void *buf, unsigned len)
+{
+	const struct guest_memory mem = { .read = read_vm_ram, .ctx = vm };
+	return guest_read_linear(p, &mem, guest_code_linear(p, cs_base, rip, cs_long), buf, len);
+}
+
 bool guest_fetch_insn(struct vm *vm, const struct guest_paging *p, uint64_t cs_base, uint64_t rip,
 		      bool cs_long, struct insn *out)
 {
-	const struct guest_memory mem = { .read = read_vm_ram, .ctx = vm };
 	uint8_t bytes[INSN_MAX_LENGTH];
-	uint64_t linear = guest_code_linear(p, cs_base, rip, cs_long);
-	unsigned count = guest_read_linear(p, &mem, linear, bytes, sizeof(bytes));
+	unsigned count = guest_read_code(vm, p, cs_base, rip, cs_long, bytes, sizeof(bytes));
 	bool code64 = cs_long && (p->efer & EFER_LMA);
 	return insn_decode(bytes, count, code64, out) != INSN_UNKNOWN;
 }

@@ -22,6 +22,10 @@
  *     struct guest_paging p = { cr0, cr3, cr4, efer };
  *     if (guest_fetch_insn(vm, &p, cs_base, rip, cs_long, &insn) && insn.kind == INSN_VMMCALL)
  */
+/* Reads up to `len` bytes of code at CS:RIP as above; returns how many it could. */
+unsigned guest_read_code(struct vm *vm, const struct guest_paging *p, uint64_t cs_base,
+			 uint64_t rip, bool cs_long, void *buf, unsigned len);
+
 bool guest_fetch_insn(struct vm *vm, const struct guest_paging *p, uint64_t cs_base, uint64_t rip,
 		      bool cs_long, struct insn *out);
 

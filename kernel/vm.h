@@ -135,7 +135,7 @@ struct vm {
 	unsigned boots;	      /* vm_reset's count: a vCPU's sleep from before a reset is void */
 	bool reset_requested; /* by a device model; the vCPU stops, vm_end_policy acts */
 	char reset_reason[48];
-	char stop_reason[160];
+	char stop_reason[256];
 };
 
 /* Host pointer to guest-physical [gpa, gpa + len), or NULL if any byte lies outside RAM. */

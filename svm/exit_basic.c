@@ -5,6 +5,7 @@
 #include "arch/x86_64/xstate.h"
 #include "kernel/vintr.h"
 #include "kernel/cpuid_policy.h"
+#include "kernel/guest_insn.h"
 #include "kernel/hypercall.h"
 #include "kernel/mmio.h"
 #include "svm/svm_cpu.h"
@@ -27,11 +28,18 @@
 enum svm_action svm_exit_shutdown(struct vcpu *vcpu, struct vmcb *vmcb)
 {
 	const struct vmcb_save *s = &vmcb->save;
+	const struct svm_vm *sv = vcpu->vm->backend;
+	struct guest_paging p = { s->cr0, s->cr3, s->cr4, s->efer };
+	uint8_t byte;
+	bool code = guest_read_code(vcpu->vm, &p, s->cs.base, s->rip, s->cs.attrib & CS_ATTR_LONG,
+				    &byte, 1) == 1;
 	vm_crash(vcpu->vm,
-		 "triple fault (guest RIP 0x%lx, CR0 0x%lx, CR3 0x%lx, RSP 0x%lx, IDT 0x%lx/0x%x, "
-		 "EXITINTINFO 0x%lx)",
-		 s->rip, s->cr0, s->cr3, s->rsp, s->idtr.base, s->idtr.limit,
-		 vmcb->control.exit_int_info);
+		 "triple fault (guest RIP 0x%lx, CR0 0x%lx, CR3 0x%lx, CR4 0x%lx, EFER 0x%lx, RSP "
+		 "0x%lx, IDT 0x%lx/0x%x, EXITINTINFO 0x%lx; kan %s the code at RIP through the "
+		 "guest's page tables%s)",
+		 s->rip, s->cr0, s->cr3, s->cr4, s->efer, s->rsp, s->idtr.base, s->idtr.limit,
+		 vmcb->control.exit_int_info, code ? "reads" : "cannot read",
+		 vmcb->control.n_cr3 == sv->ncr3 ? "" : "; nested CR3 is not the VM's");
 	return SVM_STOP;
 }
 
