@@ -39,7 +39,9 @@ enum svm_action svm_exit_shutdown(struct vcpu *vcpu, struct vmcb *vmcb)
 		 "guest's page tables%s)",
 		 s->rip, s->cr0, s->cr3, s->cr4, s->efer, s->rsp, s->idtr.base, s->idtr.limit,
 		 vmcb->control.exit_int_info, code ? "reads" : "cannot read",
-		 vmcb->control.n_cr3 == sv->ncr3 ? "" : "; nested CR3 is not the VM's");
+		 vmcb->control.np_enable && vmcb->control.n_cr3 == sv->ncr3
+			 ? ""
+			 : "; its nested paging is off or not the VM's");
 	return SVM_STOP;
 }
 

@@ -275,6 +275,10 @@ def qemu_command(image, run_dir, firmware="bios", smp=1, memory="256", serial="f
         cmd += ["-enable-kvm", "-cpu", "host"]
     elif cpu:
         cmd += ["-cpu", cpu]
+    # For chasing a machine that resets: KANEMU_QEMU_LOG=cpu_reset,guest_errors writes QEMU's
+    # own log (a triple-faulting CPU's registers) to qemu.log in the run directory.
+    if os.environ.get("KANEMU_QEMU_LOG"):
+        cmd += ["-d", os.environ["KANEMU_QEMU_LOG"], "-D", "qemu.log"]
     return cmd
 
 

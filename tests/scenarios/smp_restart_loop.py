@@ -47,9 +47,13 @@ def one_boot(platform, restarts, seed):
 def main(platform, runs, restarts):
     failed = 0
     for i in range(runs):
-        r, bad = one_boot(platform, restarts, i)
+        try:
+            r, bad = one_boot(platform, restarts, i)
+            where = r.run_dir
+        except Exception as e:  # the emulator went away: kan reset the machine, or hung
+            bad, where = [f"{type(e).__name__}: {e}"], "(see the newest build/scenario-runs)"
         failed += bool(bad)
-        print(f"boot {i}: {r.run_dir}: {'BAD: ' + ' | '.join(bad) if bad else 'ok'}", flush=True)
+        print(f"boot {i}: {where}: {'BAD: ' + ' | '.join(bad) if bad else 'ok'}", flush=True)
     print(f"{failed} of {runs} boots bad ({restarts} restarts each)")
     return 1 if failed else 0
 

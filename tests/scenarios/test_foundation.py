@@ -101,7 +101,7 @@ def test_misbehaving_guests_are_stopped_and_others_finish(platform):
            "kan: vm triplefault crashed: triple fault")
     if words(platform).backend == "AMD-V":  # the event it could not deliver: kan's #UD, no IDT
         expect(r, "kan: vm triplefault crashed: triple fault (guest RIP 0x",
-               ", IDT 0x0/0x0, EXITINTINFO 0x80000306)")
+               ", IDT 0x0/0x0, EXITINTINFO 0x80000306; kan reads the code at RIP")
     expect(r, "[overread] overread: reading beyond my RAM at 0x401000",
            f"kan: vm overread crashed: {words(platform).npf} at guest-physical address 0x401000 "
            f"(read")
