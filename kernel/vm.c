@@ -721,8 +721,10 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 	printk("kan: vm %u '%s': %lu MiB at host 0x%lx, %s guest entry 0x%lx, %s %s, slice %u us, "
 	       "kan overhead %lu KiB\n",
 	       vm->id, vm->config.name, vm->config.mem >> 20, vm->ram_base,
-	       boot.mode == GUEST_MODE_REAL ? "real-mode" : "64-bit", boot.rip,
-	       vm->vcpu_count > 1 ? "vcpus on cpus" : "cpu", where, vm->config.slice_us,
+	       boot.mode == GUEST_MODE_REAL	   ? "real-mode"
+	       : boot.mode == GUEST_MODE_PROTECTED ? "32-bit"
+						   : "64-bit",
+	       boot.rip, vm->vcpu_count > 1 ? "vcpus on cpus" : "cpu", where, vm->config.slice_us,
 	       vm->kan_bytes >> 10);
 	return vm;
 }
