@@ -164,11 +164,8 @@ static void put_mmap(struct mb1_mmap_entry *e, uint64_t base, uint64_t length, u
 }
 
 int mb1_write_info(uint8_t *ram, uint64_t ram_size, const struct mb1_image *image,
-		   const char *cmdline, const struct mb1_module *modules, unsigned count,
-		   char *error, size_t error_size)
+		   const struct mb1_module *modules, unsigned count, char *error, size_t error_size)
 {
-	if (strlen(cmdline) >= MB1_CMDLINE_MAX)
-		FAIL("the command line is longer than kan's %u bytes", MB1_CMDLINE_MAX - 1);
 	if (count > MB1_MODULES_MAX)
 		FAIL("%u modules; kan passes at most %u", count, MB1_MODULES_MAX);
 	struct mb1_info *info = (struct mb1_info *)(ram + MB1_INFO_ADDR);
@@ -199,7 +196,6 @@ int mb1_write_info(uint8_t *ram, uint64_t ram_size, const struct mb1_image *imag
 	put_mmap(&map[1], 0x9fc00, MB1_LOAD_MIN - 0x9fc00, 2); /* where a PC has its BIOS */
 	put_mmap(&map[2], MB1_LOAD_MIN, ram_size - MB1_LOAD_MIN, 1);
 
-	strlcpy((char *)ram + MB1_CMDLINE_ADDR, cmdline, MB1_CMDLINE_MAX);
 	strlcpy((char *)ram + MB1_LOADER_ADDR, "kan", 4);
 	info->flags = MB1_INFO_MEMORY | MB1_INFO_CMDLINE | MB1_INFO_MODS | MB1_INFO_MMAP |
 		      MB1_INFO_LOADER;

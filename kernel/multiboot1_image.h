@@ -30,8 +30,8 @@
 #define MB1_MODS_ADDR	 0x1200
 #define MB1_LOADER_ADDR	 0x1f00
 #define MB1_CMDLINE_ADDR 0x3000
-#define MB1_CMDLINE_MAX	 0x2000 /* bytes, with the terminating zero */
-#define MB1_STRINGS_ADDR 0x5000 /* module strings, up to MB1_AREA_END */
+#define MB1_CMDLINE_MAX	 0x1000 /* bytes, with the terminating zero */
+#define MB1_STRINGS_ADDR 0x4000 /* module strings, up to MB1_AREA_END */
 #define MB1_MODULES_MAX	 8
 #define MB1_LOAD_MIN	 0x100000
 
@@ -93,16 +93,18 @@ int mb1_load(const void *image, size_t image_size, uint8_t *ram, uint64_t ram_si
 
 /*
  * Copies the modules after the image and writes the information structure at MB1_INFO_ADDR
- * with the memory map, `cmdline`, the modules and the loader name "kan". Returns 0, or -1 with
- * a message in `error` (a module or the command line does not fit).
+ * with the memory map, the modules, the loader name "kan" and the command line, which the
+ * caller has put at MB1_CMDLINE_ADDR (mb1_cmdline). Returns 0, or -1 with a message in `error`
+ * (a module does not fit).
  */
 int mb1_write_info(uint8_t *ram, uint64_t ram_size, const struct mb1_image *image,
-		   const char *cmdline, const struct mb1_module *modules, unsigned count,
-		   char *error, size_t error_size);
+		   const struct mb1_module *modules, unsigned count, char *error,
+		   size_t error_size);
 
 /*
  * The kernel's command line as GRUB makes it: the image path (the first word of the module's
- * line when it has no '=', else `fallback`), then what follows " -- " on that line.
+ * line when it has no '=', else `fallback`), then what follows " -- " on that line; cut to fit
+ * `out_size`.
  */
 void mb1_cmdline(const char *module_line, const char *guest_args, const char *fallback, char *out,
 		 size_t out_size);
