@@ -131,7 +131,7 @@ static int load_elf(const uint8_t *image, size_t size, uint8_t *ram, uint64_t ra
 	struct elf_image elf;
 	char why[120];
 	if (elf_segments(image, size, load_segment, &c, &elf, why, sizeof(why)))
-		FAIL("no address fields (flags bit 16) and as ELF: %s", why);
+		FAIL("as ELF (the header has no address fields): %s", why);
 	/* Entered with paging off: the entry is a physical address, below 4 GiB. */
 	if (elf.entry > UINT32_MAX)
 		FAIL("entry point 0x%lx is outside the image", elf.entry);

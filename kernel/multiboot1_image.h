@@ -102,9 +102,9 @@ int mb1_write_info(uint8_t *ram, uint64_t ram_size, const struct mb1_image *imag
 		   size_t error_size);
 
 /*
- * The kernel's command line as GRUB makes it: the image path (the first word of the module's
- * line when it has no '=', else `fallback`), then what follows " -- " on that line; cut to fit
- * `out_size`.
+ * The kernel's command line as GRUB makes it: a first word where GRUB puts the image path (the
+ * first word of the module's line when it has no '='; GRUB's module2 passes none, so usually
+ * `fallback`, the VM's name), then what follows " -- " on that line; cut to fit `out_size`.
  */
 void mb1_cmdline(const char *module_line, const char *guest_args, const char *fallback, char *out,
 		 size_t out_size);
