@@ -2,7 +2,7 @@
 
 guests/mb1 checks every field of its information structure against its own command line and
 prints each with "ok" or "BAD"; it ends through port 0xf4 with the number of failed checks as
-0 or 1. Spoiled copies of it (guests/mb1/make-bad.py) are each refused by name, and the
+0 or 1. Spoiled copies of it (guests/mb1/make-images.py) are each refused by name, and the
 heartbeat beside them still runs."""
 import pytest
 
@@ -10,37 +10,47 @@ from kanemu import expect, expect_not, run_kan, tiers
 
 TIERS = tiers("bochs", "qemu-svm")
 
-# The fields the kernel checks, in the order it prints them (guests/mb1/mb1.c).
-FIELDS = [
-    "[mb1] mb1: eax=0x2badb002 ok",
-    "[mb1] mb1: cr0=0x11 eflags=0x2 ok",  # protected mode, paging off, IF clear
-    "[mb1] mb1: flags=0x24d ok",  # memory, cmdline, mods, mmap, loader name
-    "[mb1] mb1: cmdline='mb1 expect_mem=16M expect_path=mb1 expect_mods=2 "
-    "expect_mod0=data-a expect_mod1=data-b' ok",
-    "[mb1] mb1: mem_lower=639 mem_upper=15360 ok",
-    "[mb1] mb1: mmap 0x0 +0x9fc00 type 1",
-    "[mb1] mb1: mmap 0x9fc00 +0x60400 type 2",
-    "[mb1] mb1: mmap 0x100000 +0xf00000 type 1",
-    "[mb1] mb1: mmap entries=3 available top=0x1000000 ok",
-    "[mb1] mb1: mods_count=2 ok",
-    "[mb1] mb1: module 0 'data-a' at ",
-    "[mb1] mb1: module 0 is page-aligned, inside RAM, and starts with ELF's magic ok",
-    "[mb1] mb1: module 1 'data-b' at ",
-    "[mb1] mb1: module 1 is page-aligned, inside RAM, and starts with ELF's magic ok",
-    "[mb1] mb1: boot_loader_name='kan' ok",
-    "[mb1] mb1: 0 checks failed: exit 0",
-]
+
+
+def fields(vm, mem_mib, modules):
+    """What guests/mb1/mb1.c prints when every field is right, in its order: VM `vm` with
+    `mem_mib` MiB and `modules` (the kind=data module names, in module= order)."""
+    p = f"[{vm}] mb1: "
+    mods = " ".join(f"expect_mod{i}={m}" for i, m in enumerate(modules))
+    lines = [
+        p + "eax=0x2badb002 ok",
+        p + "cr0=0x11 eflags=0x2 ok",  # protected mode, paging off, IF clear
+        p + "flags=0x24d ok",  # memory, cmdline, mods, mmap, loader name
+        p + f"cmdline='{vm} expect_mem={mem_mib}M expect_path={vm} expect_mods={len(modules)}"
+        + (f" {mods}" if mods else "") + "' ok",
+        p + f"mem_lower=639 mem_upper={(mem_mib - 1) * 1024} ok",
+        p + "mmap 0x0 +0x9fc00 type 1",
+        p + "mmap 0x9fc00 +0x60400 type 2",
+        p + f"mmap 0x100000 +{(mem_mib - 1) << 20:#x} type 1",
+        p + f"mmap entries=3 available top={mem_mib << 20:#x} ok",
+        p + f"mods_count={len(modules)} ok",
+    ]
+    for i, name in enumerate(modules):
+        lines += [p + f"module {i} '{name}' at ",
+                  p + f"module {i} is page-aligned, inside RAM, and starts with ELF's magic ok"]
+    return lines + [p + "boot_loader_name='kan' ok", p + "0 checks failed: exit 0"]
 
 
 @pytest.mark.parametrize("platform", TIERS)
-def test_multiboot1_kernel_sees_its_vm_and_exits_through_the_port(platform):
+def test_multiboot1_kernels_see_their_vm_and_exit_through_the_port(platform):
     r = run_kan(platform, "mb1")
     expect(r, "kan: module 'data-a': data, ", "kan: module 'data-b': data, ",
-           "kan: vm 1 'mb1': 16 MiB at host ", "32-bit guest entry 0x100010")
-    expect(r, *FIELDS)
+           "kan: vm 1 'mb1': 16 MiB at host ", "32-bit guest entry 0x10",
+           "kan: vm 2 'mb1-aout': 8 MiB at host ", "32-bit guest entry 0x10",
+           "kan: vm 3 'mb1-elf64': 32 MiB at host ", "32-bit guest entry 0x10")
+    expect(r, *fields("mb1", 16, ["data-a", "data-b"]))  # ELF32
+    expect(r, *fields("mb1-aout", 8, ["data-b"]))  # the a.out kludge's address fields
+    expect(r, *fields("mb1-elf64", 32, []))  # ELF64
     expect_not(r, " BAD", "the check above failed")
-    expect(r, "kan: vm mb1 ended: exit status 0")
-    expect(r, "kan: summary: mb1=exited(0) hb-0=exited(0)")
+    for vm in ("mb1", "mb1-aout", "mb1-elf64"):
+        expect(r, f"kan: vm {vm} ended: exit status 0")
+    expect(r, "kan: summary: mb1=exited(0) mb1-aout=exited(0) mb1-elf64=exited(0) "
+           "hb-0=exited(0)")
 
 
 # Each spoiled image and the words of its refusal.

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""Malformed copies of the Multiboot 1 test kernel (tests/scenarios/test_multiboot.py): each
-breaks one rule kan must refuse by name. make-bad.py GOOD.elf OUTDIR"""
+"""Copies of the Multiboot 1 test kernel (tests/scenarios/test_multiboot.py): mb1-aout.elf
+asks to be loaded by its a.out kludge address fields (flags bit 16), and each malformed copy
+breaks one rule kan must refuse by name. make-images.py GOOD.elf OUTDIR"""
 import struct
 import sys
 
@@ -22,6 +23,18 @@ def load_headers(image):
             if struct.unpack_from("<I", image, phoff + i * phentsize)[0] == 1]
 
 
+def set_flags(image, flags):
+    at = header_offset(image)
+    struct.pack_into("<II", image, at + 4, flags, (-(MAGIC + flags)) & 0xffffffff)
+
+
+def aout(image):
+    """The ELF headers stay, but kan must read the address fields instead: the ELF's one
+    program header is spoiled (p_paddr beyond 4 GiB's reach), so only the kludge can work."""
+    set_flags(image, struct.unpack_from("<I", image, header_offset(image) + 4)[0] | 0x10000)
+    struct.pack_into("<I", image, load_headers(image)[0] + 12, 0xfff00000)
+
+
 def no_header(image):
     image[header_offset(image)] ^= 0xff
 
@@ -32,9 +45,7 @@ def bad_checksum(image):
 
 
 def video_mode(image):
-    at = header_offset(image)
-    flags = struct.unpack_from("<I", image, at + 4)[0] | 4
-    struct.pack_into("<II", image, at + 4, flags, (-(MAGIC + flags)) & 0xffffffff)
+    set_flags(image, struct.unpack_from("<I", image, header_offset(image) + 4)[0] | 4)
 
 
 def beyond_ram(image):
@@ -51,7 +62,7 @@ def over_info(image):
     struct.pack_into("<I", image, load_headers(image)[0] + 12, 0x8000)
 
 
-VARIANTS = {"no-header": no_header, "bad-checksum": bad_checksum, "video-mode": video_mode,
+VARIANTS = {"aout": aout, "no-header": no_header, "bad-checksum": bad_checksum, "video-mode": video_mode,
             "beyond-ram": beyond_ram, "entry-outside": entry_outside, "over-info": over_info}
 
 if __name__ == "__main__":
