@@ -51,10 +51,11 @@ static struct elf_segment read_segment(const uint8_t *image, uint64_t at, bool i
 {
 	if (is64) {
 		const struct elf64_phdr *p = (const void *)(image + at);
-		return (struct elf_segment){ p->type, p->offset, p->paddr, p->filesz, p->memsz };
+		return (struct elf_segment){ p->type,	p->offset, p->paddr,
+					     p->filesz, p->memsz,  p->vaddr };
 	}
 	const struct elf32_phdr *p = (const void *)(image + at);
-	return (struct elf_segment){ p->type, p->offset, p->paddr, p->filesz, p->memsz };
+	return (struct elf_segment){ p->type, p->offset, p->paddr, p->filesz, p->memsz, p->vaddr };
 }
 
 int elf_segments(const void *image, size_t image_size, elf_segment_fn each, void *ctx,
@@ -100,7 +101,6 @@ int elf_segments(const void *image, size_t image_size, elf_segment_fn each, void
 	out->load_start = UINT64_MAX;
 	out->load_end = 0;
 	out->entry = entry;
-	bool entry_loaded = false;
 	for (uint64_t i = 0; i < phnum; i++) {
 		struct elf_segment s = read_segment(img, phoff + i * phentsize, is64);
 		if (s.type != PT_LOAD || s.memsz == 0)
@@ -112,8 +112,6 @@ int elf_segments(const void *image, size_t image_size, elf_segment_fn each, void
 			FAIL("segment %lu: data lies outside the file", i);
 		if (each(ctx, &s, (unsigned)i, error, error_size))
 			return -1;
-		if (entry >= s.paddr && entry - s.paddr < s.memsz)
-			entry_loaded = true;
 		if (s.paddr < out->load_start)
 			out->load_start = s.paddr;
 		if (s.paddr + s.memsz > out->load_end)
@@ -121,8 +119,6 @@ int elf_segments(const void *image, size_t image_size, elf_segment_fn each, void
 	}
 	if (out->load_end == 0)
 		FAIL("no loadable segment");
-	if (!entry_loaded)
-		FAIL("entry point 0x%lx is outside the loaded segments", entry);
 	return 0;
 }
 
@@ -130,17 +126,20 @@ struct load_ctx {
 	const uint8_t *image;
 	uint8_t *ram;
 	uint64_t min, limit;
+	const struct elf_image *elf; /* its entry is set before the first segment */
+	bool entry_loaded;
 };
 
 static int load_segment(void *ctx, const struct elf_segment *s, unsigned i, char *error,
 			size_t error_size)
 {
-	const struct load_ctx *c = ctx;
+	struct load_ctx *c = ctx;
 	if (s->paddr < c->min || s->paddr > c->limit || s->memsz > c->limit - s->paddr)
 		FAIL("segment %u at 0x%lx+0x%lx does not fit in [0x%lx, 0x%lx)", i, s->paddr,
 		     s->memsz, c->min, c->limit);
 	memcpy(c->ram + s->paddr, c->image + s->offset, s->filesz);
 	memset(c->ram + s->paddr + s->filesz, 0, s->memsz - s->filesz);
+	c->entry_loaded |= c->elf->entry >= s->paddr && c->elf->entry - s->paddr < s->memsz;
 	return 0;
 }
 
@@ -150,12 +149,18 @@ int elf_load(const void *image, size_t image_size, void *ram, uint64_t ram_size,
 	const uint8_t *img = image;
 	/* The class decides where segments may go; elf_segments checks the rest. */
 	bool is64 = image_size > EI_CLASS && img[EI_CLASS] == ELFCLASS64;
-	struct load_ctx c = { img, ram, is64 ? KAN_GUEST_IMAGE_MIN : KAN_REAL_MODE_LOAD_MIN,
-			      is64 ? ram_size : KAN_REAL_MODE_LOAD_END };
+	struct load_ctx c = { img,
+			      ram,
+			      is64 ? KAN_GUEST_IMAGE_MIN : KAN_REAL_MODE_LOAD_MIN,
+			      is64 ? ram_size : KAN_REAL_MODE_LOAD_END,
+			      out,
+			      false };
 	if (c.limit > ram_size)
 		c.limit = ram_size;
 	if (elf_segments(image, image_size, load_segment, &c, out, error, error_size))
 		return -1;
+	if (!c.entry_loaded)
+		FAIL("entry point 0x%lx is outside the loaded segments", out->entry);
 	if (out->kind == ELF_KIND_REAL_MODE && out->entry >= 0x10000)
 		FAIL("real-mode entry point 0x%lx is not below 64 KiB", out->entry);
 	return 0;

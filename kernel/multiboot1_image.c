@@ -108,12 +108,14 @@ struct elf_ctx {
 	const uint8_t *image;
 	uint8_t *ram;
 	uint64_t ram_size;
+	const struct elf_image *elf;
+	uint64_t entry; /* physical; UINT64_MAX until a segment holds it */
 };
 
 static int load_segment(void *ctx, const struct elf_segment *s, unsigned i, char *error,
 			size_t error_size)
 {
-	const struct elf_ctx *c = ctx;
+	struct elf_ctx *c = ctx;
 	char what[24];
 	ksnprintf(what, sizeof(what), "segment %u", i);
 	if (s->paddr + s->memsz < s->paddr ||
@@ -121,21 +123,27 @@ static int load_segment(void *ctx, const struct elf_segment *s, unsigned i, char
 		return -1;
 	memcpy(c->ram + s->paddr, c->image + s->offset, s->filesz);
 	memset(c->ram + s->paddr + s->filesz, 0, s->memsz - s->filesz);
+	/* A physical entry, or as GRUB does, a virtual one inside a segment's virtual span
+	 * (higher-half kernels): kan jumps to where that byte was loaded. */
+	uint64_t entry = c->elf->entry;
+	if (entry >= s->paddr && entry - s->paddr < s->memsz)
+		c->entry = entry;
+	else if (c->entry == UINT64_MAX && entry >= s->vaddr && entry - s->vaddr < s->memsz)
+		c->entry = entry - s->vaddr + s->paddr;
 	return 0;
 }
 
 static int load_elf(const uint8_t *image, size_t size, uint8_t *ram, uint64_t ram_size,
 		    struct mb1_image *out, char *error, size_t error_size)
 {
-	struct elf_ctx c = { image, ram, ram_size };
 	struct elf_image elf;
+	struct elf_ctx c = { image, ram, ram_size, &elf, UINT64_MAX };
 	char why[120];
 	if (elf_segments(image, size, load_segment, &c, &elf, why, sizeof(why)))
 		FAIL("as ELF (the header has no address fields): %s", why);
-	/* Entered with paging off: the entry is a physical address, below 4 GiB. */
-	if (elf.entry > UINT32_MAX)
-		FAIL("entry point 0x%lx is outside the image", elf.entry);
-	out->entry = (uint32_t)elf.entry;
+	if (c.entry == UINT64_MAX)
+		FAIL("as ELF: entry point 0x%lx is outside the loaded segments", elf.entry);
+	out->entry = (uint32_t)c.entry; /* below 4 GiB: the segment is in RAM */
 	out->load_start = elf.load_start;
 	out->load_end = elf.load_end;
 	return 0;

@@ -303,6 +303,18 @@ static void test_elf32_by_physical_address(void **state)
 		assert_int_equal(ram[0x200000 + i], 0);
 }
 
+/* As GRUB does: a virtual entry inside a segment's virtual span (a higher-half kernel) is
+ * entered where that byte was loaded. */
+static void test_elf32_virtual_entry_becomes_physical(void **state)
+{
+	(void)state;
+	elf32_image(0x200000, 0xc0200010);
+	assert_int_equal(load(), 0);
+	assert_int_equal(loaded.entry, 0x200010);
+	elf32_image(0x200000, 0xc0203000); /* past the segment's memory size */
+	assert_refused("as ELF: entry point 0xc0203000 is outside the loaded segments");
+}
+
 static void test_elf64_by_physical_address(void **state)
 {
 	(void)state;
@@ -421,6 +433,7 @@ int main(void)
 		T(test_refuses_entry_outside),
 		T(test_refuses_aout_fields_beyond_file),
 		T(test_elf32_by_physical_address),
+		T(test_elf32_virtual_entry_becomes_physical),
 		T(test_elf64_by_physical_address),
 		T(test_elf_refusals),
 		T(test_info_fields),
