@@ -149,6 +149,7 @@ int elf_load(const void *image, size_t image_size, void *ram, uint64_t ram_size,
 	const uint8_t *img = image;
 	/* The class decides where segments may go; elf_segments checks the rest. */
 	bool is64 = image_size > EI_CLASS && img[EI_CLASS] == ELFCLASS64;
+	memset(out, 0, sizeof(*out));
 	struct load_ctx c = { img,
 			      ram,
 			      is64 ? KAN_GUEST_IMAGE_MIN : KAN_REAL_MODE_LOAD_MIN,
