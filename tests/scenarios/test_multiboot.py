@@ -49,8 +49,13 @@ def test_multiboot1_kernels_see_their_vm_and_exit_through_the_port(platform):
     expect_not(r, " BAD", "the check above failed")
     for vm in ("mb1", "mb1-aout", "mb1-elf64"):
         expect(r, f"kan: vm {vm} ended: exit status 0")
+    # Without exitport=yes the port is absent: the kernel's write does nothing, and the HLT
+    # after it (interrupts off) stops the VM.
+    expect(r, *fields("mb1-noport", 2, []))
+    expect(r, "kan: vm mb1-noport crashed: HLT with interrupts disabled")
+    expect_not(r, "kan: vm mb1-noport ended")
     expect(r, "kan: summary: mb1=exited(0) mb1-aout=exited(0) mb1-elf64=exited(0) "
-           "hb-0=exited(0)")
+           "mb1-noport=crashed hb-0=exited(0)")
 
 
 # Each spoiled image and the words of its refusal.
