@@ -87,6 +87,11 @@ SMP_OBJ := $(patsubst guests/%.c,$(BUILD)/obj/guests/%.o,$(wildcard guests/smp/*
 GUEST_ELFS += $(BUILD)/guests/smp.elf
 SMP_BARE := $(BUILD)/smp/smp-bare.bin
 
+# The Multiboot 1 test kernel and its spoiled copies (test_multiboot.py; rules further down).
+MB1_COPIES := $(foreach v,aout no-header bad-checksum video-mode beyond-ram entry-outside \
+	over-info,$(BUILD)/guests/mb1-$(v).elf)
+GUEST_ELFS += $(BUILD)/guests/mb1.elf $(BUILD)/guests/mb1-elf64.elf $(MB1_COPIES)
+
 SCENARIOS  := $(basename $(notdir $(wildcard iso/scenarios/*.cfg)))
 SCENARIO_ISOS := $(foreach s,$(SCENARIOS),$(BUILD)/iso/$(s).iso)
 
@@ -230,6 +235,23 @@ $(BUILD)/guests/real16.elf: guests/real16/real16.asm
 	@echo "NASM  $< (guest)"
 	@$(NASM) -f elf32 $< -o $(BUILD)/obj/guests/real16/real16.o
 	@$(LD) -m elf_i386 -nostdlib -Ttext=0x8000 -e _start -o $@ $(BUILD)/obj/guests/real16/real16.o
+
+# The Multiboot 1 test kernel (kind=multiboot, tests/scenarios/test_multiboot.py): 32-bit C
+# and nasm, written to the specification alone. mb1-elf64.elf is the same as ELF64;
+# make-images.py makes an a.out-kludge copy and spoiled ones, one rule broken in each.
+MB1_CFLAGS := $(filter-out -mno-red-zone,$(FREESTANDING)) $(WARNINGS) -m32
+$(BUILD)/guests/mb1.elf: guests/mb1/start.asm guests/mb1/mb1.c guests/mb1/mb1.ld
+	@mkdir -p $(BUILD)/obj/guests/mb1 $(dir $@)
+	@echo "CC    guests/mb1 (32-bit guest)"
+	@$(NASM) -f elf32 guests/mb1/start.asm -o $(BUILD)/obj/guests/mb1/start.o
+	@$(CC) $(MB1_CFLAGS) -c guests/mb1/mb1.c -o $(BUILD)/obj/guests/mb1/mb1.o
+	@$(LD) -m elf_i386 -nostdlib -z max-page-size=0x1000 -z noexecstack \
+		--no-warn-rwx-segments -T guests/mb1/mb1.ld -o $@ \
+		$(BUILD)/obj/guests/mb1/start.o $(BUILD)/obj/guests/mb1/mb1.o
+$(BUILD)/guests/mb1-elf64.elf: $(BUILD)/guests/mb1.elf
+	@objcopy -I elf32-i386 -O elf64-x86-64 $< $@
+$(MB1_COPIES) &: $(BUILD)/guests/mb1.elf guests/mb1/make-images.py
+	@$(PYTHON) guests/mb1/make-images.py $< $(BUILD)/guests
 
 # The assembly guests' hypercall instruction, VMCALL or VMMCALL, comes from one include.
 $(BUILD)/guests/real16.elf $(BUILD)/guests/pae32.elf $(BUILD)/guests/realfault.elf \

@@ -128,15 +128,22 @@ static void print_modules(const struct boot_info *boot, const struct kan_config 
 			printk("kan check: module %d '%s': refused: %s\n", i + 1, name, error);
 			continue;
 		}
-		if (c.kind != VM_KIND_INITRD)
+		/* Data for VMs takes no RAM of its own: its size is the module's. */
+		bool data = c.kind == VM_KIND_INITRD || c.kind == VM_KIND_DISK ||
+			    c.kind == VM_KIND_DATA;
+		static const char *const kinds[] = {
+			[VM_KIND_ELF] = "kan ELF guest",
+			[VM_KIND_LINUX] = "Linux",
+			[VM_KIND_INITRD] = "initrd",
+			[VM_KIND_DISK] = "disk",
+			[VM_KIND_MULTIBOOT] = "Multiboot kernel",
+			[VM_KIND_DATA] = "data",
+		};
+		if (!data)
 			wanted += c.mem;
 		printk("kan check: module %d '%s': accepted (%s, %lu MiB)\n", i + 1, c.name,
-		       c.kind == VM_KIND_INITRD	 ? "initrd"
-		       : c.kind == VM_KIND_LINUX ? "Linux"
-						 : "kan ELF guest",
-		       c.kind == VM_KIND_INITRD
-			       ? (boot->modules[i].end - boot->modules[i].start) >> 20
-			       : c.mem >> 20);
+		       kinds[c.kind],
+		       data ? (boot->modules[i].end - boot->modules[i].start) >> 20 : c.mem >> 20);
 	}
 	if (wanted > phys_free_bytes())
 		printk("kan check: the guests ask for %lu MiB together, more than the %lu MiB "

@@ -41,30 +41,25 @@ struct elf32_phdr {
 	uint32_t type, offset, vaddr, paddr, filesz, memsz, flags, align;
 };
 
-/* One loadable segment, whatever the ELF class. */
-struct segment {
-	uint32_t type;
-	uint64_t offset, paddr, filesz, memsz;
-};
-
 #define FAIL(...)                                                                                  \
 	do {                                                                                       \
 		ksnprintf(error, error_size, __VA_ARGS__);                                         \
 		return -1;                                                                         \
 	} while (0)
 
-static struct segment read_segment(const uint8_t *image, uint64_t at, bool is64)
+static struct elf_segment read_segment(const uint8_t *image, uint64_t at, bool is64)
 {
 	if (is64) {
 		const struct elf64_phdr *p = (const void *)(image + at);
-		return (struct segment){ p->type, p->offset, p->paddr, p->filesz, p->memsz };
+		return (struct elf_segment){ p->type,	p->offset, p->paddr,
+					     p->filesz, p->memsz,  p->vaddr };
 	}
 	const struct elf32_phdr *p = (const void *)(image + at);
-	return (struct segment){ p->type, p->offset, p->paddr, p->filesz, p->memsz };
+	return (struct elf_segment){ p->type, p->offset, p->paddr, p->filesz, p->memsz, p->vaddr };
 }
 
-int elf_load(const void *image, size_t image_size, void *ram, uint64_t ram_size,
-	     struct elf_image *out, char *error, size_t error_size)
+int elf_segments(const void *image, size_t image_size, elf_segment_fn each, void *ctx,
+		 struct elf_image *out, char *error, size_t error_size)
 {
 	const uint8_t *img = image;
 	if (image_size < sizeof(struct elf32_ehdr) || memcmp(img,
@@ -103,15 +98,11 @@ int elf_load(const void *image, size_t image_size, void *ram, uint64_t ram_size,
 	if (phnum == 0 || phoff > image_size || phnum * phentsize > image_size - phoff)
 		FAIL("program headers lie outside the file");
 
-	uint64_t min = is64 ? KAN_GUEST_IMAGE_MIN : KAN_REAL_MODE_LOAD_MIN;
-	uint64_t limit = is64 ? ram_size : KAN_REAL_MODE_LOAD_END;
-	if (limit > ram_size)
-		limit = ram_size;
 	out->load_start = UINT64_MAX;
 	out->load_end = 0;
-	bool entry_loaded = false;
+	out->entry = entry;
 	for (uint64_t i = 0; i < phnum; i++) {
-		struct segment s = read_segment(img, phoff + i * phentsize, is64);
+		struct elf_segment s = read_segment(img, phoff + i * phentsize, is64);
 		if (s.type != PT_LOAD || s.memsz == 0)
 			continue;
 		if (s.filesz > s.memsz)
@@ -119,13 +110,8 @@ int elf_load(const void *image, size_t image_size, void *ram, uint64_t ram_size,
 			     s.memsz);
 		if (s.offset > image_size || s.filesz > image_size - s.offset)
 			FAIL("segment %lu: data lies outside the file", i);
-		if (s.paddr < min || s.paddr > limit || s.memsz > limit - s.paddr)
-			FAIL("segment %lu at 0x%lx+0x%lx does not fit in [0x%lx, 0x%lx)", i,
-			     s.paddr, s.memsz, min, limit);
-		memcpy((uint8_t *)ram + s.paddr, img + s.offset, s.filesz);
-		memset((uint8_t *)ram + s.paddr + s.filesz, 0, s.memsz - s.filesz);
-		if (entry >= s.paddr && entry - s.paddr < s.memsz)
-			entry_loaded = true;
+		if (each(ctx, &s, (unsigned)i, error, error_size))
+			return -1;
 		if (s.paddr < out->load_start)
 			out->load_start = s.paddr;
 		if (s.paddr + s.memsz > out->load_end)
@@ -133,10 +119,50 @@ int elf_load(const void *image, size_t image_size, void *ram, uint64_t ram_size,
 	}
 	if (out->load_end == 0)
 		FAIL("no loadable segment");
-	if (!entry_loaded)
-		FAIL("entry point 0x%lx is outside the loaded segments", entry);
-	if (!is64 && entry >= 0x10000)
-		FAIL("real-mode entry point 0x%lx is not below 64 KiB", entry);
-	out->entry = entry;
+	return 0;
+}
+
+struct load_ctx {
+	const uint8_t *image;
+	uint8_t *ram;
+	uint64_t min, limit;
+	const struct elf_image *elf; /* its entry is set before the first segment */
+	bool entry_loaded;
+};
+
+static int load_segment(void *ctx, const struct elf_segment *s, unsigned i, char *error,
+			size_t error_size)
+{
+	struct load_ctx *c = ctx;
+	if (s->paddr < c->min || s->paddr > c->limit || s->memsz > c->limit - s->paddr)
+		FAIL("segment %u at 0x%lx+0x%lx does not fit in [0x%lx, 0x%lx)", i, s->paddr,
+		     s->memsz, c->min, c->limit);
+	memcpy(c->ram + s->paddr, c->image + s->offset, s->filesz);
+	memset(c->ram + s->paddr + s->filesz, 0, s->memsz - s->filesz);
+	c->entry_loaded |= c->elf->entry >= s->paddr && c->elf->entry - s->paddr < s->memsz;
+	return 0;
+}
+
+int elf_load(const void *image, size_t image_size, void *ram, uint64_t ram_size,
+	     struct elf_image *out, char *error, size_t error_size)
+{
+	const uint8_t *img = image;
+	/* The class decides where segments may go; elf_segments checks the rest. */
+	bool is64 = image_size > EI_CLASS && img[EI_CLASS] == ELFCLASS64;
+	memset(out, 0, sizeof(*out));
+	struct load_ctx c = { img,
+			      ram,
+			      is64 ? KAN_GUEST_IMAGE_MIN : KAN_REAL_MODE_LOAD_MIN,
+			      is64 ? ram_size : KAN_REAL_MODE_LOAD_END,
+			      out,
+			      false };
+	if (c.limit > ram_size)
+		c.limit = ram_size;
+	if (elf_segments(image, image_size, load_segment, &c, out, error, error_size))
+		return -1;
+	if (!c.entry_loaded)
+		FAIL("entry point 0x%lx is outside the loaded segments", out->entry);
+	if (out->kind == ELF_KIND_REAL_MODE && out->entry >= 0x10000)
+		FAIL("real-mode entry point 0x%lx is not below 64 KiB", out->entry);
 	return 0;
 }

@@ -13,6 +13,26 @@ struct elf_image {
 	uint64_t load_start, load_end; /* guest-physical span of the loaded segments */
 };
 
+/* One loadable segment, whatever the ELF class. */
+struct elf_segment {
+	uint32_t type;
+	uint64_t offset, paddr, filesz, memsz, vaddr;
+};
+
+/* Called for each non-empty PT_LOAD segment, already checked against the file; nonzero (with a
+ * message in `error`) refuses the image. */
+typedef int (*elf_segment_fn)(void *ctx, const struct elf_segment *s, unsigned index, char *error,
+			      size_t error_size);
+
+/*
+ * Checks an x86 ELF executable (ELF32 i386 or ELF64 x86-64) and hands each loadable segment to
+ * `each`, which decides where it may go and copies it (and whether the entry point, left in
+ * out->entry as the file says before the first call, is one it accepts). Fills `out` (kind:
+ * ELF_KIND_REAL_MODE for ELF32). Returns 0, or -1 with a message in `error`.
+ */
+int elf_segments(const void *image, size_t image_size, elf_segment_fn each, void *ctx,
+		 struct elf_image *out, char *error, size_t error_size);
+
 /*
  * Copies the PT_LOAD segments of `image` into `ram` (guest-physical 0 .. ram_size).
  * Returns 0, or -1 with a message in `error` saying what is wrong with the image.

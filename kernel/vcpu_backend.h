@@ -14,15 +14,18 @@
 #include "kernel/vm.h"
 
 /* How the guest starts: filled in by kernel/guest_boot.c, applied by the backend. */
-enum guest_mode { GUEST_MODE_REAL, GUEST_MODE_LONG };
+/* GUEST_MODE_PROTECTED: 32-bit protected mode, paging off, flat 4 GiB code (cs) and data (ds)
+ * segments of the GDT at gdt_base, IF=0: the Multiboot specification's entry state (3.2). */
+enum guest_mode { GUEST_MODE_REAL, GUEST_MODE_PROTECTED, GUEST_MODE_LONG };
 
 struct vcpu_boot_state {
 	enum guest_mode mode;
 	uint64_t rip, rsp, rdi, rsi;
+	uint64_t rax, rbx; /* the Multiboot magic and information address */
 	uint64_t cr3;	   /* long mode only */
-	uint64_t gdt_base; /* long mode only */
+	uint64_t gdt_base; /* long and protected mode */
 	uint16_t gdt_limit;
-	uint16_t cs, ds, tr; /* long mode: selectors of the GDT at gdt_base */
+	uint16_t cs, ds, tr; /* long and protected mode: selectors of the GDT at gdt_base */
 };
 
 /* Why backend_vcpu_run returned to the scheduler. */

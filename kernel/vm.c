@@ -4,6 +4,7 @@
 #include "arch/x86_64/cpu.h"
 #include "guests/include/kan_guest.h"
 #include "kernel/console.h"
+#include "kernel/devices/exit_port.h"
 #include "kernel/format.h"
 #include "kernel/guest_boot.h"
 #include "kernel/memory.h"
@@ -25,10 +26,10 @@
 static struct vm **vm_table;
 static unsigned vm_table_size;
 static unsigned vms_used;
-/* Modules that are data for VMs (kind=initrd), by name. */
+/* Modules that are data for VMs (kind=initrd, disk or data), by name. */
 struct data_module {
 	char name[KAN_VM_NAME_MAX];
-	enum vm_kind kind; /* initrd or disk */
+	enum vm_kind kind; /* initrd, disk or data */
 	const struct boot_module *module;
 };
 static struct data_module *data_modules;
@@ -637,9 +638,12 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 					   fallback };
 	if (vm_config_parse(cmdline, &limits, &config, error, error_size))
 		return NULL;
-	if (config.kind == VM_KIND_INITRD || config.kind == VM_KIND_DISK)
+	if (config.kind == VM_KIND_INITRD || config.kind == VM_KIND_DISK ||
+	    config.kind == VM_KIND_DATA)
 		REFUSE("key 'kind' has value '%s': that is data for a VM, not a VM",
-		       config.kind == VM_KIND_DISK ? "disk" : "initrd");
+		       config.kind == VM_KIND_DISK   ? "disk"
+		       : config.kind == VM_KIND_DATA ? "data"
+						     : "initrd");
 	const struct boot_module *initrd = NULL;
 	for (unsigned i = 0; config.initrd[0] && i < data_module_count; i++)
 		if (data_modules[i].kind == VM_KIND_INITRD &&
@@ -648,6 +652,20 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 	if (config.initrd[0] && !initrd)
 		REFUSE("key 'initrd' has bad value '%s' (no kind=initrd module has that name)",
 		       config.initrd);
+	const struct boot_module *boot_modules[VM_MODULES_MAX];
+	for (unsigned m = 0; m < config.module_count; m++) {
+		boot_modules[m] = NULL;
+		for (unsigned i = 0; i < data_module_count; i++)
+			if (data_modules[i].kind == VM_KIND_DATA &&
+			    !strcmp(data_modules[i].name, config.modules[m]))
+				boot_modules[m] = data_modules[i].module;
+		if (!boot_modules[m])
+			REFUSE("key 'module' has bad value '%s' (no kind=data module has that "
+			       "name)",
+			       config.modules[m]);
+	}
+	if (config.module_count && config.kind != VM_KIND_MULTIBOOT)
+		REFUSE("key 'module' is for kind=multiboot VMs only");
 	struct vm *same = vm_find(config.name);
 	if (same && same->state != VM_DESTROYED)
 		REFUSE("key 'name' has bad value '%s' (another VM has it)", config.name);
@@ -664,10 +682,13 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 	vm->config = config;
 	vm->module = module;
 	vm->initrd = initrd;
+	memcpy(vm->boot_modules, boot_modules, config.module_count * sizeof(boot_modules[0]));
 	strlcpy(vm->cmdline, cmdline, sizeof(vm->cmdline));
 	vm->ram_base = ram;
 	vuart_init(&vm->uart, vm->config.name);
 	iobus_register(&vm->io, KAN_UART_PORT, KAN_UART_PORT + 7, vuart_io, &vm->uart);
+	if (config.exit_port)
+		iobus_register(&vm->io, KAN_EXIT_PORT, KAN_EXIT_PORT, exit_port_io, vm);
 	if (config.kind == VM_KIND_LINUX)
 		add_legacy_pic(vm);
 	if (vm_devices_create(vm, error, error_size)) {
@@ -721,8 +742,10 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 	printk("kan: vm %u '%s': %lu MiB at host 0x%lx, %s guest entry 0x%lx, %s %s, slice %u us, "
 	       "kan overhead %lu KiB\n",
 	       vm->id, vm->config.name, vm->config.mem >> 20, vm->ram_base,
-	       boot.mode == GUEST_MODE_REAL ? "real-mode" : "64-bit", boot.rip,
-	       vm->vcpu_count > 1 ? "vcpus on cpus" : "cpu", where, vm->config.slice_us,
+	       boot.mode == GUEST_MODE_REAL	   ? "real-mode"
+	       : boot.mode == GUEST_MODE_PROTECTED ? "32-bit"
+						   : "64-bit",
+	       boot.rip, vm->vcpu_count > 1 ? "vcpus on cpus" : "cpu", where, vm->config.slice_us,
 	       vm->kan_bytes >> 10);
 	return vm;
 }
@@ -743,7 +766,8 @@ void vms_create_from_boot(const struct boot_info *boot, const struct kan_config 
 						   "initrd" };
 		if (m->cmdline_cut ||
 		    vm_config_parse(m->cmdline, &limits, &config, error, sizeof(error)) ||
-		    (config.kind != VM_KIND_INITRD && config.kind != VM_KIND_DISK))
+		    (config.kind != VM_KIND_INITRD && config.kind != VM_KIND_DISK &&
+		     config.kind != VM_KIND_DATA))
 			continue;
 		if (!data_modules) {
 			printk("kan: module '%s': initrd, but no memory to note it: unused\n",
@@ -755,6 +779,9 @@ void vms_create_from_boot(const struct boot_info *boot, const struct kan_config 
 		strlcpy(data_modules[data_module_count++].name, config.name, KAN_VM_NAME_MAX);
 		if (config.kind == VM_KIND_DISK)
 			vm_disk_add(config.name, m);
+		else if (config.kind == VM_KIND_DATA)
+			printk("kan: module '%s': data, %lu KiB\n", config.name,
+			       (m->end - m->start) >> 10);
 		else
 			printk("kan: module '%s': initrd, %lu KiB\n", config.name,
 			       (m->end - m->start) >> 10);

@@ -104,9 +104,11 @@ struct vm {
 	struct vm_config config;
 	const struct boot_module *module; /* the image it boots from */
 	const struct boot_module *initrd; /* kind=linux: its initrd= module, or NULL */
-	char cmdline[BOOT_CMDLINE_MAX];	  /* its config line, as given */
-	uint64_t ram_base;		  /* host-physical start of the VM's contiguous RAM */
-	void *backend;			  /* the backend's per-VM state (for VT-x: the EPT) */
+	/* kind=multiboot: its module= modules, config.module_count of them */
+	const struct boot_module *boot_modules[VM_MODULES_MAX];
+	char cmdline[BOOT_CMDLINE_MAX]; /* its config line, as given */
+	uint64_t ram_base;		/* host-physical start of the VM's contiguous RAM */
+	void *backend;			/* the backend's per-VM state (for VT-x: the EPT) */
 	unsigned vcpu_count;
 	struct vcpu vcpus[KAN_VM_VCPUS_MAX]; /* [0] is the boot vCPU */
 	/* Its devices (UART, PIC, board, virtio), reached from the exits of any of its vCPUs. */

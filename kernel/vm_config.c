@@ -284,9 +284,25 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits, str
 				out->kind = VM_KIND_INITRD;
 			else if (!strcmp(value, "disk"))
 				out->kind = VM_KIND_DISK;
+			else if (!strcmp(value, "multiboot"))
+				out->kind = VM_KIND_MULTIBOOT;
+			else if (!strcmp(value, "data"))
+				out->kind = VM_KIND_DATA;
 			else
-				REFUSE("key 'kind' has bad value '%s' (elf, linux, initrd or disk)",
+				REFUSE("key 'kind' has bad value '%s' (elf, linux, initrd, disk, "
+				       "multiboot or data)",
 				       value);
+		} else if (!strcmp(token, "module")) {
+			if (!valid_name(value))
+				REFUSE("key 'module' has bad value '%s' (the name of a kind=data "
+				       "module)",
+				       value);
+			if (out->module_count == VM_MODULES_MAX)
+				REFUSE("key 'module' is given more than %d times", VM_MODULES_MAX);
+			strlcpy(out->modules[out->module_count++], value, KAN_VM_NAME_MAX);
+		} else if (!strcmp(token, "exitport")) {
+			if (!parse_switch(value, "no", "yes", &out->exit_port))
+				REFUSE("key 'exitport' has bad value '%s' (yes or no)", value);
 		} else if (!strcmp(token, "initrd")) {
 			if (!valid_name(value))
 				REFUSE("key 'initrd' has bad value '%s' (the name of a kind=initrd "

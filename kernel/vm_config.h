@@ -18,14 +18,24 @@
 #define VM_TIMEOUT_MAX_US	 86400000000ull /* a day */
 #define VM_RESTART_LIMIT_DEFAULT 3
 
-/* What a module is: a guest in kan's ELF format, a Linux kernel (bzImage), an initrd, or a raw
- * disk image (a VM's virtio disk, by disk=). */
-enum vm_kind { VM_KIND_ELF, VM_KIND_LINUX, VM_KIND_INITRD, VM_KIND_DISK };
+/* What a module is: a guest in kan's ELF format, a Linux kernel (bzImage), an initrd, a raw
+ * disk image (a VM's virtio disk, by disk=), a Multiboot 1 kernel, or data a Multiboot kernel
+ * gets as a boot module (by module=). */
+enum vm_kind {
+	VM_KIND_ELF,
+	VM_KIND_LINUX,
+	VM_KIND_INITRD,
+	VM_KIND_DISK,
+	VM_KIND_MULTIBOOT,
+	VM_KIND_DATA
+};
+
+#define VM_MODULES_MAX 8 /* module= keys on one line */
 
 #define VM_MAC_LEN 6
 
 struct vm_config {
-	enum vm_kind kind;	      /* kind= : elf (default), linux, initrd */
+	enum vm_kind kind; /* kind= : elf (default), linux, initrd, disk, multiboot, data */
 	char initrd[KAN_VM_NAME_MAX]; /* initrd= : the name of a kind=initrd module */
 	char name[KAN_VM_NAME_MAX];
 	uint64_t mem;		/* bytes of guest RAM, from guest-physical 0 */
@@ -41,6 +51,10 @@ struct vm_config {
 	bool disk_read_only;	    /* disk=NAME:ro */
 	char net[KAN_VM_NAME_MAX];  /* net= : the virtual switch its virtio NIC is on; "" none */
 	uint8_t mac[VM_MAC_LEN];    /* mac= ; all zero: derived from the name (vm_config_mac) */
+	/* module= (repeatable, in order): kind=data modules a kind=multiboot kernel gets */
+	char modules[VM_MODULES_MAX][KAN_VM_NAME_MAX];
+	unsigned module_count;
+	bool exit_port; /* exitport=yes: a write to port 0xf4 ends the VM with that status */
 };
 
 /* What the parser checks values against. */

@@ -19,6 +19,7 @@
 /* Segment attributes, packed (descriptor bits 40-47 and 52-55). */
 #define ATTR_CODE64 0xa9b /* present, code exec/read accessed, L=1, G=1 */
 #define ATTR_DATA   0xc93 /* present, data read/write accessed, D/B=1, G=1 */
+#define ATTR_CODE32 0xc9b /* present, code exec/read accessed, D/B=1, G=1 */
 #define ATTR_CODE16 0x09b
 #define ATTR_DATA16 0x093
 #define ATTR_TSS    0x08b /* busy 64-bit (or 16-bit in real mode) TSS */
@@ -106,8 +107,10 @@ static void segment(struct vmcb_segment *s, uint16_t sel, uint32_t limit, uint16
 
 static void write_save(struct vcpu *vcpu, struct vmcb_save *s, const struct vcpu_boot_state *b)
 {
-	bool lm = b->mode == GUEST_MODE_LONG;
-	s->cr0 = lm ? CR0_PE | (1ul << 1) | CR0_ET | CR0_NE | CR0_WP | CR0_PG : CR0_ET;
+	bool lm = b->mode == GUEST_MODE_LONG, pm = b->mode == GUEST_MODE_PROTECTED;
+	s->cr0 = lm   ? CR0_PE | (1ul << 1) | CR0_ET | CR0_NE | CR0_WP | CR0_PG
+		 : pm ? CR0_PE | CR0_ET
+		      : CR0_ET;
 	s->cr3 = b->cr3;
 	s->cr4 = lm ? CR4_PAE : 0;
 	/* VMRUN insists on EFER.SVME in the guest's EFER; the guest never sees it (exit_msr.c). */
@@ -118,6 +121,11 @@ static void write_save(struct vcpu *vcpu, struct vmcb_save *s, const struct vcpu
 	struct vmcb_segment *data[] = { &s->ds, &s->es, &s->ss, &s->fs, &s->gs };
 	if (lm) {
 		segment(&s->cs, b->cs, 0xffffffff, ATTR_CODE64);
+		for (unsigned i = 0; i < 5; i++)
+			segment(data[i], b->ds, 0xffffffff, ATTR_DATA);
+		segment(&s->tr, b->tr, 0x67, ATTR_TSS);
+	} else if (pm) {
+		segment(&s->cs, b->cs, 0xffffffff, ATTR_CODE32);
 		for (unsigned i = 0; i < 5; i++)
 			segment(data[i], b->ds, 0xffffffff, ATTR_DATA);
 		segment(&s->tr, b->tr, 0x67, ATTR_TSS);
@@ -137,9 +145,11 @@ static void write_save(struct vcpu *vcpu, struct vmcb_save *s, const struct vcpu
 	s->rip = b->rip;
 	s->rsp = b->rsp;
 	s->rflags = 0x2;
-	s->rax = 0;
+	s->rax = b->rax; /* VMRUN loads RAX from here, not from vcpu->regs */
 	vcpu->regs.rdi = b->rdi;
 	vcpu->regs.rsi = b->rsi;
+	vcpu->regs.rax = b->rax;
+	vcpu->regs.rbx = b->rbx;
 }
 
 /* A fresh VMCB for `boot`; also resets a vCPU, on its CPU. */

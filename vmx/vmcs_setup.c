@@ -19,6 +19,7 @@ extern char vmx_exit_entry[]; /* vmx_entry.asm */
 #define PAT_POWER_ON_DEFAULT 0x0007040600070406ull
 #define AR_CODE64	     0xa09b /* present, code exec/read accessed, L=1, G=1 */
 #define AR_DATA		     0xc093 /* present, data read/write accessed, D/B=1, G=1 */
+#define AR_CODE32	     0xc09b /* present, code exec/read accessed, D/B=1, G=1 */
 #define AR_CODE16	     0x009b
 #define AR_DATA16	     0x0093
 #define AR_TSS_BUSY	     0x008b
@@ -117,8 +118,10 @@ static bool write_segment(enum vmcs_field selector, uint16_t sel, uint64_t base,
 static bool write_guest_state(struct vcpu *vcpu, const struct vcpu_boot_state *b)
 {
 	bool ok = true;
-	bool lm = b->mode == GUEST_MODE_LONG;
-	uint64_t cr0 = lm ? CR0_PE | (1ul << 1) | CR0_ET | CR0_NE | CR0_WP | CR0_PG : CR0_ET;
+	bool lm = b->mode == GUEST_MODE_LONG, pm = b->mode == GUEST_MODE_PROTECTED;
+	uint64_t cr0 = lm   ? CR0_PE | (1ul << 1) | CR0_ET | CR0_NE | CR0_WP | CR0_PG
+		       : pm ? CR0_PE | CR0_ET
+			    : CR0_ET;
 	uint64_t cr4 = lm ? CR4_PAE : 0;
 	ok &= vmcs_write(GUEST_CR0, vmx_fixed_cr0(cr0, true));
 	ok &= vmcs_write(CR0_READ_SHADOW, cr0);
@@ -139,6 +142,13 @@ static bool write_guest_state(struct vcpu *vcpu, const struct vcpu_boot_state *b
 							 GUEST_GS_SELECTOR };
 	if (lm) {
 		ok &= write_segment(GUEST_CS_SELECTOR, b->cs, 0, 0xffffffff, AR_CODE64);
+		for (unsigned i = 0; i < 5; i++)
+			ok &= write_segment(data_segments[i], b->ds, 0, 0xffffffff, AR_DATA);
+		ok &= write_segment(GUEST_TR_SELECTOR, b->tr, 0, 0x67, AR_TSS_BUSY);
+	} else if (pm) {
+		/* VM entry wants a usable TR even where the guest never loads one (SDM 27.3.1.2).
+		 */
+		ok &= write_segment(GUEST_CS_SELECTOR, b->cs, 0, 0xffffffff, AR_CODE32);
 		for (unsigned i = 0; i < 5; i++)
 			ok &= write_segment(data_segments[i], b->ds, 0, 0xffffffff, AR_DATA);
 		ok &= write_segment(GUEST_TR_SELECTOR, b->tr, 0, 0x67, AR_TSS_BUSY);
@@ -168,6 +178,8 @@ static bool write_guest_state(struct vcpu *vcpu, const struct vcpu_boot_state *b
 		ok &= vmcs_write(GUEST_PDPTE0 + 2 * i, 0);
 	vcpu->regs.rdi = b->rdi;
 	vcpu->regs.rsi = b->rsi;
+	vcpu->regs.rax = b->rax;
+	vcpu->regs.rbx = b->rbx;
 	return ok;
 }
 

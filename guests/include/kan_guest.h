@@ -104,7 +104,10 @@
  *   Pointers are guest-physical addresses.
  *
  * ENDING
- *   KAN_HC_EXIT(status) ends the VM; kan prints "vm NAME ended: exit status N". A triple
+ *   KAN_HC_EXIT(status) ends the VM; kan prints "vm NAME ended: exit status N".
+ *   With exitport=yes on the VM's line, a write of 1, 2 or 4 bytes to I/O port KAN_EXIT_PORT
+ *   (0xf4, where QEMU's isa-debug-exit device usually sits) ends the VM the same way, with the
+ *   value written as N (not QEMU's (N << 1) | 1). Without it the port is absent. A triple
  *   fault, an access outside RAM or an instruction kan does not virtualize stops the VM
  *   with a reason on kan's console; other VMs keep running.
  */
@@ -112,6 +115,8 @@
 #define KAN_GUEST_H
 
 #define KAN_ABI_VERSION 1
+
+#define KAN_EXIT_PORT 0xf4 /* exitport=yes: a write ends the VM (ENDING) */
 
 #define KAN_START_INFO_ADDR    0x1000
 #define KAN_GUEST_GDT_ADDR     0x2000

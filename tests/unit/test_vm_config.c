@@ -657,6 +657,51 @@ static void a_derived_mac_is_stable_and_distinct_per_name(void **state)
 	assert_memory_equal(again, macs[2], VM_MAC_LEN);
 }
 
+/* ---- issue 16: kind=multiboot, kind=data, module= (repeatable), exitport= ---- */
+
+static void multiboot_and_data_kinds_are_read(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("kind=multiboot"), 0);
+	assert_int_equal(config.kind, VM_KIND_MULTIBOOT);
+	assert_int_equal(parse("kind=data"), 0);
+	assert_int_equal(config.kind, VM_KIND_DATA);
+	ASSERT_REFUSED("kind=multiboot2", "key 'kind'", "'multiboot2'", "multiboot or data");
+}
+
+static void module_repeats_in_order_up_to_its_limit(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(""), 0);
+	assert_int_equal(config.module_count, 0);
+	assert_int_equal(parse("kind=multiboot module=a module=b.bin -- module=c"), 0);
+	assert_int_equal(config.module_count, 2);
+	assert_string_equal(config.modules[0], "a");
+	assert_string_equal(config.modules[1], "b.bin");
+	assert_int_equal(parse("module=1 module=2 module=3 module=4 module=5 module=6 module=7 "
+			       "module=8"),
+			 0);
+	assert_int_equal(config.module_count, VM_MODULES_MAX);
+	assert_string_equal(config.modules[7], "8");
+	ASSERT_REFUSED("module=1 module=2 module=3 module=4 module=5 module=6 module=7 module=8 "
+		       "module=9",
+		       "key 'module' is given more than 8 times");
+	ASSERT_REFUSED("module=a/b", "key 'module'", "'a/b'");
+	ASSERT_REFUSED("module=", "key 'module'", "''");
+}
+
+static void exitport_is_off_unless_yes(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(""), 0);
+	assert_false(config.exit_port);
+	assert_int_equal(parse("exitport=yes"), 0);
+	assert_true(config.exit_port);
+	assert_int_equal(parse("exitport=no"), 0);
+	assert_false(config.exit_port);
+	ASSERT_REFUSED("exitport=on", "key 'exitport'", "'on'", "yes or no");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -710,6 +755,9 @@ int main(void)
 		cmocka_unit_test(a_bad_mac_is_refused_naming_key_and_value),
 		cmocka_unit_test(the_mac_given_is_the_mac_used),
 		cmocka_unit_test(a_derived_mac_is_stable_and_distinct_per_name),
+		cmocka_unit_test(multiboot_and_data_kinds_are_read),
+		cmocka_unit_test(module_repeats_in_order_up_to_its_limit),
+		cmocka_unit_test(exitport_is_off_unless_yes),
 	};
 	return cmocka_run_group_tests_name("vm_config", tests, NULL, NULL);
 }
