@@ -279,6 +279,8 @@ def qemu_command(image, run_dir, firmware="bios", smp=1, memory="256", serial="f
     # own log (a triple-faulting CPU's registers) to qemu.log in the run directory.
     if os.environ.get("KANEMU_QEMU_LOG"):
         cmd += ["-d", os.environ["KANEMU_QEMU_LOG"], "-D", "qemu.log"]
+    # And for trying QEMU options, e.g. KANEMU_QEMU_ARGS="-accel tcg,thread=single".
+    cmd += os.environ.get("KANEMU_QEMU_ARGS", "").split()
     return cmd
 
 

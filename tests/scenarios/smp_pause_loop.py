@@ -21,7 +21,8 @@ def one_boot(platform, cycles):
             s.send("vm resume smp")
             s.expect("paused -> running")
             serial = s.result().serial
-            if any(b in serial for b in BAD) or "smp: PASS" in serial:
+            # Pauses make the timer checks that follow the xAPIC ping-pong fail by design.
+            if any(b in serial for b in BAD) or "xAPIC ping-pong: " in serial:
                 break
         r = s.result()
     return r, [line for line in r.serial.splitlines() if any(b in line for b in BAD)]
