@@ -34,6 +34,16 @@ struct data_module {
 };
 static struct data_module *data_modules;
 static unsigned data_module_count;
+
+/* The data module of `kind` named `name` (the last one listed, if several are), or NULL. */
+static const struct boot_module *data_module_named(enum vm_kind kind, const char *name)
+{
+	for (unsigned i = data_module_count; i-- > 0;)
+		if (data_modules[i].kind == kind && !strcmp(data_modules[i].name, name))
+			return data_modules[i].module;
+	return NULL;
+}
+
 static unsigned vms_live; /* running or paused */
 static const struct kan_config *kan_defaults;
 
@@ -644,21 +654,14 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 		       config.kind == VM_KIND_DISK   ? "disk"
 		       : config.kind == VM_KIND_DATA ? "data"
 						     : "initrd");
-	const struct boot_module *initrd = NULL;
-	for (unsigned i = 0; config.initrd[0] && i < data_module_count; i++)
-		if (data_modules[i].kind == VM_KIND_INITRD &&
-		    !strcmp(data_modules[i].name, config.initrd))
-			initrd = data_modules[i].module;
+	const struct boot_module *initrd =
+		config.initrd[0] ? data_module_named(VM_KIND_INITRD, config.initrd) : NULL;
 	if (config.initrd[0] && !initrd)
 		REFUSE("key 'initrd' has bad value '%s' (no kind=initrd module has that name)",
 		       config.initrd);
 	const struct boot_module *boot_modules[VM_MODULES_MAX];
 	for (unsigned m = 0; m < config.module_count; m++) {
-		boot_modules[m] = NULL;
-		for (unsigned i = 0; i < data_module_count; i++)
-			if (data_modules[i].kind == VM_KIND_DATA &&
-			    !strcmp(data_modules[i].name, config.modules[m]))
-				boot_modules[m] = data_modules[i].module;
+		boot_modules[m] = data_module_named(VM_KIND_DATA, config.modules[m]);
 		if (!boot_modules[m])
 			REFUSE("key 'module' has bad value '%s' (no kind=data module has that "
 			       "name)",
