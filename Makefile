@@ -96,7 +96,7 @@ SCENARIOS  := $(basename $(notdir $(wildcard iso/scenarios/*.cfg)))
 SCENARIO_ISOS := $(foreach s,$(SCENARIOS),$(BUILD)/iso/$(s).iso)
 
 .PHONY: all iso scenario-isos run test test-qemu unit-tests scenarios deps clean format lint bench \
-	linux-guest linux-demo bench-linux disk-image linux-guest-check smp-guest-check
+	linux-guest xen-guest linux-demo bench-linux disk-image linux-guest-check smp-guest-check
 all: $(BUILD)/kan.elf $(GUEST_ELFS)
 
 # The VM-exit fast path runs without frame pointers; backtraces through it lose a frame.
@@ -258,11 +258,12 @@ $(BUILD)/guests/real16.elf $(BUILD)/guests/pae32.elf $(BUILD)/guests/realfault.e
 		$(BUILD)/obj/guests/lib/start64.asm.o $(BUILD)/obj/guests/lib/start64_sse.asm.o \
 		$(BUILD)/obj/guests/hostile/isolation/switch.asm.o: guests/include/kan_hypercall.inc
 
-# An ISO is kan, every guest, and one grub.cfg (and the disk images in $(4), if any).
+# An ISO is kan, every guest, and one grub.cfg (and the disk images in $(4), more guests in
+# $(5), if any).
 define MAKE_ISO
 	@rm -rf $(2).d && mkdir -p $(2).d/boot/grub $(2).d/boot/guests $(2).d/boot/disks
 	@cp $(BUILD)/kan.elf $(2).d/boot/kan.elf
-	@cp $(GUEST_ELFS) $(2).d/boot/guests/
+	@cp $(GUEST_ELFS) $(5) $(2).d/boot/guests/
 	$(if $(4),@cp $(4) $(2).d/boot/disks/)
 	@{ $(if $(3),grep -q gfxpayload $(1) && cat $(1) || $(GFXPAYLOAD_TEXT) $(1),cat $(1)); } \
 		> $(2).d/boot/grub/grub.cfg
@@ -348,6 +349,15 @@ $(BUILD)/iso/linux-%.iso: iso/scenarios/linux-%.cfg $(BUILD)/kan.elf $(GUEST_ELF
 	@grub-mkrescue -o $@ $@.d >$@.log 2>&1 || (cat $@.log; exit 1)
 	@rm -rf $@.d
 	@echo "ISO   $@"
+
+# Xen from Debian's package, a Multiboot kernel nobody here wrote (test_thirdparty.py).
+xen-guest:
+	@guests/xen/fetch.sh $(BUILD)/xen
+
+# Scenarios named xen-*: the ISO also carries Xen as boot/guests/xen.elf.
+$(BUILD)/iso/xen-%.iso: iso/scenarios/xen-%.cfg $(BUILD)/kan.elf $(GUEST_ELFS) | xen-guest
+	@mkdir -p $(dir $@)
+	$(call MAKE_ISO,$<,$@,text,,$(BUILD)/xen/xen.elf)
 
 # Debian's kernel without kan, for make bench-linux.
 $(BUILD)/iso/bare-linux.iso: iso/bare-linux.cfg guests/linux/init guests/linux/fpu-job \

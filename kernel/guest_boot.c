@@ -1,5 +1,6 @@
 #include "kernel/guest_boot.h"
 #include "guests/include/kan_guest.h"
+#include "kernel/bios_data.h"
 #include "kernel/elf_loader.h"
 #include "kernel/format.h"
 #include "kernel/linux_boot.h"
@@ -65,6 +66,7 @@ static int multiboot_prepare(struct vm *vm, const void *image, size_t image_size
 	if (mb1_write_info(ram, vm->config.mem, &mb, modules, vm->config.module_count, error,
 			   error_size))
 		return -1;
+	bios_data_area_write(ram);
 	uint64_t *gdt = (uint64_t *)(ram + KAN_GUEST_GDT_ADDR);
 	gdt[0] = 0;
 	gdt[1] = 0x00cf9b000000ffffull; /* 0x08: 32-bit code, 4 GiB, accessed */

@@ -21,6 +21,7 @@
 #define LSR_THRE_TEMT	 0x60 /* transmitter holding register and shift register empty */
 #define LSR_DATA_READY	 0x01
 #define MSR_DCD_DSR_CTS	 0xb0
+#define MCR_LOOP	 0x10
 
 void vuart_init(struct vuart *uart, const char *prefix)
 {
@@ -85,6 +86,11 @@ static void vuart_write_register(struct vuart *uart, unsigned reg, uint8_t v)
 	case REG_DATA:
 		if (dlab) {
 			uart->dll = v;
+		} else if (uart->mcr & MCR_LOOP) {
+			/* In loopback the transmitter sends nothing. A 16550 would also receive
+			 * the byte; kan's receive side has one producer, the console, so the
+			 * byte is lost and counted. */
+			uart->bytes_dropped++;
 		} else {
 			/* Writing while LSR says busy is an overrun on a real UART: the byte is
 			 * lost. */
@@ -177,6 +183,9 @@ static uint8_t vuart_read_register(struct vuart *uart, unsigned reg)
 		return (console_guest_should_wait(&uart->budget) ? 0 : LSR_THRE_TEMT) |
 		       (rx_waiting(uart) ? LSR_DATA_READY : 0);
 	case REG_MSR:
+		if (uart->mcr & MCR_LOOP) /* the 16550's loopback wiring, which drivers probe */
+			return (uint8_t)((uart->mcr & 0x01) << 5 | (uart->mcr & 0x02) << 3 |
+					 (uart->mcr & 0x04) << 4 | (uart->mcr & 0x08) << 4);
 		return MSR_DCD_DSR_CTS;
 	default:
 		return uart->scr;

@@ -282,6 +282,24 @@ static void iir_msr_and_rbr_read_as_an_idle_line(void **state)
 	assert_int_equal(in(0, 1), 0x00); /* nothing ever received */
 }
 
+/* Xen's and Linux's 8250 probes: MCR loopback with RTS and OUT2 must read CTS and DCD. */
+static void loopback_wires_the_modem_lines_and_sends_nothing(void **state)
+{
+	(void)state;
+	out8(4, 0x1a); /* LOOP, OUT2, RTS */
+	assert_int_equal(in(6, 1), 0x90);
+	out8(4, 0x15); /* LOOP, OUT1, DTR */
+	assert_int_equal(in(6, 1), 0x60);
+	out8(0, 'x');
+	assert_int_equal(uart.bytes_dropped, 1);
+	out8(4, 0x0b); /* back to normal: the fixed DCD, DSR, CTS */
+	assert_int_equal(in(6, 1), 0xb0);
+	out8(0, 'y');
+	vuart_flush(&uart);
+	assert_int_equal(line_count, 1);
+	assert_string_equal(lines[0], "[hello] y");
+}
+
 static void the_divisor_latch_round_trips_under_dlab(void **state)
 {
 	(void)state;
@@ -400,6 +418,7 @@ int main(void)
 		VUART_TEST(the_hypercall_path_takes_what_the_budget_allows),
 		VUART_TEST(a_line_the_console_refuses_is_counted_as_dropped),
 		VUART_TEST(iir_msr_and_rbr_read_as_an_idle_line),
+		VUART_TEST(loopback_wires_the_modem_lines_and_sends_nothing),
 		VUART_TEST(the_divisor_latch_round_trips_under_dlab),
 		VUART_TEST(ier_is_separate_from_the_divisor_and_keeps_four_bits),
 		VUART_TEST(scratch_and_mcr_read_back_what_was_written),
