@@ -90,9 +90,9 @@ static bool can_give(uint32_t type, bool vm_has_acpi)
 	switch (type) {
 	case MB2_TAG_END:
 	case MB2_TAG_CMDLINE:
-	case MB2_TAG_LOADER:
+	case MB2_TAG_LOADER_NAME:
 	case MB2_TAG_MODULE:
-	case MB2_TAG_MEMINFO:
+	case MB2_TAG_BASIC_MEMINFO:
 	case MB2_TAG_MMAP:
 		return true;
 	case MB2_TAG_ACPI_OLD:
@@ -254,7 +254,7 @@ int mb2_write_info(uint8_t *ram, uint64_t ram_size, const struct mb2_image *imag
 	size_t cmdline = strnlen((char *)ram + MB2_CMDLINE_ADDR, MB1_CMDLINE_MAX - 1);
 	ram[MB2_CMDLINE_ADDR + cmdline] = '\0';
 	put_tag(ram, &at, MB2_TAG_CMDLINE, sizeof(struct mb2_tag) + cmdline + 1);
-	memcpy(put_tag(ram, &at, MB2_TAG_LOADER, sizeof(struct mb2_tag) + 4), "kan", 4);
+	memcpy(put_tag(ram, &at, MB2_TAG_LOADER_NAME, sizeof(struct mb2_tag) + 4), "kan", 4);
 
 	uint64_t place = mb_module_start(image->load_end);
 	for (unsigned i = 0; i < count; i++) {
@@ -273,7 +273,7 @@ int mb2_write_info(uint8_t *ram, uint64_t ram_size, const struct mb2_image *imag
 	}
 
 	uint32_t mem[2] = { MB_LOW_RAM_END / KIB, (uint32_t)((ram_size - MB1_LOAD_MIN) / KIB) };
-	memcpy(put_tag(ram, &at, MB2_TAG_MEMINFO, sizeof(struct mb2_tag) + 8), mem, 8);
+	memcpy(put_tag(ram, &at, MB2_TAG_BASIC_MEMINFO, sizeof(struct mb2_tag) + 8), mem, 8);
 
 	struct mb_region regions[MB_MMAP_ENTRIES];
 	mb_memory_map(ram_size, regions);

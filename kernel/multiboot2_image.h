@@ -20,15 +20,15 @@
 #define KAN_KERNEL_MULTIBOOT2_IMAGE_H
 
 #include "kernel/multiboot1_image.h"
+#include "kernel/multiboot2.h" /* the tag numbers; MB2_BOOTLOADER_MAGIC, in EAX at entry */
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define MB2_HEADER_MAGIC     0xe85250d6u
-#define MB2_BOOTLOADER_MAGIC 0x36d76289u /* in EAX at entry */
-#define MB2_SEARCH_BYTES     32768	 /* the header lies in the image's first 32 KiB */
-#define MB2_ARCH_I386	     0
+#define MB2_HEADER_MAGIC 0xe85250d6u
+#define MB2_SEARCH_BYTES 32768 /* the header lies in the image's first 32 KiB */
+#define MB2_ARCH_I386	 0
 
 #define MB2_INFO_ADDR	    0x3000
 #define MB2_INFO_END	    MB1_AREA_END
@@ -50,15 +50,7 @@
 #define MB2_HTAG_OPTIONAL	   0x1 /* in a tag's flags */
 #define MB2_CONSOLE_REQUIRED	   0x1 /* in the flags tag's console_flags */
 
-/* Boot information tags (3.6). */
-#define MB2_TAG_END	 0
-#define MB2_TAG_CMDLINE	 1
-#define MB2_TAG_LOADER	 2
-#define MB2_TAG_MODULE	 3
-#define MB2_TAG_MEMINFO	 4
-#define MB2_TAG_MMAP	 6
-#define MB2_TAG_ACPI_OLD 14
-#define MB2_TAG_ACPI_NEW 15
+/* Boot information tags (3.6): MB2_TAG_* of kernel/multiboot2.h, the same specification. */
 
 struct mb2_tag {
 	uint32_t type, size;

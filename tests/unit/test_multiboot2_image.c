@@ -276,8 +276,8 @@ static void test_information_request(void **state)
 {
 	(void)state;
 	/* What kan gives: asking for it is fine. */
-	uint32_t given[][3] = { { MB2_TAG_CMDLINE, MB2_TAG_LOADER, MB2_TAG_MODULE },
-				{ MB2_TAG_MEMINFO, MB2_TAG_MMAP, MB2_TAG_END } };
+	uint32_t given[][3] = { { MB2_TAG_CMDLINE, MB2_TAG_LOADER_NAME, MB2_TAG_MODULE },
+				{ MB2_TAG_BASIC_MEMINFO, MB2_TAG_MMAP, MB2_TAG_END } };
 	for (unsigned i = 0; i < 2; i++) {
 		memcpy(requested, given[i], sizeof(requested));
 		address_image(info_request);
@@ -545,7 +545,7 @@ static void test_info_tags(void **state)
 	assert_int_equal(get32(t + 4), 8 + sizeof("vm expect_mem=4M"));
 	assert_string_equal((const char *)t + 8, "vm expect_mem=4M");
 
-	t = next_tag(&at, MB2_TAG_LOADER);
+	t = next_tag(&at, MB2_TAG_LOADER_NAME);
 	assert_int_equal(get32(t + 4), 12);
 	assert_string_equal((const char *)t + 8, "kan");
 
@@ -562,7 +562,7 @@ static void test_info_tags(void **state)
 	assert_string_equal((const char *)t + 16, "second");
 	assert_memory_equal(ram + AOUT_LOAD + 0x6000, data_b, sizeof(data_b));
 
-	t = next_tag(&at, MB2_TAG_MEMINFO);
+	t = next_tag(&at, MB2_TAG_BASIC_MEMINFO);
 	assert_int_equal(get32(t + 4), 16);
 	assert_int_equal(get32(t + 8), 639);
 	assert_int_equal(get32(t + 12), 3 * 1024);
