@@ -35,31 +35,28 @@ int mb_check_range(uint64_t start, uint64_t end, uint64_t ram_size, const char *
 	return 0;
 }
 
-/* The first header in the first 8 KiB whose checksum holds; NULL and a reason if none. */
-static const struct mb1_header *find_header(const uint8_t *image, size_t size, uint32_t *offset,
-					    char *error, size_t error_size)
+int mb_find_header(const uint8_t *image, size_t size, const struct mb_header_rule *rule,
+		   uint32_t *offset, char *error, size_t error_size)
 {
 	int bad_at = -1;
-	size_t limit = size < MB1_SEARCH_BYTES ? size : MB1_SEARCH_BYTES;
-	for (size_t at = 0; at + 12 <= limit; at += 4) {
-		struct mb1_header h;
-		memcpy(&h, image + at, 12);
-		if (h.magic != MB1_HEADER_MAGIC)
+	size_t limit = size < rule->search_bytes ? size : rule->search_bytes;
+	for (size_t at = 0; at + rule->words * 4 <= limit; at += rule->align) {
+		uint32_t word[4], sum = 0;
+		memcpy(word, image + at, rule->words * 4);
+		if (word[0] != rule->magic)
 			continue;
-		if (h.magic + h.flags + h.checksum == 0) {
+		for (unsigned i = 0; i < rule->words; i++)
+			sum += word[i];
+		if (sum == 0) {
 			*offset = (uint32_t)at;
-			return (const struct mb1_header *)(image + at);
+			return 0;
 		}
 		if (bad_at < 0)
 			bad_at = (int)at;
 	}
 	if (bad_at >= 0)
-		ksnprintf(error, error_size,
-			  "the Multiboot header at offset 0x%x has a bad checksum", bad_at);
-	else
-		ksnprintf(error, error_size, "no Multiboot header in the first %u KiB",
-			  MB1_SEARCH_BYTES / KIB);
-	return NULL;
+		FAIL("the %s header at offset 0x%x has a bad checksum", rule->name, bad_at);
+	FAIL("no %s header in the first %u KiB", rule->name, rule->search_bytes / KIB);
 }
 
 static int check_flags(uint32_t flags, char *error, size_t error_size)
@@ -164,11 +161,12 @@ int mb1_load(const void *image, size_t image_size, uint8_t *ram, uint64_t ram_si
 	     struct mb1_image *out, char *error, size_t error_size)
 {
 	memset(out, 0, sizeof(*out));
-	const struct mb1_header *h =
-		find_header(image, image_size, &out->header_offset, error, error_size);
-	if (!h)
+	/* Magic, flags and checksum sum to zero (3.1.1). */
+	static const struct mb_header_rule rule = { "Multiboot", MB1_HEADER_MAGIC, 3, 4,
+						    MB1_SEARCH_BYTES };
+	if (mb_find_header(image, image_size, &rule, &out->header_offset, error, error_size))
 		return -1;
-	memcpy(&out->flags, &h->flags, 4);
+	memcpy(&out->flags, (const uint8_t *)image + out->header_offset + 4, 4);
 	if (check_flags(out->flags, error, error_size))
 		return -1;
 	if (out->flags & MB1_FLAG_AOUT_KLUDGE)

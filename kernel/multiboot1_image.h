@@ -116,6 +116,19 @@ void mb1_cmdline(const char *module_line, const char *guest_args, const char *fa
 
 /* Shared with multiboot2_image.c. */
 
+/* How a header is found: the first `magic` on an `align` boundary in the image's first
+ * `search_bytes` whose first `words` 32-bit fields (magic to checksum) sum to zero. */
+struct mb_header_rule {
+	const char *name; /* of the specification, for refusals */
+	uint32_t magic;
+	unsigned words; /* 4 at the most */
+	unsigned align, search_bytes;
+};
+
+/* 0 and the header's offset, or -1 and why: no header, or a bad checksum. */
+int mb_find_header(const uint8_t *image, size_t size, const struct mb_header_rule *rule,
+		   uint32_t *offset, char *error, size_t error_size);
+
 /* What a header's address fields say (the same in both specifications). */
 struct mb_addresses {
 	uint32_t header_addr, load_addr, load_end_addr, bss_end_addr, entry_addr;

@@ -28,33 +28,6 @@ struct mb2_tags {
 	struct mb_addresses addresses; /* entry_addr from the entry address tag */
 };
 
-/* The first header in the first 32 KiB whose checksum holds; NULL and a reason if none. */
-static const uint8_t *find_header(const uint8_t *image, size_t size, uint32_t *offset, char *error,
-				  size_t error_size)
-{
-	int bad_at = -1;
-	size_t limit = size < MB2_SEARCH_BYTES ? size : MB2_SEARCH_BYTES;
-	for (size_t at = 0; at + sizeof(struct mb2_header) <= limit; at += 8) {
-		struct mb2_header h;
-		memcpy(&h, image + at, sizeof(h));
-		if (h.magic != MB2_HEADER_MAGIC)
-			continue;
-		if (h.magic + h.architecture + h.header_length + h.checksum == 0) {
-			*offset = (uint32_t)at;
-			return image + at;
-		}
-		if (bad_at < 0)
-			bad_at = (int)at;
-	}
-	if (bad_at >= 0)
-		ksnprintf(error, error_size,
-			  "the Multiboot2 header at offset 0x%x has a bad checksum", bad_at);
-	else
-		ksnprintf(error, error_size, "no Multiboot2 header in the first %u KiB",
-			  MB2_SEARCH_BYTES / KIB);
-	return NULL;
-}
-
 /* The boot information tags' names, for refusals. */
 static const char *info_name(uint32_t type)
 {
@@ -197,7 +170,10 @@ int mb2_load(const void *image_, size_t image_size, uint8_t *ram, uint64_t ram_s
 {
 	const uint8_t *image = image_;
 	memset(out, 0, sizeof(*out));
-	if (!find_header(image, image_size, &out->header_offset, error, error_size))
+	/* Magic, architecture, header_length and checksum sum to zero (3.1.2). */
+	static const struct mb_header_rule rule = { "Multiboot2", MB2_HEADER_MAGIC, 4, 8,
+						    MB2_SEARCH_BYTES };
+	if (mb_find_header(image, image_size, &rule, &out->header_offset, error, error_size))
 		return -1;
 	struct mb2_tags tags = { 0 };
 	if (read_tags(image, image_size, out->header_offset, vm_has_acpi, &tags, error, error_size))

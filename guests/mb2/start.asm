@@ -39,22 +39,5 @@ mb2_header:
 	tag 0, 0, 8
 mb2_header_end:
 
-section .text
-global _start
-extern mb2_main
-_start:
-	mov esp, stack_top	; the specification leaves ESP undefined
-	pushfd			; EFLAGS as kan left it, for mb2_main to check
-	push ebx
-	push eax
-	call mb2_main
-	; The exit port ends the VM with mb2_main's result (exitport=yes).
-	mov dx, 0xf4
-	out dx, al
-.halt:	hlt
-	jmp .halt
-
-section .bss
-align 16
-	resb 8192
-stack_top:
+%include "guests/lib32/entry.inc"
+multiboot_entry mb2_main
