@@ -91,6 +91,10 @@ SMP_BARE := $(BUILD)/smp/smp-bare.bin
 MB1_COPIES := $(foreach v,aout no-header bad-checksum video-mode beyond-ram entry-outside \
 	over-info,$(BUILD)/guests/mb1-$(v).elf)
 GUEST_ELFS += $(BUILD)/guests/mb1.elf $(BUILD)/guests/mb1-elf64.elf $(MB1_COPIES)
+# The Multiboot2 test kernel and its copies, the same way.
+MB2_COPIES := $(foreach v,addr no-header bad-checksum wrong-arch unknown-tag framebuffer \
+	beyond-ram entry-outside,$(BUILD)/guests/mb2-$(v).elf)
+GUEST_ELFS += $(BUILD)/guests/mb2.elf $(BUILD)/guests/mb2-elf64.elf $(MB2_COPIES)
 
 SCENARIOS  := $(basename $(notdir $(wildcard iso/scenarios/*.cfg)))
 SCENARIO_ISOS := $(foreach s,$(SCENARIOS),$(BUILD)/iso/$(s).iso)
@@ -236,22 +240,34 @@ $(BUILD)/guests/real16.elf: guests/real16/real16.asm
 	@$(NASM) -f elf32 $< -o $(BUILD)/obj/guests/real16/real16.o
 	@$(LD) -m elf_i386 -nostdlib -Ttext=0x8000 -e _start -o $@ $(BUILD)/obj/guests/real16/real16.o
 
-# The Multiboot 1 test kernel (kind=multiboot, tests/scenarios/test_multiboot.py): 32-bit C
-# and nasm, written to the specification alone. mb1-elf64.elf is the same as ELF64;
-# make-images.py makes an a.out-kludge copy and spoiled ones, one rule broken in each.
+# The Multiboot test kernels mb1 (kind=multiboot) and mb2 (kind=multiboot2) of
+# tests/scenarios/test_multiboot.py: 32-bit C and nasm, written to the specifications alone,
+# with guests/lib32 (output, checks, the entry) and mb1's linker script. mbN-elf64.elf is the
+# same as ELF64; make-images.py makes copies loaded by address fields and spoiled ones, one
+# rule broken in each.
 MB1_CFLAGS := $(filter-out -mno-red-zone,$(FREESTANDING)) $(WARNINGS) -m32
-$(BUILD)/guests/mb1.elf: guests/mb1/start.asm guests/mb1/mb1.c guests/mb1/mb1.ld
-	@mkdir -p $(BUILD)/obj/guests/mb1 $(dir $@)
-	@echo "CC    guests/mb1 (32-bit guest)"
-	@$(NASM) -f elf32 guests/mb1/start.asm -o $(BUILD)/obj/guests/mb1/start.o
-	@$(CC) $(MB1_CFLAGS) -c guests/mb1/mb1.c -o $(BUILD)/obj/guests/mb1/mb1.o
+$(BUILD)/obj/guests/lib32/check.o: guests/lib32/check.c guests/lib32/check.h
+	@mkdir -p $(dir $@)
+	@$(CC) $(MB1_CFLAGS) -c $< -o $@
+define MB_KERNEL
+$(BUILD)/guests/$(1).elf: guests/$(1)/start.asm guests/$(1)/$(1).c guests/mb1/mb1.ld \
+		guests/lib32/entry.inc $(BUILD)/obj/guests/lib32/check.o
+	@mkdir -p $(BUILD)/obj/guests/$(1) $$(dir $$@)
+	@echo "CC    guests/$(1) (32-bit guest)"
+	@$(NASM) -f elf32 guests/$(1)/start.asm -o $(BUILD)/obj/guests/$(1)/start.o
+	@$(CC) $(MB1_CFLAGS) -c guests/$(1)/$(1).c -o $(BUILD)/obj/guests/$(1)/$(1).o
 	@$(LD) -m elf_i386 -nostdlib -z max-page-size=0x1000 -z noexecstack \
-		--no-warn-rwx-segments -T guests/mb1/mb1.ld -o $@ \
-		$(BUILD)/obj/guests/mb1/start.o $(BUILD)/obj/guests/mb1/mb1.o
-$(BUILD)/guests/mb1-elf64.elf: $(BUILD)/guests/mb1.elf
-	@objcopy -I elf32-i386 -O elf64-x86-64 $< $@
+		--no-warn-rwx-segments -T guests/mb1/mb1.ld -o $$@ \
+		$(BUILD)/obj/guests/$(1)/start.o $(BUILD)/obj/guests/$(1)/$(1).o \
+		$(BUILD)/obj/guests/lib32/check.o
+$(BUILD)/guests/$(1)-elf64.elf: $(BUILD)/guests/$(1).elf
+	@objcopy -I elf32-i386 -O elf64-x86-64 $$< $$@
+endef
+$(foreach k,mb1 mb2,$(eval $(call MB_KERNEL,$(k))))
 $(MB1_COPIES) &: $(BUILD)/guests/mb1.elf guests/mb1/make-images.py
 	@$(PYTHON) guests/mb1/make-images.py $< $(BUILD)/guests
+$(MB2_COPIES) &: $(BUILD)/guests/mb2.elf guests/mb2/make-images.py guests/mb1/make-images.py
+	@$(PYTHON) guests/mb2/make-images.py $< $(BUILD)/guests
 
 # The assembly guests' hypercall instruction, VMCALL or VMMCALL, comes from one include.
 $(BUILD)/guests/real16.elf $(BUILD)/guests/pae32.elf $(BUILD)/guests/realfault.elf \

@@ -6,6 +6,7 @@
 #include "kernel/linux_boot.h"
 #include "kernel/memory.h"
 #include "kernel/multiboot1_image.h"
+#include "kernel/multiboot2_image.h"
 #include "kernel/string.h"
 #include "kernel/vm_config.h"
 
@@ -43,29 +44,24 @@ static void write_long_mode_tables(uint8_t *ram)
 		pd[i] = (i << 21) | PTE_PRESENT | PTE_WRITABLE | PTE_LARGE;
 }
 
-/*
- * A Multiboot 1 kernel (kernel/multiboot1_image.h has the layout): entered as the
- * specification's section 3.2 says, in 32-bit protected mode without paging, EAX the magic and
- * EBX the information structure. kan's GDT at KAN_GUEST_GDT_ADDR backs CS and DS.
- */
-static int multiboot_prepare(struct vm *vm, const void *image, size_t image_size,
-			     struct vcpu_boot_state *boot, char *error, size_t error_size)
+/* The VM's kind=data modules named by module=, as both Multiboot kinds pass them. */
+static void boot_modules(const struct vm *vm, struct mb1_module *modules)
 {
-	uint8_t *ram = phys_to_ptr(vm->ram_base);
-	struct mb1_image mb;
-	if (mb1_load(image, image_size, ram, vm->config.mem, &mb, error, error_size))
-		return -1;
-	struct mb1_module modules[VM_MODULES_MAX];
 	for (unsigned i = 0; i < vm->config.module_count; i++) {
 		const struct boot_module *m = vm->boot_modules[i];
 		modules[i] = (struct mb1_module){ phys_to_ptr(m->start), m->end - m->start,
 						  vm->config.modules[i] };
 	}
-	mb1_cmdline(vm->cmdline, vm_config_guest_args(vm->cmdline), vm->config.name,
-		    (char *)ram + MB1_CMDLINE_ADDR, MB1_CMDLINE_MAX);
-	if (mb1_write_info(ram, vm->config.mem, &mb, modules, vm->config.module_count, error,
-			   error_size))
-		return -1;
+}
+
+/*
+ * The entry state of both Multiboot specifications (section 3.2 of each): 32-bit protected
+ * mode without paging, EAX the magic and EBX the information. kan's GDT at KAN_GUEST_GDT_ADDR
+ * backs CS and DS.
+ */
+static void protected_mode_entry(uint8_t *ram, uint32_t entry, uint32_t magic, uint32_t info,
+				 struct vcpu_boot_state *boot)
+{
 	bios_data_area_write(ram);
 	uint64_t *gdt = (uint64_t *)(ram + KAN_GUEST_GDT_ADDR);
 	gdt[0] = 0;
@@ -74,12 +70,51 @@ static int multiboot_prepare(struct vm *vm, const void *image, size_t image_size
 	gdt[3] = 0x00008b0000000067ull; /* 0x18: busy TSS at 0, as the guest's TR says */
 	memset(boot, 0, sizeof(*boot));
 	boot->mode = GUEST_MODE_PROTECTED;
-	boot->rip = mb.entry;
-	boot->rax = MB1_BOOTLOADER_MAGIC;
-	boot->rbx = MB1_INFO_ADDR;
+	boot->rip = entry;
+	boot->rax = magic;
+	boot->rbx = info;
 	boot->gdt_base = KAN_GUEST_GDT_ADDR;
 	boot->gdt_limit = 4 * 8 - 1;
 	boot->cs = 0x08, boot->ds = 0x10, boot->tr = 0x18;
+}
+
+/* A Multiboot 1 kernel (kernel/multiboot1_image.h has the layout). */
+static int multiboot_prepare(struct vm *vm, const void *image, size_t image_size,
+			     struct vcpu_boot_state *boot, char *error, size_t error_size)
+{
+	uint8_t *ram = phys_to_ptr(vm->ram_base);
+	struct mb1_image mb;
+	if (mb1_load(image, image_size, ram, vm->config.mem, &mb, error, error_size))
+		return -1;
+	struct mb1_module modules[VM_MODULES_MAX];
+	boot_modules(vm, modules);
+	mb1_cmdline(vm->cmdline, vm_config_guest_args(vm->cmdline), vm->config.name,
+		    (char *)ram + MB1_CMDLINE_ADDR, MB1_CMDLINE_MAX);
+	if (mb1_write_info(ram, vm->config.mem, &mb, modules, vm->config.module_count, error,
+			   error_size))
+		return -1;
+	protected_mode_entry(ram, mb.entry, MB1_BOOTLOADER_MAGIC, MB1_INFO_ADDR, boot);
+	return 0;
+}
+
+/* A Multiboot2 kernel (kernel/multiboot2_image.h): Multiboot 1's layout and entry. Its VM has
+ * no ACPI tables today, so no RSDP: the NULLs below are where the VM's RSDP would go. */
+static int multiboot2_prepare(struct vm *vm, const void *image, size_t image_size,
+			      struct vcpu_boot_state *boot, char *error, size_t error_size)
+{
+	uint8_t *ram = phys_to_ptr(vm->ram_base);
+	const void *rsdp = NULL;
+	struct mb2_image mb;
+	if (mb2_load(image, image_size, ram, vm->config.mem, rsdp != NULL, &mb, error, error_size))
+		return -1;
+	struct mb1_module modules[VM_MODULES_MAX];
+	boot_modules(vm, modules);
+	mb1_cmdline(vm->cmdline, vm_config_guest_args(vm->cmdline), vm->config.name,
+		    (char *)ram + MB2_CMDLINE_ADDR, MB1_CMDLINE_MAX);
+	if (mb2_write_info(ram, vm->config.mem, &mb, modules, vm->config.module_count, rsdp, error,
+			   error_size))
+		return -1;
+	protected_mode_entry(ram, mb.entry, MB2_BOOTLOADER_MAGIC, MB2_INFO_ADDR, boot);
 	return 0;
 }
 
@@ -93,6 +128,8 @@ int guest_boot_prepare(struct vm *vm, const void *image, size_t image_size,
 	}
 	if (vm->config.kind == VM_KIND_MULTIBOOT)
 		return multiboot_prepare(vm, image, image_size, boot, error, error_size);
+	if (vm->config.kind == VM_KIND_MULTIBOOT2)
+		return multiboot2_prepare(vm, image, image_size, boot, error, error_size);
 	struct elf_image elf;
 	if (elf_load(image, image_size, ram, vm->config.mem, &elf, error, error_size))
 		return -1;

@@ -12,10 +12,13 @@
  *                      at the next 4 KiB boundary.
  * The memory map says [0, 0x9fc00) and [1 MiB, mem) available and [0x9fc00, 1 MiB) reserved,
  * as on a PC; kan's boot data lies in available memory, as GRUB's does.
+ * Multiboot2 kernels (multiboot2_image.h) get the same layout, memory map and loading code:
+ * the mb_ functions at the end are shared.
  */
 #ifndef KAN_KERNEL_MULTIBOOT1_IMAGE_H
 #define KAN_KERNEL_MULTIBOOT1_IMAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,6 +37,8 @@
 #define MB1_STRINGS_ADDR 0x4000 /* module strings, up to MB1_AREA_END */
 #define MB1_MODULES_MAX	 8
 #define MB1_LOAD_MIN	 0x100000
+#define MB_LOW_RAM_END	 0x9fc00 /* RAM below it, then what a PC keeps for its BIOS */
+#define MB_MMAP_ENTRIES	 3
 
 /* Header flags (3.1.2). Bits 0-15 are requirements: kan refuses those it cannot meet. */
 #define MB1_FLAG_PAGE_ALIGN  0x00001 /* modules on 4 KiB boundaries: kan always does */
@@ -108,5 +113,57 @@ int mb1_write_info(uint8_t *ram, uint64_t ram_size, const struct mb1_image *imag
  */
 void mb1_cmdline(const char *module_line, const char *guest_args, const char *fallback, char *out,
 		 size_t out_size);
+
+/* Shared with multiboot2_image.c. */
+
+/* How a header is found: the first `magic` on an `align` boundary in the image's first
+ * `search_bytes` whose first `words` 32-bit fields (magic to checksum) sum to zero. */
+struct mb_header_rule {
+	const char *name; /* of the specification, for refusals */
+	uint32_t magic;
+	unsigned words; /* 4 at the most */
+	unsigned align, search_bytes;
+};
+
+/* 0 and the header's offset, or -1 and why: no header, or a bad checksum. */
+int mb_find_header(const uint8_t *image, size_t size, const struct mb_header_rule *rule,
+		   uint32_t *offset, char *error, size_t error_size);
+
+/* What a header's address fields say (the same in both specifications). */
+struct mb_addresses {
+	uint32_t header_addr, load_addr, load_end_addr, bss_end_addr, entry_addr;
+};
+
+/* One entry of the VM's memory map: type 1 available, 2 reserved. */
+struct mb_region {
+	uint64_t base, length;
+	uint32_t type;
+};
+
+/* 0, or -1 and why if [start, end) is not above 1 MiB, inside RAM and clear of kan's area. */
+int mb_check_range(uint64_t start, uint64_t end, uint64_t ram_size, const char *what, char *error,
+		   size_t error_size);
+
+/* Loads the file as the address fields say, the header being at `offset` in it; checks that
+ * the entry lies in the loaded file. */
+int mb_load_addresses(const uint8_t *image, size_t size, uint32_t offset,
+		      const struct mb_addresses *a, uint8_t *ram, uint64_t ram_size,
+		      uint64_t *load_start, uint64_t *load_end, char *error, size_t error_size);
+
+/* Loads ELF32/ELF64 program headers by physical address. `entry`: the ELF entry as a
+ * physical address, UINT64_MAX when no segment holds it (refused if `need_entry`). */
+int mb_load_elf(const uint8_t *image, size_t size, uint8_t *ram, uint64_t ram_size, bool need_entry,
+		uint64_t *entry, uint64_t *load_start, uint64_t *load_end, char *error,
+		size_t error_size);
+
+/* The first module's address after guest-physical `after`, and each next one's. */
+uint64_t mb_module_start(uint64_t after);
+
+/* Copies module `m` to `at`, or says it does not fit. */
+int mb_copy_module(uint8_t *ram, uint64_t ram_size, uint64_t at, const struct mb1_module *m,
+		   char *error, size_t error_size);
+
+/* The VM's memory map as both kinds give it. */
+void mb_memory_map(uint64_t ram_size, struct mb_region map[MB_MMAP_ENTRIES]);
 
 #endif

@@ -667,8 +667,9 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 			       "name)",
 			       config.modules[m]);
 	}
-	if (config.module_count && config.kind != VM_KIND_MULTIBOOT)
-		REFUSE("key 'module' is for kind=multiboot VMs only");
+	if (config.module_count && config.kind != VM_KIND_MULTIBOOT &&
+	    config.kind != VM_KIND_MULTIBOOT2)
+		REFUSE("key 'module' is for kind=multiboot and multiboot2 VMs only");
 	struct vm *same = vm_find(config.name);
 	if (same && same->state != VM_DESTROYED)
 		REFUSE("key 'name' has bad value '%s' (another VM has it)", config.name);

@@ -286,11 +286,13 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits, str
 				out->kind = VM_KIND_DISK;
 			else if (!strcmp(value, "multiboot"))
 				out->kind = VM_KIND_MULTIBOOT;
+			else if (!strcmp(value, "multiboot2"))
+				out->kind = VM_KIND_MULTIBOOT2;
 			else if (!strcmp(value, "data"))
 				out->kind = VM_KIND_DATA;
 			else
 				REFUSE("key 'kind' has bad value '%s' (elf, linux, initrd, disk, "
-				       "multiboot or data)",
+				       "multiboot, multiboot2 or data)",
 				       value);
 		} else if (!strcmp(token, "module")) {
 			if (!valid_name(value))

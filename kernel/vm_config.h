@@ -19,7 +19,7 @@
 #define VM_RESTART_LIMIT_DEFAULT 3
 
 /* What a module is: a guest in kan's ELF format, a Linux kernel (bzImage), an initrd, a raw
- * disk image (a VM's virtio disk, by disk=), a Multiboot 1 kernel, or data a Multiboot kernel
+ * disk image (a VM's virtio disk, by disk=), a Multiboot 1 or 2 kernel, or data a Multiboot kernel
  * gets as a boot module (by module=). */
 enum vm_kind {
 	VM_KIND_ELF,
@@ -27,7 +27,8 @@ enum vm_kind {
 	VM_KIND_INITRD,
 	VM_KIND_DISK,
 	VM_KIND_MULTIBOOT,
-	VM_KIND_DATA
+	VM_KIND_DATA,
+	VM_KIND_MULTIBOOT2
 };
 
 #define VM_MODULES_MAX 8 /* module= keys on one line */
@@ -35,7 +36,8 @@ enum vm_kind {
 #define VM_MAC_LEN 6
 
 struct vm_config {
-	enum vm_kind kind; /* kind= : elf (default), linux, initrd, disk, multiboot, data */
+	enum vm_kind
+		kind; /* kind= : elf (default), linux, initrd, disk, multiboot, data, multiboot2 */
 	char initrd[KAN_VM_NAME_MAX]; /* initrd= : the name of a kind=initrd module */
 	char name[KAN_VM_NAME_MAX];
 	uint64_t mem;		/* bytes of guest RAM, from guest-physical 0 */
@@ -51,7 +53,7 @@ struct vm_config {
 	bool disk_read_only;	    /* disk=NAME:ro */
 	char net[KAN_VM_NAME_MAX];  /* net= : the virtual switch its virtio NIC is on; "" none */
 	uint8_t mac[VM_MAC_LEN];    /* mac= ; all zero: derived from the name (vm_config_mac) */
-	/* module= (repeatable, in order): kind=data modules a kind=multiboot kernel gets */
+	/* module= (repeatable, in order): kind=data modules a kind=multiboot(2) kernel gets */
 	char modules[VM_MODULES_MAX][KAN_VM_NAME_MAX];
 	unsigned module_count;
 	bool exit_port; /* exitport=yes: a write to port 0xf4 ends the VM with that status */

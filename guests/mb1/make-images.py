@@ -28,11 +28,16 @@ def set_flags(image, flags):
     struct.pack_into("<II", image, at + 4, flags, (-(MAGIC + flags)) & 0xffffffff)
 
 
-def aout(image):
-    """The ELF headers stay, but kan must read the address fields instead: the ELF's one
-    program header is spoiled (p_paddr beyond 4 GiB's reach), so only the kludge can work."""
-    set_flags(image, struct.unpack_from("<I", image, header_offset(image) + 4)[0] | 0x10000)
+def aout_spoil_elf(image):
+    """The ELF's one program header spoiled (p_paddr beyond 4 GiB's reach): only address
+    fields can load the image (guests/mb2/make-images.py too)."""
     struct.pack_into("<I", image, load_headers(image)[0] + 12, 0xfff00000)
+
+
+def aout(image):
+    """The ELF headers stay, but kan must read the address fields instead."""
+    set_flags(image, struct.unpack_from("<I", image, header_offset(image) + 4)[0] | 0x10000)
+    aout_spoil_elf(image)
 
 
 def no_header(image):

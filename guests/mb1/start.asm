@@ -19,22 +19,5 @@ mb1_header:
 	dd bss_end		; bss_end_addr
 	dd _start		; entry_addr
 
-section .text
-global _start
-extern mb1_main
-_start:
-	mov esp, stack_top	; the specification leaves ESP undefined
-	pushfd			; EFLAGS as kan left it, for mb1_main to check
-	push ebx
-	push eax
-	call mb1_main
-	; The exit port ends the VM with mb1_main's result (exitport=yes).
-	mov dx, 0xf4
-	out dx, al
-.halt:	hlt
-	jmp .halt
-
-section .bss
-align 16
-	resb 8192
-stack_top:
+%include "guests/lib32/entry.inc"
+multiboot_entry mb1_main

@@ -1,5 +1,4 @@
 /* mb1_load, mb1_write_info and mb1_cmdline (kernel/multiboot1_image.c) on images built here. */
-#include <elf.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +7,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "tests/unit/mb_elf_image.h"
 
 #include "kernel/multiboot1_image.h"
 
@@ -244,48 +245,14 @@ static void test_refuses_aout_fields_beyond_file(void **state)
 /* An ELF image with a Multiboot header (no address fields) in its first segment's data. */
 static void elf32_image(uint32_t paddr, uint32_t entry)
 {
-	Elf32_Ehdr *e = (Elf32_Ehdr *)image;
-	memcpy(e->e_ident, ELFMAG, SELFMAG);
-	e->e_ident[EI_CLASS] = ELFCLASS32;
-	e->e_ident[EI_DATA] = ELFDATA2LSB;
-	e->e_type = ET_EXEC;
-	e->e_machine = EM_386;
-	e->e_entry = entry;
-	e->e_phoff = sizeof(*e);
-	e->e_phentsize = sizeof(Elf32_Phdr);
-	e->e_phnum = 1;
-	Elf32_Phdr *p = (Elf32_Phdr *)(image + e->e_phoff);
-	*p = (Elf32_Phdr){ .p_type = PT_LOAD,
-			   .p_offset = 0x1000,
-			   .p_paddr = paddr,
-			   .p_vaddr = 0xc0000000u + paddr,
-			   .p_filesz = 0x1000,
-			   .p_memsz = 0x3000 };
-	image_size = 0x2000;
+	image_size = mb_test_elf32(image, paddr, 0xc0000000u + paddr, entry, 0x3000);
 	fill_pattern(0x1000, 0x2000);
 	header(0x1000, MB1_FLAG_PAGE_ALIGN | MB1_FLAG_MEMORY_INFO);
 }
 
 static void elf64_image(uint64_t paddr, uint64_t entry)
 {
-	Elf64_Ehdr *e = (Elf64_Ehdr *)image;
-	memcpy(e->e_ident, ELFMAG, SELFMAG);
-	e->e_ident[EI_CLASS] = ELFCLASS64;
-	e->e_ident[EI_DATA] = ELFDATA2LSB;
-	e->e_type = ET_EXEC;
-	e->e_machine = EM_X86_64;
-	e->e_entry = entry;
-	e->e_phoff = sizeof(*e);
-	e->e_phentsize = sizeof(Elf64_Phdr);
-	e->e_phnum = 1;
-	Elf64_Phdr *p = (Elf64_Phdr *)(image + e->e_phoff);
-	*p = (Elf64_Phdr){ .p_type = PT_LOAD,
-			   .p_offset = 0x1000,
-			   .p_paddr = paddr,
-			   .p_vaddr = paddr,
-			   .p_filesz = 0x1000,
-			   .p_memsz = 0x2000 };
-	image_size = 0x2000;
+	image_size = mb_test_elf64(image, paddr, entry, 0x2000);
 	fill_pattern(0x1000, 0x2000);
 	header(0x1000, 0);
 }

@@ -666,7 +666,10 @@ static void multiboot_and_data_kinds_are_read(void **state)
 	assert_int_equal(config.kind, VM_KIND_MULTIBOOT);
 	assert_int_equal(parse("kind=data"), 0);
 	assert_int_equal(config.kind, VM_KIND_DATA);
-	ASSERT_REFUSED("kind=multiboot2", "key 'kind'", "'multiboot2'", "multiboot or data");
+	assert_int_equal(parse("kind=multiboot2"), 0);
+	assert_int_equal(config.kind, VM_KIND_MULTIBOOT2);
+	ASSERT_REFUSED("kind=multiboot3", "key 'kind'", "'multiboot3'",
+		       "multiboot, multiboot2 or data");
 }
 
 static void module_repeats_in_order_up_to_its_limit(void **state)
