@@ -13,30 +13,62 @@ void runqueue_push(struct runqueue *q, struct vcpu *vcpu)
 	q->length++;
 }
 
+static void unlink(struct runqueue *q, struct vcpu *prev, struct vcpu *v)
+{
+	if (prev)
+		prev->next_in_queue = v->next_in_queue;
+	else
+		q->head = v->next_in_queue;
+	if (q->tail == v)
+		q->tail = prev;
+	v->next_in_queue = NULL;
+	q->length--;
+}
+
 struct vcpu *runqueue_pop_ready(struct runqueue *q, uint64_t now)
 {
-	struct vcpu *prev = NULL;
+	struct vcpu *prev = NULL, *best = NULL, *best_prev = NULL;
+	struct vcpu *reserved = NULL, *reserved_prev = NULL;
 	for (struct vcpu *v = q->head; v; prev = v, v = v->next_in_queue) {
 		if (v->wake_tsc > now)
 			continue;
-		if (prev)
-			prev->next_in_queue = v->next_in_queue;
-		else
-			q->head = v->next_in_queue;
-		if (q->tail == v)
-			q->tail = prev;
-		v->next_in_queue = NULL;
-		q->length--;
-		return v;
+		struct share *s = &v->share;
+		share_advance(s, now);
+		if (share_reserved(s)) {
+			if (!reserved || share_period_end(s) < share_period_end(&reserved->share))
+				reserved = v, reserved_prev = prev;
+		} else if (share_eligible_at(s, now) <= now &&
+			   (!best || share_vtime_before(s->vtime, best->share.vtime))) {
+			best = v, best_prev = prev;
+		}
 	}
-	return NULL;
+	if (reserved)
+		best = reserved, best_prev = reserved_prev;
+	if (!best)
+		return NULL;
+	unlink(q, best_prev, best);
+	share_catch_up(&best->share, q->vclock);
+	if (share_vtime_before(q->vclock, best->share.vtime))
+		q->vclock = best->share.vtime;
+	return best;
 }
 
-uint64_t runqueue_earliest_wake(const struct runqueue *q)
+uint64_t runqueue_earliest_wake(const struct runqueue *q, uint64_t now)
+{
+	uint64_t earliest = UINT64_MAX;
+	for (const struct vcpu *v = q->head; v; v = v->next_in_queue) {
+		uint64_t at = v->wake_tsc > now ? v->wake_tsc : share_eligible_at(&v->share, now);
+		if (at < earliest)
+			earliest = at;
+	}
+	return earliest;
+}
+
+uint64_t runqueue_next_release(const struct runqueue *q)
 {
 	uint64_t earliest = UINT64_MAX;
 	for (const struct vcpu *v = q->head; v; v = v->next_in_queue)
-		if (v->wake_tsc < earliest)
-			earliest = v->wake_tsc;
+		if (share_period_end(&v->share) < earliest)
+			earliest = share_period_end(&v->share);
 	return earliest;
 }

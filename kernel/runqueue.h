@@ -1,4 +1,9 @@
-/* One physical CPU's queue of runnable vCPUs: FIFO order, skipping those asleep after HLT. */
+/*
+ * One physical CPU's queue of vCPUs. Which one runs next (kernel/share.h has the rules):
+ * a ready vCPU with reserved time left, earliest period end first; else the ready vCPU
+ * whose cap lets it run with the least virtual time, the first in queue order among equals.
+ * Ready: its sleep after HLT (wake_tsc) is over.
+ */
 #ifndef KAN_KERNEL_RUNQUEUE_H
 #define KAN_KERNEL_RUNQUEUE_H
 
@@ -9,12 +14,18 @@
 struct runqueue {
 	struct vcpu *head, *tail;
 	unsigned length;
+	uint64_t vclock; /* the virtual time of the last vCPU picked: never goes back */
 };
 
 void runqueue_push(struct runqueue *q, struct vcpu *vcpu);
-/* Takes out the first vCPU whose wake_tsc has passed (`now`), or returns NULL. */
+/* Takes out the vCPU to run at `now` (rolling every queued vCPU's share forward), or
+ * returns NULL when none may run. */
 struct vcpu *runqueue_pop_ready(struct runqueue *q, uint64_t now);
-/* The earliest wake_tsc in the queue; UINT64_MAX when it is empty. */
-uint64_t runqueue_earliest_wake(const struct runqueue *q);
+/* When a vCPU in the queue may run next, after runqueue_pop_ready found none at `now`: the
+ * earliest end of a sleep or of a cap's wait; UINT64_MAX when the queue is empty. */
+uint64_t runqueue_earliest_wake(const struct runqueue *q, uint64_t now);
+/* The earliest end of a period among the queued vCPUs with a reservation (UINT64_MAX if
+ * none): another vCPU's run must end by then, so that the reservation's budget comes first. */
+uint64_t runqueue_next_release(const struct runqueue *q);
 
 #endif

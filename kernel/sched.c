@@ -26,6 +26,7 @@
 extern uint64_t boot_tsc; /* boot/entry.asm: the TSC when GRUB handed over */
 static bool wait_when_empty;
 static uint64_t recent_window_tsc; /* RECENT_WINDOW_US, once: every slice notes its share */
+static uint64_t slice_alone_tsc;   /* SLICE_ALONE_US, once */
 
 static bool kicked(void)
 {
@@ -46,6 +47,7 @@ void sched_init(bool keep_running_when_empty)
 {
 	wait_when_empty = keep_running_when_empty;
 	recent_window_tsc = time_us_to_tsc(RECENT_WINDOW_US);
+	slice_alone_tsc = time_us_to_tsc(SLICE_ALONE_US);
 	interrupt_register(KICK_VECTOR, kicked);
 	interrupt_register(NOTIFY_VECTOR, notified);
 	interrupt_register(LAPIC_TIMER_VECTOR, idle_timer_fired);
@@ -155,11 +157,24 @@ static void report_boot_time(void)
 	}
 }
 
+/* How long `v` may run from `now` (kernel/share.h): its slice, or longer alone on its CPU;
+ * cut by its cap and reservation, and by the next period of another vCPU's reservation. */
+static uint64_t run_limit(struct cpu *c, struct vcpu *v, uint64_t now)
+{
+	struct share *s = &v->share;
+	if (!c->queue.length && !s->policy.cap_pct && !s->policy.period)
+		return slice_alone_tsc;
+	uint64_t limit = share_run_limit(s, now);
+	uint64_t release = runqueue_next_release(&c->queue);
+	if (release > now && release - now < limit)
+		limit = release - now;
+	return limit;
+}
+
 /* Runs `v` for one slice; true if it should stay on the run queue. */
 static bool run_slice(struct cpu *c, struct vcpu *v, uint64_t now)
 {
 	struct vm *vm = v->vm;
-	uint64_t slice_us = c->queue.length ? vm->config.slice_us : SLICE_ALONE_US;
 	c->current = v;
 	__atomic_store_n(&v->running_since, now, __ATOMIC_RELEASE);
 	/* Frames for a NIC of a VM without a PIC go in here, once a slice; a VM with a PIC
@@ -167,9 +182,10 @@ static bool run_slice(struct cpu *c, struct vcpu *v, uint64_t now)
 	if (vm->devices.net && !vintr_present(v))
 		vm_devices_poll(vm);
 	pause_loop_reset(&v->pause_loop);
-	enum vcpu_event event = backend_vcpu_run(v, time_us_to_tsc(slice_us));
+	enum vcpu_event event = backend_vcpu_run(v, run_limit(c, v, now));
 	uint64_t end = rdtsc(), ran = end - now;
 	v->cpu_time += ran;
+	share_charge(&v->share, ran);
 	__atomic_store_n(&v->running_since, 0, __ATOMIC_RELEASE);
 	c->busy_tsc += ran;
 	busy_window_note(&v->recent, end, v->cpu_time, recent_window_tsc);
@@ -191,6 +207,7 @@ static bool run_slice(struct cpu *c, struct vcpu *v, uint64_t now)
 			return true; /* a command restarted it: its HLT is gone with the old run */
 	}
 	if (event == VCPU_EVENT_HALTED) {
+		share_sleep(&v->share);
 		/* A VM with interrupts sleeps until its next timer tick, or input (sched_wake),
 		 * or at most a second; one without sleeps one slice. */
 		bool intc = vintr_present(v);
@@ -227,7 +244,7 @@ void sched_run(void)
 		struct vcpu *v = runqueue_pop_ready(&c->queue, now);
 		if (v)
 			v->queued = false;
-		uint64_t next_wake = runqueue_earliest_wake(&c->queue);
+		uint64_t next_wake = runqueue_earliest_wake(&c->queue, now);
 		spin_unlock(&c->queue_lock);
 		if (!v) {
 			if (vm_live_count() == 0 && !wait_when_empty)
@@ -238,9 +255,12 @@ void sched_run(void)
 		/* A command may be waiting for its VM; then the VM's state decides whether it
 		 * runs. The boot vCPU's CPU carries commands out; the other vCPUs follow. */
 		if (v == vm_boot_vcpu(v->vm)) {
-			if (!vm_handle_pending(v->vm) || timed_out(v, now))
+			if (!vm_handle_pending(v->vm) || timed_out(v, now)) {
+				share_sleep(&v->share);
 				continue;
+			}
 		} else if (!vm_vcpu_may_run(v)) {
+			share_sleep(&v->share);
 			continue; /* the home CPU puts it back when the VM runs again */
 		} else if (v->start_pending) {
 			vcpu_start_on_its_cpu(v);
@@ -249,6 +269,8 @@ void sched_run(void)
 			report_boot_time();
 		if (run_slice(c, v, now))
 			queue_push(c, v);
+		else
+			share_sleep(&v->share);
 	}
 	if (c->index != 0)
 		cpu_halt_forever(); /* the boot CPU reports and ends the run */

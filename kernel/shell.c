@@ -52,6 +52,7 @@ static void help(void)
 		"vm pause|resume ID|NAME",
 		"vm destroy ID|NAME         stop it and free its memory",
 		"vm create FROM key=value.. a new VM from FROM's image (FROM: a VM id or name)",
+		"vm set ID|NAME key=value.. change slice, weight, cap, budget+period, cpus live",
 		"console ID|NAME            type into the VM's UART; Ctrl-] comes back",
 		"cpu list                   each CPU: its vCPUs, what runs, how busy",
 		"stats                      VM exits by reason, per VM",
@@ -87,6 +88,17 @@ static void vm_info(const struct vm *vm)
 	       vm->config.mem >> 20, vm->ram_base, vm->vcpus[0].cpu, vm->config.slice_us,
 	       vm->config.restart_on_crash ? "restart" : "stop", vm->restarts,
 	       vm->config.restart_limit);
+	uint64_t periods = 0, missed = 0;
+	for (unsigned i = 0; i < vm->vcpu_count; i++)
+		periods += vm->vcpus[i].share.periods, missed += vm->vcpus[i].share.missed;
+	if (vm->config.period_us)
+		printk("kan:   share: weight %u, cap %u%%, reserved %lu us every %lu us: %lu "
+		       "periods, %lu missed\n",
+		       vm->config.weight, vm->config.cap_pct ? vm->config.cap_pct : 100,
+		       vm->config.budget_us, vm->config.period_us, periods, missed);
+	else
+		printk("kan:   share: weight %u, cap %u%%, no reservation\n", vm->config.weight,
+		       vm->config.cap_pct ? vm->config.cap_pct : 100);
 	for (unsigned i = 0; vm->vcpu_count > 1 && i < vm->vcpu_count; i++) {
 		const struct vcpu *v = &vm->vcpus[i];
 		printk("kan:   vcpu %u: cpu %u, %s, cpu time %lu us, %lu exits\n", i, v->cpu,
@@ -182,6 +194,13 @@ static void run(const struct shell_command *cmd)
 		break;
 	case SHELL_VM_CREATE:
 		vm_create_command(cmd);
+		break;
+	case SHELL_VM_SET:
+		vm = vm_find(cmd->target);
+		if (!vm)
+			printk("kan: no VM '%s' (vm list shows them)\n", cmd->target);
+		else if (vm_set(vm, cmd->options, error, sizeof(error)))
+			printk("kan: vm set refused: %s\n", error);
 		break;
 	case SHELL_CONSOLE:
 		vm = vm_find(cmd->target);

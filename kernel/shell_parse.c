@@ -47,7 +47,7 @@ static const struct {
 	{ "start", SHELL_VM_START },	 { "stop", SHELL_VM_STOP },
 	{ "restart", SHELL_VM_RESTART }, { "pause", SHELL_VM_PAUSE },
 	{ "resume", SHELL_VM_RESUME },	 { "destroy", SHELL_VM_DESTROY },
-	{ "create", SHELL_VM_CREATE },
+	{ "create", SHELL_VM_CREATE },	 { "set", SHELL_VM_SET },
 };
 
 static int parse_vm(char words[WORDS_MAX][SHELL_LINE_MAX], int n, const char *rest,
@@ -55,7 +55,7 @@ static int parse_vm(char words[WORDS_MAX][SHELL_LINE_MAX], int n, const char *re
 {
 	if (n < 2)
 		FAIL("vm needs a subcommand: list, info, start, stop, restart, pause, resume, "
-		     "destroy, create");
+		     "destroy, create, set");
 	for (size_t i = 0; i < sizeof(vm_verbs) / sizeof(vm_verbs[0]); i++) {
 		if (strcmp(words[1], vm_verbs[i].word))
 			continue;
@@ -68,11 +68,13 @@ static int parse_vm(char words[WORDS_MAX][SHELL_LINE_MAX], int n, const char *re
 		if (n < 3) {
 			const char *needs = out->verb == SHELL_VM_CREATE
 						    ? "the VM whose image to load, then options"
+					    : out->verb == SHELL_VM_SET
+						    ? "a VM id or name, then key=value"
 						    : "a VM id or name";
 			FAIL("vm %s needs %s", words[1], needs);
 		}
 		strlcpy(out->target, words[2], sizeof(out->target));
-		if (out->verb == SHELL_VM_CREATE) {
+		if (out->verb == SHELL_VM_CREATE || out->verb == SHELL_VM_SET) {
 			while (*rest == ' ' || *rest == '\t')
 				rest++;
 			strlcpy(out->options, rest, sizeof(out->options));

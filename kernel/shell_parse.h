@@ -16,6 +16,7 @@ enum shell_verb {
 	SHELL_VM_RESUME,
 	SHELL_VM_DESTROY,
 	SHELL_VM_CREATE,
+	SHELL_VM_SET,
 	SHELL_CONSOLE,
 	SHELL_CPU_LIST,
 	SHELL_STATS,
@@ -30,7 +31,7 @@ enum shell_log_level { LOG_QUIET, LOG_NORMAL, LOG_VERBOSE };
 struct shell_command {
 	enum shell_verb verb;
 	char target[SHELL_LINE_MAX];	/* VM id or name; for vm create, the image */
-	char options[SHELL_LINE_MAX];	/* vm create: the VM's config line */
+	char options[SHELL_LINE_MAX];	/* vm create: the VM's config line; vm set: its keys */
 	enum shell_log_level log_level; /* log */
 	int has_log_level;		/* log without a level just shows it */
 };

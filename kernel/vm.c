@@ -578,19 +578,68 @@ static void default_name(const char *cmdline, char *name, size_t size)
 
 /* The allowed CPU with the fewest vCPUs so far, counting the VM's own placed before (`mine`):
  * a vCPU stays where it is placed. */
-static unsigned place_vcpu(const struct cpuset *allowed, const struct vm *vm, unsigned placed)
+/* The share of `cpu` (in millionths) that the vCPUs of VMs other than `except` reserve. */
+uint64_t vm_reserved_ppm(unsigned cpu, const struct vm *except)
 {
-	unsigned best = KAN_MAX_CPUS, best_load = ~0u;
-	for (unsigned i = cpuset_first(allowed); i < percpu_count(); i++) {
-		if (!cpuset_has(allowed, i))
+	uint64_t ppm = 0;
+	for (unsigned i = 0; i < vm_count(); i++) {
+		const struct vm *vm = vm_by_index(i);
+		if (vm == except || vm->state == VM_DESTROYED || !vm->config.period_us)
 			continue;
-		unsigned load = cpus[i].vcpus;
-		for (unsigned k = 0; k < placed; k++)
-			load += vm->vcpus[k].cpu == i;
-		if (load < best_load)
-			best = i, best_load = load;
+		for (unsigned k = 0; k < vm->vcpu_count; k++)
+			if (vm->vcpus[k].cpu == cpu)
+				ppm += vm->config.budget_us * 1000000 / vm->config.period_us;
 	}
-	return best;
+	return ppm;
+}
+
+/*
+ * Where each vCPU of a VM with `config` runs: the allowed CPU with the fewest vCPUs, counting
+ * the VM's own placed before it, that has room for its reservation, if it has one. 0, or -1
+ * with the refusal in `error`.
+ */
+static int place_vcpus(const struct vm_config *config, unsigned where[], char *error,
+		       size_t error_size)
+{
+	uint64_t mine = config->period_us ? config->budget_us * 1000000 / config->period_us : 0;
+	for (unsigned v = 0; v < config->vcpus; v++) {
+		unsigned best = KAN_MAX_CPUS, best_load = ~0u, first = KAN_MAX_CPUS;
+		for (unsigned i = cpuset_first(&config->cpus); i < percpu_count(); i++) {
+			if (!cpuset_has(&config->cpus, i))
+				continue;
+			unsigned load = cpus[i].vcpus, own = 0;
+			for (unsigned k = 0; k < v; k++)
+				own += where[k] == i;
+			if (first == KAN_MAX_CPUS)
+				first = i;
+			if (mine && vm_reserved_ppm(i, NULL) + (own + 1) * mine > 1000000)
+				continue;
+			if (load + own < best_load)
+				best = i, best_load = load + own;
+		}
+		if (best == KAN_MAX_CPUS) {
+			ksnprintf(error, error_size,
+				  "key 'budget' has value '%luus' (period %luus): the reservations "
+				  "on cpu %u would come to %lu%% (at most 100%%; no allowed CPU "
+				  "has room)",
+				  config->budget_us, config->period_us, first,
+				  (vm_reserved_ppm(first, NULL) + mine) / 10000);
+			return -1;
+		}
+		where[v] = best;
+	}
+	return 0;
+}
+
+/* What of its CPU each vCPU of a VM with `config` is owed, in TSC ticks (kernel/share.h). */
+void vm_share_policy(const struct vm_config *config, struct share_policy *p)
+{
+	*p = (struct share_policy){ .weight = config->weight,
+				    .cap_pct = config->cap_pct,
+				    .cap_window = time_us_to_tsc(SHARE_CAP_WINDOW_US),
+				    .budget = time_us_to_tsc(config->budget_us),
+				    .period = time_us_to_tsc(config->period_us),
+				    .slice = time_us_to_tsc(config->slice_us) };
 }
 
 /* The slot at vms_used, allocated if it is not yet; NULL at the limit or without memory. */
@@ -634,6 +683,65 @@ static struct vm *vm_slot(void)
 		return NULL;                                                                       \
 	} while (0)
 
+/* On a vCPU's CPU (sched_call_on): its new share policy, from the VM's config. */
+static void apply_share(void *arg)
+{
+	struct vcpu *v = arg;
+	struct share_policy policy;
+	vm_share_policy(&v->vm->config, &policy);
+	share_set_policy(&v->share, &policy, rdtsc());
+}
+
+int vm_set(struct vm *vm, const char *options, char *error, size_t error_size)
+{
+	if (vm->state == VM_DESTROYED) {
+		ksnprintf(error, error_size, "vm %s is destroyed", vm->config.name);
+		return -1;
+	}
+	struct vm_config_limits limits = { percpu_present(), kan_defaults->default_slice_us,
+					   vm->config.name };
+	struct vm_config next;
+	if (vm_config_set(options, &limits, &vm->config, &next, error, error_size))
+		return -1;
+	uint64_t mine = next.period_us ? next.budget_us * 1000000 / next.period_us : 0;
+	for (unsigned i = 0; i < vm->vcpu_count; i++) {
+		unsigned cpu = vm->vcpus[i].cpu, own = 0;
+		if (!cpuset_has(&next.cpus, cpu)) {
+			ksnprintf(error, error_size,
+				  "key 'cpus' does not hold cpu %u, where vCPU %u runs (vm move it "
+				  "first)",
+				  cpu, i);
+			return -1;
+		}
+		for (unsigned k = 0; k < vm->vcpu_count; k++)
+			own += vm->vcpus[k].cpu == cpu;
+		uint64_t total = vm_reserved_ppm(cpu, vm) + own * mine;
+		if (mine && total > 1000000) {
+			ksnprintf(error, error_size,
+				  "key 'budget' has value '%luus' (period %luus): the reservations "
+				  "on cpu %u would come to %lu%% (at most 100%%)",
+				  next.budget_us, next.period_us, cpu, total / 10000);
+			return -1;
+		}
+	}
+	vm->config.slice_us = next.slice_us;
+	vm->config.weight = next.weight;
+	vm->config.cap_pct = next.cap_pct;
+	vm->config.budget_us = next.budget_us;
+	vm->config.period_us = next.period_us;
+	vm->config.cpus = next.cpus;
+	for (unsigned i = 0; i < vm->vcpu_count; i++)
+		sched_call_on(vm->vcpus[i].cpu, apply_share, &vm->vcpus[i]);
+	char reservation[48] = "none";
+	if (next.period_us)
+		ksnprintf(reservation, sizeof(reservation), "%luus every %luus", next.budget_us,
+			  next.period_us);
+	printk("kan: vm %s: set slice %u us, weight %u, cap %u%%, reservation %s\n",
+	       vm->config.name, next.slice_us, next.weight, next.cap_pct ? next.cap_pct : 100,
+	       reservation);
+	return 0;
+}
+
 struct vm *vm_create(const struct boot_module *module, const char *cmdline, char *error,
 		     size_t error_size)
 {
@@ -673,6 +781,9 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 	struct vm *same = vm_find(config.name);
 	if (same && same->state != VM_DESTROYED)
 		REFUSE("key 'name' has bad value '%s' (another VM has it)", config.name);
+	unsigned placed[KAN_VM_VCPUS_MAX];
+	if (place_vcpus(&config, placed, error, error_size))
+		return NULL;
 	/* 2 MiB-aligned for large EPT pages; from the top, so that low memory stays for kan. */
 	uint64_t ram = phys_alloc_top(config.mem, 2ull << 20);
 	if (!ram)
@@ -722,7 +833,10 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 		sipi_state(&waiting, 0);
 		v->vm = vm;
 		v->index = i;
-		v->cpu = place_vcpu(&config.cpus, vm, i);
+		v->cpu = placed[i];
+		struct share_policy policy;
+		vm_share_policy(&config, &policy);
+		share_init(&v->share, &policy, rdtsc());
 		v->run_state = i ? VCPU_WAIT_SIPI : VCPU_RUNNABLE;
 		created = backend_vcpu_create(v, i ? &waiting : &boot);
 	}

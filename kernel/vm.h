@@ -11,6 +11,7 @@
 #include "kernel/limits.h"
 #include "kernel/multiboot2.h"
 #include "kernel/pause_loop.h"
+#include "kernel/share.h"
 #include "kernel/devices/pcboard.h"
 #include "kernel/vm_config.h"
 #include "kernel/vm_devices.h"
@@ -92,6 +93,7 @@ struct vcpu {
 	struct busy_window recent; /* its share of its CPU lately (vm list), kept by its CPU */
 	uint64_t exits[VCPU_EXIT_REASONS];
 	struct pause_loop pause_loop; /* where every PAUSE exits: is it spinning? */
+	struct share share;	      /* what of its CPU it is owed (weight, cap, reservation) */
 };
 
 struct vm {
@@ -182,6 +184,17 @@ static inline bool vm_handle_pending(struct vm *vm)
 /* On the VM's CPU, when its vCPU has stopped: carries out a reset the guest asked for, or
  * restarts it after a crash if its on_crash policy says so. True if it should run again. */
 bool vm_end_policy(struct vm *vm);
+
+/* The share of `cpu`, in millionths, that the vCPUs of live VMs other than `except` reserve
+ * (budget= period=). */
+uint64_t vm_reserved_ppm(unsigned cpu, const struct vm *except);
+/* What of its CPU each vCPU of a VM with `config` is owed, in TSC ticks (kernel/share.h). */
+void vm_share_policy(const struct vm_config *config, struct share_policy *p);
+
+/* The shell's vm set: "slice=… weight=… cap=… budget=… period=… cpus=…" applied while the VM
+ * runs (each vCPU's CPU takes its new share at its next pick), printed once. 0, or -1 with
+ * the refusal, naming the key, in `error`. */
+int vm_set(struct vm *vm, const char *options, char *error, size_t error_size);
 
 /* Creates a VM for every guest module; a refused module is reported and skipped. */
 void vms_create_from_boot(const struct boot_info *boot, const struct kan_config *kan);

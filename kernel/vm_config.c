@@ -219,6 +219,183 @@ void vm_config_mac(const struct vm_config *config, uint8_t mac[VM_MAC_LEN])
 		return -1;                                                                         \
 	} while (0)
 
+/* One key=value of a VM's line into `out`. 0, or -1 with a message naming key and value. */
+static int parse_key(const char *token, const char *value, const struct vm_config_limits *limits,
+		     struct vm_config *out, char *error, size_t error_size)
+{
+	if (!strcmp(token, "name")) {
+		if (!valid_name(value))
+			REFUSE("key 'name' has bad value '%s' (1-%d characters of a-z A-Z "
+			       "0-9 - _ .)",
+			       value, KAN_VM_NAME_MAX - 1);
+		strlcpy(out->name, value, sizeof(out->name));
+	} else if (!strcmp(token, "mem")) {
+		if (parse_size(value, &out->mem) || out->mem < VM_MEM_MIN || (out->mem & 0xfff))
+			REFUSE("key 'mem' has bad value '%s' (a size of at least 1M, like "
+			       "16M or 1G)",
+			       value);
+	} else if (!strcmp(token, "cpus")) {
+		struct cpuset cpus;
+		if (parse_cpu_list(value, &cpus))
+			REFUSE("key 'cpus' has bad value '%s' (a list like 0,2 or a range "
+			       "like 0-3)",
+			       value);
+		if (!cpuset_within(&cpus, &limits->cpus_present))
+			REFUSE("key 'cpus' has bad value '%s' (no such CPU: kan runs VMs "
+			       "on "
+			       "%u CPUs, numbered from 0)",
+			       value, cpuset_count(&limits->cpus_present));
+		out->cpus = cpus;
+	} else if (!strcmp(token, "slice")) {
+		uint64_t us;
+		if (parse_duration_us(value, VM_SLICE_MAX_US, &us))
+			REFUSE("key 'slice' has bad value '%s' (a duration like 10ms or "
+			       "500us, at most 10s)",
+			       value);
+		out->slice_us = (uint32_t)us;
+	} else if (!strcmp(token, "kind")) {
+		if (!strcmp(value, "elf"))
+			out->kind = VM_KIND_ELF;
+		else if (!strcmp(value, "linux"))
+			out->kind = VM_KIND_LINUX;
+		else if (!strcmp(value, "initrd"))
+			out->kind = VM_KIND_INITRD;
+		else if (!strcmp(value, "disk"))
+			out->kind = VM_KIND_DISK;
+		else if (!strcmp(value, "multiboot"))
+			out->kind = VM_KIND_MULTIBOOT;
+		else if (!strcmp(value, "multiboot2"))
+			out->kind = VM_KIND_MULTIBOOT2;
+		else if (!strcmp(value, "data"))
+			out->kind = VM_KIND_DATA;
+		else
+			REFUSE("key 'kind' has bad value '%s' (elf, linux, initrd, disk, "
+			       "multiboot, multiboot2 or data)",
+			       value);
+	} else if (!strcmp(token, "module")) {
+		if (!valid_name(value))
+			REFUSE("key 'module' has bad value '%s' (the name of a kind=data "
+			       "module)",
+			       value);
+		if (out->module_count == VM_MODULES_MAX)
+			REFUSE("key 'module' is given more than %d times", VM_MODULES_MAX);
+		strlcpy(out->modules[out->module_count++], value, KAN_VM_NAME_MAX);
+	} else if (!strcmp(token, "exitport")) {
+		if (!parse_switch(value, "no", "yes", &out->exit_port))
+			REFUSE("key 'exitport' has bad value '%s' (yes or no)", value);
+	} else if (!strcmp(token, "initrd")) {
+		if (!valid_name(value))
+			REFUSE("key 'initrd' has bad value '%s' (the name of a kind=initrd "
+			       "module)",
+			       value);
+		strlcpy(out->initrd, value, sizeof(out->initrd));
+	} else if (!strcmp(token, "on_crash")) {
+		if (!parse_switch(value, "stop", "restart", &out->restart_on_crash))
+			REFUSE("key 'on_crash' has bad value '%s' (stop or restart)", value);
+	} else if (!strcmp(token, "on_reset")) {
+		bool restart;
+		if (!parse_switch(value, "stop", "restart", &restart))
+			REFUSE("key 'on_reset' has bad value '%s' (restart or stop)", value);
+		out->stop_on_reset = !restart;
+	} else if (!strcmp(token, "vcpus")) {
+		uint64_t n;
+		const char *v = value;
+		if (parse_u64(&v, &n) || *v || n < 1 || n > KAN_VM_VCPUS_MAX)
+			REFUSE("key 'vcpus' has bad value '%s' (a number from 1 to %d)", value,
+			       KAN_VM_VCPUS_MAX);
+		out->vcpus = (unsigned)n;
+	} else if (!strcmp(token, "restarts")) {
+		uint64_t n;
+		const char *v = value;
+		if (parse_u64(&v, &n) || *v || n > 1000)
+			REFUSE("key 'restarts' has bad value '%s' (a number from 0 to "
+			       "1000)",
+			       value);
+		out->restart_limit = (unsigned)n;
+	} else if (!strcmp(token, "autostart")) {
+		if (!parse_switch(value, "no", "yes", &out->autostart))
+			REFUSE("key 'autostart' has bad value '%s' (yes or no)", value);
+	} else if (!strcmp(token, "timeout")) {
+		if (parse_duration_us(value, VM_TIMEOUT_MAX_US, &out->timeout_us))
+			REFUSE("key 'timeout' has bad value '%s' (a duration like 5s, at "
+			       "most a day)",
+			       value);
+	} else if (!strcmp(token, "disk")) {
+		if (parse_disk(value, out))
+			REFUSE("key 'disk' has bad value '%s' (the name of a kind=disk "
+			       "module, with :ro for read-only)",
+			       value);
+	} else if (!strcmp(token, "net")) {
+		if (!valid_name(value))
+			REFUSE("key 'net' has bad value '%s' (a switch name of 1-%d "
+			       "characters of a-z A-Z 0-9 - _ .)",
+			       value, KAN_VM_NAME_MAX - 1);
+		strlcpy(out->net, value, sizeof(out->net));
+	} else if (!strcmp(token, "mac")) {
+		if (parse_mac(value, out->mac))
+			REFUSE("key 'mac' has bad value '%s' (six hex bytes like "
+			       "52:54:00:12:34:56, unicast, not all zero)",
+			       value);
+	} else if (!strcmp(token, "console")) {
+		/* read first, at boot (kernel/console_config.c) */
+	} else if (!strcmp(token, "weight")) {
+		uint64_t n;
+		const char *v = value;
+		if (parse_u64(&v, &n) || *v || n < 1 || n > VM_WEIGHT_MAX)
+			REFUSE("key 'weight' has bad value '%s' (a number from 1 to %d; the "
+			       "default is %d)",
+			       value, VM_WEIGHT_MAX, VM_WEIGHT_DEFAULT);
+		out->weight = (uint32_t)n;
+	} else if (!strcmp(token, "cap")) {
+		uint64_t n;
+		const char *v = value;
+		if (parse_u64(&v, &n) || (*v && strcmp(v, "%")) || n < 1 || n > 100)
+			REFUSE("key 'cap' has bad value '%s' (a share of its CPU from 1%% to "
+			       "100%%, like 25%%)",
+			       value);
+		out->cap_pct = n == 100 ? 0 : (uint32_t)n;
+	} else if (!strcmp(token, "budget")) {
+		if (parse_duration_us(value, VM_PERIOD_MAX_US, &out->budget_us) ||
+		    out->budget_us < VM_BUDGET_MIN_US)
+			REFUSE("key 'budget' has bad value '%s' (a duration from 100us to 1s, "
+			       "with period=)",
+			       value);
+	} else if (!strcmp(token, "period")) {
+		if (parse_duration_us(value, VM_PERIOD_MAX_US, &out->period_us) ||
+		    out->period_us < VM_PERIOD_MIN_US)
+			REFUSE("key 'period' has bad value '%s' (a duration from 1ms to 1s, "
+			       "with budget=)",
+			       value);
+	} else if (!strcmp(token, "console")) {
+		/* read first, at boot (kernel/console_config.c) */
+	} else {
+		REFUSE("unknown key '%s' (value '%s')", token, value);
+	}
+	return 0;
+}
+
+/* What keys say together: a reservation needs both keys, fits its period and its cap. */
+static int check_share(const struct vm_config *c, char *error, size_t error_size)
+{
+	if (!c->budget_us != !c->period_us) {
+		if (c->budget_us)
+			REFUSE("key 'budget' has value '%luus' without a period= (a reservation "
+			       "is budget= and period= together)",
+			       c->budget_us);
+		REFUSE("key 'period' has value '%luus' without a budget= (a reservation is "
+		       "budget= and period= together)",
+		       c->period_us);
+	}
+	if (c->budget_us > c->period_us)
+		REFUSE("key 'budget' has bad value '%luus' (more than its period of %luus)",
+		       c->budget_us, c->period_us);
+	if (c->cap_pct && c->period_us && c->budget_us * 100 > c->period_us * c->cap_pct)
+		REFUSE("key 'cap' has bad value '%u%%' (less than its reservation, budget %luus "
+		       "in every %luus)",
+		       c->cap_pct, c->budget_us, c->period_us);
+	return 0;
+}
+
 int vm_config_parse(const char *line, const struct vm_config_limits *limits, struct vm_config *out,
 		    char *error, size_t error_size)
 {
@@ -228,6 +405,7 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits, str
 	out->slice_us = limits->default_slice_us;
 	out->restart_limit = VM_RESTART_LIMIT_DEFAULT;
 	out->vcpus = 1;
+	out->weight = VM_WEIGHT_DEFAULT;
 	out->autostart = true;
 	strlcpy(out->name, limits->default_name ? limits->default_name : "vm", sizeof(out->name));
 
@@ -244,128 +422,43 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits, str
 				continue; /* the image path GRUB passes before the options */
 			REFUSE("option '%s' has no value (write key=value)", token);
 		}
-		if (!strcmp(token, "name")) {
-			if (!valid_name(value))
-				REFUSE("key 'name' has bad value '%s' (1-%d characters of a-z A-Z "
-				       "0-9 - _ .)",
-				       value, KAN_VM_NAME_MAX - 1);
-			strlcpy(out->name, value, sizeof(out->name));
-		} else if (!strcmp(token, "mem")) {
-			if (parse_size(value, &out->mem) || out->mem < VM_MEM_MIN ||
-			    (out->mem & 0xfff))
-				REFUSE("key 'mem' has bad value '%s' (a size of at least 1M, like "
-				       "16M or 1G)",
-				       value);
-		} else if (!strcmp(token, "cpus")) {
-			struct cpuset cpus;
-			if (parse_cpu_list(value, &cpus))
-				REFUSE("key 'cpus' has bad value '%s' (a list like 0,2 or a range "
-				       "like 0-3)",
-				       value);
-			if (!cpuset_within(&cpus, &limits->cpus_present))
-				REFUSE("key 'cpus' has bad value '%s' (no such CPU: kan runs VMs "
-				       "on "
-				       "%u CPUs, numbered from 0)",
-				       value, cpuset_count(&limits->cpus_present));
-			out->cpus = cpus;
-		} else if (!strcmp(token, "slice")) {
-			uint64_t us;
-			if (parse_duration_us(value, VM_SLICE_MAX_US, &us))
-				REFUSE("key 'slice' has bad value '%s' (a duration like 10ms or "
-				       "500us, at most 10s)",
-				       value);
-			out->slice_us = (uint32_t)us;
-		} else if (!strcmp(token, "kind")) {
-			if (!strcmp(value, "elf"))
-				out->kind = VM_KIND_ELF;
-			else if (!strcmp(value, "linux"))
-				out->kind = VM_KIND_LINUX;
-			else if (!strcmp(value, "initrd"))
-				out->kind = VM_KIND_INITRD;
-			else if (!strcmp(value, "disk"))
-				out->kind = VM_KIND_DISK;
-			else if (!strcmp(value, "multiboot"))
-				out->kind = VM_KIND_MULTIBOOT;
-			else if (!strcmp(value, "multiboot2"))
-				out->kind = VM_KIND_MULTIBOOT2;
-			else if (!strcmp(value, "data"))
-				out->kind = VM_KIND_DATA;
-			else
-				REFUSE("key 'kind' has bad value '%s' (elf, linux, initrd, disk, "
-				       "multiboot, multiboot2 or data)",
-				       value);
-		} else if (!strcmp(token, "module")) {
-			if (!valid_name(value))
-				REFUSE("key 'module' has bad value '%s' (the name of a kind=data "
-				       "module)",
-				       value);
-			if (out->module_count == VM_MODULES_MAX)
-				REFUSE("key 'module' is given more than %d times", VM_MODULES_MAX);
-			strlcpy(out->modules[out->module_count++], value, KAN_VM_NAME_MAX);
-		} else if (!strcmp(token, "exitport")) {
-			if (!parse_switch(value, "no", "yes", &out->exit_port))
-				REFUSE("key 'exitport' has bad value '%s' (yes or no)", value);
-		} else if (!strcmp(token, "initrd")) {
-			if (!valid_name(value))
-				REFUSE("key 'initrd' has bad value '%s' (the name of a kind=initrd "
-				       "module)",
-				       value);
-			strlcpy(out->initrd, value, sizeof(out->initrd));
-		} else if (!strcmp(token, "on_crash")) {
-			if (!parse_switch(value, "stop", "restart", &out->restart_on_crash))
-				REFUSE("key 'on_crash' has bad value '%s' (stop or restart)",
-				       value);
-		} else if (!strcmp(token, "on_reset")) {
-			bool restart;
-			if (!parse_switch(value, "stop", "restart", &restart))
-				REFUSE("key 'on_reset' has bad value '%s' (restart or stop)",
-				       value);
-			out->stop_on_reset = !restart;
-		} else if (!strcmp(token, "vcpus")) {
-			uint64_t n;
-			const char *v = value;
-			if (parse_u64(&v, &n) || *v || n < 1 || n > KAN_VM_VCPUS_MAX)
-				REFUSE("key 'vcpus' has bad value '%s' (a number from 1 to %d)",
-				       value, KAN_VM_VCPUS_MAX);
-			out->vcpus = (unsigned)n;
-		} else if (!strcmp(token, "restarts")) {
-			uint64_t n;
-			const char *v = value;
-			if (parse_u64(&v, &n) || *v || n > 1000)
-				REFUSE("key 'restarts' has bad value '%s' (a number from 0 to "
-				       "1000)",
-				       value);
-			out->restart_limit = (unsigned)n;
-		} else if (!strcmp(token, "autostart")) {
-			if (!parse_switch(value, "no", "yes", &out->autostart))
-				REFUSE("key 'autostart' has bad value '%s' (yes or no)", value);
-		} else if (!strcmp(token, "timeout")) {
-			if (parse_duration_us(value, VM_TIMEOUT_MAX_US, &out->timeout_us))
-				REFUSE("key 'timeout' has bad value '%s' (a duration like 5s, at "
-				       "most a day)",
-				       value);
-		} else if (!strcmp(token, "disk")) {
-			if (parse_disk(value, out))
-				REFUSE("key 'disk' has bad value '%s' (the name of a kind=disk "
-				       "module, with :ro for read-only)",
-				       value);
-		} else if (!strcmp(token, "net")) {
-			if (!valid_name(value))
-				REFUSE("key 'net' has bad value '%s' (a switch name of 1-%d "
-				       "characters of a-z A-Z 0-9 - _ .)",
-				       value, KAN_VM_NAME_MAX - 1);
-			strlcpy(out->net, value, sizeof(out->net));
-		} else if (!strcmp(token, "mac")) {
-			if (parse_mac(value, out->mac))
-				REFUSE("key 'mac' has bad value '%s' (six hex bytes like "
-				       "52:54:00:12:34:56, unicast, not all zero)",
-				       value);
-		} else if (!strcmp(token, "console")) {
-			/* read first, at boot (kernel/console_config.c) */
-		} else {
-			REFUSE("unknown key '%s' (value '%s')", token, value);
-		}
+		if (parse_key(token, value, limits, out, error, error_size))
+			return -1;
 	}
+	return check_share(out, error, error_size);
+}
+
+int vm_config_set(const char *line, const struct vm_config_limits *limits,
+		  const struct vm_config *current, struct vm_config *out, char *error,
+		  size_t error_size)
+{
+	static const char *const live[] = { "slice", "weight", "cap", "budget", "period", "cpus" };
+	struct vm_config next = *current;
+	char token[TOKEN_MAX];
+	char *value;
+	bool too_long, any = false;
+	while (next_token(&line, token, &value, &too_long)) {
+		if (too_long)
+			REFUSE("option '%s...' is longer than %d characters", token, TOKEN_MAX - 1);
+		if (!value)
+			REFUSE("option '%s' has no value (write key=value)", token);
+		bool allowed = false;
+		for (unsigned i = 0; i < sizeof(live) / sizeof(live[0]); i++)
+			allowed |= !strcmp(token, live[i]);
+		if (!allowed)
+			REFUSE("key '%s' cannot change while the VM exists (vm set takes slice, "
+			       "weight, cap, budget, period and cpus)",
+			       token);
+		if (parse_key(token, value, limits, &next, error, error_size))
+			return -1;
+		any = true;
+	}
+	if (!any)
+		REFUSE("nothing to set (write key=value: slice, weight, cap, budget, period, "
+		       "cpus)");
+	if (check_share(&next, error, error_size))
+		return -1;
+	*out = next;
 	return 0;
 }
 

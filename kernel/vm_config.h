@@ -17,6 +17,11 @@
 #define VM_SLICE_MAX_US		 10000000u	/* 10 s */
 #define VM_TIMEOUT_MAX_US	 86400000000ull /* a day */
 #define VM_RESTART_LIMIT_DEFAULT 3
+#define VM_WEIGHT_DEFAULT	 100
+#define VM_WEIGHT_MAX		 10000
+#define VM_PERIOD_MIN_US	 1000
+#define VM_PERIOD_MAX_US	 1000000
+#define VM_BUDGET_MIN_US	 100
 
 /* What a module is: a guest in kan's ELF format, a Linux kernel (bzImage), an initrd, a raw
  * disk image (a VM's virtio disk, by disk=), a Multiboot 1 or 2 kernel, or data a Multiboot kernel
@@ -44,6 +49,10 @@ struct vm_config {
 	struct cpuset cpus;	/* physical CPUs its vCPUs may run on */
 	unsigned vcpus;		/* vcpus= : how many (1 .. KAN_VM_VCPUS_MAX) */
 	uint32_t slice_us;	/* time slice before the vCPU is preempted */
+	uint32_t weight;	/* weight= : share of its CPU relative to the others' (100) */
+	uint32_t cap_pct;	/* cap= : at most this % of its CPU; 0: no cap */
+	uint64_t budget_us;	/* budget= with period= : time reserved in every period */
+	uint64_t period_us;	/* 0: no reservation */
 	uint64_t timeout_us;	/* stop the VM this long after it started; 0: never */
 	bool restart_on_crash;	/* on_crash=restart (default: stop) */
 	unsigned restart_limit; /* restarts= : how many times on_crash=restart may act */
@@ -75,6 +84,15 @@ struct vm_config_limits {
  */
 int vm_config_parse(const char *line, const struct vm_config_limits *limits, struct vm_config *out,
 		    char *error, size_t error_size);
+
+/*
+ * `vm set`: applies "slice=… weight=… cap=… budget=… period=… cpus=…" (only these keys) to
+ * a copy of a running VM's config. 0, or -1 with a message naming the key and value; `out`
+ * is written only on success.
+ */
+int vm_config_set(const char *line, const struct vm_config_limits *limits,
+		  const struct vm_config *current, struct vm_config *out, char *error,
+		  size_t error_size);
 
 /* The VM's MAC address: mac= if given, else one derived from its name (stable across boots):
  * locally administered, unicast, 52:54:00 followed by three bytes of a hash of the name. */

@@ -61,10 +61,10 @@ static void an_empty_queue_pops_null(void **state)
 static void earliest_wake_of_an_empty_queue_is_uint64_max(void **state)
 {
 	(void)state;
-	assert_true(runqueue_earliest_wake(&q) == UINT64_MAX);
+	assert_true(runqueue_earliest_wake(&q, 0) == UINT64_MAX);
 	runqueue_push(&q, &a);
 	assert_non_null(runqueue_pop_ready(&q, 0));
-	assert_true(runqueue_earliest_wake(&q) == UINT64_MAX); /* and again once emptied */
+	assert_true(runqueue_earliest_wake(&q, 0) == UINT64_MAX); /* and again once emptied */
 }
 
 static void push_appends_at_the_tail_and_counts(void **state)
@@ -199,16 +199,16 @@ static void earliest_wake_is_the_minimum_wherever_it_sits(void **state)
 	b.wake_tsc = 200;
 	c.wake_tsc = 900;
 	runqueue_push(&q, &a);
-	assert_int_equal(runqueue_earliest_wake(&q), 700);
+	assert_int_equal(runqueue_earliest_wake(&q, 0), 700);
 	runqueue_push(&q, &b);
 	runqueue_push(&q, &c);
-	assert_int_equal(runqueue_earliest_wake(&q), 200); /* in the middle */
+	assert_int_equal(runqueue_earliest_wake(&q, 0), 200); /* in the middle */
 	c.wake_tsc = 50;
-	assert_int_equal(runqueue_earliest_wake(&q), 50); /* at the tail */
+	assert_int_equal(runqueue_earliest_wake(&q, 0), 50); /* at the tail */
 	a.wake_tsc = 10;
-	assert_int_equal(runqueue_earliest_wake(&q), 10); /* at the head */
+	assert_int_equal(runqueue_earliest_wake(&q, 0), 10); /* at the head */
 	assert_ptr_equal(runqueue_pop_ready(&q, 10), &a);
-	assert_int_equal(runqueue_earliest_wake(&q), 50); /* gone with the popped one */
+	assert_int_equal(runqueue_earliest_wake(&q, 0), 50); /* gone with the popped one */
 	ASSERT_QUEUE(&b, &c);
 }
 

@@ -1,0 +1,93 @@
+#include "kernel/share.h"
+
+static uint32_t weight(const struct share *s)
+{
+	return s->policy.weight ? s->policy.weight : SHARE_WEIGHT_DEFAULT;
+}
+
+void share_init(struct share *s, const struct share_policy *p, uint64_t now)
+{
+	*s = (struct share){ .policy = *p };
+	s->cap_window_start = now;
+	s->period_start = now;
+	s->budget_left = p->period ? p->budget : 0;
+}
+
+void share_set_policy(struct share *s, const struct share_policy *p, uint64_t now)
+{
+	bool new_reservation = p->period != s->policy.period || p->budget != s->policy.budget;
+	s->policy = *p;
+	if (new_reservation) {
+		s->period_start = now;
+		s->budget_left = p->period ? p->budget : 0;
+		s->slept = false;
+	}
+}
+
+void share_advance(struct share *s, uint64_t now)
+{
+	const struct share_policy *p = &s->policy;
+	if (p->cap_pct && p->cap_window && now - s->cap_window_start >= p->cap_window) {
+		s->cap_window_start += (now - s->cap_window_start) / p->cap_window * p->cap_window;
+		s->cap_used = 0;
+	}
+	if (!p->period || now - s->period_start < p->period)
+		return;
+	/* The CPU looks at every queued vCPU at every pick, and no run outlasts a period: when
+	 * more than one period passed unseen, the vCPU was off the queue (not started, paused,
+	 * stopped), and its reservation starts afresh now. */
+	uint64_t ended = (now - s->period_start) / p->period;
+	if (ended == 1) {
+		s->periods++;
+		if (s->budget_left && !s->slept)
+			s->missed++;
+		s->period_start += p->period;
+	} else {
+		s->period_start = now;
+	}
+	s->budget_left = p->budget;
+	s->slept = false;
+}
+
+uint64_t share_eligible_at(const struct share *s, uint64_t now)
+{
+	const struct share_policy *p = &s->policy;
+	if (!p->cap_pct || s->cap_used < p->cap_window / 100 * p->cap_pct)
+		return now;
+	return s->cap_window_start + p->cap_window;
+}
+
+uint64_t share_run_limit(const struct share *s, uint64_t now)
+{
+	const struct share_policy *p = &s->policy;
+	uint64_t limit = p->slice;
+	if (p->cap_pct) {
+		uint64_t allowed = p->cap_window / 100 * p->cap_pct;
+		uint64_t left = s->cap_used < allowed ? allowed - s->cap_used : 0;
+		if (left < limit)
+			limit = left;
+	}
+	if (share_reserved(s) && s->budget_left < limit)
+		limit = s->budget_left;
+	/* A run ends with its period, so that the next period's budget is counted afresh. */
+	uint64_t end = share_period_end(s);
+	if (end > now && end - now < limit)
+		limit = end - now;
+	return limit;
+}
+
+void share_charge(struct share *s, uint64_t ran)
+{
+	uint64_t slice = s->policy.slice ? s->policy.slice : 1;
+	s->vtime += ran * SHARE_TURN / slice * SHARE_WEIGHT_DEFAULT / weight(s);
+	s->cap_used += ran;
+	if (s->policy.period)
+		s->budget_left = ran < s->budget_left ? s->budget_left - ran : 0;
+}
+
+void share_catch_up(struct share *s, uint64_t vclock)
+{
+	uint64_t lag = SHARE_TURN * SHARE_WEIGHT_DEFAULT / weight(s);
+	if (share_vtime_before(s->vtime + lag, vclock))
+		s->vtime = vclock - lag;
+}
