@@ -11,7 +11,8 @@
 int64_t guest_main(const struct kan_start_info *info)
 {
 	uint64_t ms = guest_arg(info, "ms", 2000), budget = guest_arg(info, "budget_us", 2000);
-	uint64_t period = guest_arg(info, "period_us", 10000), slack = guest_arg(info, "slack", 500);
+	uint64_t period = guest_arg(info, "period_us", 10000),
+		 slack = guest_arg(info, "slack", 500);
 	guest_console_use_hypercall();
 
 	uint64_t t0 = kan_time_ns(), c0 = guest_rdtsc(), t1;

@@ -705,6 +705,79 @@ static void exitport_is_off_unless_yes(void **state)
 	ASSERT_REFUSED("exitport=on", "key 'exitport'", "'on'", "yes or no");
 }
 
+static void weight_cap_and_a_reservation_are_read(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("name=a"), 0);
+	assert_int_equal(config.weight, 100);
+	assert_int_equal(config.cap_pct, 0);
+	assert_int_equal(config.period_us, 0);
+	assert_int_equal(parse("weight=3 cap=25% budget=2ms period=10ms"), 0);
+	assert_int_equal(config.weight, 3);
+	assert_int_equal(config.cap_pct, 25);
+	assert_int_equal(config.budget_us, 2000);
+	assert_int_equal(config.period_us, 10000);
+	assert_int_equal(parse("cap=40"), 0); /* the % may be left out */
+	assert_int_equal(config.cap_pct, 40);
+	assert_int_equal(parse("cap=100%"), 0); /* no cap at all */
+	assert_int_equal(config.cap_pct, 0);
+}
+
+static void bad_share_keys_are_refused_by_key_and_value(void **state)
+{
+	(void)state;
+	assert_refused_with("weight=0", (const char *[]){ "key 'weight'", "'0'", NULL });
+	assert_refused_with("weight=10001", (const char *[]){ "key 'weight'", "'10001'", NULL });
+	assert_refused_with("cap=0%", (const char *[]){ "key 'cap'", "'0%'", NULL });
+	assert_refused_with("cap=101%", (const char *[]){ "key 'cap'", "'101%'", NULL });
+	assert_refused_with("cap=25%%", (const char *[]){ "key 'cap'", "'25%%'", NULL });
+	assert_refused_with("budget=2ms",
+			    (const char *[]){ "key 'budget'", "without a period", NULL });
+	assert_refused_with("period=10ms",
+			    (const char *[]){ "key 'period'", "without a budget", NULL });
+	assert_refused_with(
+		"budget=20ms period=10ms",
+		(const char *[]){ "key 'budget'", "'20000us'", "more than its period", NULL });
+	assert_refused_with("budget=50us period=10ms",
+			    (const char *[]){ "key 'budget'", "'50us'", NULL });
+	assert_refused_with("budget=1ms period=500us",
+			    (const char *[]){ "key 'period'", "'500us'", NULL });
+	assert_refused_with("budget=1ms period=2s",
+			    (const char *[]){ "key 'period'", "'2s'", NULL });
+	assert_refused_with(
+		"cap=10% budget=2ms period=10ms",
+		(const char *[]){ "key 'cap'", "'10%'", "less than its reservation", NULL });
+}
+
+static void vm_set_takes_the_live_keys_only_and_keeps_the_rest(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("name=web mem=32M cpus=0-1 weight=5"), 0);
+	struct vm_config next;
+	assert_int_equal(vm_config_set("weight=7 slice=2ms cpus=0-2 cap=50%", &limits, &config,
+				       &next, error, sizeof(error)),
+			 0);
+	assert_int_equal(next.weight, 7);
+	assert_int_equal(next.slice_us, 2000);
+	assert_int_equal(next.cap_pct, 50);
+	assert_int_equal(next.cpus.word[0], 0x7);
+	assert_string_equal(next.name, "web");
+	assert_int_equal(next.mem, 32 * MIB);
+	memset(&next, 0xab, sizeof(next));
+	struct vm_config untouched = next;
+	assert_int_equal(vm_config_set("mem=64M", &limits, &config, &next, error, sizeof(error)),
+			 -1);
+	assert_non_null(strstr(error, "key 'mem' cannot change while the VM exists"));
+	assert_int_equal(
+		vm_config_set("weight=2 budget=5ms", &limits, &config, &next, error, sizeof(error)),
+		-1);
+	assert_non_null(strstr(error, "key 'budget'"));
+	assert_int_equal(vm_config_set("", &limits, &config, &next, error, sizeof(error)), -1);
+	assert_non_null(strstr(error, "nothing to set"));
+	assert_memory_equal(&next, &untouched, sizeof(next)); /* a refusal writes nothing */
+	assert_int_equal(config.weight, 5);		      /* nor the current config */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -761,6 +834,9 @@ int main(void)
 		cmocka_unit_test(multiboot_and_data_kinds_are_read),
 		cmocka_unit_test(module_repeats_in_order_up_to_its_limit),
 		cmocka_unit_test(exitport_is_off_unless_yes),
+		cmocka_unit_test(weight_cap_and_a_reservation_are_read),
+		cmocka_unit_test(bad_share_keys_are_refused_by_key_and_value),
+		cmocka_unit_test(vm_set_takes_the_live_keys_only_and_keeps_the_rest),
 	};
 	return cmocka_run_group_tests_name("vm_config", tests, NULL, NULL);
 }
