@@ -185,7 +185,10 @@ static bool run_slice(struct cpu *c, struct vcpu *v, uint64_t now)
 	enum vcpu_event event = backend_vcpu_run(v, run_limit(c, v, now));
 	uint64_t end = rdtsc(), ran = end - now;
 	v->cpu_time += ran;
+	uint64_t vtime_before = v->share.vtime;
 	share_charge(&v->share, ran);
+	if (event == VCPU_EVENT_YIELDED)
+		share_end_turn(&v->share, vtime_before);
 	__atomic_store_n(&v->running_since, 0, __ATOMIC_RELEASE);
 	c->busy_tsc += ran;
 	busy_window_note(&v->recent, end, v->cpu_time, recent_window_tsc);
@@ -242,9 +245,11 @@ void sched_run(void)
 		uint64_t now = rdtsc();
 		spin_lock(&c->queue_lock);
 		struct vcpu *v = runqueue_pop_ready(&c->queue, now);
+		uint64_t next_wake = UINT64_MAX;
 		if (v)
 			v->queued = false;
-		uint64_t next_wake = runqueue_earliest_wake(&c->queue, now);
+		else
+			next_wake = runqueue_earliest_wake(&c->queue, now);
 		spin_unlock(&c->queue_lock);
 		if (!v) {
 			if (vm_live_count() == 0 && !wait_when_empty)

@@ -1,13 +1,19 @@
 #include "kernel/share.h"
 
-static uint32_t weight(const struct share *s)
+/* What the picks and charges need, worked out once per policy rather than at every switch. */
+static void derive(struct share *s)
 {
-	return s->policy.weight ? s->policy.weight : SHARE_WEIGHT_DEFAULT;
+	const struct share_policy *p = &s->policy;
+	uint32_t weight = p->weight ? p->weight : SHARE_WEIGHT_DEFAULT;
+	s->turn = SHARE_TURN * SHARE_WEIGHT_DEFAULT / weight;
+	s->per_tick = (s->turn << 32) / (p->slice ? p->slice : 1);
+	s->cap_allowed = p->cap_window / 100 * p->cap_pct;
 }
 
 void share_init(struct share *s, const struct share_policy *p, uint64_t now)
 {
 	*s = (struct share){ .policy = *p };
+	derive(s);
 	s->cap_window_start = now;
 	s->period_start = now;
 	s->budget_left = p->period ? p->budget : 0;
@@ -17,6 +23,7 @@ void share_set_policy(struct share *s, const struct share_policy *p, uint64_t no
 {
 	bool new_reservation = p->period != s->policy.period || p->budget != s->policy.budget;
 	s->policy = *p;
+	derive(s);
 	if (new_reservation) {
 		s->period_start = now;
 		s->budget_left = p->period ? p->budget : 0;
@@ -52,7 +59,7 @@ void share_advance(struct share *s, uint64_t now)
 uint64_t share_eligible_at(const struct share *s, uint64_t now)
 {
 	const struct share_policy *p = &s->policy;
-	if (!p->cap_pct || s->cap_used < p->cap_window / 100 * p->cap_pct)
+	if (!p->cap_pct || s->cap_used < s->cap_allowed)
 		return now;
 	return s->cap_window_start + p->cap_window;
 }
@@ -62,8 +69,7 @@ uint64_t share_run_limit(const struct share *s, uint64_t now)
 	const struct share_policy *p = &s->policy;
 	uint64_t limit = p->slice;
 	if (p->cap_pct) {
-		uint64_t allowed = p->cap_window / 100 * p->cap_pct;
-		uint64_t left = s->cap_used < allowed ? allowed - s->cap_used : 0;
+		uint64_t left = s->cap_used < s->cap_allowed ? s->cap_allowed - s->cap_used : 0;
 		if (left < limit)
 			limit = left;
 	}
@@ -78,8 +84,7 @@ uint64_t share_run_limit(const struct share *s, uint64_t now)
 
 void share_charge(struct share *s, uint64_t ran)
 {
-	uint64_t slice = s->policy.slice ? s->policy.slice : 1;
-	s->vtime += ran * SHARE_TURN / slice * SHARE_WEIGHT_DEFAULT / weight(s);
+	s->vtime += (uint64_t)((unsigned __int128)ran * s->per_tick >> 32);
 	s->cap_used += ran;
 	if (s->policy.period)
 		s->budget_left = ran < s->budget_left ? s->budget_left - ran : 0;
@@ -87,7 +92,12 @@ void share_charge(struct share *s, uint64_t ran)
 
 void share_catch_up(struct share *s, uint64_t vclock)
 {
-	uint64_t lag = SHARE_TURN * SHARE_WEIGHT_DEFAULT / weight(s);
-	if (share_vtime_before(s->vtime + lag, vclock))
-		s->vtime = vclock - lag;
+	if (share_vtime_before(s->vtime + s->turn, vclock))
+		s->vtime = vclock - s->turn;
+}
+
+void share_end_turn(struct share *s, uint64_t vtime_before)
+{
+	if (s->vtime - vtime_before < s->turn)
+		s->vtime = vtime_before + s->turn;
 }

@@ -37,7 +37,10 @@ struct share_policy {
 
 struct share {
 	struct share_policy policy;
-	uint64_t vtime; /* virtual time: see above */
+	uint64_t vtime;	      /* virtual time: see above */
+	uint64_t turn;	      /* virtual time of one slice at its weight */
+	uint64_t per_tick;    /* virtual time per TSC tick, 32.32 fixed point */
+	uint64_t cap_allowed; /* ticks of its cap in every window */
 	uint64_t cap_window_start, cap_used;
 	uint64_t period_start, budget_left;
 	bool slept; /* halted (or was off the queue) during the current period */
@@ -73,6 +76,10 @@ static inline void share_sleep(struct share *s)
 {
 	s->slept = true;
 }
+/* It gave its CPU away (a yield: a hypercall, a PAUSE loop): that ends its turn as a whole
+ * slice would, as in round robin, so the others run before it again. `vtime_before` is its
+ * virtual time before this run's charge. */
+void share_end_turn(struct share *s, uint64_t vtime_before);
 /* The virtual time a vCPU picked at the CPU's virtual clock `vclock` goes on from: one that
  * fell further behind (it slept) is brought to one turn behind. */
 void share_catch_up(struct share *s, uint64_t vclock);

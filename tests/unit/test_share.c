@@ -136,6 +136,26 @@ static void equal_weights_share_by_slice_length(void **state)
 		assert_share(i, 2000 * MS, (i + 1) * 100);
 }
 
+/* Two vCPUs that yield at once (a yield hypercall, a PAUSE loop) hand the CPU to each other,
+ * as in round robin: a yield ends the turn, however little of it was used. */
+static void yields_alternate_however_short_the_runs(void **state)
+{
+	(void)state;
+	add(0, policy(100, 0, 0, 0));
+	add(1, policy(100, 0, 0, 0));
+	struct vcpu *last = NULL;
+	for (unsigned i = 0; i < 20; i++) {
+		struct vcpu *x = runqueue_pop_ready(&q, now);
+		assert_ptr_not_equal(x, last);
+		uint64_t before = x->share.vtime;
+		share_charge(&x->share, 3 + i % 2); /* a few ticks, unequal */
+		share_end_turn(&x->share, before);
+		now += 4;
+		runqueue_push(&q, x);
+		last = x;
+	}
+}
+
 static void a_sleeper_comes_back_at_most_one_turn_behind(void **state)
 {
 	(void)state;
@@ -240,6 +260,7 @@ int main(void)
 		SHARE_TEST(equal_weights_take_turns_in_queue_order),
 		SHARE_TEST(weights_1_2_3_share_the_cpu_1_2_3),
 		SHARE_TEST(equal_weights_share_by_slice_length),
+		SHARE_TEST(yields_alternate_however_short_the_runs),
 		SHARE_TEST(a_sleeper_comes_back_at_most_one_turn_behind),
 		SHARE_TEST(a_cap_holds_a_lone_vcpu_to_its_share_and_idles_the_rest),
 		SHARE_TEST(a_cap_beside_others_leaves_them_the_rest),
