@@ -1,5 +1,6 @@
 #include "kernel/runqueue.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 void runqueue_push(struct runqueue *q, struct vcpu *vcpu)
@@ -29,19 +30,28 @@ struct vcpu *runqueue_pop_ready(struct runqueue *q, uint64_t now)
 {
 	struct vcpu *prev = NULL, *best = NULL, *best_prev = NULL;
 	struct vcpu *reserved = NULL, *reserved_prev = NULL;
+	uint64_t release = UINT64_MAX;
 	for (struct vcpu *v = q->head; v; prev = v, v = v->next_in_queue) {
-		if (v->wake_tsc > now)
-			continue;
 		struct share *s = &v->share;
-		share_advance(s, now);
-		if (share_reserved(s)) {
-			if (!reserved || share_period_end(s) < share_period_end(&reserved->share))
-				reserved = v, reserved_prev = prev;
-		} else if (share_eligible_at(s, now) <= now &&
-			   (!best || share_vtime_before(s->vtime, best->share.vtime))) {
-			best = v, best_prev = prev;
+		bool ready = v->wake_tsc <= now;
+		if (s->policy.cap_pct | s->policy.period) { /* the default has neither */
+			if (ready)
+				share_roll(s, now);
+			if (share_period_end(s) < release)
+				release = share_period_end(s);
+			if (ready && share_reserved(s)) {
+				if (!reserved ||
+				    share_period_end(s) < share_period_end(&reserved->share))
+					reserved = v, reserved_prev = prev;
+				continue;
+			}
+			if (share_eligible_at(s, now) > now)
+				continue;
 		}
+		if (ready && (!best || share_vtime_before(s->vtime, best->share.vtime)))
+			best = v, best_prev = prev;
 	}
+	q->next_release = release;
 	if (reserved)
 		best = reserved, best_prev = reserved_prev;
 	if (!best)
@@ -61,14 +71,5 @@ uint64_t runqueue_earliest_wake(const struct runqueue *q, uint64_t now)
 		if (at < earliest)
 			earliest = at;
 	}
-	return earliest;
-}
-
-uint64_t runqueue_next_release(const struct runqueue *q)
-{
-	uint64_t earliest = UINT64_MAX;
-	for (const struct vcpu *v = q->head; v; v = v->next_in_queue)
-		if (share_period_end(&v->share) < earliest)
-			earliest = share_period_end(&v->share);
 	return earliest;
 }

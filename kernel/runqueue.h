@@ -14,7 +14,8 @@
 struct runqueue {
 	struct vcpu *head, *tail;
 	unsigned length;
-	uint64_t vclock; /* the virtual time of the last vCPU picked: never goes back */
+	uint64_t vclock;       /* the virtual time of the last vCPU picked: never goes back */
+	uint64_t next_release; /* the earliest period end seen by the last pick */
 };
 
 void runqueue_push(struct runqueue *q, struct vcpu *vcpu);
@@ -24,8 +25,13 @@ struct vcpu *runqueue_pop_ready(struct runqueue *q, uint64_t now);
 /* When a vCPU in the queue may run next, after runqueue_pop_ready found none at `now`: the
  * earliest end of a sleep or of a cap's wait; UINT64_MAX when the queue is empty. */
 uint64_t runqueue_earliest_wake(const struct runqueue *q, uint64_t now);
-/* The earliest end of a period among the queued vCPUs with a reservation (UINT64_MAX if
- * none): another vCPU's run must end by then, so that the reservation's budget comes first. */
-uint64_t runqueue_next_release(const struct runqueue *q);
+/* The earliest end of a period among the vCPUs with a reservation that were queued at the
+ * last pick, the picked one included (UINT64_MAX if none): the picked vCPU's run must end by
+ * then, so that the reservation's budget comes first. Kept by runqueue_pop_ready, which
+ * looks at every queued vCPU anyway. */
+static inline uint64_t runqueue_next_release(const struct runqueue *q)
+{
+	return q->next_release;
+}
 
 #endif

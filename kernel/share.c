@@ -31,7 +31,7 @@ void share_set_policy(struct share *s, const struct share_policy *p, uint64_t no
 	}
 }
 
-void share_advance(struct share *s, uint64_t now)
+void share_roll(struct share *s, uint64_t now)
 {
 	const struct share_policy *p = &s->policy;
 	if (p->cap_pct && p->cap_window && now - s->cap_window_start >= p->cap_window) {
@@ -56,15 +56,7 @@ void share_advance(struct share *s, uint64_t now)
 	s->slept = false;
 }
 
-uint64_t share_eligible_at(const struct share *s, uint64_t now)
-{
-	const struct share_policy *p = &s->policy;
-	if (!p->cap_pct || s->cap_used < s->cap_allowed)
-		return now;
-	return s->cap_window_start + p->cap_window;
-}
-
-uint64_t share_run_limit(const struct share *s, uint64_t now)
+uint64_t share_limit_by_policy(const struct share *s, uint64_t now)
 {
 	const struct share_policy *p = &s->policy;
 	uint64_t limit = p->slice;
@@ -80,24 +72,4 @@ uint64_t share_run_limit(const struct share *s, uint64_t now)
 	if (end > now && end - now < limit)
 		limit = end - now;
 	return limit;
-}
-
-void share_charge(struct share *s, uint64_t ran)
-{
-	s->vtime += (uint64_t)((unsigned __int128)ran * s->per_tick >> 32);
-	s->cap_used += ran;
-	if (s->policy.period)
-		s->budget_left = ran < s->budget_left ? s->budget_left - ran : 0;
-}
-
-void share_catch_up(struct share *s, uint64_t vclock)
-{
-	if (share_vtime_before(s->vtime + s->turn, vclock))
-		s->vtime = vclock - s->turn;
-}
-
-void share_end_turn(struct share *s, uint64_t vtime_before)
-{
-	if (s->vtime - vtime_before < s->turn)
-		s->vtime = vtime_before + s->turn;
 }

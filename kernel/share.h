@@ -52,25 +52,49 @@ void share_init(struct share *s, const struct share_policy *p, uint64_t now);
 /* A new policy (vm set), keeping the virtual time; a new reservation starts its first
  * period at `now`. */
 void share_set_policy(struct share *s, const struct share_policy *p, uint64_t now);
-/* Rolls the cap window and the reservation's period forward to `now`. */
-void share_advance(struct share *s, uint64_t now);
+/* Rolls the cap window and the reservation's period forward to `now` (share_roll: for a
+ * vCPU with a cap or a reservation; the default has nothing to roll). */
+void share_roll(struct share *s, uint64_t now);
+static inline void share_advance(struct share *s, uint64_t now)
+{
+	if (s->policy.cap_pct | s->policy.period)
+		share_roll(s, now);
+}
 /* Whether it has reserved time left in the current period (after share_advance). */
 static inline bool share_reserved(const struct share *s)
 {
 	return s->policy.period && s->budget_left;
 }
 /* When its cap lets it run again: `now`, or the start of the next cap window. */
-uint64_t share_eligible_at(const struct share *s, uint64_t now);
+static inline uint64_t share_eligible_at(const struct share *s, uint64_t now)
+{
+	if (!s->policy.cap_pct || s->cap_used < s->cap_allowed)
+		return now;
+	return s->cap_window_start + s->policy.cap_window;
+}
 /* How long it may run from `now`: its slice, cut to what its cap window leaves, to its
- * budget when it runs on its reservation, and to the end of its period. */
-uint64_t share_run_limit(const struct share *s, uint64_t now);
+ * budget when it runs on its reservation, and to the end of its period (the cutting is
+ * share_limit_by_policy's). */
+uint64_t share_limit_by_policy(const struct share *s, uint64_t now);
+static inline uint64_t share_run_limit(const struct share *s, uint64_t now)
+{
+	if (!(s->policy.cap_pct | s->policy.period))
+		return s->policy.slice;
+	return share_limit_by_policy(s, now);
+}
 /* The end of its current period, when its budget comes back; UINT64_MAX without one. */
 static inline uint64_t share_period_end(const struct share *s)
 {
 	return s->policy.period ? s->period_start + s->policy.period : UINT64_MAX;
 }
 /* It ran `ran` ticks. */
-void share_charge(struct share *s, uint64_t ran);
+static inline void share_charge(struct share *s, uint64_t ran)
+{
+	s->vtime += (uint64_t)((unsigned __int128)ran * s->per_tick >> 32);
+	s->cap_used += ran;
+	if (s->policy.period)
+		s->budget_left = ran < s->budget_left ? s->budget_left - ran : 0;
+}
 /* It halted (or left the run queue): a period it leaves unused is not a missed one. */
 static inline void share_sleep(struct share *s)
 {
@@ -79,14 +103,23 @@ static inline void share_sleep(struct share *s)
 /* It gave its CPU away (a yield: a hypercall, a PAUSE loop): that ends its turn as a whole
  * slice would, as in round robin, so the others run before it again. `vtime_before` is its
  * virtual time before this run's charge. */
-void share_end_turn(struct share *s, uint64_t vtime_before);
-/* The virtual time a vCPU picked at the CPU's virtual clock `vclock` goes on from: one that
- * fell further behind (it slept) is brought to one turn behind. */
-void share_catch_up(struct share *s, uint64_t vclock);
+static inline void share_end_turn(struct share *s, uint64_t vtime_before)
+{
+	if (s->vtime - vtime_before < s->turn)
+		s->vtime = vtime_before + s->turn;
+}
 /* vtime a before b, robust to wrapping. */
 static inline bool share_vtime_before(uint64_t a, uint64_t b)
 {
 	return (int64_t)(a - b) < 0;
+}
+
+/* The virtual time a vCPU picked at the CPU's virtual clock `vclock` goes on from: one that
+ * fell further behind (it slept) is brought to one turn behind. */
+static inline void share_catch_up(struct share *s, uint64_t vclock)
+{
+	if (share_vtime_before(s->vtime + s->turn, vclock))
+		s->vtime = vclock - s->turn;
 }
 
 #endif
