@@ -14,6 +14,7 @@
 #include "kernel/selftest.h"
 #include "kernel/shell.h"
 #include "kernel/time.h"
+#include "kernel/trace.h"
 #include "kernel/vcpu_backend.h"
 #include "kernel/vintr.h"
 
@@ -167,9 +168,12 @@ static bool run_slice(struct cpu *c, struct vcpu *v, uint64_t now)
 	if (vm->devices.net && !vintr_present(v))
 		vm_devices_poll(vm);
 	pause_loop_reset(&v->pause_loop);
+	trace_run_start(v, now);
 	enum vcpu_event event = backend_vcpu_run(v, time_us_to_tsc(slice_us));
 	uint64_t end = rdtsc(), ran = end - now;
+	trace_run_end(v, end, event);
 	v->cpu_time += ran;
+	v->runs++;
 	__atomic_store_n(&v->running_since, 0, __ATOMIC_RELEASE);
 	c->busy_tsc += ran;
 	busy_window_note(&v->recent, end, v->cpu_time, recent_window_tsc);
