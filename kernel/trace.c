@@ -282,8 +282,7 @@ bool trace_command(const char *args)
 	} else if (!strcmp(args, "off")) {
 		if (__atomic_load_n(&trace_flags, __ATOMIC_RELAXED))
 			stop_recording();
-		printk("kan: trace off\n");
-		status();
+		status(); /* "kan: trace off", and what the rings hold */
 	} else if (!strcmp(args, "dump")) {
 		if (dumping)
 			printk("kan: trace dump: one is being written\n");

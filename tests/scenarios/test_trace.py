@@ -18,7 +18,8 @@ trace_tool = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(trace_tool)
 
 TABLE_ROW = re.compile(r"^kan: (\d+)\s+(\S+)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(.*)$", re.M)
-COUNTER_DONE = re.compile(r"^\[(\S+)\] counter done: (\d+) loops in (\d+) us of wall time", re.M)
+# Not anchored: a guest's line may follow kan's prompt on the same line.
+COUNTER_DONE = re.compile(r"\[(\S+)\] counter done: (\d+) loops in (\d+) us of wall time", re.M)
 COUNTERS = {"count-a": 0, "count-b": 0, "count-c": 1, "count-d": 1}  # fair.cfg's placement
 
 
