@@ -168,10 +168,9 @@ static bool run_slice(struct cpu *c, struct vcpu *v, uint64_t now)
 	if (vm->devices.net && !vintr_present(v))
 		vm_devices_poll(vm);
 	pause_loop_reset(&v->pause_loop);
-	trace_run_start(v, now);
 	enum vcpu_event event = backend_vcpu_run(v, time_us_to_tsc(slice_us));
 	uint64_t end = rdtsc(), ran = end - now;
-	trace_run_end(v, end, event);
+	trace_run(v, now, end, event);
 	v->cpu_time += ran;
 	v->runs++;
 	__atomic_store_n(&v->running_since, 0, __ATOMIC_RELEASE);
@@ -225,6 +224,7 @@ void sched_run(void)
 		if (c->index == 0) {
 			console_poll();
 			shell_poll();
+			trace_dump_continue();
 		}
 		uint64_t now = rdtsc();
 		spin_lock(&c->queue_lock);

@@ -230,8 +230,6 @@ static void run(const struct shell_command *cmd)
 
 void shell_poll(void)
 {
-	if (trace_dump_continue())
-		printk(PROMPT);
 	while (input_tail != __atomic_load_n(&input_head, __ATOMIC_ACQUIRE)) {
 		char c = input[input_tail % INPUT_RING];
 		__atomic_store_n(&input_tail, input_tail + 1, __ATOMIC_RELEASE);
@@ -265,6 +263,11 @@ void shell_poll(void)
 		}
 		run(&cmd);
 	}
+}
+
+void shell_prompt(void)
+{
+	printk(PROMPT);
 }
 
 void shell_start(void)

@@ -4,6 +4,7 @@
 #include "kernel/format.h"
 #include "kernel/memory.h"
 #include "kernel/percpu.h"
+#include "kernel/shell.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
 #include "kernel/trace_json.h"
@@ -20,11 +21,13 @@ static struct trace_ring *rings; /* one per CPU slot, from the first trace on */
 static unsigned ring_count;
 static bool every_exit;
 static uint64_t exit_mask[(VCPU_EXIT_REASONS + 63) / 64];
-static bool dumping;
+bool trace_dumping;
 static struct trace_json dump;
 static struct trace_json_source source;
 
-static void record(struct vcpu *vcpu, uint8_t kind, uint32_t arg, uint64_t tsc)
+/* Up to two events into this CPU's ring (the second if kind2 is not 0). */
+static void record(struct vcpu *vcpu, uint8_t kind, uint32_t arg, uint64_t tsc, uint8_t kind2,
+		   uint32_t arg2, uint64_t tsc2)
 {
 	struct trace_ring *ring = &rings[this_cpu()->index];
 	/* busy, then the flags again: trace off clears the flags, then waits for busy to
@@ -37,16 +40,17 @@ static void record(struct vcpu *vcpu, uint8_t kind, uint32_t arg, uint64_t tsc)
 					 .vcpu = (uint8_t)vcpu->index,
 					 .arg = arg };
 		trace_ring_push(ring, &e);
+		if (kind2) {
+			e.kind = kind2;
+			e.arg = arg2;
+			e.tsc = tsc2;
+			trace_ring_push(ring, &e);
+		}
 	}
 	__atomic_store_n(&ring->busy, 0, __ATOMIC_RELEASE);
 }
 
-void trace_record_run_start(struct vcpu *vcpu, uint64_t tsc)
-{
-	record(vcpu, TRACE_RUN_START, 0, tsc);
-}
-
-void trace_record_run_end(struct vcpu *vcpu, uint64_t tsc, int vcpu_event)
+void trace_record_run(struct vcpu *vcpu, uint64_t start, uint64_t end, int vcpu_event)
 {
 	static const uint8_t ends[] = {
 		[VCPU_EVENT_PREEMPTED] = TRACE_END_SLICE,
@@ -54,13 +58,13 @@ void trace_record_run_end(struct vcpu *vcpu, uint64_t tsc, int vcpu_event)
 		[VCPU_EVENT_HALTED] = TRACE_END_HLT,
 		[VCPU_EVENT_ENDED] = TRACE_END_VM,
 	};
-	record(vcpu, TRACE_RUN_END, ends[vcpu_event], tsc);
+	record(vcpu, TRACE_RUN_START, 0, start, TRACE_RUN_END, ends[vcpu_event], end);
 }
 
 void trace_record_exit(struct vcpu *vcpu, unsigned exit_index)
 {
 	if (every_exit || (exit_mask[exit_index / 64] >> (exit_index % 64) & 1))
-		record(vcpu, TRACE_EXIT, exit_index, rdtsc());
+		record(vcpu, TRACE_EXIT, exit_index, rdtsc(), 0, 0, 0);
 }
 
 /* Clears the flags and waits until no CPU is writing an event. */
@@ -152,7 +156,7 @@ bool trace_start(const char *what)
 {
 	uint32_t flags = TRACE_RUNS;
 	bool every = false;
-	if (dumping) {
+	if (trace_dumping) {
 		printk("kan: trace refused: a dump is being written\n");
 		return false;
 	}
@@ -189,7 +193,7 @@ static void status(void)
 	uint32_t flags = __atomic_load_n(&trace_flags, __ATOMIC_RELAXED);
 	printk("kan: trace %s%s%s\n", flags ? "on: runs" : "off",
 	       flags & TRACE_EXITS ? " and exits" : "",
-	       dumping ? " (a dump is being written)" : "");
+	       trace_dumping ? " (a dump is being written)" : "");
 	if (!rings) {
 		printk("kan:   no rings yet (trace on takes %lu KiB a CPU)\n",
 		       TRACE_EVENTS_PER_CPU * sizeof(struct trace_event) >> 10);
@@ -251,25 +255,23 @@ static bool start_dump(void)
 	printk("kan: trace dump begins: %lu events; the JSON is the lines up to the end line "
 	       "that start with '{', ',' or ']'\n",
 	       held);
-	dumping = true;
+	trace_dumping = true;
 	return true;
 }
 
-bool trace_dump_continue(void)
+void trace_dump_write(void)
 {
 	char line[TRACE_JSON_LINE_MAX];
-	if (!dumping)
-		return false;
 	while (console_backlog() < DUMP_BACKLOG_MAX) {
 		if (!trace_json_next(&dump, line)) {
 			printk("kan: trace dump ends: %lu lines, %lu runs, %lu exits\n", dump.lines,
 			       dump.runs, dump.exits);
-			dumping = false;
-			return true;
+			trace_dumping = false;
+			shell_prompt();
+			return;
 		}
 		printk("%s\n", line);
 	}
-	return false;
 }
 
 bool trace_command(const char *args)
@@ -284,7 +286,7 @@ bool trace_command(const char *args)
 			stop_recording();
 		status(); /* "kan: trace off", and what the rings hold */
 	} else if (!strcmp(args, "dump")) {
-		if (dumping)
+		if (trace_dumping)
 			printk("kan: trace dump: one is being written\n");
 		else if (rings)
 			return start_dump();

@@ -84,8 +84,8 @@ int svm_exit_dispatch(struct vcpu *vcpu)
 	unsigned i = exit_index(code);
 	if (i >= SVM_EXIT_INDEXES || !exit_handlers[i])
 		return svm_stop_with_report(vcpu, "kan has no handler for this VM exit");
-	vcpu->exits[i]++;
 	trace_exit(vcpu, i);
+	vcpu->exits[i]++;
 	enum svm_action action;
 	if (__builtin_expect(vintr_present(vcpu), 0)) {
 		svm_tpr_from_guest(vcpu, vmcb);
