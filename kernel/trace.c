@@ -15,6 +15,9 @@
 /* The dump keeps at most this much of the console waiting: the rest stays for everyone else
  * (guests see their UART busy only past half the console's ring). */
 #define DUMP_BACKLOG_MAX 6144
+/* Lines per pass of the boot CPU's loop: a pass comes at least once a slice, so the dump
+ * still outruns a 115200-baud line while a slice waits for no more than a few lines. */
+#define DUMP_LINES_PER_PASS 8
 
 uint32_t trace_flags;
 static struct trace_ring *rings; /* one per CPU slot, from the first trace on */
@@ -262,7 +265,7 @@ static bool start_dump(void)
 void trace_dump_write(void)
 {
 	char line[TRACE_JSON_LINE_MAX];
-	while (console_backlog() < DUMP_BACKLOG_MAX) {
+	for (int n = 0; n < DUMP_LINES_PER_PASS && console_backlog() < DUMP_BACKLOG_MAX; n++) {
 		if (!trace_json_next(&dump, line)) {
 			printk("kan: trace dump ends: %lu lines, %lu runs, %lu exits\n", dump.lines,
 			       dump.runs, dump.exits);
