@@ -189,6 +189,24 @@ static void json_of_a_wrapped_ring_counts_what_it_lost(void **state)
 		strstr(out, "\"ts\":40.000,\"dur\":60.000")); /* from 160, the oldest held */
 }
 
+static void an_end_pairs_only_with_the_start_of_its_own_vcpu(void **state)
+{
+	(void)state;
+	struct trace_event events[8];
+	struct trace_ring ring;
+	trace_ring_init(&ring, events, 8);
+	push(&ring, 10, TRACE_RUN_START, 1, 0);
+	push(&ring, 20, TRACE_RUN_END, 1, TRACE_END_SLICE);
+	events[1].vcpu = 1; /* vCPU 1's end after vCPU 0's start: no run */
+	push(&ring, 30, TRACE_RUN_START, 2, 0);
+	push(&ring, 40, TRACE_RUN_END, 1, TRACE_END_SLICE); /* another VM's end: no run */
+	char out[2048];
+	struct trace_json w;
+	write_all(&ring, 1, out, sizeof(out), &w);
+	assert_int_equal(w.runs, 0);
+	assert_null(strstr(out, "\"ph\":\"X\""));
+}
+
 static void json_of_nothing_is_still_json(void **state)
 {
 	(void)state;
@@ -229,6 +247,7 @@ int main(void)
 		cmocka_unit_test(microseconds_have_three_decimals_and_never_overflow),
 		cmocka_unit_test(json_has_lanes_runs_and_exits),
 		cmocka_unit_test(json_of_a_wrapped_ring_counts_what_it_lost),
+		cmocka_unit_test(an_end_pairs_only_with_the_start_of_its_own_vcpu),
 		cmocka_unit_test(json_of_nothing_is_still_json),
 		cmocka_unit_test(exits_are_selected_by_the_start_or_end_of_their_names),
 	};
