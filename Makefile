@@ -99,8 +99,9 @@ GUEST_ELFS += $(BUILD)/guests/mb2.elf $(BUILD)/guests/mb2-elf64.elf $(MB2_COPIES
 
 SCENARIOS  := $(basename $(notdir $(wildcard iso/scenarios/*.cfg)))
 SCENARIO_ISOS := $(foreach s,$(SCENARIOS),$(BUILD)/iso/$(s).iso)
+SCENARIO_ISOS += $(BUILD)/iso/trace-fair.iso # test_trace.py: fair, traced from boot
 
-.PHONY: all iso scenario-isos run test test-qemu unit-tests scenarios deps clean format lint bench \
+.PHONY: all iso scenario-isos run test test-qemu unit-tests scenarios deps clean format lint bench trace \
 	linux-guest xen-guest linux-demo bench-linux disk-image linux-guest-check smp-guest-check
 all: $(BUILD)/kan.elf $(GUEST_ELFS)
 
@@ -316,6 +317,17 @@ $(BUILD)/iso/virtio-fuzz.iso: iso/scenarios/virtio-fuzz.cfg $(BUILD)/kan.elf $(G
 		$(BUILD)/disks/fuzz.img
 	@mkdir -p $(dir $@)
 	$(call MAKE_ISO,$<,$@,text,$(BUILD)/disks/fuzz.img)
+
+# make trace: a scenario with kan kept up after its VMs end (on_empty=wait) and tracing runs
+# from boot (trace=runs), so that tools/trace.py can dump the whole timeline (README, "trace").
+SCENARIO ?= fair
+$(BUILD)/iso/trace-%.iso: iso/scenarios/%.cfg $(BUILD)/kan.elf $(GUEST_ELFS)
+	@mkdir -p $(BUILD)/trace
+	@sed '/^[[:space:]]*multiboot2 /s/$$/ on_empty=wait trace=runs/' $< > $(BUILD)/trace/$*.cfg
+	$(call MAKE_ISO,$(BUILD)/trace/$*.cfg,$@,text)
+trace: deps
+	@$(MAKE) --no-print-directory all $(BUILD)/iso/trace-$(SCENARIO).iso
+	@$(PYTHON) tools/trace.py $(SCENARIO)
 
 # Bochs's rfb display ends Bochs on kan's framebuffer: there, the demo scenario's ISO (text).
 RUN_ISO = $(if $(filter bochs,$(EMU)),$(BUILD)/iso/demo.iso,$(BUILD)/kan.iso)

@@ -122,6 +122,12 @@ void printk(const char *fmt, ...)
 	spin_unlock(&console_lock);
 }
 
+size_t console_backlog(void)
+{
+	return (size_t)(__atomic_load_n(&ring_head, __ATOMIC_RELAXED) -
+			__atomic_load_n(&ring_tail, __ATOMIC_RELAXED));
+}
+
 static bool guest_output_hidden;
 
 size_t console_budget_available(const struct console_budget *budget)

@@ -53,6 +53,8 @@ console_irq_handler console_use_interrupts(console_input_fn on_input);
 bool console_poll(void);
 /* Another input (the keyboard) that console_poll services too, in case an edge was lost. */
 void console_poll_also(console_irq_handler poll);
+/* Bytes written but not yet sent: a long writer (trace dump) paces itself by it. */
+size_t console_backlog(void);
 /* Sends everything buffered, then waits for the UART to finish (before powering off). */
 void console_flush(void);
 

@@ -26,6 +26,7 @@
 #include "kernel/shell.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
+#include "kernel/trace.h"
 #include "kernel/vcpu_backend.h"
 #include "kernel/vm.h"
 #include "kernel/vm_config.h"
@@ -176,6 +177,8 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 		kan_shutdown(1, "could not enable virtualization on the boot CPU");
 
 	sched_init(kan.wait_when_empty);
+	if (kan.trace[0])
+		trace_start(kan.trace); /* refused: said why, and kan runs on untraced */
 	vms_create_from_boot(&boot, &kan);
 	if (vm_count() == 0 && !kan.wait_when_empty)
 		kan_shutdown(0, "no guest to run");

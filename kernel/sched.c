@@ -14,6 +14,7 @@
 #include "kernel/selftest.h"
 #include "kernel/shell.h"
 #include "kernel/time.h"
+#include "kernel/trace.h"
 #include "kernel/vcpu_backend.h"
 #include "kernel/vintr.h"
 
@@ -184,11 +185,13 @@ static bool run_slice(struct cpu *c, struct vcpu *v, uint64_t now)
 	pause_loop_reset(&v->pause_loop);
 	enum vcpu_event event = backend_vcpu_run(v, run_limit(c, v, now));
 	uint64_t end = rdtsc(), ran = end - now;
+	trace_run(v, now, end, event);
 	v->cpu_time += ran;
 	uint64_t vtime_before = v->share.vtime;
 	share_charge(&v->share, ran);
 	if (event == VCPU_EVENT_YIELDED)
 		share_end_turn(&v->share, vtime_before);
+	v->runs++;
 	__atomic_store_n(&v->running_since, 0, __ATOMIC_RELEASE);
 	c->busy_tsc += ran;
 	busy_window_note(&v->recent, end, v->cpu_time, recent_window_tsc);
@@ -241,6 +244,7 @@ void sched_run(void)
 		if (c->index == 0) {
 			console_poll();
 			shell_poll();
+			trace_dump_continue();
 		}
 		uint64_t now = rdtsc();
 		spin_lock(&c->queue_lock);

@@ -5,6 +5,7 @@
  */
 #include "kernel/shell.h"
 #include "kernel/console.h"
+#include "kernel/format.h"
 #include "kernel/panic.h"
 #include "kernel/percpu.h"
 #include "kernel/report.h"
@@ -12,6 +13,7 @@
 #include "kernel/shell_parse.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
+#include "kernel/trace.h"
 #include "kernel/vm.h"
 
 #define INPUT_RING  256	 /* a power of two */
@@ -57,6 +59,8 @@ static void help(void)
 		"cpu list                   each CPU: its vCPUs, what runs, how busy",
 		"stats                      VM exits by reason, per VM",
 		"log [quiet|normal|verbose] quiet hides the guests' output; verbose shows requests",
+		"trace on [exits|exits=NAME,..]  record runs (and exits) per CPU; trace off",
+		"trace dump|trace           the record as Chrome trace JSON; its status",
 		"shutdown                   stop everything and end kan",
 	};
 	printk("kan: commands:\n");
@@ -105,6 +109,11 @@ static void vm_info(const struct vm *vm)
 		       v->run_state == VCPU_RUNNABLE ? "started" : "waiting for SIPI",
 		       time_tsc_to_us(vcpu_cpu_time(v)), vcpu_exits_total(v));
 	}
+	char runs[200];
+	int n = 0;
+	for (unsigned i = 0; i < vm->vcpu_count && n < (int)sizeof(runs); i++)
+		n += ksnprintf(runs + n, sizeof(runs) - (size_t)n, " %lu", vm->vcpus[i].runs);
+	printk("kan:   runs:%s (slices given, per vCPU)\n", runs);
 	printk("kan:   last stop: %s\n", vm->stop_reason[0] ? vm->stop_reason : "-");
 	report_vm_exits(vm);
 	if (vm->state != VM_RUNNING)
@@ -227,6 +236,10 @@ static void run(const struct shell_command *cmd)
 					      : log_level == LOG_VERBOSE ? "verbose"
 									 : "normal");
 		break;
+	case SHELL_TRACE:
+		if (trace_command(cmd->options))
+			return; /* the prompt follows the dump's end */
+		break;
 	case SHELL_SHUTDOWN:
 		report_vm_table();
 		kan_shutdown(0, "by command");
@@ -269,6 +282,11 @@ void shell_poll(void)
 		}
 		run(&cmd);
 	}
+}
+
+void shell_prompt(void)
+{
+	printk(PROMPT);
 }
 
 void shell_start(void)

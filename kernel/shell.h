@@ -8,6 +8,8 @@
 bool shell_input(char c);
 /* On the boot CPU's scheduler loop: runs the commands typed since the last call. */
 void shell_poll(void);
+/* Prints the prompt: after a command whose output ends later (trace dump). */
+void shell_prompt(void);
 /* Prints the first prompt (once the VMs run). */
 void shell_start(void);
 

@@ -123,6 +123,18 @@ int shell_parse(const char *line, struct shell_command *out, char *error, size_t
 		out->verb = SHELL_SHUTDOWN;
 		return 0;
 	}
+	if (!strcmp(words[0], "trace")) {
+		out->verb = SHELL_TRACE;
+		split(line, words, 1, &rest);
+		while (*rest == ' ' || *rest == '\t')
+			rest++;
+		strlcpy(out->options, rest, sizeof(out->options));
+		for (size_t n = strlen(out->options);
+		     n && (out->options[n - 1] == ' ' || out->options[n - 1] == '\t' ||
+			   out->options[n - 1] == '\r');)
+			out->options[--n] = '\0';
+		return 0;
+	}
 	if (!strcmp(words[0], "log")) {
 		out->verb = SHELL_LOG;
 		if (n == 1)

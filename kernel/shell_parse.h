@@ -22,6 +22,7 @@ enum shell_verb {
 	SHELL_STATS,
 	SHELL_LOG,
 	SHELL_SHUTDOWN,
+	SHELL_TRACE, /* options: what follows the word trace (kernel/trace.c reads it) */
 };
 
 enum shell_log_level { LOG_QUIET, LOG_NORMAL, LOG_VERBOSE };
@@ -31,7 +32,8 @@ enum shell_log_level { LOG_QUIET, LOG_NORMAL, LOG_VERBOSE };
 struct shell_command {
 	enum shell_verb verb;
 	char target[SHELL_LINE_MAX];	/* VM id or name; for vm create, the image */
-	char options[SHELL_LINE_MAX];	/* vm create: the VM's config line; vm set: its keys */
+	char options[SHELL_LINE_MAX];	/* vm create: the VM's config line; vm set: its keys; trace:
+					   its words */
 	enum shell_log_level log_level; /* log */
 	int has_log_level;		/* log without a level just shows it */
 };

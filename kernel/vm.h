@@ -89,6 +89,7 @@ struct vcpu {
 	bool queued;	   /* on its CPU's run queue (guarded by that queue's lock) */
 	uint64_t wake_tsc; /* after HLT: not run again before this TSC value */
 	uint64_t cpu_time; /* TSC ticks spent in the guest and its exits, up to its last slice */
+	uint64_t runs;	   /* slices it was given (vm info; the trace shows each) */
 	uint64_t running_since;	   /* TSC when its current slice began; 0 when it is not running */
 	struct busy_window recent; /* its share of its CPU lately (vm list), kept by its CPU */
 	uint64_t exits[VCPU_EXIT_REASONS];

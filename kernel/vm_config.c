@@ -480,6 +480,7 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 	out->emulator_exit = true;
 	out->check = false;
 	out->x2apic = X2APIC_AUTO;
+	out->trace[0] = '\0';
 	char token[TOKEN_MAX];
 	char *value;
 	bool too_long;
@@ -521,6 +522,10 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 			if (!parse_switch(value, "yes", "no", &no))
 				REFUSE("key 'emulator_exit' has bad value '%s' (yes or no)", value);
 			out->emulator_exit = !no;
+		} else if (!strcmp(token, "trace")) {
+			if (strlcpy(out->trace, value, sizeof(out->trace)) >= sizeof(out->trace))
+				REFUSE("key 'trace' has a value longer than %zu characters",
+				       sizeof(out->trace) - 1);
 		} else if (!strcmp(token, "x2apic")) {
 			if (!strcmp(value, "on"))
 				out->x2apic = X2APIC_ON;

@@ -2,6 +2,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/lapic.h"
 #include "kernel/time.h"
+#include "kernel/trace.h"
 #include "kernel/vintr.h"
 #include "kernel/console.h"
 #include "kernel/vm.h"
@@ -83,6 +84,7 @@ int svm_exit_dispatch(struct vcpu *vcpu)
 	unsigned i = exit_index(code);
 	if (i >= SVM_EXIT_INDEXES || !exit_handlers[i])
 		return svm_stop_with_report(vcpu, "kan has no handler for this VM exit");
+	trace_exit(vcpu, i);
 	vcpu->exits[i]++;
 	enum svm_action action;
 	if (__builtin_expect(vintr_present(vcpu), 0)) {

@@ -22,6 +22,8 @@ declare -A need=(
 	[libcmocka-dev]=/usr/include/cmocka.h
 	[python3-pytest]=/usr/lib/python3/dist-packages/pytest/__init__.py
 	[python3-pytest-xdist]=/usr/lib/python3/dist-packages/xdist/__init__.py
+	# make trace: the per-VM CPU-share plot (tools/trace.py)
+	[python3-matplotlib]=/usr/lib/python3/dist-packages/matplotlib/__init__.py
 	[clang-format]=/usr/bin/clang-format
 	[cppcheck]=/usr/bin/cppcheck
 	# test_screen.py: Bochs on an X display (rfb shows no 16-bit graphics), a screenshot, keys

@@ -3,6 +3,7 @@
 #include "arch/x86_64/mce.h"
 #include "kernel/vintr.h"
 #include "kernel/console.h"
+#include "kernel/trace.h"
 #include "kernel/vm.h"
 #include "vmx/exit.h"
 #include "vmx/vmcs.h"
@@ -71,6 +72,7 @@ int vmx_exit_dispatch(struct vcpu *vcpu)
 	if (basic >= VMX_EXIT_REASON_COUNT || !exit_handlers[basic])
 		return vmx_stop_with_report(vcpu, basic, "kan has no handler for this VM exit");
 	vcpu->exits[basic]++;
+	trace_exit(vcpu, basic);
 	enum exit_action action;
 	if (__builtin_expect(vintr_present(vcpu), 0)) {
 		/* A VM with a virtual interrupt controller: an event the exit interrupted goes in

@@ -158,6 +158,17 @@ static void log_alone_shows_the_level(void **state)
 	assert_int_equal(cmd.has_log_level, 0);
 }
 
+static void trace_passes_its_words_on(void **state)
+{
+	(void)state;
+	parses_as("trace", SHELL_TRACE, "", "");
+	parses_as("  trace \t", SHELL_TRACE, "", "");
+	parses_as("trace on", SHELL_TRACE, "", "on");
+	parses_as("trace\ton exits=io,msr  ", SHELL_TRACE, "", "on exits=io,msr");
+	parses_as("trace dump", SHELL_TRACE, "", "dump");
+	parses_as("trace on a b c d e", SHELL_TRACE, "", "on a b c d e"); /* trace.c judges */
+}
+
 static void log_sets_each_level(void **state)
 {
 	(void)state;
@@ -419,6 +430,7 @@ int main(void)
 		cmocka_unit_test(console_takes_an_id_or_a_name),
 		cmocka_unit_test(cpu_list_and_stats),
 		cmocka_unit_test(log_alone_shows_the_level),
+		cmocka_unit_test(trace_passes_its_words_on),
 		cmocka_unit_test(log_sets_each_level),
 		cmocka_unit_test(a_success_clears_what_an_earlier_parse_left),
 		cmocka_unit_test(unknown_commands_are_named),

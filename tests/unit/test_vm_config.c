@@ -329,6 +329,21 @@ static void kan_reads_slice_and_selftest_after_its_own_path(void **state)
 	assert_int_equal(kan.selftest, SELFTEST_PAGEFAULT);
 }
 
+static void kan_takes_trace_words_as_given(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_kan("/boot/kan.elf"), 0);
+	assert_string_equal(kan.trace, "");
+	assert_int_equal(parse_kan("/boot/kan.elf on_empty=wait trace=exits=io,msr"), 0);
+	assert_string_equal(kan.trace, "exits=io,msr");
+	assert_int_equal(parse_kan("trace=runs"), 0);
+	assert_string_equal(kan.trace, "runs");
+	char line[200] = "trace=exits=";
+	memset(line + 12, 'a', 100);
+	assert_int_equal(parse_kan(line), -1);
+	assert_non_null(strstr(error, "key 'trace' has a value longer than 63 characters"));
+}
+
 static void kan_refuses_bad_options_naming_key_and_value(void **state)
 {
 	(void)state;
@@ -809,6 +824,7 @@ int main(void)
 		cmocka_unit_test(an_over_long_option_is_refused_not_cut),
 		cmocka_unit_test(kan_defaults_to_a_10ms_slice_and_no_selftest),
 		cmocka_unit_test(kan_reads_slice_and_selftest_after_its_own_path),
+		cmocka_unit_test(kan_takes_trace_words_as_given),
 		cmocka_unit_test(kan_refuses_bad_options_naming_key_and_value),
 		cmocka_unit_test(kan_reads_how_to_end_and_check),
 		cmocka_unit_test(kan_reads_x2apic_on_off_auto),
