@@ -5,6 +5,7 @@
 #include "kernel/linux_boot.h"
 #include "kernel/memory.h"
 #include "kernel/multiboot1_image.h"
+#include "kernel/pvh_image.h"
 #include "kernel/string.h"
 #include "kernel/vm_config.h"
 
@@ -42,6 +43,23 @@ static void write_long_mode_tables(uint8_t *ram)
 		pd[i] = (i << 21) | PTE_PRESENT | PTE_WRITABLE | PTE_LARGE;
 }
 
+/* 32-bit protected mode, paging off, flat CS 0x08 and DS 0x10 and a busy TSS 0x18 of kan's GDT
+ * at KAN_GUEST_GDT_ADDR, at `entry`: what Multiboot and PVH kernels are entered with. */
+static void protected_mode_entry(uint8_t *ram, uint32_t entry, struct vcpu_boot_state *boot)
+{
+	uint64_t *gdt = (uint64_t *)(ram + KAN_GUEST_GDT_ADDR);
+	gdt[0] = 0;
+	gdt[1] = 0x00cf9b000000ffffull; /* 0x08: 32-bit code, 4 GiB, accessed */
+	gdt[2] = 0x00cf93000000ffffull; /* 0x10: data, 4 GiB, accessed */
+	gdt[3] = 0x00008b0000000067ull; /* 0x18: busy TSS at 0, as the guest's TR says */
+	memset(boot, 0, sizeof(*boot));
+	boot->mode = GUEST_MODE_PROTECTED;
+	boot->rip = entry;
+	boot->gdt_base = KAN_GUEST_GDT_ADDR;
+	boot->gdt_limit = 4 * 8 - 1;
+	boot->cs = 0x08, boot->ds = 0x10, boot->tr = 0x18;
+}
+
 /*
  * A Multiboot 1 kernel (kernel/multiboot1_image.h has the layout): entered as the
  * specification's section 3.2 says, in 32-bit protected mode without paging, EAX the magic and
@@ -65,19 +83,46 @@ static int multiboot_prepare(struct vm *vm, const void *image, size_t image_size
 	if (mb1_write_info(ram, vm->config.mem, &mb, modules, vm->config.module_count, error,
 			   error_size))
 		return -1;
-	uint64_t *gdt = (uint64_t *)(ram + KAN_GUEST_GDT_ADDR);
-	gdt[0] = 0;
-	gdt[1] = 0x00cf9b000000ffffull; /* 0x08: 32-bit code, 4 GiB, accessed */
-	gdt[2] = 0x00cf93000000ffffull; /* 0x10: data, 4 GiB, accessed */
-	gdt[3] = 0x00008b0000000067ull; /* 0x18: busy TSS at 0, as the guest's TR says */
-	memset(boot, 0, sizeof(*boot));
-	boot->mode = GUEST_MODE_PROTECTED;
-	boot->rip = mb.entry;
+	protected_mode_entry(ram, mb.entry, boot);
 	boot->rax = MB1_BOOTLOADER_MAGIC;
 	boot->rbx = MB1_INFO_ADDR;
-	boot->gdt_base = KAN_GUEST_GDT_ADDR;
-	boot->gdt_limit = 4 * 8 - 1;
-	boot->cs = 0x08, boot->ds = 0x10, boot->tr = 0x18;
+	return 0;
+}
+
+/*
+ * A PVH kernel (kernel/pvh_image.h) on kind=linux's board: the same ACPI tables and devices,
+ * the initrd as module 0, the memory map with kan's boot data reserved, and the PVH entry:
+ * 32-bit protected mode without paging, EBX the start info.
+ */
+static int pvh_prepare(struct vm *vm, const void *image, size_t image_size,
+		       struct vcpu_boot_state *boot, char *error, size_t error_size)
+{
+	uint8_t *ram = phys_to_ptr(vm->ram_base);
+	struct pvh_image pvh;
+	if (pvh_load(image, image_size, ram, vm->config.mem, &pvh, error, error_size))
+		return -1;
+	struct e820_entry map[E820_BOARD_MAX];
+	struct pvh_module initrd;
+	struct pvh_boot info = { .rsdp = linux_board_tables(vm, ram),
+				 .map = map,
+				 .map_entries = e820_board(map, vm->config.mem, PVH_AREA_START,
+							   PVH_AREA_END),
+				 .modules = &initrd };
+	if (vm->initrd) {
+		initrd = (struct pvh_module){ phys_to_ptr(vm->initrd->start),
+					      vm->initrd->end - vm->initrd->start,
+					      vm->config.initrd };
+		info.module_count = 1;
+	}
+	/* The line is built in place, so that the TSC's rate can be added to it. */
+	char *cmdline = (char *)ram + PVH_CMDLINE_ADDR;
+	strlcpy(cmdline, vm_config_guest_args(vm->cmdline), PVH_CMDLINE_MAX);
+	linux_tell_tsc_rate(vm, cmdline, PVH_CMDLINE_MAX - 1);
+	info.cmdline = cmdline;
+	if (pvh_write_start_info(ram, vm->config.mem, &pvh, &info, error, error_size))
+		return -1;
+	protected_mode_entry(ram, pvh.entry, boot);
+	boot->rbx = PVH_START_INFO_ADDR;
 	return 0;
 }
 
@@ -91,6 +136,8 @@ int guest_boot_prepare(struct vm *vm, const void *image, size_t image_size,
 	}
 	if (vm->config.kind == VM_KIND_MULTIBOOT)
 		return multiboot_prepare(vm, image, image_size, boot, error, error_size);
+	if (vm->config.kind == VM_KIND_PVH)
+		return pvh_prepare(vm, image, image_size, boot, error, error_size);
 	struct elf_image elf;
 	if (elf_load(image, image_size, ram, vm->config.mem, &elf, error, error_size))
 		return -1;

@@ -113,7 +113,10 @@ int pvh_write_start_info(uint8_t *ram, uint64_t ram_size, const struct pvh_image
 		map[i] = (struct hvm_memmap_table_entry){ boot->map[i].addr, boot->map[i].size,
 							  boot->map[i].type, 0 };
 
-	strlcpy((char *)ram + PVH_CMDLINE_ADDR, boot->cmdline, PVH_CMDLINE_MAX);
+	/* memmove: the caller may have built the line in place. */
+	size_t cmdline_len = strnlen(boot->cmdline, PVH_CMDLINE_MAX - 1);
+	memmove(ram + PVH_CMDLINE_ADDR, boot->cmdline, cmdline_len);
+	ram[PVH_CMDLINE_ADDR + cmdline_len] = '\0';
 	struct hvm_start_info *info = (struct hvm_start_info *)(ram + PVH_START_INFO_ADDR);
 	*info = (struct hvm_start_info){
 		.magic = PVH_START_MAGIC,

@@ -71,7 +71,7 @@ struct pvh_module {
 
 /* What the start info describes besides the image. */
 struct pvh_boot {
-	const char *cmdline; /* copied to PVH_CMDLINE_ADDR, cut to fit */
+	const char *cmdline; /* copied to PVH_CMDLINE_ADDR (it may lie there already), cut */
 	uint64_t rsdp;	     /* the VM's ACPI RSDP, 0 if it has none */
 	const struct e820_entry *map;
 	unsigned map_entries; /* at most PVH_MEMMAP_MAX */

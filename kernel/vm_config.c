@@ -288,9 +288,11 @@ int vm_config_parse(const char *line, const struct vm_config_limits *limits, str
 				out->kind = VM_KIND_MULTIBOOT;
 			else if (!strcmp(value, "data"))
 				out->kind = VM_KIND_DATA;
+			else if (!strcmp(value, "pvh"))
+				out->kind = VM_KIND_PVH;
 			else
 				REFUSE("key 'kind' has bad value '%s' (elf, linux, initrd, disk, "
-				       "multiboot or data)",
+				       "multiboot, data or pvh)",
 				       value);
 		} else if (!strcmp(token, "module")) {
 			if (!valid_name(value))

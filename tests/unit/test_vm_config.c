@@ -666,7 +666,7 @@ static void multiboot_and_data_kinds_are_read(void **state)
 	assert_int_equal(config.kind, VM_KIND_MULTIBOOT);
 	assert_int_equal(parse("kind=data"), 0);
 	assert_int_equal(config.kind, VM_KIND_DATA);
-	ASSERT_REFUSED("kind=multiboot2", "key 'kind'", "'multiboot2'", "multiboot or data");
+	ASSERT_REFUSED("kind=multiboot2", "key 'kind'", "'multiboot2'", "data or pvh");
 }
 
 static void module_repeats_in_order_up_to_its_limit(void **state)
@@ -700,6 +700,15 @@ static void exitport_is_off_unless_yes(void **state)
 	assert_int_equal(parse("exitport=no"), 0);
 	assert_false(config.exit_port);
 	ASSERT_REFUSED("exitport=on", "key 'exitport'", "'on'", "yes or no");
+}
+
+static void pvh_kind_is_read(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("kind=pvh initrd=linux-initrd -- console=ttyS0"), 0);
+	assert_int_equal(config.kind, VM_KIND_PVH);
+	assert_string_equal(config.initrd, "linux-initrd");
+	ASSERT_REFUSED("kind=PVH", "key 'kind'", "'PVH'", "data or pvh");
 }
 
 int main(void)
@@ -758,6 +767,7 @@ int main(void)
 		cmocka_unit_test(multiboot_and_data_kinds_are_read),
 		cmocka_unit_test(module_repeats_in_order_up_to_its_limit),
 		cmocka_unit_test(exitport_is_off_unless_yes),
+		cmocka_unit_test(pvh_kind_is_read),
 	};
 	return cmocka_run_group_tests_name("vm_config", tests, NULL, NULL);
 }
