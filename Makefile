@@ -377,11 +377,13 @@ bench: deps
 	@$(MAKE) --no-print-directory $(BUILD)/iso/linux-bench.iso
 	@$(PYTHON) tests/bench_virtio.py
 
-# Linux's boot under kan and bare, in the same one-CPU Bochs; table in build/bench-linux.md. Then
+# Linux's boot under kan (bzImage, and vmlinux by its PVH entry) and bare, in the same one-CPU
+# Bochs; table in build/bench-linux.md. Then
 # one vCPU against two and the idle cost (QEMU AMD-V; idle also in a one-CPU Bochs):
 # build/bench-linux-smp.md.
 bench-linux: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/iso/linux-solo.iso $(BUILD)/iso/bare-linux.iso
+	@$(MAKE) --no-print-directory all $(BUILD)/iso/linux-solo.iso $(BUILD)/iso/bare-linux.iso \
+		$(BUILD)/iso/linux-solo-pvh.iso
 	@$(PYTHON) tests/bench_linux.py
 	@$(MAKE) --no-print-directory $(BUILD)/iso/linux-bench-vcpus1.iso $(BUILD)/iso/linux-bench-vcpus2.iso \
 		$(BUILD)/iso/linux-bench-idle-onecpu.iso
