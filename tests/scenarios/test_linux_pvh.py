@@ -32,3 +32,13 @@ def test_debian_vmlinux_boots_by_its_pvh_entry(platform):
     expect(r, "[count-a] counter done:", "kan: vm count-a ended: exit status 0")
     expect_not(r, "general protection fault", "Kernel panic",
                "VM-entry failed", "kan: vm linux: virtio disk:")
+
+
+@pytest.mark.parametrize("platform", tiers("bochs", "qemu-svm"))
+def test_images_that_are_no_pvh_kernel_are_refused_by_name(platform):
+    r = run_kan(platform, "linux-pvh-bad")
+    expect(r, "kan: refused guest module 'name=bzimage kind=pvh mem=128M': not an ELF file",
+           "kan: refused guest module 'name=no-note kind=pvh mem=16M': no PVH entry note",
+           "kan: refused guest module 'name=small kind=pvh mem=32M': as ELF: segment 0 at "
+           "0x1000000-0x28eacdc is outside the VM's RAM (32 MiB)")
+    expect(r, "kan: vm hb-0 ended: exit status 0", "kan: summary: hb-0=exited(0)")
