@@ -365,14 +365,20 @@ $(DISK_IMAGES) &: guests/linux/disk-image.sh | linux-guest
 linux-guest-check: deps disk-image
 	@guests/linux/qemu-check.sh $(BUILD)/linux $(BUILD)/disks
 
-# Scenarios named linux-*: the ISO also carries Debian's kernel and the initramfs.
+# Debian's vmlinux, taken unchanged out of its bzImage, for kind=pvh (the PVH note is checked).
+$(BUILD)/linux/vmlinux: guests/linux/extract-vmlinux.py $(wildcard $(BUILD)/linux/vmlinuz) | linux-guest
+	@$(PYTHON) guests/linux/extract-vmlinux.py $(BUILD)/linux/vmlinuz $@
+
+# Scenarios named linux-*: the ISO also carries Debian's kernel and the initramfs (and its
+# vmlinux, 64 MiB, where the scenario boots it).
 $(BUILD)/iso/linux-%.iso: iso/scenarios/linux-%.cfg $(BUILD)/kan.elf $(GUEST_ELFS) \
 		guests/linux/init guests/linux/fpu-job guests/linux/build-initramfs.py guests/linux/modules \
-		$(DISK_IMAGES) $(BUILD)/disks/fuzz.img | linux-guest
+		$(DISK_IMAGES) $(BUILD)/disks/fuzz.img $(BUILD)/linux/vmlinux | linux-guest
 	@rm -rf $@.d && mkdir -p $@.d/boot/grub $@.d/boot/guests $@.d/boot/linux $@.d/boot/disks
 	@cp $(BUILD)/kan.elf $@.d/boot/kan.elf
 	@cp $(GUEST_ELFS) $@.d/boot/guests/
 	@cp $(BUILD)/linux/vmlinuz $(BUILD)/linux/initrd.img $@.d/boot/linux/
+	@if grep -q /boot/linux/vmlinux $<; then cp $(BUILD)/linux/vmlinux $@.d/boot/linux/; fi
 	@if grep -q /boot/disks/ $<; then cp $(DISK_IMAGES) $(BUILD)/disks/fuzz.img $@.d/boot/disks/; fi
 	@{ grep -q gfxpayload $< && cat $< || $(GFXPAYLOAD_TEXT) $<; } > $@.d/boot/grub/grub.cfg
 	@grub-mkrescue -o $@ $@.d >$@.log 2>&1 || (cat $@.log; exit 1)
@@ -410,11 +416,13 @@ bench: deps
 	@$(MAKE) --no-print-directory $(BUILD)/iso/linux-bench.iso
 	@$(PYTHON) tests/bench_virtio.py
 
-# Linux's boot under kan and bare, in the same one-CPU Bochs; table in build/bench-linux.md. Then
+# Linux's boot under kan (bzImage, and vmlinux by its PVH entry) and bare, in the same one-CPU
+# Bochs; table in build/bench-linux.md. Then
 # one vCPU against two and the idle cost (QEMU AMD-V; idle also in a one-CPU Bochs):
 # build/bench-linux-smp.md.
 bench-linux: deps
-	@$(MAKE) --no-print-directory all $(BUILD)/iso/linux-solo.iso $(BUILD)/iso/bare-linux.iso
+	@$(MAKE) --no-print-directory all $(BUILD)/iso/linux-solo.iso $(BUILD)/iso/bare-linux.iso \
+		$(BUILD)/iso/linux-solo-pvh.iso
 	@$(PYTHON) tests/bench_linux.py
 	@$(MAKE) --no-print-directory $(BUILD)/iso/linux-bench-vcpus1.iso $(BUILD)/iso/linux-bench-vcpus2.iso \
 		$(BUILD)/iso/linux-bench-idle-onecpu.iso

@@ -139,6 +139,7 @@ static void print_modules(const struct boot_info *boot, const struct kan_config 
 			[VM_KIND_MULTIBOOT] = "Multiboot kernel",
 			[VM_KIND_DATA] = "data",
 			[VM_KIND_MULTIBOOT2] = "Multiboot2 kernel",
+			[VM_KIND_PVH] = "PVH kernel",
 		};
 		if (!data)
 			wanted += c.mem;

@@ -166,3 +166,92 @@ int elf_load(const void *image, size_t image_size, void *ram, uint64_t ram_size,
 		FAIL("real-mode entry point 0x%lx is not below 64 KiB", out->entry);
 	return 0;
 }
+
+#define PT_NOTE	 4
+#define SHT_NOTE 7
+
+struct elf64_shdr {
+	uint32_t name, type;
+	uint64_t flags, addr, offset, size;
+	uint32_t link, info;
+	uint64_t addralign, entsize;
+};
+
+struct elf32_shdr {
+	uint32_t name, type, flags, addr, offset, size, link, info, addralign, entsize;
+};
+
+/* Walks the notes in [at, at + size) of the file for one named `name` of `type`. */
+static bool note_in(const uint8_t *img, size_t image_size, uint64_t at, uint64_t size,
+		    const char *name, uint32_t type, const uint8_t **desc, uint32_t *desc_size)
+{
+	if (at > image_size || size > image_size - at)
+		return false;
+	uint64_t end = at + size, name_len = strlen(name) + 1;
+	while (end - at >= 12) {
+		uint32_t n[3]; /* namesz, descsz, type */
+		memcpy(n, img + at, sizeof(n));
+		uint64_t name_at = at + 12, desc_at = name_at + (((uint64_t)n[0] + 3) & ~3ull);
+		uint64_t next = desc_at + (((uint64_t)n[1] + 3) & ~3ull);
+		if (next > end)
+			return false;
+		if (n[2] == type && n[0] == name_len && !memcmp(img + name_at, name, name_len)) {
+			*desc = img + desc_at;
+			*desc_size = n[1];
+			return true;
+		}
+		at = next;
+	}
+	return false;
+}
+
+bool elf_find_note(const void *image, size_t image_size, const char *name, uint32_t type,
+		   const uint8_t **desc, uint32_t *desc_size)
+{
+	const uint8_t *img = image;
+	if (image_size < sizeof(struct elf64_ehdr) || memcmp(img,
+							     "\x7f"
+							     "ELF",
+							     4))
+		return false;
+	bool is64 = img[EI_CLASS] == ELFCLASS64;
+	uint64_t phoff, phentsize, phnum, shoff, shentsize, shnum;
+	if (is64) {
+		const struct elf64_ehdr *h = image;
+		phoff = h->phoff, phentsize = h->phentsize, phnum = h->phnum;
+		shoff = h->shoff, shentsize = h->shentsize, shnum = h->shnum;
+	} else {
+		const struct elf32_ehdr *h = image;
+		phoff = h->phoff, phentsize = h->phentsize, phnum = h->phnum;
+		shoff = h->shoff, shentsize = h->shentsize, shnum = h->shnum;
+	}
+	if (phentsize >= (is64 ? sizeof(struct elf64_phdr) : sizeof(struct elf32_phdr)) &&
+	    phoff <= image_size && phnum * phentsize <= image_size - phoff) {
+		for (uint64_t i = 0; i < phnum; i++) {
+			struct elf_segment s = read_segment(img, phoff + i * phentsize, is64);
+			if (s.type == PT_NOTE && note_in(img, image_size, s.offset, s.filesz, name,
+							 type, desc, desc_size))
+				return true;
+		}
+	}
+	/* A file whose notes no segment covers may still list them as sections. */
+	if (shentsize < (is64 ? sizeof(struct elf64_shdr) : sizeof(struct elf32_shdr)) ||
+	    shoff > image_size || shnum * shentsize > image_size - shoff)
+		return false;
+	for (uint64_t i = 0; i < shnum; i++) {
+		const uint8_t *at = img + shoff + i * shentsize;
+		uint64_t offset, size;
+		uint32_t sh_type;
+		if (is64) {
+			const struct elf64_shdr *s = (const void *)at;
+			sh_type = s->type, offset = s->offset, size = s->size;
+		} else {
+			const struct elf32_shdr *s = (const void *)at;
+			sh_type = s->type, offset = s->offset, size = s->size;
+		}
+		if (sh_type == SHT_NOTE &&
+		    note_in(img, image_size, offset, size, name, type, desc, desc_size))
+			return true;
+	}
+	return false;
+}

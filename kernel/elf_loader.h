@@ -2,6 +2,7 @@
 #ifndef KAN_KERNEL_ELF_LOADER_H
 #define KAN_KERNEL_ELF_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,5 +40,13 @@ int elf_segments(const void *image, size_t image_size, elf_segment_fn each, void
  */
 int elf_load(const void *image, size_t image_size, void *ram, uint64_t ram_size,
 	     struct elf_image *out, char *error, size_t error_size);
+
+/*
+ * The first ELF note named `name` (e.g. "Xen") of `type` in the PT_NOTE segments of an ELF32 or
+ * ELF64 file, or else in its SHT_NOTE sections: its descriptor at *desc, *desc_size bytes, all
+ * inside the file. False if there is none.
+ */
+bool elf_find_note(const void *image, size_t image_size, const char *name, uint32_t type,
+		   const uint8_t **desc, uint32_t *desc_size);
 
 #endif

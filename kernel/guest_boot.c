@@ -7,6 +7,7 @@
 #include "kernel/memory.h"
 #include "kernel/multiboot1_image.h"
 #include "kernel/multiboot2_image.h"
+#include "kernel/pvh_image.h"
 #include "kernel/string.h"
 #include "kernel/vm_config.h"
 
@@ -55,14 +56,13 @@ static void boot_modules(const struct vm *vm, struct mb1_module *modules)
 }
 
 /*
- * The entry state of both Multiboot specifications (section 3.2 of each): 32-bit protected
- * mode without paging, EAX the magic and EBX the information. kan's GDT at KAN_GUEST_GDT_ADDR
- * backs CS and DS.
+ * The entry state of both Multiboot specifications (section 3.2 of each) and of PVH: 32-bit
+ * protected mode without paging, EAX the magic (PVH: none) and EBX the information. kan's GDT
+ * at KAN_GUEST_GDT_ADDR backs CS and DS.
  */
 static void protected_mode_entry(uint8_t *ram, uint32_t entry, uint32_t magic, uint32_t info,
 				 struct vcpu_boot_state *boot)
 {
-	bios_data_area_write(ram);
 	uint64_t *gdt = (uint64_t *)(ram + KAN_GUEST_GDT_ADDR);
 	gdt[0] = 0;
 	gdt[1] = 0x00cf9b000000ffffull; /* 0x08: 32-bit code, 4 GiB, accessed */
@@ -93,6 +93,7 @@ static int multiboot_prepare(struct vm *vm, const void *image, size_t image_size
 	if (mb1_write_info(ram, vm->config.mem, &mb, modules, vm->config.module_count, error,
 			   error_size))
 		return -1;
+	bios_data_area_write(ram);
 	protected_mode_entry(ram, mb.entry, MB1_BOOTLOADER_MAGIC, MB1_INFO_ADDR, boot);
 	return 0;
 }
@@ -114,7 +115,44 @@ static int multiboot2_prepare(struct vm *vm, const void *image, size_t image_siz
 	if (mb2_write_info(ram, vm->config.mem, &mb, modules, vm->config.module_count, rsdp, error,
 			   error_size))
 		return -1;
+	bios_data_area_write(ram);
 	protected_mode_entry(ram, mb.entry, MB2_BOOTLOADER_MAGIC, MB2_INFO_ADDR, boot);
+	return 0;
+}
+
+/*
+ * A PVH kernel (kernel/pvh_image.h) on kind=linux's board: the same ACPI tables and devices,
+ * the initrd as module 0, the memory map with kan's boot data reserved, and the PVH entry:
+ * 32-bit protected mode without paging, EBX the start info.
+ */
+static int pvh_prepare(struct vm *vm, const void *image, size_t image_size,
+		       struct vcpu_boot_state *boot, char *error, size_t error_size)
+{
+	uint8_t *ram = phys_to_ptr(vm->ram_base);
+	struct pvh_image pvh;
+	if (pvh_load(image, image_size, ram, vm->config.mem, &pvh, error, error_size))
+		return -1;
+	struct e820_entry map[E820_BOARD_MAX];
+	struct pvh_module initrd;
+	struct pvh_boot info = { .rsdp = linux_board_tables(vm, ram),
+				 .map = map,
+				 .map_entries = e820_board(map, vm->config.mem, PVH_AREA_START,
+							   PVH_AREA_END),
+				 .modules = &initrd };
+	if (vm->initrd) {
+		initrd = (struct pvh_module){ phys_to_ptr(vm->initrd->start),
+					      vm->initrd->end - vm->initrd->start,
+					      vm->config.initrd };
+		info.module_count = 1;
+	}
+	/* The line is built in place, so that the TSC's rate can be added to it. */
+	char *cmdline = (char *)ram + PVH_CMDLINE_ADDR;
+	strlcpy(cmdline, vm_config_guest_args(vm->cmdline), PVH_CMDLINE_MAX);
+	linux_tell_tsc_rate(vm, cmdline, PVH_CMDLINE_MAX - 1);
+	info.cmdline = cmdline;
+	if (pvh_write_start_info(ram, vm->config.mem, &pvh, &info, error, error_size))
+		return -1;
+	protected_mode_entry(ram, pvh.entry, 0, PVH_START_INFO_ADDR, boot);
 	return 0;
 }
 
@@ -130,6 +168,8 @@ int guest_boot_prepare(struct vm *vm, const void *image, size_t image_size,
 		return multiboot_prepare(vm, image, image_size, boot, error, error_size);
 	if (vm->config.kind == VM_KIND_MULTIBOOT2)
 		return multiboot2_prepare(vm, image, image_size, boot, error, error_size);
+	if (vm->config.kind == VM_KIND_PVH)
+		return pvh_prepare(vm, image, image_size, boot, error, error_size);
 	struct elf_image elf;
 	if (elf_load(image, image_size, ram, vm->config.mem, &elf, error, error_size))
 		return -1;

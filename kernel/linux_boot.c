@@ -4,6 +4,7 @@
 #include "guests/include/kan_guest.h"
 #include "kernel/devices/acpi_tables.h"
 #include "kernel/console.h"
+#include "kernel/e820.h"
 #include "kernel/format.h"
 #include "kernel/memory.h"
 #include "kernel/devices/smbios.h"
@@ -32,8 +33,6 @@
 #define LOADED_HIGH    0x01
 #define XLF_KERNEL_64  0x01
 #define LOADER_UNKNOWN 0xff
-#define E820_RAM       1
-#define E820_RESERVED  2
 
 /* Where kan puts things for Linux (guest-physical). */
 #define LINUX_ZERO_PAGE 0x10000
@@ -44,11 +43,6 @@
 #define LINUX_BOOT_TR	0x20
 #define LINUX_ACPI	0xe0000 /* in the reserved BIOS area, where Linux also scans */
 #define LINUX_SMBIOS	0xf0000 /* where Linux scans for the SMBIOS entry point */
-
-struct e820_entry {
-	uint64_t addr, size;
-	uint32_t type;
-} __attribute__((packed));
 
 #define FAIL(...)                                                                                  \
 	do {                                                                                       \
@@ -68,15 +62,14 @@ static void put32(uint8_t *p, unsigned off, uint32_t v)
 	memcpy(p + off, &v, 4);
 }
 
+/* The zero page and kan's other boot data are copied by Linux before it frees anything, so
+ * kind=linux reserves none of it. */
 static void write_e820(uint8_t *zero_page, uint64_t mem)
 {
-	const struct e820_entry map[] = {
-		{ 0, 0x9fc00, E820_RAM },
-		{ 0x9fc00, 0x100000 - 0x9fc00, E820_RESERVED }, /* where a PC has its BIOS */
-		{ 0x100000, mem - 0x100000, E820_RAM },
-	};
-	memcpy(zero_page + ZP_E820_TABLE, map, sizeof(map));
-	zero_page[ZP_E820_ENTRIES] = sizeof(map) / sizeof(map[0]);
+	struct e820_entry map[E820_BOARD_MAX];
+	unsigned n = e820_board(map, mem, 0, 0);
+	memcpy(zero_page + ZP_E820_TABLE, map, n * sizeof(map[0]));
+	zero_page[ZP_E820_ENTRIES] = (uint8_t)n;
 }
 
 /* A flat GDT at the selectors the 64-bit boot protocol names. */
@@ -95,7 +88,7 @@ static void write_gdt(uint8_t *ram)
  * emulator's thread losing its core) can make fail, and then it gives the TSC up. So on AMD kan
  * adds tsc_early_khz= with its own rate, unless the line has one already.
  */
-static void tell_tsc_rate(struct vm *vm, char *cmdline, size_t max)
+void linux_tell_tsc_rate(struct vm *vm, char *cmdline, size_t max)
 {
 	if (cpu_is_intel() || strstr(cmdline, "tsc_early_khz="))
 		return;
@@ -108,6 +101,20 @@ static void tell_tsc_rate(struct vm *vm, char *cmdline, size_t max)
 	}
 	printk("kan: vm %s: Linux is told the TSC's rate (%s)\n", vm->config.name,
 	       cmdline + used + (used ? 1 : 0));
+}
+
+uint64_t linux_board_tables(struct vm *vm, uint8_t *ram)
+{
+	/* One vCPU: no MADT, so Linux keeps the 8259. Several: the MADT lists their local APICs
+	 * and the IOAPIC (kernel/vm_apic.c), and Linux starts them. */
+	bool smp = vm->config.vcpus > 1;
+	struct acpi_board board = { .cpus = smp ? vm->config.vcpus : 0,
+				    .ioapic = smp,
+				    .devices = vm->devices.acpi,
+				    .device_count = vm->devices.count };
+	uint64_t rsdp = acpi_tables_build(ram + LINUX_ACPI, LINUX_ACPI, &board);
+	smbios_build(ram + LINUX_SMBIOS, LINUX_SMBIOS);
+	return rsdp;
 }
 
 int linux_boot_prepare(struct vm *vm, const uint8_t *image, size_t image_size,
@@ -138,23 +145,16 @@ int linux_boot_prepare(struct vm *vm, const uint8_t *image, size_t image_size,
 	       (size_t)(0x202 + image[HDR_JUMP_LEN] - HDR_SETUP_SECTS));
 	zp[HDR_TYPE_OF_LOADER] = LOADER_UNKNOWN;
 	write_e820(zp, mem);
-	/* One vCPU: no MADT, so Linux keeps the 8259. Several: the MADT lists their local APICs
-	 * and the IOAPIC (kernel/vm_apic.c), and Linux starts them. */
-	bool smp = vm->config.vcpus > 1;
-	struct acpi_board board = { .cpus = smp ? vm->config.vcpus : 0,
-				    .ioapic = smp,
-				    .devices = vm->devices.acpi,
-				    .device_count = vm->devices.count };
-	uint64_t rsdp = acpi_tables_build(ram + LINUX_ACPI, LINUX_ACPI, &board);
+	uint64_t rsdp = linux_board_tables(vm, ram);
 	memcpy(zp + ZP_ACPI_RSDP_ADDR, &rsdp, 8);
-	smbios_build(ram + LINUX_SMBIOS, LINUX_SMBIOS);
 
 	const char *cmdline = vm_config_guest_args(vm->cmdline);
 	size_t cmdline_max = get32(image, HDR_CMDLINE_SIZE);
 	if (strlen(cmdline) > cmdline_max)
 		FAIL("the kernel command line is longer than the kernel's %lu bytes", cmdline_max);
 	strlcpy((char *)ram + LINUX_CMDLINE, cmdline, 4096);
-	tell_tsc_rate(vm, (char *)ram + LINUX_CMDLINE, cmdline_max < 4095 ? cmdline_max : 4095);
+	linux_tell_tsc_rate(vm, (char *)ram + LINUX_CMDLINE,
+			    cmdline_max < 4095 ? cmdline_max : 4095);
 	put32(zp, HDR_CMD_LINE_PTR, LINUX_CMDLINE);
 
 	if (vm->initrd) {

@@ -16,4 +16,12 @@
 int linux_boot_prepare(struct vm *vm, const uint8_t *image, size_t image_size,
 		       struct vcpu_boot_state *boot, char *error, size_t error_size);
 
+/* The board's tables, shared with kind=pvh: ACPI (for vm's vCPUs and devices) and SMBIOS in
+ * the BIOS area, under 1 MiB (kernel/e820.h reserves it). Returns the RSDP's address. */
+uint64_t linux_board_tables(struct vm *vm, uint8_t *ram);
+
+/* On AMD, appends tsc_early_khz= with kan's TSC rate to `cmdline` (at most `max` bytes) unless
+ * it has one: Linux reads CPUID 0x15 only on Intel. */
+void linux_tell_tsc_rate(struct vm *vm, char *cmdline, size_t max);
+
 #endif

@@ -804,7 +804,7 @@ struct vm *vm_create(const struct boot_module *module, const char *cmdline, char
 	iobus_register(&vm->io, KAN_UART_PORT, KAN_UART_PORT + 7, vuart_io, &vm->uart);
 	if (config.exit_port)
 		iobus_register(&vm->io, KAN_EXIT_PORT, KAN_EXIT_PORT, exit_port_io, vm);
-	if (config.kind == VM_KIND_LINUX)
+	if (config.kind == VM_KIND_LINUX || config.kind == VM_KIND_PVH)
 		add_legacy_pic(vm);
 	if (vm_devices_create(vm, error, error_size)) {
 		phys_free(ram, config.mem);

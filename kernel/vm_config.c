@@ -268,9 +268,11 @@ static int parse_key(const char *token, const char *value, const struct vm_confi
 			out->kind = VM_KIND_MULTIBOOT2;
 		else if (!strcmp(value, "data"))
 			out->kind = VM_KIND_DATA;
+		else if (!strcmp(value, "pvh"))
+			out->kind = VM_KIND_PVH;
 		else
 			REFUSE("key 'kind' has bad value '%s' (elf, linux, initrd, disk, "
-			       "multiboot, multiboot2 or data)",
+			       "multiboot, multiboot2, data or pvh)",
 			       value);
 	} else if (!strcmp(token, "module")) {
 		if (!valid_name(value))

@@ -24,8 +24,8 @@
 #define VM_BUDGET_MIN_US	 100
 
 /* What a module is: a guest in kan's ELF format, a Linux kernel (bzImage), an initrd, a raw
- * disk image (a VM's virtio disk, by disk=), a Multiboot 1 or 2 kernel, or data a Multiboot kernel
- * gets as a boot module (by module=). */
+ * disk image (a VM's virtio disk, by disk=), a Multiboot 1 or 2 kernel, data a Multiboot kernel
+ * gets as a boot module (by module=), or a PVH kernel. */
 enum vm_kind {
 	VM_KIND_ELF,
 	VM_KIND_LINUX,
@@ -33,7 +33,8 @@ enum vm_kind {
 	VM_KIND_DISK,
 	VM_KIND_MULTIBOOT,
 	VM_KIND_DATA,
-	VM_KIND_MULTIBOOT2
+	VM_KIND_MULTIBOOT2,
+	VM_KIND_PVH, /* a PVH ELF kernel (Linux's vmlinux) on kind=linux's board */
 };
 
 #define VM_MODULES_MAX 8 /* module= keys on one line */
@@ -41,8 +42,8 @@ enum vm_kind {
 #define VM_MAC_LEN 6
 
 struct vm_config {
-	enum vm_kind
-		kind; /* kind= : elf (default), linux, initrd, disk, multiboot, data, multiboot2 */
+	enum vm_kind kind; /* kind= : elf (default), linux, initrd, disk, multiboot, data,
+			      multiboot2, pvh */
 	char initrd[KAN_VM_NAME_MAX]; /* initrd= : the name of a kind=initrd module */
 	char name[KAN_VM_NAME_MAX];
 	uint64_t mem;		/* bytes of guest RAM, from guest-physical 0 */

@@ -77,7 +77,7 @@
  * DEVICES (virtio 1.x over virtio-mmio, register layout version 2)
  *   disk= and net= on a VM's line give it a virtio block device and a virtio network device.
  *   Device n (the disk first if there is one, then the NIC) has its 4 KiB register window at
- *   guest-physical KAN_VIRTIO_MMIO_BASE + n * 0x1000; nothing else lives there. A kind=linux
+ *   guest-physical KAN_VIRTIO_MMIO_BASE + n * 0x1000; nothing else lives there. A kind=linux/pvh
  *   VM finds them in its ACPI DSDT (_HID "LNRO0005"), on ISA IRQ 10 + n of its 8259 PIC,
  *   edge-triggered. A kind=elf guest has no interrupt controller: it polls InterruptStatus
  *   (0x060) or its used rings. Access the registers with plain MOV instructions of 1, 2, 4

@@ -684,7 +684,7 @@ static void multiboot_and_data_kinds_are_read(void **state)
 	assert_int_equal(parse("kind=multiboot2"), 0);
 	assert_int_equal(config.kind, VM_KIND_MULTIBOOT2);
 	ASSERT_REFUSED("kind=multiboot3", "key 'kind'", "'multiboot3'",
-		       "multiboot, multiboot2 or data");
+		       "multiboot, multiboot2, data or pvh");
 }
 
 static void module_repeats_in_order_up_to_its_limit(void **state)
@@ -793,6 +793,15 @@ static void vm_set_takes_the_live_keys_only_and_keeps_the_rest(void **state)
 	assert_int_equal(config.weight, 5);		      /* nor the current config */
 }
 
+static void pvh_kind_is_read(void **state)
+{
+	(void)state;
+	assert_int_equal(parse("kind=pvh initrd=linux-initrd -- console=ttyS0"), 0);
+	assert_int_equal(config.kind, VM_KIND_PVH);
+	assert_string_equal(config.initrd, "linux-initrd");
+	ASSERT_REFUSED("kind=PVH", "key 'kind'", "'PVH'", "data or pvh");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -853,6 +862,7 @@ int main(void)
 		cmocka_unit_test(weight_cap_and_a_reservation_are_read),
 		cmocka_unit_test(bad_share_keys_are_refused_by_key_and_value),
 		cmocka_unit_test(vm_set_takes_the_live_keys_only_and_keeps_the_rest),
+		cmocka_unit_test(pvh_kind_is_read),
 	};
 	return cmocka_run_group_tests_name("vm_config", tests, NULL, NULL);
 }
