@@ -92,9 +92,18 @@ unsigned cpus_start(const struct madt_info *found)
 		uint64_t stack = stack_alloc(KAN_HOST_STACK_SIZE);
 		uint64_t ist_stack = stack_alloc(IST_STACK_SIZE);
 		cpus[cpus_started].ist_stack_top = ist_stack;
-		enum smp_start how = stack && ist_stack
-					     ? smp_start_cpu(apic, cpus_started, stack, ap_main)
-					     : SMP_NOT_STARTED;
+		enum smp_start how =
+			stack && ist_stack ? smp_start_cpu(apic, cpus_started, stack, ap_main, 200)
+					   : SMP_NOT_STARTED;
+		if (how == SMP_NOT_STARTED && stack && ist_stack) {
+			/* An emulator's CPU thread on a busy host can miss a window; the revoked
+			 * offer and the INIT make a second start as safe as the first. */
+			printk("kan: cpus: CPU with APIC id %u was late for its start (200 ms); "
+			       "kan "
+			       "offers it once more, for 1 s\n",
+			       apic);
+			how = smp_start_cpu(apic, cpus_started, stack, ap_main, 1000);
+		}
 		if (how == SMP_LOST) {
 			printk("kan: cpus: CPU with APIC id %u began its start but did not finish "
 			       "it; kan starts no more CPUs\n",

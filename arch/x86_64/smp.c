@@ -16,7 +16,7 @@ static int started_cpu = -1;
 #define AP_CLAIMED	 0xfffffffeu /* by the offered CPU, which then runs this start */
 #define AP_REVOKED	 0xffffffffu /* by kan, after the start window closed unclaimed */
 #define AP_CLAIMED_GRACE 10	     /* start windows a claimed CPU gets to report */
-static uint64_t start_timeout_tsc;
+static uint64_t tsc_per_ms;
 
 /* Where a trampoline variable lives in the copy. */
 static void *in_copy(char *symbol)
@@ -30,12 +30,13 @@ void smp_prepare(uint64_t tsc_hz)
 	       (uintptr_t)ap_trampoline_end - (uintptr_t)ap_trampoline_start);
 	*(uint64_t *)in_copy(ap_trampoline_cr3) = read_cr3();
 	*(uint32_t *)in_copy(ap_trampoline_nx) = nx_ap_flags();
-	start_timeout_tsc = tsc_hz / 5; /* 200 ms */
+	tsc_per_ms = tsc_hz / 1000;
 }
 
 enum smp_start smp_start_cpu(uint32_t apic_id, unsigned cpu_index, uint64_t stack_top,
-			     ap_entry_fn entry)
+			     ap_entry_fn entry, unsigned window_ms)
 {
+	uint64_t start_timeout_tsc = window_ms * tsc_per_ms;
 	*(uint64_t *)in_copy(ap_trampoline_stack) = stack_top;
 	*(uint64_t *)in_copy(ap_trampoline_entry) = (uint64_t)entry;
 	*(uint32_t *)in_copy(ap_trampoline_cpu) = cpu_index;
