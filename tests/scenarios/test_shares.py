@@ -78,7 +78,9 @@ def test_weights_caps_and_reservations_change_live(platform):
 
         # A reservation beside hogs: the guest sees it kept, and kan counted no period missed.
         s.send("vm destroy capped")
-        s.expect("kan: vm capped: ")
+        s.expect("kan: vm capped: running -> destroyed (by command)")
+        s.send("vm set capped cap=50%")  # a destroyed VM keeps only its name
+        s.expect("kan: vm set refused: vm capped is destroyed")
         for vm in ("hog-1", "hog-2", "rt"):
             s.send(f"vm start {vm}")
             s.expect(f"kan: vm {vm}: created -> running (by command)")
