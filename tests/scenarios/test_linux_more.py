@@ -63,6 +63,16 @@ def test_two_linux_vms_share_a_cpu_and_keep_their_fpu_state(platform, tmp_path):
         r = run_kan(platform, scenario, cpus=2, megs=512, timeout=1800)
     expect(r, "kan: vm 1 'linux-a': 128 MiB", "cpu 1", "kan: vm 2 'linux-b': 128 MiB", "cpu 1",
            "kan: vm 3 'count-b'", "cpu 1")
+    if scenario == "linux-shared":
+        # In Bochs both kernels boot by their PVH entry (kind=pvh): this is Bochs's PVH boot
+        # test (test_linux_pvh.py boots PVH on QEMU). The entry, and the start info's memory
+        # map with kan's boot data reserved, as Linux read them.
+        for vm in ("linux-a", "linux-b"):
+            expect(r, f"kan: vm {'1' if vm == 'linux-a' else '2'} '{vm}': 128 MiB",
+                   "32-bit guest entry 0x1000850")
+            expect(r, f"[{vm}] [    0.000000] Linux version 6.1.0",
+                   f"[{vm}] [    0.000000] BIOS-e820: [mem 0x0000000000001000-0x0000000000003fff] reserved",
+                   f"[{vm}] [    0.000000] BIOS-e820: [mem 0x0000000000100000-0x0000000007ffffff] usable")
     expect(r, "[count-b] counter done:", "kan: vm count-b ended: exit status 0")
     shared, alone = share(r.serial, "count-b"), share(r.serial, "count-a")
     print(f"count-b beside two Linux VMs on CPU 1: {shared:.3f}; count-a alone on CPU 0: {alone:.3f}")
