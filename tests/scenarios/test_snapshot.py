@@ -17,46 +17,59 @@ def ticks(text, name):
     return [(int(m[1]), m[2], int(m[3])) for m in re.finditer(LINE.format(name), text, re.M)]
 
 
+def count_line(name, count):
+    return LINE.format(name).replace("(\\d+)", str(count), 1)
+
+
 @pytest.mark.parametrize("platform", tiers("bochs", "qemu-svm"))
 def test_snapshot_and_restore_continue_the_count(platform):
     with interactive_kan(platform, "snapshot", cpus=2, megs=512) as s:
         s.expect("kan: shell ready on COM1 (type help)")
-        s.wait_match(LINE.format("tick").replace("(\\d+)", "5", 1))
+        s.wait_match(count_line("tick", 3))
 
         s.send("vm snapshot tick as snap1")
         before = s.expect("kan: vm tick: snapshot snap1 taken: 64 MiB RAM and 1 vCPU, ")
         held = int(s.wait_match(r"snapshot snap1 taken: .* held (\d+) TSC ticks")[1])
         print(f"a snapshot of a 64 MiB VM held it for {held} TSC ticks")
+        # The shell's echo of typed characters may cut into a guest's lines: only whole
+        # lines count, so the last one before the snapshot may be a few counts early.
         last = ticks(before, "tick")[-1][0]
         # The original goes on; the restore comes well after, so that a TSC that jumped
         # over the gap would show in the copy's first line.
-        s.wait_match(LINE.format("tick").replace("(\\d+)", str(last + 20), 1), timeout=120)
+        s.wait_match(count_line("tick", last + 12), timeout=180)
 
         s.send("vm restore snap1 as tock cpus=1")
         s.expect("kan: vm tock: restored from snapshot snap1 (of vm tick) on cpu 1")
-        s.wait_match(LINE.format("tock").replace("(\\d+)", str(last + 3), 1), timeout=120)
+        s.wait_match(r"^\[tock\] ticker: count (\d+) .*\n(.*\n)*\[tock\] ticker: count .*\n"
+                     r"(.*\n)*\[tock\] ticker: count .*\n(.*\n)*\[tock\] ticker: count ",
+                     timeout=180)
         s.send("vm list")
-        s.expect("kan: snapshot snap1            of vm tick             64 MiB RAM")
+        s.wait_match(r"^kan: snapshot snap1 +of vm tick +64 MiB RAM, 65540 KiB of kan's memory$")
         s.expect("kan> ")
 
         text = s.result().serial
         tick, tock = ticks(text, "tick"), ticks(text, "tock")
-        print("last before the snapshot:", last, "tick:", tick[:3], "tock:", tock[:3])
-        # The copy continues from the snapshot's count, not from zero: the first count it
-        # prints follows the last one the original printed before the snapshot ...
-        assert tock[0][0] == last + 1, (last, tock[:3])
-        assert [c for c, _, _ in tock] == list(range(last + 1, last + 1 + len(tock)))
+        print("last whole line before the snapshot:", last, "tick:", tick[:2], "tock:",
+              tock[:3])
+        # The copy continues from the snapshot's count, not from zero (nor from its image's
+        # entry): its first count follows the original's last before the snapshot ...
+        first = tock[0][0]
+        assert last < first <= last + 8, (last, tock[:3])
+        counts = [c for c, _, _ in tock]  # a line cut by an echo is missing, none repeats
+        assert counts == sorted(set(counts)), counts
         # ... and at each count both print the same value, which depends on every turn.
         values = {c: v for c, v, _ in tick}
-        for c, v, _ in tock:
-            assert values.get(c, v) == v, (c, values.get(c), v)
-        assert all(c in values for c, _, _ in tock[:3])
-        # Its TSC continued from the snapshot's: its first delta is an ordinary one, not
-        # the 20 lines' gap between the snapshot and the restore.
-        usual = max(d for _, _, d in tick[1:])
-        gap = sum(d for c, _, d in tick if last + 1 < c <= last + 20)
-        print(f"tock's first TSC delta {tock[0][2]}, tick's largest {usual}, gap {gap}")
-        assert tock[0][2] < 4 * usual < gap, (tock[0][2], usual, gap)
+        same = [c for c, v, _ in tock if values.get(c) == v]
+        differ = [c for c, v, _ in tock if c in values and values[c] != v]
+        assert len(same) >= 3 and not differ, (same, differ)
+        # Its TSC continued from the snapshot's: its first delta is at most a line's worth
+        # of the shared CPU plus the copy, far less than the gap of 12 lines it would show
+        # if the TSC had run on between the snapshot and the restore.
+        usual = max(d for _, _, d in tock[1:4])
+        gap = sum(d for c, _, d in tick if last + 2 < c <= last + 12)
+        bound = 2 * (usual + held)
+        print(f"tock's first TSC delta {tock[0][2]}, bound {bound}, gap {gap}")
+        assert tock[0][2] < bound < gap, (tock[0][2], bound, gap)
 
         # Hostile: each refused by name, and nothing changes.
         s.send("vm destroy gone")
@@ -78,10 +91,9 @@ def test_snapshot_and_restore_continue_the_count(platform):
         assert "snapshot snap1" not in table
 
         # Both copies and the heartbeat still count.
-        beats = len(ticks(s.result().serial, "heartbeat"))
-        n = len(ticks(s.result().serial, "tock"))
-        s.wait_match(LINE.format("tock").replace("(\\d+)", str(last + n + 2), 1), timeout=120)
-        s.wait_match(LINE.format("heartbeat").replace("(\\d+)", str(beats + 1), 1),
-                     timeout=120)
+        text = s.result().serial
+        beats, n = ticks(text, "heartbeat")[-1][0], ticks(text, "tock")[-1][0]
+        s.wait_match(count_line("tock", n + 1), timeout=300)
+        s.wait_match(count_line("heartbeat", beats + 1), timeout=300)
         s.send("shutdown")
         s.close()
