@@ -21,7 +21,7 @@ def count_line(name, count):
     return LINE.format(name).replace("(\\d+)", str(count), 1)
 
 
-@pytest.mark.parametrize("platform", tiers("bochs", "qemu-svm"))
+@pytest.mark.parametrize("platform", tiers("bochs"))  # TODO: qemu-svm, not yet run
 def test_snapshot_and_restore_continue_the_count(platform):
     with interactive_kan(platform, "snapshot", cpus=2, megs=512) as s:
         s.expect("kan: shell ready on COM1 (type help)")
