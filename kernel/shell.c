@@ -11,6 +11,7 @@
 #include "kernel/report.h"
 #include "kernel/sched.h"
 #include "kernel/shell_parse.h"
+#include "kernel/snapshot.h"
 #include "kernel/string.h"
 #include "kernel/time.h"
 #include "kernel/trace.h"
@@ -55,6 +56,9 @@ static void help(void)
 		"vm destroy ID|NAME         stop it and free its memory",
 		"vm create FROM key=value.. a new VM from FROM's image (FROM: a VM id or name)",
 		"vm set ID|NAME key=value.. change slice, weight, cap, budget+period, cpus live",
+		"vm snapshot ID|NAME [as SNAP]  copy its RAM, vCPU and devices into kan's memory",
+		"vm restore SNAP as NAME [cpus=..]  a new VM that continues from the snapshot",
+		"vm forget SNAP             free a snapshot",
 		"console ID|NAME            type into the VM's UART; Ctrl-] comes back",
 		"cpu list                   each CPU: its vCPUs, what runs, how busy",
 		"stats                      VM exits by reason, per VM",
@@ -80,6 +84,7 @@ static void vm_list(void)
 		       vm->config.mem >> 20, time_tsc_to_us(vm_cpu_time(vm)), vm_exits_total(vm),
 		       recent / 10, recent % 10);
 	}
+	snapshot_list();
 }
 
 static void vm_info(const struct vm *vm)
@@ -210,6 +215,20 @@ static void run(const struct shell_command *cmd)
 			printk("kan: no VM '%s' (vm list shows them)\n", cmd->target);
 		else if (vm_set(vm, cmd->options, error, sizeof(error)))
 			printk("kan: vm set refused: %s\n", error);
+		break;
+	case SHELL_VM_SNAPSHOT:
+		vm = vm_find(cmd->target);
+		if (!vm)
+			printk("kan: vm snapshot refused: no VM '%s' (vm list shows them)\n",
+			       cmd->target);
+		else
+			snapshot_take(vm, cmd->options);
+		break;
+	case SHELL_VM_RESTORE:
+		snapshot_restore(cmd->target, cmd->options);
+		break;
+	case SHELL_VM_FORGET:
+		snapshot_forget(cmd->target);
 		break;
 	case SHELL_CONSOLE:
 		vm = vm_find(cmd->target);

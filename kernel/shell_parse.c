@@ -43,11 +43,13 @@ static const struct {
 	const char *word;
 	enum shell_verb verb;
 } vm_verbs[] = {
-	{ "list", SHELL_VM_LIST },	 { "info", SHELL_VM_INFO },
-	{ "start", SHELL_VM_START },	 { "stop", SHELL_VM_STOP },
-	{ "restart", SHELL_VM_RESTART }, { "pause", SHELL_VM_PAUSE },
-	{ "resume", SHELL_VM_RESUME },	 { "destroy", SHELL_VM_DESTROY },
-	{ "create", SHELL_VM_CREATE },	 { "set", SHELL_VM_SET },
+	{ "list", SHELL_VM_LIST },	   { "info", SHELL_VM_INFO },
+	{ "start", SHELL_VM_START },	   { "stop", SHELL_VM_STOP },
+	{ "restart", SHELL_VM_RESTART },   { "pause", SHELL_VM_PAUSE },
+	{ "resume", SHELL_VM_RESUME },	   { "destroy", SHELL_VM_DESTROY },
+	{ "create", SHELL_VM_CREATE },	   { "set", SHELL_VM_SET },
+	{ "snapshot", SHELL_VM_SNAPSHOT }, { "restore", SHELL_VM_RESTORE },
+	{ "forget", SHELL_VM_FORGET },
 };
 
 static int parse_vm(char words[WORDS_MAX][SHELL_LINE_MAX], int n, const char *rest,
@@ -55,7 +57,7 @@ static int parse_vm(char words[WORDS_MAX][SHELL_LINE_MAX], int n, const char *re
 {
 	if (n < 2)
 		FAIL("vm needs a subcommand: list, info, start, stop, restart, pause, resume, "
-		     "destroy, create, set");
+		     "destroy, create, set, snapshot, restore, forget");
 	for (size_t i = 0; i < sizeof(vm_verbs) / sizeof(vm_verbs[0]); i++) {
 		if (strcmp(words[1], vm_verbs[i].word))
 			continue;
@@ -66,20 +68,25 @@ static int parse_vm(char words[WORDS_MAX][SHELL_LINE_MAX], int n, const char *re
 			return 0;
 		}
 		if (n < 3) {
-			const char *needs = out->verb == SHELL_VM_CREATE
-						    ? "the VM whose image to load, then options"
-					    : out->verb == SHELL_VM_SET
-						    ? "a VM id or name, then key=value"
-						    : "a VM id or name";
+			const char *needs =
+				out->verb == SHELL_VM_CREATE
+					? "the VM whose image to load, then options"
+				: out->verb == SHELL_VM_SET	? "a VM id or name, then key=value"
+				: out->verb == SHELL_VM_RESTORE ? "a snapshot, then 'as NAME'"
+				: out->verb == SHELL_VM_FORGET	? "a snapshot's name"
+								: "a VM id or name";
 			FAIL("vm %s needs %s", words[1], needs);
 		}
 		strlcpy(out->target, words[2], sizeof(out->target));
-		if (out->verb == SHELL_VM_CREATE || out->verb == SHELL_VM_SET) {
+		if (out->verb == SHELL_VM_CREATE || out->verb == SHELL_VM_SET ||
+		    out->verb == SHELL_VM_SNAPSHOT || out->verb == SHELL_VM_RESTORE) {
 			while (*rest == ' ' || *rest == '\t')
 				rest++;
 			strlcpy(out->options, rest, sizeof(out->options));
 		} else if (*rest) {
-			FAIL("vm %s takes one VM id or name, not '%s'", words[1], rest);
+			const char *what =
+				out->verb == SHELL_VM_FORGET ? "snapshot name" : "VM id or name";
+			FAIL("vm %s takes one %s, not '%s'", words[1], what, rest);
 		}
 		return 0;
 	}

@@ -23,6 +23,11 @@ enum shell_verb {
 	SHELL_LOG,
 	SHELL_SHUTDOWN,
 	SHELL_TRACE, /* options: what follows the word trace (kernel/trace.c reads it) */
+	/* vm snapshot VM [as SNAP], vm restore SNAP as NAME [keys], vm forget SNAP: target is
+	 * the VM or snapshot, options the rest (kernel/snapshot.c reads it) */
+	SHELL_VM_SNAPSHOT,
+	SHELL_VM_RESTORE,
+	SHELL_VM_FORGET,
 };
 
 enum shell_log_level { LOG_QUIET, LOG_NORMAL, LOG_VERBOSE };

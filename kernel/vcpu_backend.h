@@ -28,6 +28,54 @@ struct vcpu_boot_state {
 	uint16_t cs, ds, tr; /* long and protected mode: selectors of the GDT at gdt_base */
 };
 
+/* A segment register with its hidden part. Attributes in the descriptor's order: bits 0-7
+ * type, S, DPL, P (descriptor bits 40-47), bits 8-11 AVL, L, D/B, G (52-55); bit 16 unusable. */
+struct vcpu_segment {
+	uint16_t selector;
+	uint32_t attributes, limit;
+	uint64_t base;
+};
+#define VCPU_SEGMENT_UNUSABLE (1u << 16)
+enum vcpu_segment_index {
+	SEG_ES,
+	SEG_CS,
+	SEG_SS,
+	SEG_DS,
+	SEG_FS,
+	SEG_GS,
+	SEG_LDTR,
+	SEG_TR,
+	SEG_COUNT
+};
+
+/* Everything a vCPU needs to continue exactly where it was, in no backend's format: what
+ * vcpu_save takes from a stopped vCPU and vcpu_load gives a fresh one (kernel/snapshot.c). */
+struct vcpu_snapshot {
+	struct guest_regs regs; /* RSP is in rsp below */
+	uint64_t rip, rsp, rflags;
+	uint64_t cr0, cr2, cr3, cr4, efer; /* CR0/CR4 as the guest sees them */
+	uint8_t cr8;
+	uint64_t xcr0;
+	bool osxsave;
+	uint64_t dr[4], dr6, dr7;
+	struct vcpu_segment seg[SEG_COUNT];
+	uint64_t gdtr_base, idtr_base;
+	uint32_t gdtr_limit, idtr_limit;
+	uint64_t pdpte[4]; /* PAE paging's, as VT-x holds them (0 elsewhere) */
+	uint64_t sysenter_cs, sysenter_esp, sysenter_eip;
+	uint64_t star, lstar, cstar, fmask, kernel_gs_base, tsc_aux, pat;
+	/* What the guest's RDTSC returned at the save: a load continues its TSC from there
+	 * (the new vCPU's TSC offset), so that a restored guest sees no jump in time. */
+	uint64_t guest_tsc;
+	/* An event kan was about to inject (the VT-x VM-entry / AMD-V EVENTINJ format: vector,
+	 * type << 8, error code valid bit 11, valid bit 31), and its error code. */
+	uint32_t event, event_error;
+	bool interrupt_shadow; /* after STI or MOV SS: no interrupt before the next instruction */
+	bool nmi_blocked;
+	/* Points to xstate.size bytes (the caller's): the x87/SSE/AVX state, XSAVE layout. */
+	void *xsave;
+};
+
 /* Why backend_vcpu_run returned to the scheduler. */
 enum vcpu_event {
 	VCPU_EVENT_PREEMPTED, /* its time slice is used up */
@@ -62,6 +110,12 @@ struct vcpu_backend {
 	/* On the VM's home CPU, its other vCPUs unloaded: frees everything vm_create and
 	 * vcpu_create took. */
 	void (*vm_destroy)(struct vm *vm);
+	/* On the vCPU's CPU, the vCPU not in the guest: its whole state into `out` (whose
+	 * xsave points to room for it); the vCPU is unchanged and may run on. */
+	void (*vcpu_save)(struct vcpu *vcpu, struct vcpu_snapshot *out);
+	/* On the CPU of a vCPU just created (never run): it takes the state `in` describes,
+	 * its TSC continuing from in->guest_tsc. False (said why) if the backend refuses. */
+	bool (*vcpu_load)(struct vcpu *vcpu, const struct vcpu_snapshot *in);
 	/* Runs the vCPU on this CPU until something the scheduler must decide happens. */
 	enum vcpu_event (*vcpu_run)(struct vcpu *vcpu, uint64_t slice_tsc);
 	/* The backend's name for exit counter i, or NULL if it has none. */
@@ -106,6 +160,14 @@ static inline void backend_vcpu_unload(struct vcpu *vcpu)
 static inline void backend_vm_destroy(struct vm *vm)
 {
 	backend->vm_destroy(vm);
+}
+static inline void backend_vcpu_save(struct vcpu *vcpu, struct vcpu_snapshot *out)
+{
+	backend->vcpu_save(vcpu, out);
+}
+static inline bool backend_vcpu_load(struct vcpu *vcpu, const struct vcpu_snapshot *in)
+{
+	return backend->vcpu_load(vcpu, in);
 }
 static inline enum vcpu_event backend_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc)
 {

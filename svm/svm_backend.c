@@ -17,6 +17,8 @@ const struct vcpu_backend svm_backend = {
 	.vcpu_reset = svm_vcpu_reset,
 	.vcpu_unload = svm_vcpu_unload,
 	.vm_destroy = svm_vm_destroy,
+	.vcpu_save = svm_vcpu_save,
+	.vcpu_load = svm_vcpu_load,
 	.vcpu_run = svm_vcpu_run,
 	.exit_name = svm_exit_name,
 };

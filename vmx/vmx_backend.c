@@ -15,6 +15,8 @@ const struct vcpu_backend vmx_backend = {
 	.vcpu_reset = vmx_vcpu_reset,
 	.vcpu_unload = vmx_vcpu_unload,
 	.vm_destroy = vmx_vm_destroy,
+	.vcpu_save = vmx_vcpu_save,
+	.vcpu_load = vmx_vcpu_load,
 	.vcpu_run = vmx_vcpu_run,
 	.exit_name = vmx_exit_name,
 };

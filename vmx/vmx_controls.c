@@ -58,12 +58,13 @@ void vmx_choose_controls(const struct vmx_caps *caps, struct vmx_controls *out)
 		caps->pin, PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_PREEMPTION_TIMER,
 		&missing);
 	/* Every port access and every MSR access exits: the VM owns no hardware directly. */
-	out->proc = vmx_adjust_controls(
-		caps->proc,
-		PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING | PROC_MOV_DR_EXITING |
-			PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING | PROC_MWAIT_EXITING |
-			PROC_MONITOR_EXITING | PROC_RDPMC_EXITING | PROC_ACTIVATE_SECONDARY,
-		&missing);
+	out->proc = vmx_adjust_controls(caps->proc,
+					PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING |
+						PROC_MOV_DR_EXITING | PROC_CR8_LOAD_EXITING |
+						PROC_CR8_STORE_EXITING | PROC_MWAIT_EXITING |
+						PROC_MONITOR_EXITING | PROC_RDPMC_EXITING |
+						PROC_ACTIVATE_SECONDARY | PROC_USE_TSC_OFFSETTING,
+					&missing);
 	out->proc2 = vmx_adjust_controls(p2, proc2, &missing);
 	out->pause_proc = out->pause_proc2 = 0;
 	if (allowed1(p2, PROC2_PAUSE_LOOP_EXITING))

@@ -113,6 +113,8 @@ bool vmx_vm_create(struct vm *vm);
 bool vmx_vcpu_create(struct vcpu *vcpu, const struct vcpu_boot_state *boot);
 bool vmx_vcpu_reset(struct vcpu *vcpu, const struct vcpu_boot_state *boot);
 void vmx_vm_destroy(struct vm *vm);
+void vmx_vcpu_save(struct vcpu *vcpu, struct vcpu_snapshot *out);
+bool vmx_vcpu_load(struct vcpu *vcpu, const struct vcpu_snapshot *in);
 enum vcpu_event vmx_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc);
 const char *vmx_exit_name(unsigned i);
 

@@ -216,6 +216,19 @@ static void unknown_commands_are_named(void **state)
 		  ""); /* a serial terminal sends CR: a line end is a blank */
 }
 
+static void vm_snapshot_restore_and_forget(void **state)
+{
+	(void)state;
+	parses_as("vm snapshot web", SHELL_VM_SNAPSHOT, "web", "");
+	parses_as("vm snapshot web as web-1", SHELL_VM_SNAPSHOT, "web", "as web-1");
+	parses_as("vm restore web-1 as copy cpus=1", SHELL_VM_RESTORE, "web-1", "as copy cpus=1");
+	parses_as("vm forget web-1", SHELL_VM_FORGET, "web-1", "");
+	REFUSED("vm snapshot", "vm snapshot needs a VM id or name");
+	REFUSED("vm restore", "vm restore needs a snapshot, then 'as NAME'");
+	REFUSED("vm forget", "vm forget needs a snapshot's name");
+	REFUSED("vm forget a b", "vm forget takes one snapshot name, not 'b'");
+}
+
 static void vm_needs_a_known_subcommand(void **state)
 {
 	(void)state;
@@ -434,6 +447,7 @@ int main(void)
 		cmocka_unit_test(log_sets_each_level),
 		cmocka_unit_test(a_success_clears_what_an_earlier_parse_left),
 		cmocka_unit_test(unknown_commands_are_named),
+		cmocka_unit_test(vm_snapshot_restore_and_forget),
 		cmocka_unit_test(vm_needs_a_known_subcommand),
 		cmocka_unit_test(vm_subcommands_without_a_target_are_refused),
 		cmocka_unit_test(extra_words_are_refused),
