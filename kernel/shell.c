@@ -15,6 +15,7 @@
 #include "kernel/time.h"
 #include "kernel/trace.h"
 #include "kernel/vm.h"
+#include "kernel/vm_move.h"
 
 #define INPUT_RING  256	 /* a power of two */
 #define ESCAPE_CHAR 0x1d /* Ctrl-]: back from a VM's console to kan */
@@ -55,6 +56,7 @@ static void help(void)
 		"vm destroy ID|NAME         stop it and free its memory",
 		"vm create FROM key=value.. a new VM from FROM's image (FROM: a VM id or name)",
 		"vm set ID|NAME key=value.. change slice, weight, cap, budget+period, cpus live",
+		"vm move ID|NAME[:VCPU] CPU run its vCPU (0 unless given) on CPU from now on",
 		"console ID|NAME            type into the VM's UART; Ctrl-] comes back",
 		"cpu list                   each CPU: its vCPUs, what runs, how busy",
 		"stats                      VM exits by reason, per VM",
@@ -210,6 +212,16 @@ static void run(const struct shell_command *cmd)
 			printk("kan: no VM '%s' (vm list shows them)\n", cmd->target);
 		else if (vm_set(vm, cmd->options, error, sizeof(error)))
 			printk("kan: vm set refused: %s\n", error);
+		break;
+	case SHELL_VM_MOVE:
+		vm = vm_find(cmd->target);
+		if (!vm)
+			printk("kan: no VM '%s' (vm list shows them)\n", cmd->target);
+		else if (vm_move(vm, cmd->move_vcpu, cmd->move_cpu, error, sizeof(error)))
+			printk("kan: vm move refused: %s\n", error);
+		else if (log_level == LOG_VERBOSE)
+			printk("kan: the move took %lu TSC ticks, %lu of them on the old cpu\n",
+			       vm_move_last_cost.total, vm_move_last_cost.errand);
 		break;
 	case SHELL_CONSOLE:
 		vm = vm_find(cmd->target);

@@ -65,6 +65,9 @@ const char *svm_exit_name(unsigned i);
 void svm_sync_xcr0(struct vcpu *owner);
 /* Forgets `vcpu` as its CPU's owner without saving (it is reset or destroyed). */
 void svm_drop_owner(struct vcpu *vcpu);
+/* Forgets `vcpu` as this CPU's owner after saving its lazy state into it (it is unloaded, and
+ * may run next on another CPU: vm move). */
+void svm_release_owner(struct vcpu *vcpu);
 void svm_tpr_from_guest(struct vcpu *vcpu, struct vmcb *vmcb);
 
 /* What an exit handler decides (the same answers as vmx/exit.h's). */

@@ -112,6 +112,21 @@ void svm_drop_owner(struct vcpu *vcpu)
 		pc->owner = NULL;
 }
 
+void svm_release_owner(struct vcpu *vcpu)
+{
+	struct svm_pcpu *pc = this_cpu()->backend;
+	if (!pc || pc->owner != vcpu)
+		return;
+	struct svm_vcpu *sv = vcpu->backend;
+	/* What switch_owner would save for the next owner: the vCPU may run elsewhere. */
+	for (unsigned i = 0; i < 4; i++)
+		sv->dr[i] = read_dr(i);
+	sv->vmcb->save.cr2 = read_cr2();
+	svm_sync_xcr0(vcpu);
+	xstate_save(vcpu->xsave_area);
+	pc->owner = NULL;
+}
+
 /*
  * The ASID: VM n uses 1 + (n - 1) % SVM_ASIDS_MAX (fewer where the CPU has fewer). Its TLB
  * entries are dropped whenever the ASID last carried another VM on this CPU, the vCPU came
