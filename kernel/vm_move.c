@@ -134,8 +134,8 @@ static int move_refusal(struct vm *vm, unsigned index, unsigned to, const struct
 	return 0;
 }
 
-/* The move itself, checked already; prints the move. */
-static int move_vcpu(struct vcpu *v, unsigned to, char *error, size_t error_size)
+/* The move itself, checked already; prints the move, and `why` if not NULL. */
+static int move_vcpu(struct vcpu *v, unsigned to, const char *why, char *error, size_t error_size)
 {
 	uint64_t start = rdtsc();
 	unsigned from = v->cpu;
@@ -145,11 +145,11 @@ static int move_vcpu(struct vcpu *v, unsigned to, char *error, size_t error_size
 		return -1;
 	vm_move_last_cost.errand = m.errand_tsc;
 	vm_move_last_cost.total = rdtsc() - start;
+	char vcpu[16] = "";
 	if (v->vm->vcpu_count > 1)
-		printk("kan: vm %s: vCPU %u moved from cpu %u to cpu %u\n", v->vm->config.name,
-		       v->index, from, to);
-	else
-		printk("kan: vm %s: moved from cpu %u to cpu %u\n", v->vm->config.name, from, to);
+		ksnprintf(vcpu, sizeof(vcpu), " vCPU %u", v->index);
+	printk("kan: vm %s:%s moved from cpu %u to cpu %u%s%s%s\n", v->vm->config.name, vcpu, from,
+	       to, why ? " (" : "", why ? why : "", why ? ")" : "");
 	return 0;
 }
 
@@ -157,7 +157,18 @@ int vm_move(struct vm *vm, unsigned index, unsigned to, char *error, size_t erro
 {
 	if (move_refusal(vm, index, to, &vm->config.cpus, error, error_size))
 		return -1;
-	return move_vcpu(&vm->vcpus[index], to, error, error_size);
+	return move_vcpu(&vm->vcpus[index], to, NULL, error, error_size);
+}
+
+int vm_move_because(struct vcpu *v, unsigned to, const char *why)
+{
+	char error[160];
+	if (move_refusal(v->vm, v->index, to, &v->vm->config.cpus, error, sizeof(error)) ||
+	    move_vcpu(v, to, why, error, sizeof(error))) {
+		printk("kan: %s\n", error);
+		return -1;
+	}
+	return 0;
 }
 
 /* How many entries of where[0 .. count-1] other than `skip` are `cpu`. */
@@ -230,6 +241,6 @@ void vm_move_apply(struct vm *vm, const unsigned where[])
 	char error[160];
 	for (unsigned i = 0; i < vm->vcpu_count; i++)
 		if (vm->vcpus[i].cpu != where[i] &&
-		    move_vcpu(&vm->vcpus[i], where[i], error, sizeof(error)))
+		    move_vcpu(&vm->vcpus[i], where[i], NULL, error, sizeof(error)))
 			printk("kan: %s\n", error);
 }

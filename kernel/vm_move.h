@@ -24,6 +24,10 @@ extern struct vm_move_cost vm_move_last_cost;
  * nothing else under way, `to` is in its cpus= and has room for its reservation. */
 int vm_move(struct vm *vm, unsigned index, unsigned to, char *error, size_t error_size);
 
+/* The same for balance=on: vCPU `v` to `to`, printing `why` after the move; a refusal is
+ * printed. 0, or -1. */
+int vm_move_because(struct vcpu *v, unsigned to, const char *why);
+
 /* For vm set: where each vCPU of `vm` runs under `next` (its cpus= and reservation): where
  * it is, if allowed, else the allowed CPU with the fewest vCPUs that has room. 0, or -1 with
  * the refusal in `error`. */
