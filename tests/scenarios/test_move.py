@@ -3,6 +3,7 @@ that checks its own continuity (guests/movecheck: memory, CR2, XMM0 and the TSC)
 times between CPU 0 and 1, a heartbeat beside it on CPU 1; `vm info` follows it; and the
 moves kan refuses, each by name (scenario move-refuse)."""
 import re
+import time
 
 import pytest
 
@@ -18,6 +19,19 @@ def cpu_of(s, name):
     m = re.search(r"MiB at host 0x[0-9a-f]+, cpu (\d+),", seen)
     assert m, seen
     return int(m[1])
+
+
+def cpu_time_us(s, names):
+    """The CPU time the VMs in `names` used so far, summed, from one `vm list`."""
+    s.send("vm list")
+    s.expect("kan: id  name")
+    table = s.expect("kan> ")
+    total = 0
+    for name in names:
+        m = re.search(rf"^kan: \d+\s+{re.escape(name)}\s+\S+\s+\d+\s+\d+\s+(\d+)\s", table, re.M)
+        assert m, table
+        total += int(m[1])
+    return total
 
 
 @pytest.mark.parametrize("platform", tiers("bochs", "qemu-svm"))
@@ -98,3 +112,27 @@ def test_moves_kan_refuses(platform):
         s.expect("no CPU it holds has room for its reservation")
         s.expect("movecheck: ", timeout=60)
         assert "movecheck: BAD" not in s.result().serial
+
+
+@pytest.mark.parametrize("platform", tiers("bochs"))
+def test_balance_spreads_three_counters(platform):
+    with interactive_kan(platform, "balance", cpus=2) as s:
+        s.expect("kan: shell ready on COM1 (type help)")
+        for _ in range(3):
+            s.expect("] counter: counting for")
+        for name in ("c-1", "c-2", "c-3"):
+            assert cpu_of(s, name) == 0
+            s.send(f"vm set {name} cpus=0-1")
+            s.expect(f"kan: vm {name}: set slice")
+        moved = s.wait_match(r"kan: vm (c-\d): moved from cpu 0 to cpu 1 \(balance=on: cpu 0 "
+                             r"was (\d+)% busy, cpu 1 (\d+)%\)$", timeout=120)
+        print("balance:", moved[0])
+        # It stays so: after ten more seconds of kan's time (ten looks, past the CPUs'
+        # settling and the vCPU's hold), still the one move, two on CPU 0 and one on CPU 1.
+        start = cpu_time_us(s, ("c-1", "c-2", "c-3"))
+        while cpu_time_us(s, ("c-1", "c-2", "c-3")) - start < 20_000_000:  # 2 CPUs x 10 s
+            time.sleep(2)
+        where = sorted(cpu_of(s, name) for name in ("c-1", "c-2", "c-3"))
+        assert where == [0, 0, 1], where
+        assert cpu_of(s, moved[1]) == 1
+        assert s.result().serial.count("(balance=on:") == 1
