@@ -33,7 +33,7 @@ KERNEL_OBJ := $(patsubst %.c,$(BUILD)/obj/%.o,$(KERNEL_C)) \
 
 # 64-bit C guests: one folder each under guests/, linked with the guest library.
 C_GUESTS   := hello triplefault overread counter halter spinner echo zerocheck netspy spinlock \
-	rtcheck ticker
+	rtcheck ticker movecheck
 GUEST_LIB  := $(BUILD)/obj/guests/lib/guest.o $(BUILD)/obj/guests/lib/start64.asm.o
 GUEST_ELFS := $(foreach g,$(C_GUESTS),$(BUILD)/guests/$(g).elf) $(BUILD)/guests/real16.elf
 

@@ -27,6 +27,7 @@
 #include "kernel/string.h"
 #include "kernel/time.h"
 #include "kernel/trace.h"
+#include "kernel/vm_balance.h"
 #include "kernel/vcpu_backend.h"
 #include "kernel/vm.h"
 #include "kernel/vm_config.h"
@@ -179,6 +180,8 @@ void kernel_main(uint32_t magic, uint64_t mbi_addr)
 	sched_init(kan.wait_when_empty);
 	if (kan.trace[0])
 		trace_start(kan.trace); /* refused: said why, and kan runs on untraced */
+	if (kan.balance)
+		vm_balance_start();
 	vms_create_from_boot(&boot, &kan);
 	if (vm_count() == 0 && !kan.wait_when_empty)
 		kan_shutdown(0, "no guest to run");

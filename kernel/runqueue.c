@@ -26,6 +26,18 @@ static void unlink(struct runqueue *q, struct vcpu *prev, struct vcpu *v)
 	q->length--;
 }
 
+bool runqueue_remove(struct runqueue *q, struct vcpu *vcpu)
+{
+	struct vcpu *prev = NULL;
+	for (struct vcpu *v = q->head; v; prev = v, v = v->next_in_queue) {
+		if (v == vcpu) {
+			unlink(q, prev, v);
+			return true;
+		}
+	}
+	return false;
+}
+
 struct vcpu *runqueue_pop_ready(struct runqueue *q, uint64_t now)
 {
 	struct vcpu *prev = NULL, *best = NULL, *best_prev = NULL;

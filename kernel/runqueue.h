@@ -7,6 +7,7 @@
 #ifndef KAN_KERNEL_RUNQUEUE_H
 #define KAN_KERNEL_RUNQUEUE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "kernel/vm.h"
@@ -19,6 +20,8 @@ struct runqueue {
 };
 
 void runqueue_push(struct runqueue *q, struct vcpu *vcpu);
+/* Takes `vcpu` out of the queue wherever it is (vm move); false if it was not there. */
+bool runqueue_remove(struct runqueue *q, struct vcpu *vcpu);
 /* Takes out the vCPU to run at `now` (rolling every queued vCPU's share forward), or
  * returns NULL when none may run. */
 struct vcpu *runqueue_pop_ready(struct runqueue *q, uint64_t now);

@@ -17,6 +17,7 @@
 #include "kernel/trace.h"
 #include "kernel/vcpu_backend.h"
 #include "kernel/vintr.h"
+#include "kernel/vm_balance.h"
 
 #define IDLE_MAX_US 1000 /* an idle CPU looks again at least this often */
 /* A vCPU alone on its CPU has nobody to yield to: it runs this long between looks. */
@@ -245,6 +246,7 @@ void sched_run(void)
 			console_poll();
 			shell_poll();
 			trace_dump_continue();
+			vm_balance_tick();
 		}
 		uint64_t now = rdtsc();
 		spin_lock(&c->queue_lock);

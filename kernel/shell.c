@@ -16,6 +16,7 @@
 #include "kernel/time.h"
 #include "kernel/trace.h"
 #include "kernel/vm.h"
+#include "kernel/vm_move.h"
 
 #define INPUT_RING  256	 /* a power of two */
 #define ESCAPE_CHAR 0x1d /* Ctrl-]: back from a VM's console to kan */
@@ -59,6 +60,7 @@ static void help(void)
 		"vm snapshot ID|NAME [as SNAP]  copy its RAM, vCPU and devices into kan's memory",
 		"vm restore SNAP as NAME [cpus=..]  a new VM that continues from the snapshot",
 		"vm forget SNAP             free a snapshot",
+		"vm move ID|NAME[:VCPU] CPU run its vCPU (0 unless given) on CPU from now on",
 		"console ID|NAME            type into the VM's UART; Ctrl-] comes back",
 		"cpu list                   each CPU: its vCPUs, what runs, how busy",
 		"stats                      VM exits by reason, per VM",
@@ -229,6 +231,16 @@ static void run(const struct shell_command *cmd)
 		break;
 	case SHELL_VM_FORGET:
 		snapshot_forget(cmd->target);
+		break;
+	case SHELL_VM_MOVE:
+		vm = vm_find(cmd->target);
+		if (!vm)
+			printk("kan: no VM '%s' (vm list shows them)\n", cmd->target);
+		else if (vm_move(vm, cmd->move_vcpu, cmd->move_cpu, error, sizeof(error)))
+			printk("kan: vm move refused: %s\n", error);
+		else if (log_level == LOG_VERBOSE)
+			printk("kan: the move took %lu TSC ticks, %lu of them on the old cpu\n",
+			       vm_move_last_cost.total, vm_move_last_cost.errand);
 		break;
 	case SHELL_CONSOLE:
 		vm = vm_find(cmd->target);

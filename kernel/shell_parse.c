@@ -49,19 +49,60 @@ static const struct {
 	{ "resume", SHELL_VM_RESUME },	   { "destroy", SHELL_VM_DESTROY },
 	{ "create", SHELL_VM_CREATE },	   { "set", SHELL_VM_SET },
 	{ "snapshot", SHELL_VM_SNAPSHOT }, { "restore", SHELL_VM_RESTORE },
-	{ "forget", SHELL_VM_FORGET },
+	{ "forget", SHELL_VM_FORGET },	   { "move", SHELL_VM_MOVE },
 };
+
+/* A decimal number of at most 4 digits, the whole of `s`; -1 otherwise. */
+static int small_number(const char *s)
+{
+	int n = 0, digits = 0;
+	for (; *s >= '0' && *s <= '9' && digits < 5; s++, digits++)
+		n = n * 10 + (*s - '0');
+	return *s || !digits || digits > 4 ? -1 : n;
+}
+
+/* vm move NAME[:VCPU] CPU: `name` is the third word, `rest` what follows it. */
+static int parse_move(char *name, const char *rest, struct shell_command *out, char *error,
+		      size_t error_size)
+{
+	while (*rest == ' ' || *rest == '\t')
+		rest++;
+	char cpu_word[SHELL_LINE_MAX];
+	strlcpy(cpu_word, rest, sizeof(cpu_word));
+	for (size_t len = strlen(cpu_word);
+	     len && (cpu_word[len - 1] == ' ' || cpu_word[len - 1] == '\t');)
+		cpu_word[--len] = '\0';
+	if (!cpu_word[0])
+		FAIL("vm move needs a VM id or name (NAME:VCPU for another vCPU than 0), then "
+		     "a CPU");
+	char *colon = strchr(name, ':');
+	int vcpu = 0, cpu = small_number(cpu_word);
+	if (colon) {
+		*colon = '\0';
+		vcpu = small_number(colon + 1);
+	}
+	if (vcpu < 0)
+		FAIL("vm move: '%s' is no vCPU number", colon + 1);
+	if (cpu < 0)
+		FAIL("vm move: '%s' is no CPU number", cpu_word);
+	strlcpy(out->target, name, sizeof(out->target));
+	out->move_vcpu = (unsigned)vcpu;
+	out->move_cpu = (unsigned)cpu;
+	return 0;
+}
 
 static int parse_vm(char words[WORDS_MAX][SHELL_LINE_MAX], int n, const char *rest,
 		    struct shell_command *out, char *error, size_t error_size)
 {
 	if (n < 2)
 		FAIL("vm needs a subcommand: list, info, start, stop, restart, pause, resume, "
-		     "destroy, create, set, snapshot, restore, forget");
+		     "destroy, create, set, snapshot, restore, forget, move");
 	for (size_t i = 0; i < sizeof(vm_verbs) / sizeof(vm_verbs[0]); i++) {
 		if (strcmp(words[1], vm_verbs[i].word))
 			continue;
 		out->verb = vm_verbs[i].verb;
+		if (out->verb == SHELL_VM_MOVE && n == 3)
+			return parse_move(words[2], rest, out, error, error_size);
 		if (out->verb == SHELL_VM_LIST) {
 			if (n > 2)
 				FAIL("vm list takes nothing after it");
@@ -74,6 +115,8 @@ static int parse_vm(char words[WORDS_MAX][SHELL_LINE_MAX], int n, const char *re
 				: out->verb == SHELL_VM_SET	? "a VM id or name, then key=value"
 				: out->verb == SHELL_VM_RESTORE ? "a snapshot, then 'as NAME'"
 				: out->verb == SHELL_VM_FORGET	? "a snapshot's name"
+				: out->verb == SHELL_VM_MOVE	? "a VM id or name (NAME:VCPU for "
+								  "another vCPU than 0), then a CPU"
 								: "a VM id or name";
 			FAIL("vm %s needs %s", words[1], needs);
 		}

@@ -17,6 +17,7 @@ enum shell_verb {
 	SHELL_VM_DESTROY,
 	SHELL_VM_CREATE,
 	SHELL_VM_SET,
+	SHELL_VM_MOVE, /* target: the VM; move_vcpu, move_cpu */
 	SHELL_CONSOLE,
 	SHELL_CPU_LIST,
 	SHELL_STATS,
@@ -41,6 +42,7 @@ struct shell_command {
 					   its words */
 	enum shell_log_level log_level; /* log */
 	int has_log_level;		/* log without a level just shows it */
+	unsigned move_vcpu, move_cpu;	/* vm move NAME[:VCPU] CPU (VCPU 0 unless given) */
 };
 
 /* Parses one line. 0, or -1 with a message in `error` a user can act on. */

@@ -14,6 +14,7 @@
 #include "kernel/time.h"
 #include "kernel/vcpu_backend.h"
 #include "kernel/vm_apic.h"
+#include "kernel/vm_move.h"
 
 #include <stdarg.h>
 
@@ -703,33 +704,16 @@ int vm_set(struct vm *vm, const char *options, char *error, size_t error_size)
 	struct vm_config next;
 	if (vm_config_set(options, &limits, &vm->config, &next, error, error_size))
 		return -1;
-	uint64_t mine = next.period_us ? next.budget_us * 1000000 / next.period_us : 0;
-	for (unsigned i = 0; i < vm->vcpu_count; i++) {
-		unsigned cpu = vm->vcpus[i].cpu, own = 0;
-		if (!cpuset_has(&next.cpus, cpu)) {
-			ksnprintf(error, error_size,
-				  "key 'cpus' does not hold cpu %u, where vCPU %u runs (vm move it "
-				  "first)",
-				  cpu, i);
-			return -1;
-		}
-		for (unsigned k = 0; k < vm->vcpu_count; k++)
-			own += vm->vcpus[k].cpu == cpu;
-		uint64_t total = vm_reserved_ppm(cpu, vm) + own * mine;
-		if (mine && total > 1000000) {
-			ksnprintf(error, error_size,
-				  "key 'budget' has value '%luus' (period %luus): the reservations "
-				  "on cpu %u would come to %lu%% (at most 100%%)",
-				  next.budget_us, next.period_us, cpu, total / 10000);
-			return -1;
-		}
-	}
+	unsigned where[KAN_VM_VCPUS_MAX]; /* a vCPU outside the new cpus= moves */
+	if (vm_move_plan(vm, &next, where, error, error_size))
+		return -1;
 	vm->config.slice_us = next.slice_us;
 	vm->config.weight = next.weight;
 	vm->config.cap_pct = next.cap_pct;
 	vm->config.budget_us = next.budget_us;
 	vm->config.period_us = next.period_us;
 	vm->config.cpus = next.cpus;
+	vm_move_apply(vm, where);
 	for (unsigned i = 0; i < vm->vcpu_count; i++)
 		sched_call_on(vm->vcpus[i].cpu, apply_share, &vm->vcpus[i]);
 	char reservation[48] = "none";

@@ -483,6 +483,7 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 	out->check = false;
 	out->x2apic = X2APIC_AUTO;
 	out->trace[0] = '\0';
+	out->balance = false;
 	char token[TOKEN_MAX];
 	char *value;
 	bool too_long;
@@ -528,6 +529,11 @@ int kan_config_parse(const char *line, struct kan_config *out, char *error, size
 			if (strlcpy(out->trace, value, sizeof(out->trace)) >= sizeof(out->trace))
 				REFUSE("key 'trace' has a value longer than %zu characters",
 				       sizeof(out->trace) - 1);
+		} else if (!strcmp(token, "balance")) {
+			bool on;
+			if (!parse_switch(value, "off", "on", &on))
+				REFUSE("key 'balance' has bad value '%s' (on or off)", value);
+			out->balance = on;
 		} else if (!strcmp(token, "x2apic")) {
 			if (!strcmp(value, "on"))
 				out->x2apic = X2APIC_ON;

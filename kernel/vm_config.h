@@ -135,6 +135,7 @@ struct kan_config {
 	bool wait_when_empty;	    /* on_empty=wait: keep serving the shell when no VM runs */
 	enum lapic_x2apic_option x2apic; /* x2apic=on|off|auto (default auto) */
 	char trace[64]; /* trace=runs|exits|exits=NAME,..: the shell's trace on, from boot */
+	bool balance;	/* balance=on: vCPUs move between their allowed CPUs to even load */
 };
 int kan_config_parse(const char *line, struct kan_config *out, char *error, size_t error_size);
 

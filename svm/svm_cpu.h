@@ -63,12 +63,13 @@ enum vcpu_event svm_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc);
 const char *svm_exit_name(unsigned i);
 /* Brings owner->xcr0 up to date with the CPU's XCR0 (svm_run.c). */
 void svm_sync_xcr0(struct vcpu *owner);
-/* The state the CPU holds for `vcpu` (if it does) to memory; the CPU lets go of it. */
-void svm_flush_owner(struct vcpu *vcpu);
 void svm_vcpu_save(struct vcpu *vcpu, struct vcpu_snapshot *out);
 bool svm_vcpu_load(struct vcpu *vcpu, const struct vcpu_snapshot *in);
 /* Forgets `vcpu` as its CPU's owner without saving (it is reset or destroyed). */
 void svm_drop_owner(struct vcpu *vcpu);
+/* Forgets `vcpu` as this CPU's owner after saving its lazy state into it (it is unloaded, and
+ * may run next on another CPU: vm move). */
+void svm_release_owner(struct vcpu *vcpu);
 void svm_tpr_from_guest(struct vcpu *vcpu, struct vmcb *vmcb);
 
 /* What an exit handler decides (the same answers as vmx/exit.h's). */

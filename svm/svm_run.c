@@ -105,25 +105,26 @@ static void switch_owner(struct svm_pcpu *pc, struct vcpu *vcpu)
 	pc->owner = vcpu;
 }
 
-void svm_flush_owner(struct vcpu *vcpu)
-{
-	struct svm_pcpu *pc = this_cpu()->backend;
-	if (!pc || pc->owner != vcpu)
-		return;
-	struct svm_vcpu *sv = vcpu->backend;
-	for (unsigned i = 0; i < 4; i++)
-		sv->dr[i] = read_dr(i);
-	sv->vmcb->save.cr2 = read_cr2();
-	svm_sync_xcr0(vcpu);
-	xstate_switch(vcpu->xsave_area, vcpu->xsave_area, vcpu->xcr0);
-	pc->owner = NULL; /* its next run loads it all again (switch_owner) */
-}
-
 void svm_drop_owner(struct vcpu *vcpu)
 {
 	struct svm_pcpu *pc = this_cpu()->backend;
 	if (pc && pc->owner == vcpu)
 		pc->owner = NULL;
+}
+
+void svm_release_owner(struct vcpu *vcpu)
+{
+	struct svm_pcpu *pc = this_cpu()->backend;
+	if (!pc || pc->owner != vcpu)
+		return;
+	struct svm_vcpu *sv = vcpu->backend;
+	/* What switch_owner would save for the next owner: the vCPU may run elsewhere. */
+	for (unsigned i = 0; i < 4; i++)
+		sv->dr[i] = read_dr(i);
+	sv->vmcb->save.cr2 = read_cr2();
+	svm_sync_xcr0(vcpu);
+	xstate_save(vcpu->xsave_area);
+	pc->owner = NULL;
 }
 
 /*

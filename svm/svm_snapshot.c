@@ -32,7 +32,7 @@ static struct vmcb_segment *segments(struct vmcb_save *s, unsigned i)
 void svm_vcpu_save(struct vcpu *vcpu, struct vcpu_snapshot *out)
 {
 	struct svm_vcpu *sv = vcpu->backend;
-	svm_flush_owner(vcpu);
+	svm_release_owner(vcpu);
 	struct vmcb_save *s = &sv->vmcb->save;
 	struct vmcb_control *c = &sv->vmcb->control;
 	memset(out, 0, offsetof(struct vcpu_snapshot, xsave));

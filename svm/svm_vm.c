@@ -209,8 +209,9 @@ bool svm_vcpu_reset(struct vcpu *vcpu, const struct vcpu_boot_state *boot)
 void svm_vcpu_unload(struct vcpu *vcpu)
 {
 	/* The VMCB holds the whole state after #VMEXIT; only the state kan switches lazily is
-	 * this CPU's, and the vCPU is about to be reset or freed: it is dropped, not saved. */
-	svm_drop_owner(vcpu);
+	 * this CPU's: saved, as the vCPU may go on elsewhere (vm move). Its ASID's entries are
+	 * dropped wherever it runs next (choose_asid). */
+	svm_release_owner(vcpu);
 	((struct svm_vcpu *)vcpu->backend)->flush = true;
 }
 

@@ -277,9 +277,9 @@ void vmx_vcpu_unload(struct vcpu *vcpu)
 	struct vmx_pcpu *pc = this_cpu()->backend;
 	if (pc->current_vmcs == vx->vmcs_phys)
 		pc->current_vmcs = 0;
-	vmx_drop_owner(pc, vcpu);
+	vmx_release_owner(pc, vcpu);
 	vx->launched = false;
-	vx->host_cpu = -1;
+	vx->host_cpu = -1; /* the next CPU writes its own host state and flushes its EPT TLB */
 }
 
 void vmx_vcpu_destroy(struct vcpu *vcpu)

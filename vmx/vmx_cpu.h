@@ -93,6 +93,9 @@ int vmx_lazy_msr_index(uint32_t msr);
 void vmx_switch_owner(struct vmx_pcpu *pc, struct vcpu *vcpu);
 /* Forgets `vcpu` as its CPU's owner without saving (it is reset or destroyed). */
 void vmx_drop_owner(struct vmx_pcpu *pc, struct vcpu *vcpu);
+/* Forgets `vcpu` as its CPU's owner after saving its lazy state into it (it is unloaded, and
+ * may run next on another CPU: vm move). */
+void vmx_release_owner(struct vmx_pcpu *pc, struct vcpu *vcpu);
 
 /* Adjusts a wanted control value to a capability MSR (SDM A.3): returns the value to write,
  * and in *missing the wanted bits the CPU cannot set. */

@@ -77,6 +77,18 @@ void vmx_drop_owner(struct vmx_pcpu *pc, struct vcpu *vcpu)
 		pc->owner = NULL;
 }
 
+void vmx_release_owner(struct vmx_pcpu *pc, struct vcpu *vcpu)
+{
+	if (!pc || pc->owner != vcpu)
+		return;
+	struct vmx_vcpu *vx = vcpu->backend;
+	/* What vmx_switch_owner would save for the next owner: the vCPU may run elsewhere. */
+	vx->lazy_msr[VMX_LAZY_KERNEL_GS_BASE] = rdmsr(MSR_IA32_KERNEL_GS_BASE);
+	vx->cr2 = read_cr2();
+	xstate_save(vcpu->xsave_area);
+	pc->owner = NULL;
+}
+
 /* Makes the vCPU's VMCS current on this CPU, with this CPU's host state in it. */
 static bool vmx_load(struct vcpu *vcpu, struct vmx_vcpu *vx)
 {

@@ -57,12 +57,8 @@ void vmx_vcpu_save(struct vcpu *vcpu, struct vcpu_snapshot *out)
 {
 	struct vmx_vcpu *vx = vcpu->backend;
 	struct vmx_pcpu *pc = this_cpu()->backend;
-	/* What this CPU holds for the vCPU goes to memory first (vmx_switch_owner's half). */
-	if (pc->owner == vcpu) {
-		vx->lazy_msr[VMX_LAZY_KERNEL_GS_BASE] = rdmsr(MSR_IA32_KERNEL_GS_BASE);
-		vx->cr2 = read_cr2();
-		xstate_switch(vcpu->xsave_area, vcpu->xsave_area, vcpu->xcr0);
-	}
+	/* What this CPU holds for the vCPU goes to memory first; its next run loads it again. */
+	vmx_release_owner(pc, vcpu);
 	memset(out, 0, offsetof(struct vcpu_snapshot, xsave));
 	if (!make_current(vx))
 		return;

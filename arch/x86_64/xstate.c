@@ -119,3 +119,15 @@ void xstate_switch(void *save, const void *load, uint64_t xcr0)
 	if (xcr0 != xstate.mask)
 		xsetbv(0, xcr0);
 }
+
+void xstate_save(void *area)
+{
+	uint32_t lo = (uint32_t)xstate.mask, hi = (uint32_t)(xstate.mask >> 32);
+	if (!xstate.xsave) {
+		__asm__ volatile("fxsave64 %0" : "=m"(*(char(*)[FXSAVE_SIZE])area));
+		return;
+	}
+	/* Plain XSAVE: XSAVEOPT's tracking is the next owner's business, not this one's. */
+	xsetbv(0, xstate.mask);
+	__asm__ volatile("xsave64 (%0)" ::"r"(area), "a"(lo), "d"(hi) : "memory");
+}

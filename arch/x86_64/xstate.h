@@ -43,6 +43,9 @@ void xstate_init_area(void *area);
 /* Saves the CPU's extended state into `save` (if not NULL), loads it from `load`, and sets
  * XCR0 to `xcr0` (the state's owner's). Both areas are 64-byte aligned. */
 void xstate_switch(void *save, const void *load, uint64_t xcr0);
+/* Saves the CPU's extended state into `area` and leaves XCR0 at every component kan offers:
+ * the CPU lets go of its owner (a vCPU that moves to another CPU takes its state along). */
+void xstate_save(void *area);
 /* The size CPUID.(0xD,0):EBX reports for a guest whose XCR0 is `xcr0`. */
 uint32_t xstate_size_for(uint64_t xcr0);
 /* The size CPUID.(0xD,1):EBX reports: the compacted form (XSAVEC) for `xcr0`. */

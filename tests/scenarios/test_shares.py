@@ -73,8 +73,9 @@ def test_weights_caps_and_reservations_change_live(platform):
         s.send("vm set hog-1 budget=9ms period=10ms")
         s.expect("kan: vm set refused: key 'budget' has value '9000us' (period 10000us): the "
                  "reservations on cpu 1 would come to 110% (at most 100%)")
-        s.send("vm set w-a cpus=1")
-        s.expect("kan: vm set refused: key 'cpus' does not hold cpu 0")
+        s.send("vm set rt cpus=0")
+        s.expect("kan: vm set refused: key 'cpus' does not hold cpu 1, where vCPU 0 is, and "
+                 "only a running VM moves")
 
         # A reservation beside hogs: the guest sees it kept, and kan counted no period missed.
         s.send("vm destroy capped")

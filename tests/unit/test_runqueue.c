@@ -236,6 +236,27 @@ static void length_follows_a_mix_of_pushes_and_pops(void **state)
 	ASSERT_QUEUE_EMPTY();
 }
 
+/* vm move takes a vCPU out wherever it sits; one that is not there changes nothing. */
+static void remove_takes_one_out_wherever_it_sits(void **state)
+{
+	(void)state;
+	runqueue_push(&q, &a);
+	runqueue_push(&q, &b);
+	runqueue_push(&q, &c);
+	assert_true(runqueue_remove(&q, &b));
+	assert_queue(2, (struct vcpu *const[]){ &a, &c });
+	assert_false(runqueue_remove(&q, &d));
+	assert_false(runqueue_remove(&q, &b));
+	assert_queue(2, (struct vcpu *const[]){ &a, &c });
+	assert_true(runqueue_remove(&q, &c));
+	assert_queue(1, (struct vcpu *const[]){ &a });
+	runqueue_push(&q, &d);
+	assert_queue(2, (struct vcpu *const[]){ &a, &d });
+	assert_true(runqueue_remove(&q, &a));
+	assert_true(runqueue_remove(&q, &d));
+	assert_queue(0, NULL);
+}
+
 #define RQ_TEST(name) cmocka_unit_test_setup(name, setup)
 
 int main(void)
@@ -254,6 +275,7 @@ int main(void)
 		RQ_TEST(popping_the_only_one_empties_the_queue),
 		RQ_TEST(earliest_wake_is_the_minimum_wherever_it_sits),
 		RQ_TEST(length_follows_a_mix_of_pushes_and_pops),
+		RQ_TEST(remove_takes_one_out_wherever_it_sits),
 	};
 	return cmocka_run_group_tests_name("runqueue", tests, NULL, NULL);
 }

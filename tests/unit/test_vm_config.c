@@ -344,6 +344,19 @@ static void kan_takes_trace_words_as_given(void **state)
 	assert_non_null(strstr(error, "key 'trace' has a value longer than 63 characters"));
 }
 
+static void kan_reads_balance_on_off(void **state)
+{
+	(void)state;
+	assert_int_equal(parse_kan("/boot/kan.elf"), 0);
+	assert_false(kan.balance);
+	assert_int_equal(parse_kan("/boot/kan.elf on_empty=wait balance=on"), 0);
+	assert_true(kan.balance);
+	assert_int_equal(parse_kan("balance=off"), 0);
+	assert_false(kan.balance);
+	assert_int_equal(parse_kan("balance=yes"), -1);
+	assert_non_null(strstr(error, "key 'balance' has bad value 'yes' (on or off)"));
+}
+
 static void kan_refuses_bad_options_naming_key_and_value(void **state)
 {
 	(void)state;
@@ -834,6 +847,7 @@ int main(void)
 		cmocka_unit_test(kan_defaults_to_a_10ms_slice_and_no_selftest),
 		cmocka_unit_test(kan_reads_slice_and_selftest_after_its_own_path),
 		cmocka_unit_test(kan_takes_trace_words_as_given),
+		cmocka_unit_test(kan_reads_balance_on_off),
 		cmocka_unit_test(kan_refuses_bad_options_naming_key_and_value),
 		cmocka_unit_test(kan_reads_how_to_end_and_check),
 		cmocka_unit_test(kan_reads_x2apic_on_off_auto),
