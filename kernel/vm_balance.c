@@ -18,7 +18,7 @@
 #define BALANCE_VCPUS_MAX 256 /* looked at per pass; vCPUs beyond stay where they are */
 #define BALANCE_RECENT	  16  /* moves remembered for the hold */
 
-static bool enabled;
+bool vm_balance_enabled;
 static uint64_t next_look, every_tsc, settle_tsc, hold_tsc, window_tsc;
 static uint64_t settle_until[KAN_MAX_CPUS];
 static struct {
@@ -34,7 +34,7 @@ static struct vcpu *candidate_vcpu[BALANCE_VCPUS_MAX];
 
 void vm_balance_start(void)
 {
-	enabled = true;
+	vm_balance_enabled = true;
 	every_tsc = time_us_to_tsc(BALANCE_EVERY_US);
 	settle_tsc = time_us_to_tsc(BALANCE_SETTLE_US);
 	hold_tsc = time_us_to_tsc(BALANCE_HOLD_US);
@@ -77,10 +77,10 @@ static unsigned gather_vcpus(uint64_t now)
 	return n;
 }
 
-void vm_balance_tick(void)
+void vm_balance_look(void)
 {
 	uint64_t now = rdtsc();
-	if (!enabled || now < next_look)
+	if (now < next_look)
 		return;
 	next_look = now + every_tsc;
 	unsigned count = percpu_count();
