@@ -50,9 +50,23 @@ enum exit_action vmx_exit_pause(struct vcpu *vcpu)
 
 enum exit_action vmx_exit_preemption_timer(struct vcpu *vcpu)
 {
-	/* Before the slice's end it was the guest's timer tick: the dispatch delivers it. */
 	struct vmx_vcpu *vx = vcpu->backend;
-	return vintr_ticks_in_slice(vcpu) && rdtsc() < vx->slice_end ? EXIT_RESUME : EXIT_PREEMPT;
+	uint64_t now = rdtsc();
+	if (__builtin_expect(vmx_interrupts_held, 0) && now < vx->slice_end) {
+		/* A stop to take kan's interrupts (vmx/held_interrupts.c); then the slice goes on.
+		 */
+		if (vmx_held_interrupts_take())
+			return EXIT_PREEMPT;
+		if (vintr_present(vcpu))
+			vmx_arm_slice_timer(vcpu, vx, now);
+		else
+			vmx_set_preemption_timer(vx->slice_end - now);
+		return EXIT_RESUME;
+	}
+	/* Before the slice's end it was the guest's timer tick: the dispatch delivers it. */
+	if (vintr_ticks_in_slice(vcpu) && now < vx->slice_end)
+		return EXIT_RESUME;
+	return EXIT_PREEMPT;
 }
 
 enum exit_action vmx_exit_external_interrupt(struct vcpu *vcpu)

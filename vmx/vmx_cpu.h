@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "kernel/vcpu_backend.h"
+#include "vmx/vmcs.h"
 
 struct vmx_caps {
 	uint64_t basic;
@@ -129,5 +130,25 @@ void vmx_vcpu_unload(struct vcpu *vcpu);
 /* The slice timer (preemption timer, or the LAPIC's where that is broken) to fire at the
  * slice's end or at the guest's next timer interrupt, whichever comes first. */
 void vmx_arm_slice_timer(struct vcpu *vcpu, struct vmx_vcpu *vx, uint64_t now);
+
+/* vmx/held_interrupts.c: CPUs (Bochs's) that hold kan's interrupts while the guest has IF=0.
+ * Set once seen; then the preemption timer also ends each stretch of guest time after at most
+ * vmx_held_poll_tsc, and kan takes its interrupts itself. */
+extern bool vmx_interrupts_held;
+extern uint64_t vmx_held_poll_tsc;
+/* At a slice's end: watches for the holding. */
+void vmx_held_interrupts_note(void);
+/* Takes the interrupts waiting for this CPU; true if a handler wants the CPU back. */
+bool vmx_held_interrupts_take(void);
+
+/* The preemption timer to fire after `ticks` TSC ticks of guest time (sooner where kan must
+ * take its interrupts itself). */
+static inline void vmx_set_preemption_timer(uint64_t ticks)
+{
+	if (__builtin_expect(vmx_interrupts_held, 0) && ticks > vmx_held_poll_tsc)
+		ticks = vmx_held_poll_tsc;
+	uint64_t timer = ticks >> vmx_controls.preemption_timer_shift;
+	vmcs_write(VMX_PREEMPTION_TIMER_VALUE, timer > 0xffffffff ? 0xffffffff : timer);
+}
 
 #endif

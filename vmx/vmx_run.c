@@ -159,8 +159,7 @@ void vmx_arm_slice_timer(struct vcpu *vcpu, struct vmx_vcpu *vx, uint64_t now)
 		uint64_t us = time_tsc_to_us(ticks);
 		lapic_timer_oneshot(us ? us : 1); /* vmx_exit_external_interrupt ends the slice */
 	} else {
-		uint64_t timer = ticks >> vmx_controls.preemption_timer_shift;
-		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, timer > 0xffffffff ? 0xffffffff : timer);
+		vmx_set_preemption_timer(ticks);
 	}
 }
 
@@ -188,8 +187,7 @@ enum vcpu_event vmx_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc)
 		uint64_t us = time_tsc_to_us(slice_tsc);
 		lapic_timer_oneshot(us ? us : 1); /* vmx_exit_external_interrupt ends the slice */
 	} else {
-		uint64_t timer = slice_tsc >> vmx_controls.preemption_timer_shift;
-		vmcs_write(VMX_PREEMPTION_TIMER_VALUE, timer > 0xffffffff ? 0xffffffff : timer);
+		vmx_set_preemption_timer(slice_tsc);
 	}
 	vmx_selftest_before_entry(vcpu, vx->launched);
 	spec_before_entry();
@@ -200,6 +198,8 @@ enum vcpu_event vmx_vcpu_run(struct vcpu *vcpu, uint64_t slice_tsc)
 		return entry_failed(vcpu, vx, result);
 	switch ((enum exit_action)result) {
 	case EXIT_PREEMPT:
+		if (!vmx_interrupts_held)
+			vmx_held_interrupts_note();
 		return VCPU_EVENT_PREEMPTED;
 	case EXIT_YIELD:
 		return VCPU_EVENT_YIELDED;

@@ -8,6 +8,7 @@
 #include "kernel/console.h"
 #include "kernel/limits.h"
 #include "kernel/panic.h"
+#include "kernel/percpu.h"
 
 struct exception_frame {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
@@ -205,7 +206,9 @@ static void report_fault_address(const struct exception_frame *f)
 void exception_dispatch(struct exception_frame *f)
 {
 	if (f->vector >= INTERRUPT_VECTOR_FIRST) {
-		interrupt_dispatch((uint8_t)f->vector);
+		struct cpu *c = this_cpu(); /* none before percpu_init */
+		if (interrupt_dispatch((uint8_t)f->vector) && c)
+			c->interrupt_wants_cpu = true;
 		return;
 	}
 	if (f->vector == VECTOR_GP && f->rip == (uint64_t)wrmsr_safe_insn) {

@@ -6,6 +6,7 @@
 #define LAPIC_EOI	    0x0b0
 #define LAPIC_SVR	    0x0f0
 #define LAPIC_ISR	    0x100 /* eight registers, 0x10 apart: vectors 0-31, 32-63, ... */
+#define LAPIC_IRR	    0x200 /* the same for requests not yet delivered */
 #define LAPIC_ICR_LOW	    0x300
 #define LAPIC_ICR_HIGH	    0x310 /* xAPIC only: x2APIC's ICR is one 64-bit MSR */
 #define LAPIC_LVT_TIMER	    0x320
@@ -96,6 +97,11 @@ void lapic_eoi(void)
 bool lapic_in_service(uint8_t vector)
 {
 	return (reg_read(LAPIC_ISR + 0x10 * (vector / 32)) >> (vector % 32)) & 1;
+}
+
+uint32_t lapic_requested(unsigned word)
+{
+	return reg_read(LAPIC_IRR + 0x10 * word);
 }
 
 static void spin_tsc(uint64_t ticks)

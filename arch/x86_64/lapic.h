@@ -24,6 +24,8 @@ uint32_t lapic_id(void);
 void lapic_eoi(void);
 /* Whether `vector` is in service at this LAPIC (delivered by it, not yet EOI'd). */
 bool lapic_in_service(uint8_t vector);
+/* The IRR's 32 bits for vectors 32*word .. 32*word+31: interrupts waiting to be delivered. */
+uint32_t lapic_requested(unsigned word);
 /* Measures the timer's rate against the TSC (whose rate kan knows); once, on the boot CPU. */
 void lapic_timer_calibrate(uint64_t tsc_hz);
 /* Fires LAPIC_TIMER_VECTOR once after `us` microseconds (0 stops it). */
