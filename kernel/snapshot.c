@@ -4,8 +4,10 @@
  * wiser; the restored VM is a fresh vm_create from the same config line with a new name,
  * whose RAM, vCPU (backend_vcpu_load) and UART are then overwritten with the copy's before
  * it first runs. Its TSC goes on from the snapshot's value (the backends' TSC offset), so
- * that a guest measuring time sees no jump. Only what kan can copy whole is accepted: one
- * vCPU, no interrupt controller (their timers run on kan's clock) and no virtio device.
+ * that a guest measuring time sees no jump; so do its PIT and PM timer, which count on kan's
+ * clock: they are moved by the time the snapshot was away. Only what kan can copy whole is
+ * accepted: one vCPU, the 8259/8254 board of a Linux VM (not local APICs), a read-only disk
+ * (a writable one's contents are not in the snapshot), and no NIC.
  */
 #include "kernel/snapshot.h"
 #include "arch/x86_64/cpu.h"
@@ -17,6 +19,7 @@
 #include "kernel/snapshot_line.h"
 #include "kernel/string.h"
 #include "kernel/vcpu_backend.h"
+#include "kernel/devices/virtio_blk.h"
 
 #define SNAPSHOTS_MAX 8
 
@@ -30,7 +33,11 @@ struct snapshot {
 	uint64_t xsave;	     /* the extended state's copy */
 	uint64_t held_ticks; /* how long the VM's CPU spent on the copy */
 	struct vcpu_snapshot vcpu;
+	uint64_t host_tsc; /* kan's clock at the copy: the board's timers are moved from it */
 	struct vuart uart; /* its UART's registers and unfinished line */
+	struct vpic pic;   /* a Linux VM's 8259 pair and 8254 */
+	struct pcboard board;
+	struct virtio_mmio disk; /* a read-only disk's transport: what its driver set up */
 };
 
 static struct snapshot snapshots[SNAPSHOTS_MAX];
@@ -65,13 +72,14 @@ static const char *unsupported(const struct vm *vm)
 {
 	if (vm->vcpu_count > 1)
 		return "it has several vCPUs (snapshots hold one)";
-	if (vm->devices.disk)
-		return "it has a virtio disk (disk=), whose contents a snapshot does not hold";
+	if (vm->devices.disk && !vm->devices.disk->read_only)
+		return "it has a writable virtio disk (disk=), whose contents a snapshot does not "
+		       "hold (give it read-only: disk=NAME:ro)";
 	if (vm->devices.net)
-		return "it has a virtio NIC (net=)";
-	if (vm->has_intc)
-		return "it has an interrupt controller (kind=linux), whose timers a snapshot does "
-		       "not hold";
+		return "it has a virtio NIC (net=): its copy would answer to the same address on "
+		       "the same switch";
+	if (vm->has_lapic || vm->has_ioapic)
+		return "it has local APICs, whose timers a snapshot does not hold";
 	return NULL;
 }
 
@@ -105,7 +113,12 @@ static void take_here(void *arg)
 	copy_ram(phys_to_ptr(snap->ram), phys_to_ptr(vm->ram_base), snap->mem);
 	snap->vcpu.xsave = phys_to_ptr(snap->xsave);
 	backend_vcpu_save(vm_boot_vcpu(vm), &snap->vcpu);
+	snap->host_tsc = rdtsc();
 	snap->uart = vm->uart;
+	snap->pic = vm->pic;
+	snap->board = vm->board;
+	if (vm->devices.disk)
+		snap->disk = vm->devices.disk->transport;
 	snap->held_ticks = rdtsc() - start;
 }
 
@@ -181,9 +194,10 @@ void snapshot_take(struct vm *vm, const char *options)
 	}
 	snap->used = true;
 	printk("kan: vm %s: snapshot %s taken: %lu MiB RAM and 1 vCPU, %lu KiB of kan's memory; "
-	       "the VM was held %lu TSC ticks for it\n",
+	       "the VM was held %lu TSC ticks for it; devices: UART%s%s\n",
 	       vm->config.name, snap->name, mem >> 20, (mem + xsave_bytes()) >> 10,
-	       snap->held_ticks);
+	       snap->held_ticks, vm->has_pic ? ", 8259 pair, 8254, board (CMOS, PM timer)" : "",
+	       vm->devices.disk ? ", read-only disk's virtqueues" : "");
 }
 
 struct load_job {
@@ -196,7 +210,17 @@ struct load_job {
 static void load_here(void *arg)
 {
 	struct load_job *job = arg;
-	job->loaded = backend_vcpu_load(vm_boot_vcpu(job->vm), &job->snap->vcpu);
+	struct vm *vm = job->vm;
+	const struct snapshot *snap = job->snap;
+	job->loaded = backend_vcpu_load(vm_boot_vcpu(vm), &snap->vcpu);
+	/* The guest's TSC goes on from the copy's: so do the board's timers. */
+	uint64_t away = rdtsc() - snap->host_tsc;
+	if (vm->has_pic) {
+		vpic_copy_state(&vm->pic, &snap->pic, away);
+		pcboard_copy_state(&vm->board, &snap->board, away);
+	}
+	if (vm->devices.disk)
+		virtio_mmio_copy_state(&vm->devices.disk->transport, &snap->disk);
 }
 
 /* The UART's registers and its unfinished line; its name, budget and input stay the VM's. */

@@ -31,6 +31,14 @@ void pcboard_attach(struct pcboard *board, struct vm *vm)
 	iobus_register(&vm->io, PCBOARD_PM_BASE, PCBOARD_PM_BASE + 11, pcboard_io_pm, board);
 }
 
+void pcboard_copy_state(struct pcboard *to, const struct pcboard *from, uint64_t shift)
+{
+	struct vm *vm = to->vm;
+	*to = *from;
+	to->vm = vm;
+	to->pm_timer_start_tsc += shift;
+}
+
 static uint32_t all_ones(unsigned size)
 {
 	return size == 4 ? 0xffffffffu : (1u << (8 * size)) - 1;

@@ -51,6 +51,9 @@ struct pcboard {
 /* A fresh board (at creation and at every reset); registers its ports on the VM's bus. */
 void pcboard_reset(struct pcboard *board, struct vm *vm, uint64_t tsc_hz, uint64_t now_tsc);
 void pcboard_attach(struct pcboard *board, struct vm *vm);
+/* The guest's view of `from` into `to` (which stays `to`'s VM's): a snapshot's restore. The
+ * PM timer goes on from its value, `shift` TSC ticks later on kan's clock. */
+void pcboard_copy_state(struct pcboard *to, const struct pcboard *from, uint64_t shift);
 
 void pcboard_io_pci(void *board, uint16_t port, unsigned size, bool write, uint32_t *value);
 void pcboard_io_kbd(void *board, uint16_t port, unsigned size, bool write, uint32_t *value);

@@ -59,6 +59,20 @@ void virtio_mmio_reset(struct virtio_mmio *t)
 		t->model->reset(t);
 }
 
+void virtio_mmio_copy_state(struct virtio_mmio *to, const struct virtio_mmio *from)
+{
+	to->status = from->status;
+	to->interrupt_status = from->interrupt_status;
+	to->config_generation = from->config_generation;
+	to->device_features_sel = from->device_features_sel;
+	to->driver_features_sel = from->driver_features_sel;
+	to->queue_sel = from->queue_sel;
+	to->driver_features = from->driver_features;
+	memcpy(to->vq, from->vq, sizeof(to->vq));
+	memcpy(to->queue_ready, from->queue_ready, sizeof(to->queue_ready));
+	memcpy(to->broken, from->broken, sizeof(to->broken));
+}
+
 bool virtio_queue_live(const struct virtio_mmio *t, unsigned q)
 {
 	/* Served only after the driver's features were accepted (3.1.1: FEATURES_OK before

@@ -78,6 +78,10 @@ void virtio_mmio_init(struct virtio_mmio *t, const struct virtio_model *model, v
 		      const char *vm_name, struct vq_memory mem);
 /* Back to the state after power-on (the VM's reset; the driver's status 0 also does it). */
 void virtio_mmio_reset(struct virtio_mmio *t);
+/* The driver's view of `from` (status, features, queues, interrupt status) into `to`, whose
+ * model, backing and wiring stay: a snapshot's restore. Requests are served at the driver's
+ * notify, so none is ever half done. */
+void virtio_mmio_copy_state(struct virtio_mmio *to, const struct virtio_mmio *from);
 /* The register window's handler, for the VM's MMIO bus. */
 void virtio_mmio_access(void *t, uint64_t offset, unsigned size, bool write, uint64_t *value);
 /* Whether queue `q` may be used: the driver said DRIVER_OK, the queue is ready, and the

@@ -13,6 +13,17 @@ void vpic_init(struct vpic *pic)
 	pic->chip[1].vector_base = 0x70;
 }
 
+void vpic_copy_state(struct vpic *to, const struct vpic *from, uint64_t shift)
+{
+	void (*irq0)(void *) = to->irq0;
+	void *irq0_ctx = to->irq0_ctx;
+	*to = *from;
+	to->irq0 = irq0;
+	to->irq0_ctx = irq0_ctx;
+	if (to->pit.period_tsc)
+		to->pit.next_tick += shift;
+}
+
 static void chip_write(struct vpic_chip *c, bool data_port, uint8_t v)
 {
 	if (!data_port && (v & 0x10)) { /* ICW1: start initialization */

@@ -36,6 +36,10 @@ struct vpic {
 void vpic_init(struct vpic *pic);
 void vpic_io_pic(void *pic, uint16_t port, unsigned size, bool write, uint32_t *value);
 void vpic_io_pit(void *pic, uint16_t port, unsigned size, bool write, uint32_t *value);
+/* The guest's view of `from` (registers, the PIT's count) into `to`, whose wiring (irq0)
+ * stays: a snapshot's restore. `shift` moves the PIT's next tick, a time on kan's clock, by
+ * the TSC ticks the snapshot was away. */
+void vpic_copy_state(struct vpic *to, const struct vpic *from, uint64_t shift);
 /* An edge on ISA line `irq`. */
 void vpic_raise(struct vpic *pic, unsigned irq);
 /* Advances the PIT to `now` (raising IRQ 0 for each tick due) and tells when the next is. */

@@ -148,6 +148,27 @@ static void a_start_from_a_cpu_whose_tsc_is_ahead_reads_zero_not_a_wrap(void **s
 	assert_int_equal(in(0x608, 4), 0);
 }
 
+/* A snapshot's restore: the copy's registers into another VM's board, whose PM timer goes on
+ * from the copy's value although it is read later on kan's clock. */
+static void a_copy_keeps_its_vm_and_its_pm_timer_value(void **state)
+{
+	(void)state;
+	uint64_t now = __builtin_ia32_rdtsc();
+	pcboard_reset(&vm.board, &vm, 4000000, now - 4000000); /* a second ago: 3579545 */
+	out(0x602, 2, 0x0120);
+	out(0x70, 1, 0x40);
+	out(0x71, 1, 0x5a);
+	struct vm other;
+	memset(&other, 0, sizeof(other));
+	pcboard_reset(&other.board, &other, 4000000, now);
+	/* Away for ten seconds: without the shift the copy's timer would read 11 s. */
+	pcboard_copy_state(&other.board, &vm.board, 4000000ull * 10);
+	assert_ptr_equal(other.board.vm, &other);
+	assert_int_equal(other.board.pm1_enable, 0x0120);
+	assert_int_equal(other.board.cmos[0x40], 0x5a);
+	assert_int_equal(other.board.pm_timer_start_tsc, now - 4000000 + 4000000ull * 10);
+}
+
 static uint8_t cmos(uint8_t reg)
 {
 	out(0x70, 1, 0x80 | reg); /* with the NMI mask bit, as Linux writes it */
@@ -198,6 +219,7 @@ int main(void)
 		cmocka_unit_test_setup(a_start_from_a_cpu_whose_tsc_is_ahead_reads_zero_not_a_wrap,
 				       setup),
 		cmocka_unit_test_setup(the_cmos_rtc_shows_kans_wall_clock_in_bcd, setup),
+		cmocka_unit_test_setup(a_copy_keeps_its_vm_and_its_pm_timer_value, setup),
 		cmocka_unit_test_setup(the_guest_keeps_cmos_ram_but_cannot_set_the_clock, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -470,6 +470,31 @@ static void queue_registers_are_fixed_while_it_is_ready(void **state)
 	assert_int_equal(blk_request(BLK_T_IN, 0, 512), BLK_S_OK);
 }
 
+/* A snapshot's restore: another device on the same disk takes the driver's setup and goes on
+ * with the same queue, where the first one stopped; its own wiring stays. */
+static void a_copy_of_the_transport_goes_on_with_the_drivers_queue(void **state)
+{
+	(void)state;
+	driver_start(1);
+	assert_int_equal(blk_request(BLK_T_IN, 2, 512), BLK_S_OK);
+	static struct virtio_blk copy;
+	virtio_blk_init(&copy, image, sizeof(image), true, "vm2", mem);
+	copy.transport.raise_irq = raise_irq;
+	copy.transport.irq_ctx = &irqs;
+	copy.transport.irq = 6;
+	virtio_mmio_copy_state(&copy.transport, &blk.transport);
+	assert_string_equal(copy.transport.vm_name, "vm2");
+	assert_int_equal(copy.transport.irq, 6);
+	assert_true(copy.read_only);
+	assert_int_equal(copy.transport.status, blk.transport.status);
+	assert_int_equal(copy.transport.vq[0].next_avail, 1);
+	dev = &copy.transport;
+	assert_int_equal(blk_request(BLK_T_IN, 3, 512), BLK_S_OK); /* used index 1 -> 2 */
+	assert_memory_equal(at(DATA), image + 3 * 512, 512);
+	assert_int_equal(copy.reads, 1);
+	assert_int_equal(blk.reads, 1);
+}
+
 /* ---- virtio-blk ---- */
 
 static void a_read_copies_the_sectors_and_says_ok(void **state)
@@ -951,6 +976,7 @@ int main(void)
 		BLK(queues_wait_for_accepted_features),
 		BLK(queue_registers_are_fixed_while_it_is_ready),
 		BLK(a_read_copies_the_sectors_and_says_ok),
+		BLK(a_copy_of_the_transport_goes_on_with_the_drivers_queue),
 		BLK(a_write_changes_the_image_and_says_ok),
 		BLK(a_request_through_an_indirect_table_with_split_data),
 		BLK(a_request_past_the_end_is_an_io_error),

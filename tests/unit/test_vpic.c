@@ -129,6 +129,38 @@ static void a_slave_irq_arrives_through_the_cascade(void **state)
 	assert_int_equal(pic.chip[1].isr, 1u << 1);
 }
 
+static void raise_nothing(void *ctx)
+{
+	(void)ctx;
+}
+
+/* A snapshot's restore: the copy's registers and pending IRQs, its own wiring, and the PIT's
+ * next tick moved by the time the snapshot was away. */
+static void a_copy_takes_the_registers_and_moves_the_next_tick(void **state)
+{
+	(void)state;
+	init_like_linux();
+	uint64_t tick = program_oneshot(0x34, 1000); /* mode 2, periodic */
+	vpic_raise(&pic, 4);
+	struct vpic copy;
+	vpic_init(&copy);
+	copy.irq0 = raise_nothing;
+	copy.irq0_ctx = &copy;
+	vpic_copy_state(&copy, &pic, 5000);
+	assert_ptr_equal(copy.irq0, raise_nothing);
+	assert_ptr_equal(copy.irq0_ctx, &copy);
+	assert_int_equal(copy.chip[0].vector_base, 0x30);
+	assert_int_equal(copy.chip[0].imr, 0xea);
+	assert_int_equal(copy.chip[0].irr, 1u << 4);
+	assert_int_equal(copy.pit.reload, 1000);
+	assert_int_equal(copy.pit.period_tsc, pic.pit.period_tsc);
+	assert_int_equal(copy.pit.next_tick, tick + 5000);
+	/* A PIT that does not run has no tick to move. */
+	vpic_init(&pic);
+	vpic_copy_state(&copy, &pic, 5000);
+	assert_int_equal(copy.pit.next_tick, 0);
+}
+
 #define VPIC_TEST(name) cmocka_unit_test_setup(name, setup)
 
 int main(void)
@@ -140,6 +172,7 @@ int main(void)
 		VPIC_TEST(the_timer_outranks_com1_and_an_eoi_lets_com1_in),
 		VPIC_TEST(a_masked_irq_waits_in_irr_until_unmasked),
 		VPIC_TEST(a_slave_irq_arrives_through_the_cascade),
+		VPIC_TEST(a_copy_takes_the_registers_and_moves_the_next_tick),
 	};
 	return cmocka_run_group_tests_name("vpic", tests, NULL, NULL);
 }
