@@ -12,8 +12,7 @@
  * interrupts (vectors 32-63) waited in the LAPIC's IRR. A real CPU would have exited for it
  * at once; the interrupt can only have arrived in the few instructions since the exit, so kan
  * wants to see this three times. From then on the preemption timer also stops the guest every
- * HELD_POLL_US (HELD_POLL_BUSY_US while kan's console has output waiting, which its transmit
- * interrupt sends 16 bytes a time): kan takes its interrupts itself (one instruction with IF = 1),
+ * HELD_POLL_US: kan takes its interrupts itself (one instruction with IF = 1),
  * and the guest runs on, its slice unchanged, unless a handler wants the CPU (an errand, a line of
  * input).
  */
@@ -25,13 +24,11 @@
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
 
-#define HELD_POLL_US	  10000
-#define HELD_POLL_BUSY_US 1000 /* while kan's console has output waiting: 16 bytes a stop */
-#define HELD_SIGHTINGS	  3
+#define HELD_POLL_US   10000
+#define HELD_SIGHTINGS 3
 
 bool vmx_interrupts_held;
 uint64_t vmx_held_poll_tsc;
-static uint64_t poll_tsc, poll_busy_tsc;
 static unsigned sightings;
 
 void vmx_held_interrupts_note(void)
@@ -40,14 +37,11 @@ void vmx_held_interrupts_note(void)
 		return;
 	if (__atomic_add_fetch(&sightings, 1, __ATOMIC_RELAXED) != HELD_SIGHTINGS)
 		return;
-	poll_tsc = time_us_to_tsc(HELD_POLL_US);
-	poll_busy_tsc = time_us_to_tsc(HELD_POLL_BUSY_US);
-	vmx_held_poll_tsc = poll_tsc;
+	vmx_held_poll_tsc = time_us_to_tsc(HELD_POLL_US);
 	__atomic_store_n(&vmx_interrupts_held, true, __ATOMIC_RELEASE);
 	printk("kan: vmx: this CPU holds kan's interrupts while a guest has IF=0 (an emulator's "
-	       "VT-x: Bochs); kan takes them itself every %u ms of guest time (%u ms while its "
-	       "console has output waiting)\n",
-	       HELD_POLL_US / 1000, HELD_POLL_BUSY_US / 1000);
+	       "VT-x: Bochs); kan takes them itself every %u ms of guest time\n",
+	       HELD_POLL_US / 1000);
 }
 
 bool vmx_held_interrupts_take(void)
@@ -55,8 +49,5 @@ bool vmx_held_interrupts_take(void)
 	struct cpu *c = this_cpu();
 	c->interrupt_wants_cpu = false;
 	__asm__ volatile("sti; nop; cli" ::: "memory");
-	/* The console's transmit interrupt takes 16 bytes a time: at 10 ms a stop, a busy
-	 * console would hold the shell's answers behind the guests' lines for seconds. */
-	vmx_held_poll_tsc = console_backlog() ? poll_busy_tsc : poll_tsc;
 	return c->interrupt_wants_cpu;
 }

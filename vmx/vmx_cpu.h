@@ -135,8 +135,7 @@ void vmx_arm_slice_timer(struct vcpu *vcpu, struct vmx_vcpu *vx, uint64_t now);
  * Set once seen; then the preemption timer also ends each stretch of guest time after at most
  * vmx_held_poll_tsc, and kan takes its interrupts itself. */
 extern bool vmx_interrupts_held;
-/* How long the guest may run before the next stop, in TSC ticks (where they are held): set
- * at each stop, shorter while kan's console has output waiting. */
+/* How long the guest may run before the next stop, in TSC ticks (where they are held). */
 extern uint64_t vmx_held_poll_tsc;
 /* At a slice's end: watches for the holding. */
 void vmx_held_interrupts_note(void);
