@@ -19,6 +19,7 @@ from kanemu import FAILURE_MARKERS, interactive_kan, tiers
 
 ESCAPE = b"\x1d"  # Ctrl-]
 MIB = {"bochs": 2, "qemu-svm": 16}  # zeros to checksum: a few seconds on each
+MAX_MOVES = 2000  # Bochs moved it 68-310 times, QEMU 14-21: far more is a hang
 DISK = Path(__file__).resolve().parents[2] / "build" / "disks" / "ro.img"
 
 
@@ -57,7 +58,9 @@ def test_a_linux_vm_moves_while_it_computes_and_its_copy_answers(platform):
         s.send_raw(ESCAPE)
         s.expect("kan: console detached")
         cpu, moves = cpu_of(s, "lin"), 0
-        while not re.search(r"^\[lin\] sum-42$", s.result().serial, re.M):
+        # Not anchored: the shell's echo of a typed `vm move` may lead the guest's line.
+        while not re.search(r"\[lin\] sum-42$", s.result().serial, re.M):
+            assert moves < MAX_MOVES, f"no sum-42 after {moves} moves\n{s.result().report()}"
             s.send(f"vm move lin {1 - cpu}")
             s.expect(f"kan: vm lin: moved from cpu {cpu} to cpu {1 - cpu}")
             cpu, moves = 1 - cpu, moves + 1
