@@ -25,9 +25,6 @@ struct cpu {
 	void (*volatile errand)(void *arg);
 	void *errand_arg;
 	void *backend; /* the backend's per-CPU state (for VT-x: the VMXON region) */
-	/* An interrupt taken in kan (not at a VM exit) whose handler wants the scheduler's
-	 * attention: a line of input, an errand (interrupt_dispatch's answer). */
-	bool interrupt_wants_cpu;
 	uint64_t busy_tsc, idle_tsc;
 	struct busy_window recent; /* busy_tsc over the last RECENT_WINDOW_US (cpu list) */
 	uint64_t ist_stack_top;	   /* an AP's, for its TSS */

@@ -55,7 +55,7 @@ enum exit_action vmx_exit_preemption_timer(struct vcpu *vcpu)
 	if (__builtin_expect(vmx_interrupts_held, 0) && now < vx->slice_end) {
 		/* A stop to take kan's interrupts (vmx/held_interrupts.c); then the slice goes on.
 		 */
-		if (vmx_held_interrupts_take())
+		if (interrupt_take_pending())
 			return EXIT_PREEMPT;
 		if (vintr_present(vcpu))
 			vmx_arm_slice_timer(vcpu, vx, now);

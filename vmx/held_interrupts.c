@@ -12,14 +12,13 @@
  * interrupts (vectors 32-63) waited in the LAPIC's IRR. A real CPU would have exited for it
  * at once; the interrupt can only have arrived in the few instructions since the exit, so kan
  * wants to see this three times. From then on the preemption timer also stops the guest every
- * HELD_POLL_US: kan takes its interrupts itself (one instruction with IF = 1),
+ * HELD_POLL_US: kan takes its interrupts itself (interrupt_take_pending),
  * and the guest runs on, its slice unchanged, unless a handler wants the CPU (an errand, a line of
  * input).
  */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/lapic.h"
 #include "kernel/console.h"
-#include "kernel/percpu.h"
 #include "kernel/time.h"
 #include "vmx/vmcs.h"
 #include "vmx/vmx_cpu.h"
@@ -42,12 +41,4 @@ void vmx_held_interrupts_note(void)
 	printk("kan: vmx: this CPU holds kan's interrupts while a guest has IF=0 (an emulator's "
 	       "VT-x: Bochs); kan takes them itself every %u ms of guest time\n",
 	       HELD_POLL_US / 1000);
-}
-
-bool vmx_held_interrupts_take(void)
-{
-	struct cpu *c = this_cpu();
-	c->interrupt_wants_cpu = false;
-	__asm__ volatile("sti; nop; cli" ::: "memory");
-	return c->interrupt_wants_cpu;
 }

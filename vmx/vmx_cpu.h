@@ -139,8 +139,6 @@ extern bool vmx_interrupts_held;
 extern uint64_t vmx_held_poll_tsc;
 /* At a slice's end: watches for the holding. */
 void vmx_held_interrupts_note(void);
-/* Takes the interrupts waiting for this CPU; true if a handler wants the CPU back. */
-bool vmx_held_interrupts_take(void);
 
 /* The preemption timer to fire after `ticks` TSC ticks of guest time (sooner where kan must
  * take its interrupts itself). */

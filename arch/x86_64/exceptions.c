@@ -8,7 +8,6 @@
 #include "kernel/console.h"
 #include "kernel/limits.h"
 #include "kernel/panic.h"
-#include "kernel/percpu.h"
 
 struct exception_frame {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
@@ -73,7 +72,9 @@ void nmi_stop_if_asked(void)
 
 static uint32_t nmis_in_kan[KAN_MAX_CPUS], nmis_from_guests[KAN_MAX_CPUS];
 static bool reraised[KAN_MAX_CPUS]; /* the next NMI on this CPU is nmi_reraise_from_guest's */
-static uint8_t platform_reasons;    /* NMI_SERR | NMI_IOCHK seen at port 0x61 */
+/* An interrupt let in by interrupt_take_pending whose handler wants the CPU, per CPU. */
+static bool wants_cpu[KAN_MAX_CPUS];
+static uint8_t platform_reasons; /* NMI_SERR | NMI_IOCHK seen at port 0x61 */
 static void (*volatile nmi_errand)(unsigned cpu);
 
 #define PORT_B	  0x61
@@ -108,6 +109,14 @@ void nmi_reraise_from_guest(void)
 	 * ends that blocking, as one after a real NMI would. */
 	reraised[cpu_of(__builtin_frame_address(0))] = true;
 	__asm__ volatile("int $2" ::: "memory");
+}
+
+bool interrupt_take_pending(void)
+{
+	unsigned cpu = cpu_of(__builtin_frame_address(0));
+	wants_cpu[cpu] = false;
+	__asm__ volatile("sti; nop; cli" ::: "memory"); /* STI's shadow ends after the NOP */
+	return wants_cpu[cpu];
 }
 
 /* A platform source (port 0x61, as on the PC/AT): noted for nmi_say_once, and cleared so it
@@ -206,9 +215,8 @@ static void report_fault_address(const struct exception_frame *f)
 void exception_dispatch(struct exception_frame *f)
 {
 	if (f->vector >= INTERRUPT_VECTOR_FIRST) {
-		struct cpu *c = this_cpu(); /* none before percpu_init */
-		if (interrupt_dispatch((uint8_t)f->vector) && c)
-			c->interrupt_wants_cpu = true;
+		if (interrupt_dispatch((uint8_t)f->vector))
+			wants_cpu[cpu_of(f)] = true;
 		return;
 	}
 	if (f->vector == VECTOR_GP && f->rip == (uint64_t)wrmsr_safe_insn) {

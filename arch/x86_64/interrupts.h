@@ -16,6 +16,10 @@ void interrupt_register(uint8_t vector, interrupt_handler_fn handler);
  * stubs and, for interrupts that arrive while a guest runs, from the VM-exit handler.
  * Returns what the handler returned. */
 bool interrupt_dispatch(uint8_t vector);
+/* With interrupts off in kan: lets in those the LAPIC holds for this CPU (one instruction with
+ * IF = 1) and says whether a handler among them wants the scheduler's attention. For a CPU
+ * whose VT-x does not exit for them while the guest has IF = 0 (vmx/held_interrupts.c). */
+bool interrupt_take_pending(void);
 
 /* What kan does with an interrupt on `vector` (pure). */
 enum interrupt_kind {
