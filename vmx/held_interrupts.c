@@ -12,9 +12,8 @@
  * interrupts (vectors 32-63) waited in the LAPIC's IRR. A real CPU would have exited for it
  * at once; the interrupt can only have arrived in the few instructions since the exit, so kan
  * wants to see this three times. From then on the preemption timer also stops the guest every
- * HELD_POLL_US: kan takes its interrupts itself (interrupt_take_pending),
- * and the guest runs on, its slice unchanged, unless a handler wants the CPU (an errand, a line of
- * input).
+ * HELD_POLL_US: kan takes its interrupts itself (interrupt_take_pending), and the guest runs
+ * on, its slice unchanged, unless a handler wants the CPU (an errand, a line of input).
  */
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/lapic.h"
